@@ -1,0 +1,1 @@
+"""Developer tools for the compliance-auditing platform (not deployed)."""

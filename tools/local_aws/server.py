@@ -1,0 +1,235 @@
+"""The emulator's WSGI application and the ``LocalAws`` context manager.
+
+One threaded HTTP server on loopback. Each request is either a control call under ``/_local_aws/`` or an AWS
+call; an AWS call is counted, delayed by the plan's latency (sleeping in the request's own thread, holding no
+lock), possibly answered with an injected fault, answered by the Config extension for the operations it owns,
+and otherwise handed to moto's own server application unchanged.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import threading
+import time
+import urllib.request
+from typing import Any, Callable, Iterable
+
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from .calls import error_response, identify
+from .clock import Clock
+from .configservice import ConfigService
+from .control import ControlApi
+from .faults import FaultPlan
+from .stats import CallStats
+
+CONTROL_PREFIX = "/_local_aws/"
+StartResponse = Callable[..., Any]
+
+
+def check_loopback(host: str) -> None:
+    """Refuse anything but a loopback address: the emulator has no authentication."""
+    if host == "localhost":
+        return
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return
+    except ValueError:
+        pass
+    raise ValueError(f"--host {host!r}: must be a loopback address such as 127.0.0.1 (the emulator has no authentication)")
+
+
+class EmulatorApp:
+    """WSGI application: control API, call accounting, faults, Config extension, then moto."""
+
+    def __init__(self) -> None:
+        self.clock = Clock()
+        self.stats = CallStats()
+        self.faults = FaultPlan()
+        self.config = ConfigService(self.clock)
+        self.control = ControlApi(self)
+        self._moto = DomainDispatcherApplication(create_backend_app)
+
+    def reset(self) -> None:
+        """Forget everything: moto's resources, Config extension state, faults, stats and the clock."""
+        from moto.moto_api._internal import moto_api_backend
+
+        moto_api_backend.reset()
+        self.config.reset()
+        self.faults.clear()
+        self.stats.reset()
+        self.clock.set(None)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(CONTROL_PREFIX):
+            return self.control(environ, start_response)
+        if path.startswith("/moto-api"):
+            return self._moto(environ, start_response)
+
+        call = identify(environ)
+        self.stats.record_call(call.key)
+        latency = self.faults.latency_s
+        if latency:
+            time.sleep(latency)
+        fault = self.faults.pick(call)
+        if fault is not None:
+            self.stats.record_fault(call.key)
+            status, headers, body = error_response(call, fault.error, fault.status, fault.message)
+            return _respond(environ, start_response, status, headers, body)
+        if call.service == "config" and self.config.handles(call.operation):
+            status, headers, body = self.config.handle(call)
+            return _respond(environ, start_response, status, headers, body)
+        return self._moto(environ, start_response)
+
+
+_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error"}
+
+
+def _respond(
+    environ: dict[str, Any],
+    start_response: StartResponse,
+    status: int,
+    headers: list[tuple[str, str]],
+    body: bytes,
+) -> list[bytes]:
+    from http import HTTPStatus
+
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = _REASONS.get(status, "Error")
+    if environ.get("REQUEST_METHOD") == "HEAD":
+        body = b""
+    start_response(f"{status} {reason}", headers + [("Content-Length", str(len(body)))])
+    return [body]
+
+
+class LocalAws:
+    """A running emulator on loopback; use as a context manager.
+
+    >>> with LocalAws() as aws:                      # doctest: +SKIP
+    ...     boto3.client("s3", endpoint_url=aws.endpoint_url, ...)
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, quiet: bool = True) -> None:
+        check_loopback(host)
+        self.host = host
+        self.port = port
+        self.quiet = quiet
+        self.app = EmulatorApp()
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+    def start(self) -> "LocalAws":
+        if self._server is not None:
+            return self
+        if self.quiet:
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server = make_server(
+            self.host, self.port, self.app, threaded=True, request_handler=MotoRequestHandler
+        )
+        self.port = self._server.server_port
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=f"local_aws:{self.port}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> "LocalAws":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def endpoint_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    # -- control API wrappers (over HTTP, exactly what other languages use) -------------------------------
+    def control(self, method: str, path: str, body: Any = None) -> Any:
+        """Call the control API; raises ``RuntimeError`` with the server's one-line message on 4xx/5xx."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"{self.endpoint_url}{CONTROL_PREFIX}{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as e:
+            detail = e.read().decode("utf-8", "replace")
+            try:
+                detail = json.loads(detail)["error"]
+            except (ValueError, KeyError, TypeError):
+                pass
+            raise RuntimeError(f"{method} {CONTROL_PREFIX}{path}: {detail}") from None
+        return json.loads(raw) if raw else None
+
+    def set_faults(
+        self,
+        rules: list[dict[str, Any]] | None = None,
+        latency_ms: float = 0,
+        seed: int | None = None,
+    ) -> Any:
+        return self.control("POST", "faults", {"latency_ms": latency_ms, "seed": seed, "rules": rules or []})
+
+    def reset_faults(self) -> Any:
+        return self.control("DELETE", "faults")
+
+    def set_clock(self, now: str | None) -> Any:
+        return self.control("POST", "clock", {"now": now})
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        return self.control("GET", "stats")
+
+    def reset_stats(self) -> Any:
+        return self.control("DELETE", "stats")
+
+    def set_alert_topic(self, topic_arn: str | None, rule_names: list[str] | None = None) -> Any:
+        return self.control("POST", "config/alert-topic", {"topicArn": topic_arn, "ruleNames": rule_names})
+
+    def set_rule_failure(
+        self, rule_name: str, error_code: str | None = "InternalException", error_message: str | None = None
+    ) -> Any:
+        body: dict[str, Any] = {"ruleName": rule_name, "errorCode": error_code}
+        if error_message is not None:
+            body["errorMessage"] = error_message
+        return self.control("POST", "config/rule-failure", body)
+
+    def load_synthetic(self, rule_name: str, resource_type: str, non_compliant: int = 0, compliant: int = 0, not_applicable: int = 0) -> Any:
+        return self.control(
+            "POST",
+            "config/synthetic",
+            {
+                "ruleName": rule_name,
+                "resourceType": resource_type,
+                "nonCompliant": non_compliant,
+                "compliant": compliant,
+                "notApplicable": not_applicable,
+            },
+        )
+
+    def reset(self) -> Any:
+        return self.control("POST", "reset")
