@@ -24,7 +24,7 @@ _MAX_LATENCY_MS = 60_000
 class FaultRule:
     service: str
     operation: str
-    match: dict[str, str]
+    match: dict[str, str | tuple[str]]  # exact text, or ("prefix",) tuple holding a prefix
     error: str
     status: int
     message: str
@@ -39,10 +39,13 @@ class FaultRule:
             return False
         for name, wanted in self.match.items():
             actual = call.params.get(name)
-            if isinstance(actual, list):
-                if wanted not in [_as_text(item) for item in actual]:
+            if actual is None:
+                return False
+            values = [_as_text(item) for item in actual] if isinstance(actual, list) else [_as_text(actual)]
+            if isinstance(wanted, tuple):
+                if not any(value.startswith(wanted[0]) for value in values):
                     return False
-            elif actual is None or _as_text(actual) != wanted:
+            elif wanted not in values:
                 return False
         return True
 
@@ -53,7 +56,7 @@ class FaultRule:
         return {
             "service": self.service,
             "operation": self.operation,
-            "match": dict(self.match),
+            "match": {k: ({"prefix": v[0]} if isinstance(v, tuple) else v) for k, v in self.match.items()},
             "error": self.error,
             "status": self.status,
             "message": self.message,
@@ -96,9 +99,16 @@ def parse_rule(raw: Any, where: str) -> FaultRule:
     match = raw.get("match") or {}
     if not isinstance(match, dict):
         raise ControlError(f"{where}.match: must be an object of parameter name to value")
+    parsed: dict[str, str | tuple[str]] = {}
     for name, value in match.items():
-        if not isinstance(value, (str, int, float, bool)):
-            raise ControlError(f"{where}.match.{name}: must be a string, number or boolean")
+        if isinstance(value, dict):
+            if set(value) != {"prefix"} or not isinstance(value["prefix"], str):
+                raise ControlError(f"{where}.match.{name}: an object must be exactly {{\"prefix\": \"...\"}}")
+            parsed[str(name)] = (value["prefix"],)
+        elif isinstance(value, (str, int, float, bool)):
+            parsed[str(name)] = _as_text(value)
+        else:
+            raise ControlError(f"{where}.match.{name}: must be a string, number, boolean or {{\"prefix\": ...}}")
     error = raw.get("error")
     if not isinstance(error, str) or not _ERROR_CODE.match(error):
         raise ControlError(f"{where}.error: required, an AWS error code such as \"ThrottlingException\"")
@@ -117,7 +127,7 @@ def parse_rule(raw: Any, where: str) -> FaultRule:
     return FaultRule(
         service=service.lower(),
         operation=operation,
-        match={str(k): _as_text(v) for k, v in match.items()},
+        match=parsed,
         error=error,
         status=status,
         message=message,

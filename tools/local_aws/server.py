@@ -28,6 +28,7 @@ from .clock import Clock
 from .configservice import ConfigService
 from .control import ControlApi
 from .faults import FaultPlan
+from .moto_patches import patch_moto
 from .stats import CallStats
 
 CONTROL_PREFIX = "/_local_aws/"
@@ -56,6 +57,10 @@ class EmulatorApp:
         self.config = ConfigService(self.clock)
         self.control = ControlApi(self)
         self._moto = DomainDispatcherApplication(create_backend_app)
+        # moto checks If-None-Match / If-Match and stores the object in two steps; serialise conditional
+        # writes per key so concurrent writers see S3's atomic compare-and-swap. Striped to stay bounded.
+        self._write_locks = [threading.Lock() for _ in range(64)]
+        patch_moto()
 
     def reset(self) -> None:
         """Forget everything: moto's resources, Config extension state, faults, stats and the clock."""
@@ -87,9 +92,16 @@ class EmulatorApp:
         if call.service == "config" and self.config.handles(call.operation):
             status, headers, body = self.config.handle(call)
             return _respond(environ, start_response, status, headers, body)
+        if call.service == "s3" and call.operation in _CONDITIONAL_WRITES and (
+            environ.get("HTTP_IF_NONE_MATCH") or environ.get("HTTP_IF_MATCH")
+        ):
+            stripe = hash((call.params.get("Bucket"), call.params.get("Key"))) % len(self._write_locks)
+            with self._write_locks[stripe]:
+                return list(self._moto(environ, start_response))
         return self._moto(environ, start_response)
 
 
+_CONDITIONAL_WRITES = {"PutObject", "CompleteMultipartUpload", "CopyObject"}
 _REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error"}
 
 

@@ -1,0 +1,5 @@
+"""AWS Config compliance for the emulator: recording, the three managed rules, and the JSON 1.1 API."""
+
+from .service import ConfigService, alert_message
+
+__all__ = ["ConfigService", "alert_message"]

@@ -1,0 +1,734 @@
+"""AWS Config compliance APIs on top of moto's Config backend, speaking AWS JSON 1.1.
+
+moto keeps the rules, recorders and delivery channels (PutConfigRule, PutConfigurationRecorder, ... pass
+straight through to it). This module answers the operations moto lacks or answers without a clock:
+compliance reads, rule evaluation status, on-demand evaluation, recorder and delivery channel status.
+Evaluation is lazy: every compliance or status read of a rule first re-records the account's resources (if
+the recorder is on) and re-evaluates the rule; see ``state.py`` for when that counts as an invocation.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from ..calls import AwsCall, error_response
+from ..clock import Clock, ControlError, format_instant
+from .resources import RECORDED_TYPES, ConfigurationItem, capture
+from .rules import MANAGED_RULES
+from .state import Alert, Result, RuleState
+
+DEFAULT_ACCOUNT = "123456789012"
+DEFAULT_REGION = "us-east-1"
+DETAILS_DEFAULT_LIMIT = 10  # AWS: "The default is 10. You cannot specify a number greater than 100."
+DETAILS_MAX_LIMIT = 100
+STATUS_MAX_LIMIT = 50
+MAX_RULE_NAMES = 25
+CONTRIBUTOR_CAP = 100
+SUMMARY_RULE_CAP = 25
+MAX_SYNTHETIC = 100_000
+DETAIL_TYPES = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE")
+RULE_TYPES = ("COMPLIANT", "NON_COMPLIANT", "INSUFFICIENT_DATA")
+_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):([0-9]{12}):[A-Za-z0-9_-]{1,256}(\.fifo)?$")
+_RESOURCE_TYPE = re.compile(r"^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$")
+_ACCOUNT = re.compile(r"^[0-9]{12}$")
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
+
+Response = tuple[int, list[tuple[str, str]], bytes]
+Scope = tuple[str, str]  # (account, region)
+
+
+class ConfigApiError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class RecorderTimes:
+    last_start: datetime | None = None
+    last_stop: datetime | None = None
+    last_status: str | None = None
+    last_status_change: datetime | None = None
+    failure: tuple[str, str] | None = None
+
+
+@dataclass
+class AlertTarget:
+    topic_arn: str | None = None
+    rule_names: list[str] | None = None
+    published: int = 0
+    failed: int = 0
+    last_error: str | None = None
+
+
+@dataclass
+class Account:
+    """Extension state for one (account, region)."""
+
+    recorded: dict[tuple[str, str], ConfigurationItem] = field(default_factory=dict)
+    rules: dict[str, RuleState] = field(default_factory=dict)
+    recorders: dict[str, RecorderTimes] = field(default_factory=dict)
+    delivery_failures: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def _ts(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
+
+
+def _drop_none(obj: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if v is not None}
+
+
+def _moto_backend(scope: Scope) -> Any:
+    from moto.config.models import config_backends
+
+    return config_backends[scope[0]][scope[1]]
+
+
+class ConfigService:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._lock = threading.RLock()
+        self._accounts: dict[Scope, Account] = {}
+        self._alert = AlertTarget()
+        self._ops: dict[str, Callable[[Scope, dict[str, Any]], Any]] = {
+            "GetComplianceDetailsByConfigRule": self._get_compliance_details,
+            "DescribeComplianceByConfigRule": self._describe_compliance,
+            "DescribeConfigRuleEvaluationStatus": self._describe_evaluation_status,
+            "StartConfigRulesEvaluation": self._start_evaluation,
+            "GetComplianceSummaryByConfigRule": self._compliance_summary,
+            "StartConfigurationRecorder": self._start_recorder,
+            "StopConfigurationRecorder": self._stop_recorder,
+            "DescribeConfigurationRecorderStatus": self._describe_recorder_status,
+            "DescribeDeliveryChannelStatus": self._describe_delivery_status,
+        }
+
+    # -- dispatch -----------------------------------------------------------------------------------------
+    def handles(self, operation: str) -> bool:
+        return operation in self._ops
+
+    def handle(self, call: AwsCall) -> Response:
+        from moto.core.exceptions import JsonRESTError
+
+        scope = (_account_of(call.access_key), call.region)
+        alerts: list[Alert] = []
+        try:
+            with self._lock:
+                result = self._ops[call.operation](scope, call.params)
+                if isinstance(result, tuple):
+                    result, alerts = result
+        except ConfigApiError as e:
+            return error_response(call, e.code, 400, e.message)
+        except JsonRESTError as e:  # moto's own validation, e.g. NoSuchConfigurationRecorderException
+            return error_response(call, e.error_type, e.code, e.message)
+        self._publish(alerts)
+        body = json.dumps(result).encode()
+        return 200, [("Content-Type", "application/x-amz-json-1.1")], body
+
+    def reset(self) -> None:
+        with self._lock:
+            self._accounts.clear()
+            self._alert = AlertTarget()
+
+    # -- recording and evaluation -------------------------------------------------------------------------
+    def _account(self, scope: Scope) -> Account:
+        account = self._accounts.get(scope)
+        if account is None:
+            account = self._accounts[scope] = Account()
+        return account
+
+    def _record(self, scope: Scope) -> None:
+        """Re-capture resources if a recorder is recording and not failing; otherwise keep the snapshot."""
+        backend = _moto_backend(scope)
+        account = self._account(scope)
+        for name, recorder in list(backend.recorders.items()):
+            times = account.recorders.get(name)
+            if not recorder.status.recording or (times and times.failure):
+                continue
+            group = recorder.recording_group
+            types: set[str] | None = None
+            if not group.all_supported:
+                if group.resource_types:
+                    types = set(group.resource_types)
+                else:
+                    excluded = set((group.exclusion_by_resource_types or {}).get("resourceTypes", []))
+                    types = set(RECORDED_TYPES) - excluded
+            account.recorded = capture(scope[0], scope[1], types)
+            return
+
+    def _rule_state(self, scope: Scope, rule: Any) -> RuleState:
+        account = self._account(scope)
+        state = account.rules.get(rule.config_rule_name)
+        if state is None or state.rule_arn != rule.config_rule_arn:
+            state = RuleState(rule.config_rule_name, rule.config_rule_arn, self.clock.now())
+            account.rules[rule.config_rule_name] = state
+        return state
+
+    def _verdicts(self, scope: Scope, rule: Any) -> dict[tuple[str, str], tuple[str, str | None]]:
+        source = rule.source
+        if source.owner != "AWS" or source.source_identifier not in MANAGED_RULES:
+            return {}  # stored, but the emulator cannot evaluate it: INSUFFICIENT_DATA
+        resource_type, evaluate = MANAGED_RULES[source.source_identifier]
+        only_id = None
+        if rule.scope is not None:
+            types = rule.scope.compliance_resource_types
+            if types and resource_type not in types:
+                return {}
+            only_id = rule.scope.compliance_resource_id
+        verdicts = {}
+        for key, item in self._account(scope).recorded.items():
+            if key[0] != resource_type or (only_id and key[1] != only_id):
+                continue
+            verdicts[key] = evaluate(item)
+        return verdicts
+
+    def _evaluate(self, scope: Scope, rule: Any, force: bool) -> list[Alert]:
+        state = self._rule_state(scope, rule)
+        verdicts = self._verdicts(scope, rule)
+        if not (force or not state.first_evaluation_started or state.differs(verdicts)):
+            return []
+        now = self.clock.now()
+        changed = state.invoke(verdicts, now)
+        return [Alert(rule.config_rule_name, t, rid, scope[0], scope[1], now) for t, rid in changed]
+
+    def _rules(self, scope: Scope, names: list[str] | None) -> list[Any]:
+        """moto's rule objects for ``names`` (all when None), sorted by name; unknown name -> error."""
+        backend = _moto_backend(scope)
+        known = backend.config_rules
+        account = self._account(scope)
+        for gone in [n for n in account.rules if n not in known]:
+            del account.rules[gone]
+        if names is None:
+            return [known[n] for n in sorted(known)]
+        for name in names:
+            if name not in known:
+                raise ConfigApiError(
+                    "NoSuchConfigRuleException",
+                    f"The ConfigRule '{name}' provided in the request is invalid. Please check the configRule name",
+                )
+        return [known[n] for n in sorted(set(names))]
+
+    def _refresh(self, scope: Scope, rules: list[Any], force: bool = False) -> list[Alert]:
+        self._record(scope)
+        alerts: list[Alert] = []
+        for rule in rules:
+            alerts.extend(self._evaluate(scope, rule, force))
+        return alerts
+
+    # -- operations ---------------------------------------------------------------------------------------
+    def _get_compliance_details(self, scope: Scope, params: dict[str, Any]) -> Any:
+        name = params.get("ConfigRuleName")
+        if not isinstance(name, str) or not name:
+            raise ConfigApiError("InvalidParameterValueException", "ConfigRuleName is required.")
+        types = _compliance_types(params, DETAIL_TYPES, "GetComplianceDetailsByConfigRule") or list(DETAIL_TYPES)
+        limit = _limit(params, DETAILS_MAX_LIMIT) or DETAILS_DEFAULT_LIMIT
+        [rule] = self._rules(scope, [name])
+        alerts = self._refresh(scope, [rule])
+        state = self._rule_state(scope, rule)
+        wanted = set(types)
+        rows = [(key, r) for key, r in state.all_results() if r.compliance in wanted]
+        start = 0
+        token_scope = {"op": "details", "rule": name, "types": sorted(wanted)}
+        after = _decode_token(params.get("NextToken"), token_scope)
+        if after is not None:
+            start = bisect.bisect_right([key for key, _ in rows], tuple(after))
+        page = rows[start : start + limit]
+        out: dict[str, Any] = {"EvaluationResults": [_evaluation_result(name, k, r) for k, r in page]}
+        if start + limit < len(rows):
+            out["NextToken"] = _encode_token(token_scope, list(page[-1][0]))
+        return out, alerts
+
+    def _describe_compliance(self, scope: Scope, params: dict[str, Any]) -> Any:
+        names = _rule_names(params, "ConfigRuleNames")
+        types = set(_compliance_types(params, RULE_TYPES, "DescribeComplianceByConfigRule") or RULE_TYPES)
+        rules = self._rules(scope, names)
+        alerts = self._refresh(scope, rules)
+        rows = []
+        for rule in rules:
+            state = self._rule_state(scope, rule)
+            compliance = state.rule_compliance()
+            if compliance not in types:
+                continue
+            entry: dict[str, Any] = {"ComplianceType": compliance}
+            if compliance == "NON_COMPLIANT":
+                count = state.counts()["NON_COMPLIANT"]
+                entry["ComplianceContributorCount"] = {
+                    "CappedCount": min(count, CONTRIBUTOR_CAP),
+                    "CapExceeded": count > CONTRIBUTOR_CAP,
+                }
+            rows.append((rule.config_rule_name, {"ConfigRuleName": rule.config_rule_name, "Compliance": entry}))
+        token_scope = {"op": "compliance", "names": names, "types": sorted(types)}
+        return _paginate(rows, params, token_scope, MAX_RULE_NAMES, "ComplianceByConfigRules"), alerts
+
+    def _describe_evaluation_status(self, scope: Scope, params: dict[str, Any]) -> Any:
+        names = _rule_names(params, "ConfigRuleNames")
+        limit = _limit(params, STATUS_MAX_LIMIT) or STATUS_MAX_LIMIT
+        rules = self._rules(scope, names)
+        alerts = self._refresh(scope, rules)
+        rows = []
+        for rule in rules:
+            s = self._rule_state(scope, rule)
+            rows.append(
+                (
+                    rule.config_rule_name,
+                    _drop_none(
+                        {
+                            "ConfigRuleName": rule.config_rule_name,
+                            "ConfigRuleArn": rule.config_rule_arn,
+                            "ConfigRuleId": rule.config_rule_id,
+                            "LastSuccessfulInvocationTime": _ts(s.last_successful_invocation),
+                            "LastFailedInvocationTime": _ts(s.last_failed_invocation),
+                            "LastSuccessfulEvaluationTime": _ts(s.last_successful_invocation),
+                            "LastFailedEvaluationTime": _ts(s.last_failed_invocation),
+                            "FirstActivatedTime": _ts(s.first_activated),
+                            "LastErrorCode": s.last_error_code,
+                            "LastErrorMessage": s.last_error_message,
+                            "FirstEvaluationStarted": s.first_evaluation_started,
+                        }
+                    ),
+                )
+            )
+        token_scope = {"op": "status", "names": names}
+        return _paginate(rows, params, token_scope, limit, "ConfigRulesEvaluationStatus"), alerts
+
+    def _start_evaluation(self, scope: Scope, params: dict[str, Any]) -> Any:
+        names = params.get("ConfigRuleNames")
+        if names is not None:
+            names = _rule_names(params, "ConfigRuleNames")
+            if not names:
+                raise ConfigApiError(
+                    "InvalidParameterValueException", "ConfigRuleNames must name between 1 and 25 rules."
+                )
+        rules = self._rules(scope, names)
+        return {}, self._refresh(scope, rules, force=True)
+
+    def _compliance_summary(self, scope: Scope, params: dict[str, Any]) -> Any:
+        rules = self._rules(scope, None)
+        alerts = self._refresh(scope, rules)
+        tally = {"COMPLIANT": 0, "NON_COMPLIANT": 0}
+        for rule in rules:
+            compliance = self._rule_state(scope, rule).rule_compliance()
+            if compliance in tally:
+                tally[compliance] += 1
+        summary = {
+            "CompliantResourceCount": _capped(tally["COMPLIANT"], SUMMARY_RULE_CAP),
+            "NonCompliantResourceCount": _capped(tally["NON_COMPLIANT"], SUMMARY_RULE_CAP),
+            "ComplianceSummaryTimestamp": _ts(self.clock.now()),
+        }
+        return {"ComplianceSummary": summary}, alerts
+
+    def _start_recorder(self, scope: Scope, params: dict[str, Any]) -> Any:
+        name = params.get("ConfigurationRecorderName")
+        _moto_backend(scope).start_configuration_recorder(name)
+        now = self.clock.now()
+        times = self._account(scope).recorders.setdefault(name, RecorderTimes())
+        times.last_start = now
+        if times.failure is None:
+            times.last_status = "SUCCESS"
+        times.last_status_change = now
+        self._record(scope)
+        return {}
+
+    def _stop_recorder(self, scope: Scope, params: dict[str, Any]) -> Any:
+        name = params.get("ConfigurationRecorderName")
+        backend = _moto_backend(scope)
+        if name in backend.recorders and backend.recorders[name].status.recording:
+            self._record(scope)  # changes made before the stop are recorded
+        backend.stop_configuration_recorder(name)
+        now = self.clock.now()
+        times = self._account(scope).recorders.setdefault(name, RecorderTimes())
+        times.last_stop = now
+        times.last_status_change = now
+        return {}
+
+    def _describe_recorder_status(self, scope: Scope, params: dict[str, Any]) -> Any:
+        backend = _moto_backend(scope)
+        names = params.get("ConfigurationRecorderNames") or sorted(backend.recorders)
+        out = []
+        for name in names:
+            if name not in backend.recorders:
+                raise ConfigApiError(
+                    "NoSuchConfigurationRecorderException",
+                    f"Cannot find configuration recorder with the specified name '{name}'.",
+                )
+            times = self._account(scope).recorders.get(name, RecorderTimes())
+            failure = times.failure
+            out.append(
+                _drop_none(
+                    {
+                        "name": name,
+                        "lastStartTime": _ts(times.last_start),
+                        "lastStopTime": _ts(times.last_stop),
+                        "recording": bool(backend.recorders[name].status.recording),
+                        "lastStatus": times.last_status,
+                        "lastErrorCode": failure[0] if failure else None,
+                        "lastErrorMessage": failure[1] if failure else None,
+                        "lastStatusChangeTime": _ts(times.last_status_change),
+                    }
+                )
+            )
+        return {"ConfigurationRecordersStatus": out}
+
+    def _describe_delivery_status(self, scope: Scope, params: dict[str, Any]) -> Any:
+        backend = _moto_backend(scope)
+        account = self._account(scope)
+        names = params.get("DeliveryChannelNames") or sorted(backend.delivery_channels)
+        started = [t.last_start for t in account.recorders.values() if t.last_start is not None]
+        first_start = min(started) if started else None
+        out = []
+        for name in names:
+            channel = backend.delivery_channels.get(name)
+            if channel is None:
+                raise ConfigApiError(
+                    "NoSuchDeliveryChannelException",
+                    f"Cannot find delivery channel with specified name '{name}'.",
+                )
+            failure = account.delivery_failures.get(name)
+            out.append(_channel_status(name, channel, failure, first_start, self.clock.now()))
+        return {"DeliveryChannelsStatus": out}
+
+    # -- control API --------------------------------------------------------------------------------------
+    def alert_target(self) -> dict[str, Any]:
+        with self._lock:
+            a = self._alert
+            return {
+                "topicArn": a.topic_arn,
+                "ruleNames": a.rule_names,
+                "published": a.published,
+                "failed": a.failed,
+                "lastError": a.last_error,
+            }
+
+    def set_alert_target(self, body: Any) -> dict[str, Any]:
+        body = _object(body, {"topicArn", "ruleNames"})
+        if "topicArn" not in body:
+            raise ControlError("topicArn: required, an SNS topic ARN or null to stop alerts")
+        arn = body["topicArn"]
+        names = body.get("ruleNames")
+        if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) and n for n in names)):
+            raise ControlError("ruleNames: must be null (every rule) or a list of rule names")
+        if arn is not None:
+            match = _TOPIC_ARN.match(arn) if isinstance(arn, str) else None
+            if not match:
+                raise ControlError("topicArn: must be an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:alerts")
+            from moto.sns.models import sns_backends
+
+            region, account = match.group(1), match.group(2)
+            if arn not in sns_backends[account][region].topics:
+                raise ControlError(f"topicArn: no such SNS topic in the emulator: {arn}")
+        with self._lock:
+            self._alert = AlertTarget(topic_arn=arn, rule_names=names)
+        return self.alert_target()
+
+    def set_rule_failure(self, body: Any) -> dict[str, Any]:
+        body = _object(body, {"ruleName", "errorCode", "errorMessage", "accountId", "region"})
+        scope = _control_scope(body)
+        name = _required_str(body, "ruleName")
+        failure = _failure(body)
+        with self._lock:
+            known = _moto_backend(scope).config_rules
+            if name not in known:
+                raise ControlError(f"ruleName: no Config rule named {name!r} in {scope[0]}/{scope[1]}")
+            self._record(scope)
+            state = self._rule_state(scope, known[name])
+            state.failure = failure
+            alerts = self._evaluate(scope, known[name], force=True)
+            result = {
+                "ruleName": name,
+                "failing": failure is not None,
+                "lastErrorCode": state.last_error_code,
+                "lastErrorMessage": state.last_error_message,
+            }
+        self._publish(alerts)
+        return result
+
+    def set_recorder_failure(self, body: Any) -> dict[str, Any]:
+        body = _object(body, {"recorderName", "errorCode", "errorMessage", "accountId", "region"})
+        scope = _control_scope(body)
+        name = _required_str(body, "recorderName")
+        failure = _failure(body)
+        with self._lock:
+            if name not in _moto_backend(scope).recorders:
+                raise ControlError(f"recorderName: no configuration recorder named {name!r} in {scope[0]}/{scope[1]}")
+            if failure is not None:
+                self._record(scope)  # what was recorded before the failure stays recorded
+            times = self._account(scope).recorders.setdefault(name, RecorderTimes())
+            times.failure = failure
+            times.last_status = "FAILURE" if failure else "SUCCESS"
+            times.last_status_change = self.clock.now()
+        return {"recorderName": name, "failing": failure is not None}
+
+    def set_delivery_failure(self, body: Any) -> dict[str, Any]:
+        body = _object(body, {"channelName", "errorCode", "errorMessage", "accountId", "region"})
+        scope = _control_scope(body)
+        name = _required_str(body, "channelName")
+        failure = _failure(body)
+        with self._lock:
+            if name not in _moto_backend(scope).delivery_channels:
+                raise ControlError(f"channelName: no delivery channel named {name!r} in {scope[0]}/{scope[1]}")
+            failures = self._account(scope).delivery_failures
+            if failure is None:
+                failures.pop(name, None)
+            else:
+                failures[name] = failure
+        return {"channelName": name, "failing": failure is not None}
+
+    def load_synthetic(self, body: Any) -> dict[str, Any]:
+        """Replace a rule's synthetic results of one resource type; they are never re-evaluated."""
+        body = _object(
+            body,
+            {"ruleName", "resourceType", "nonCompliant", "compliant", "notApplicable", "accountId", "region"},
+        )
+        scope = _control_scope(body)
+        name = _required_str(body, "ruleName")
+        resource_type = _required_str(body, "resourceType")
+        if not _RESOURCE_TYPE.match(resource_type):
+            raise ControlError("resourceType: must look like AWS::Service::Type, e.g. AWS::S3::Bucket")
+        counts = {}
+        for field_name in ("nonCompliant", "compliant", "notApplicable"):
+            value = body.get(field_name, 0)
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_SYNTHETIC:
+                raise ControlError(f"{field_name}: must be an integer from 0 to {MAX_SYNTHETIC}")
+            counts[field_name] = value
+        with self._lock:
+            known = _moto_backend(scope).config_rules
+            if name not in known:
+                raise ControlError(f"ruleName: no Config rule named {name!r} in {scope[0]}/{scope[1]}")
+            self._record(scope)
+            state = self._rule_state(scope, known[name])
+            now = self.clock.now()
+            kept = {k: r for k, r in state.synthetic.items() if k[0] != resource_type}
+            index = 0
+            for compliance, field_name in (
+                ("NON_COMPLIANT", "nonCompliant"),
+                ("COMPLIANT", "compliant"),
+                ("NOT_APPLICABLE", "notApplicable"),
+            ):
+                annotation = "Synthetic evaluation result." if compliance == "NON_COMPLIANT" else None
+                for _ in range(counts[field_name]):
+                    kept[(resource_type, _synthetic_id(resource_type, index))] = Result(
+                        compliance, annotation, now, now
+                    )
+                    index += 1
+            state.synthetic = kept
+            state.first_evaluation_started = True
+            state.last_successful_invocation = now
+            state.invalidate()
+            total = sum(1 for k in kept if k[0] == resource_type)
+        return {"ruleName": name, "resourceType": resource_type, "loaded": total, **counts}
+
+    # -- alerts -------------------------------------------------------------------------------------------
+    def _publish(self, alerts: list[Alert]) -> None:
+        """Stand-in for "Config Rules Compliance Change" -> EventBridge -> SNS; runs outside the lock."""
+        if not alerts:
+            return
+        with self._lock:
+            target = self._alert
+            arn, names = target.topic_arn, target.rule_names
+        if arn is None:
+            return
+        from moto.sns.models import sns_backends
+
+        match = _TOPIC_ARN.match(arn)
+        assert match is not None
+        backend = sns_backends[match.group(2)][match.group(1)]
+        for alert in alerts:
+            if names is not None and alert.rule_name not in names:
+                continue
+            try:
+                backend.publish(message=alert_message(alert), arn=arn)
+            except Exception as e:  # a deleted topic must not break the Config API call
+                with self._lock:
+                    self._alert.failed += 1
+                    self._alert.last_error = f"{type(e).__name__}: {e}"
+                continue
+            with self._lock:
+                self._alert.published += 1
+
+
+def alert_message(alert: Alert) -> str:
+    """The words of the deployed EventBridge rule's input transformer."""
+    return (
+        f"AWS Config: {alert.resource_type} {alert.resource_id} is NON_COMPLIANT with rule "
+        f"{alert.rule_name} in {alert.account_id}/{alert.region} at {format_instant(alert.when)}."
+    )
+
+
+# -- helpers ----------------------------------------------------------------------------------------------
+def _account_of(access_key: str | None) -> str:
+    if not access_key:
+        return DEFAULT_ACCOUNT
+    from moto.iam.models import get_account_id_from
+
+    return get_account_id_from(access_key)
+
+
+def _compliance_types(params: dict[str, Any], allowed: tuple[str, ...], operation: str) -> list[str]:
+    types = params.get("ComplianceTypes") or []
+    if not isinstance(types, list):
+        raise ConfigApiError("InvalidParameterValueException", "ComplianceTypes must be a list.")
+    for value in types:
+        if value not in allowed:
+            raise ConfigApiError(
+                "InvalidParameterValueException",
+                f"{value} is not a valid ComplianceType for {operation}; allowed: {', '.join(allowed)}.",
+            )
+    return types
+
+
+def _limit(params: dict[str, Any], maximum: int) -> int:
+    limit = params.get("Limit", 0)
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= maximum:
+        raise ConfigApiError(
+            "InvalidParameterValueException",
+            f"Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value less than or equal to {maximum}",
+        )
+    return limit
+
+
+def _rule_names(params: dict[str, Any], field_name: str) -> list[str] | None:
+    names = params.get(field_name)
+    if names is None or names == []:
+        return None
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        raise ConfigApiError("InvalidParameterValueException", f"{field_name} must be a list of rule names.")
+    if len(names) > MAX_RULE_NAMES:
+        raise ConfigApiError(
+            "InvalidParameterValueException",
+            f"Value at '{field_name[0].lower() + field_name[1:]}' failed to satisfy constraint: Member must have length less than or equal to {MAX_RULE_NAMES}",
+        )
+    return names
+
+
+def _encode_token(scope: dict[str, Any], after: Any) -> str:
+    raw = json.dumps({"s": scope, "a": after}, sort_keys=True, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_token(token: Any, scope: dict[str, Any]) -> Any:
+    """The position after which the next page starts; None without a token. Tokens are keyset positions,
+    so they stay valid however many readers page at once and whatever changes between pages."""
+    if token in (None, ""):
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(str(token).encode()))
+        if data["s"] != json.loads(json.dumps(scope, sort_keys=True)):
+            raise ValueError("token belongs to another request")
+        return data["a"]
+    except (ValueError, KeyError, TypeError):
+        raise ConfigApiError("InvalidNextTokenException", "The nextToken provided is invalid") from None
+
+
+def _paginate(rows: list[tuple[str, Any]], params: dict[str, Any], scope: dict[str, Any], size: int, key: str) -> dict[str, Any]:
+    after = _decode_token(params.get("NextToken"), scope)
+    start = 0 if after is None else bisect.bisect_right([name for name, _ in rows], after)
+    page = rows[start : start + size]
+    out: dict[str, Any] = {key: [item for _, item in page]}
+    if start + size < len(rows):
+        out["NextToken"] = _encode_token(scope, page[-1][0])
+    return out
+
+
+def _evaluation_result(rule_name: str, key: tuple[str, str], r: Result) -> dict[str, Any]:
+    return _drop_none(
+        {
+            "EvaluationResultIdentifier": {
+                "EvaluationResultQualifier": {
+                    "ConfigRuleName": rule_name,
+                    "ResourceType": key[0],
+                    "ResourceId": key[1],
+                    "EvaluationMode": "DETECTIVE",
+                },
+                "OrderingTimestamp": _ts(r.recorded),
+            },
+            "ComplianceType": r.compliance,
+            "ResultRecordedTime": _ts(r.recorded),
+            "ConfigRuleInvokedTime": _ts(r.invoked),
+            "Annotation": r.annotation,
+        }
+    )
+
+
+def _capped(count: int, cap: int) -> dict[str, Any]:
+    return {"CappedCount": min(count, cap), "CapExceeded": count > cap}
+
+
+def _channel_status(
+    name: str, channel: Any, failure: tuple[str, str] | None, first_start: datetime | None, now: datetime
+) -> dict[str, Any]:
+    def export(applicable: bool) -> dict[str, Any]:
+        if not applicable or first_start is None:
+            return {"lastStatus": "Not_Applicable"}
+        if failure:
+            return {"lastStatus": "Failure", "lastErrorCode": failure[0], "lastErrorMessage": failure[1], "lastAttemptTime": _ts(now)}
+        return {"lastStatus": "Success", "lastAttemptTime": _ts(now), "lastSuccessfulTime": _ts(now)}
+
+    stream: dict[str, Any] = {"lastStatus": "Not_Applicable"}
+    if channel.sns_topic_arn and first_start is not None:
+        stream = {"lastStatus": "Failure" if failure else "Success", "lastStatusChangeTime": _ts(first_start)}
+        if failure:
+            stream.update({"lastErrorCode": failure[0], "lastErrorMessage": failure[1]})
+    return {
+        "name": name,
+        "configSnapshotDeliveryInfo": export(channel.config_snapshot_delivery_properties is not None),
+        "configHistoryDeliveryInfo": export(True),
+        "configStreamDeliveryInfo": stream,
+    }
+
+
+def _synthetic_id(resource_type: str, index: int) -> str:
+    if resource_type == "AWS::EC2::Instance":
+        return f"i-{index:017x}"
+    if resource_type == "AWS::RDS::DBInstance":
+        return f"db-SYNTHETIC{index:017d}"
+    if resource_type == "AWS::S3::Bucket":
+        return f"synthetic-bucket-{index:06d}"
+    return f"synthetic-{index:06d}"
+
+
+def _object(body: Any, allowed: set[str]) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ControlError(f"body: must be a JSON object with fields {', '.join(sorted(allowed))}")
+    for key in body:
+        if key not in allowed:
+            raise ControlError(f"{key}: unknown field (allowed: {', '.join(sorted(allowed))})")
+    return body
+
+
+def _required_str(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise ControlError(f"{name}: required, a non-empty string")
+    return value
+
+
+def _failure(body: dict[str, Any]) -> tuple[str, str] | None:
+    if "errorCode" not in body:
+        raise ControlError("errorCode: required, an error code to fail with, or null to stop failing")
+    code = body["errorCode"]
+    if code is None:
+        return None
+    if not isinstance(code, str) or not code:
+        raise ControlError("errorCode: must be a non-empty string or null")
+    message = body.get("errorMessage", f"Injected failure: {code}")
+    if not isinstance(message, str):
+        raise ControlError("errorMessage: must be a string")
+    return code, message
+
+
+def _control_scope(body: dict[str, Any]) -> Scope:
+    account = body.get("accountId", DEFAULT_ACCOUNT)
+    region = body.get("region", DEFAULT_REGION)
+    if not isinstance(account, str) or not _ACCOUNT.match(account):
+        raise ControlError("accountId: must be 12 digits")
+    if not isinstance(region, str) or not _REGION.match(region):
+        raise ControlError("region: must be an AWS region name such as us-east-1")
+    return account, region

@@ -1,0 +1,108 @@
+"""Evaluation state of one Config rule: its results and its evaluation status.
+
+A result keeps the time of its last compliance *change* as ResultRecordedTime, so a finding's time stays
+put while the finding stays the same. The rule is "invoked" when it is first seen, when
+StartConfigRulesEvaluation names it, and when a read finds that the recorded resources in its scope would
+now evaluate differently; a rule with an injected failure records a failed invocation instead and keeps its
+previous results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class Result:
+    compliance: str
+    annotation: str | None
+    recorded: datetime  # ResultRecordedTime and OrderingTimestamp: last change of compliance
+    invoked: datetime  # ConfigRuleInvokedTime: last invocation that produced this result
+
+
+@dataclass
+class Alert:
+    rule_name: str
+    resource_type: str
+    resource_id: str
+    account_id: str
+    region: str
+    when: datetime
+
+
+@dataclass
+class RuleState:
+    rule_name: str
+    rule_arn: str
+    first_activated: datetime
+    results: dict[tuple[str, str], Result] = field(default_factory=dict)
+    synthetic: dict[tuple[str, str], Result] = field(default_factory=dict)
+    first_evaluation_started: bool = False
+    last_successful_invocation: datetime | None = None
+    last_failed_invocation: datetime | None = None
+    last_error_code: str | None = None
+    last_error_message: str | None = None
+    failure: tuple[str, str] | None = None
+    _sorted: list[tuple[tuple[str, str], Result]] | None = None
+
+    def all_results(self) -> list[tuple[tuple[str, str], Result]]:
+        """Real and synthetic results sorted by (ResourceType, ResourceId); cached until they change."""
+        if self._sorted is None:
+            merged = dict(self.synthetic)
+            merged.update(self.results)
+            self._sorted = sorted(merged.items(), key=lambda kv: kv[0])
+        return self._sorted
+
+    def invalidate(self) -> None:
+        self._sorted = None
+
+    def differs(self, verdicts: dict[tuple[str, str], tuple[str, str | None]]) -> bool:
+        if verdicts.keys() != self.results.keys():
+            return True
+        return any(
+            (r.compliance, r.annotation) != verdicts[key] for key, r in self.results.items()
+        )
+
+    def invoke(
+        self,
+        verdicts: dict[tuple[str, str], tuple[str, str | None]],
+        now: datetime,
+    ) -> list[tuple[str, str]]:
+        """Run one invocation; returns the resources that just became NON_COMPLIANT."""
+        self.first_evaluation_started = True
+        if self.failure is not None:
+            self.last_failed_invocation = now
+            self.last_error_code, self.last_error_message = self.failure
+            return []
+        newly_non_compliant = []
+        updated: dict[tuple[str, str], Result] = {}
+        for key, (compliance, annotation) in verdicts.items():
+            previous = self.results.get(key)
+            if previous is not None and previous.compliance == compliance:
+                previous.annotation = annotation
+                previous.invoked = now
+                updated[key] = previous
+                continue
+            updated[key] = Result(compliance, annotation, now, now)
+            if compliance == "NON_COMPLIANT":
+                newly_non_compliant.append(key)
+        self.results = updated
+        self.last_successful_invocation = now
+        self.invalidate()
+        return newly_non_compliant
+
+    def counts(self) -> dict[str, int]:
+        tally = {"COMPLIANT": 0, "NON_COMPLIANT": 0, "NOT_APPLICABLE": 0}
+        for _, result in self.all_results():
+            tally[result.compliance] = tally.get(result.compliance, 0) + 1
+        return tally
+
+    def rule_compliance(self) -> str:
+        """NON_COMPLIANT if any resource is; COMPLIANT if any is and none is not; else INSUFFICIENT_DATA."""
+        tally = self.counts()
+        if tally["NON_COMPLIANT"]:
+            return "NON_COMPLIANT"
+        if tally["COMPLIANT"]:
+            return "COMPLIANT"
+        return "INSUFFICIENT_DATA"
