@@ -1,0 +1,360 @@
+"""The hash chain in S3: who may write the next report, and how a retried trigger finds its report.
+
+Three kinds of object (docs/report-format.md, "How the generator extends the chain"):
+
+* the report, ``reports/YYYY/MM/DD/<sequence>-<reportId>.json``, written once (``If-None-Match: *``);
+* the chain head, ``chain/head.json``: the last committed link ``{sequence, key, sha256}`` and at most one
+  pending claim. It only changes by compare-and-swap (``If-Match: <ETag>``; ``If-None-Match: *`` for the
+  first), so of two generators that read the same head only one can claim the next sequence;
+* the trigger record, ``chain/triggers/<reportId>.json``: written before a claim is committed, so "a report
+  exists for this trigger" is one GET, however far the chain has moved on since.
+
+A claim carries a lease (the claimant's Lambda deadline plus a margin). A claimant never writes its report
+after its lease, so once the lease is over another generator may roll the claim back; if the report exists
+it is rolled forward instead. A crash at any step therefore delays the chain by at most one lease and never
+wedges it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+from botocore.exceptions import ClientError
+
+from .errors import ChainBusy, ReportWriteFailed
+from .report import report_key
+from .timefmt import parse_utc_z, utc_z
+
+LEASE_MARGIN = timedelta(seconds=60)
+HEAD_FORMAT = "compliance-chain-head/1"
+TRIGGER_FORMAT = "compliance-trigger/1"
+
+
+@dataclass(frozen=True)
+class Link:
+    sequence: int
+    key: str
+    sha256: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sequence": self.sequence, "key": self.key, "sha256": self.sha256}
+
+    @staticmethod
+    def from_json(data: dict[str, Any] | None) -> Link | None:
+        return None if data is None else Link(int(data["sequence"]), data["key"], data["sha256"])
+
+
+@dataclass(frozen=True)
+class Claim:
+    sequence: int
+    key: str
+    report_id: str
+    generated_at: datetime
+    lease_expires_at: datetime
+    previous: Link | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sequence": self.sequence,
+            "key": self.key,
+            "reportId": self.report_id,
+            "generatedAt": utc_z(self.generated_at),
+            "leaseExpiresAt": utc_z(self.lease_expires_at),
+            "previous": None if self.previous is None else self.previous.to_json(),
+        }
+
+    @staticmethod
+    def from_json(data: dict[str, Any] | None) -> Claim | None:
+        if data is None:
+            return None
+        return Claim(
+            int(data["sequence"]),
+            data["key"],
+            data["reportId"],
+            parse_utc_z(data["generatedAt"]),
+            parse_utc_z(data["leaseExpiresAt"]),
+            Link.from_json(data["previous"]),
+        )
+
+
+@dataclass(frozen=True)
+class Head:
+    last: Link | None
+    pending: Claim | None
+    etag: str | None  # None: no head object yet
+
+    def body(self) -> bytes:
+        return _json_bytes(
+            {
+                "format": HEAD_FORMAT,
+                "last": None if self.last is None else self.last.to_json(),
+                "pending": None if self.pending is None else self.pending.to_json(),
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A report in the trail: its claim and the SHA-256 of its stored bytes."""
+
+    claim: Claim
+    sha256: str
+
+
+def _json_bytes(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8") + b"\n"
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _status(error: ClientError) -> int:
+    return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+
+
+def _not_found(error: ClientError) -> bool:
+    return _code(error) in ("NoSuchKey", "404", "NotFound") or _status(error) == 404
+
+
+def _precondition_failed(error: ClientError) -> bool:
+    return _code(error) in ("PreconditionFailed", "412") or _status(error) == 412
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class ChainStore:
+    def __init__(
+        self,
+        s3: Any,
+        bucket: str,
+        report_prefix: str,
+        chain_prefix: str,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.s3 = s3
+        self.bucket = bucket
+        self.report_prefix = report_prefix
+        self.head_key = f"{chain_prefix}head.json"
+        self.trigger_prefix = f"{chain_prefix}triggers/"
+        self.clock = clock
+        self.sleep = sleep
+        self.api_calls = 0
+        self.claimed_head: Head | None = (
+            None  # the head as our claim left it, for the commit's swap
+        )
+
+    # -- small S3 helpers ---------------------------------------------------------------------------
+    def _get(self, key: str) -> dict[str, Any] | None:
+        self.api_calls += 1
+        try:
+            return self.s3.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as e:
+            if _not_found(e):
+                return None
+            raise
+
+    def _put(self, key: str, body: bytes, **conditions: str) -> dict[str, Any]:
+        self.api_calls += 1
+        return self.s3.put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=body,
+            ContentType="application/json",
+            ChecksumAlgorithm="SHA256",
+            ChecksumSHA256=base64.b64encode(hashlib.sha256(body).digest()).decode("ascii"),
+            **conditions,
+        )
+
+    def _exists(self, key: str) -> bool:
+        self.api_calls += 1
+        try:
+            self.s3.head_object(Bucket=self.bucket, Key=key)
+            return True
+        except ClientError as e:
+            if _not_found(e):
+                return False
+            raise
+
+    # -- head ---------------------------------------------------------------------------------------
+    def read_head(self) -> Head:
+        got = self._get(self.head_key)
+        if got is None:
+            return Head(None, None, None)
+        data = json.loads(got["Body"].read())
+        if data.get("format") != HEAD_FORMAT:
+            raise ValueError(f"s3://{self.bucket}/{self.head_key} is not a {HEAD_FORMAT} document")
+        return Head(Link.from_json(data["last"]), Claim.from_json(data["pending"]), got["ETag"])
+
+    def _swap(self, old: Head, last: Link | None, pending: Claim | None) -> Head | None:
+        """Replace the head if it is still ``old``; None when another generator changed it first."""
+        new = Head(last, pending, None)
+        conditions = {"IfMatch": old.etag} if old.etag else {"IfNoneMatch": "*"}
+        try:
+            answer = self._put(self.head_key, new.body(), **conditions)
+        except ClientError as e:
+            # 404 answers If-Match when the head was deleted; both mean "re-read and decide again".
+            if _precondition_failed(e) or _not_found(e):
+                return None
+            raise
+        return Head(last, pending, answer.get("ETag"))
+
+    # -- trigger records ----------------------------------------------------------------------------
+    def trigger_key(self, report_id: str) -> str:
+        return f"{self.trigger_prefix}{report_id}.json"
+
+    def find_trigger(self, report_id: str) -> dict[str, Any] | None:
+        got = self._get(self.trigger_key(report_id))
+        if got is None:
+            return None
+        return json.loads(got["Body"].read())
+
+    def record_trigger(self, stored: Stored, alert: str) -> None:
+        """``alert`` is ``pending``, ``sent`` or ``not-needed``; a retry re-sends a pending alert."""
+        claim = stored.claim
+        self._put(
+            self.trigger_key(claim.report_id),
+            _json_bytes(
+                {
+                    "format": TRIGGER_FORMAT,
+                    "reportId": claim.report_id,
+                    "sequence": claim.sequence,
+                    "key": claim.key,
+                    "sha256": stored.sha256,
+                    "alert": alert,
+                }
+            ),
+        )
+
+    def read_report(self, key: str) -> bytes:
+        got = self._get(key)
+        if got is None:
+            raise ReportWriteFailed(
+                f"report s3://{self.bucket}/{key} named by the chain does not exist"
+            )
+        return got["Body"].read()
+
+    # -- claiming -----------------------------------------------------------------------------------
+    def claim(
+        self,
+        report_id: str,
+        lease_expires_at: datetime,
+        give_up_at: float,
+        head: Head | None = None,
+    ) -> Claim | Stored:
+        """Claim the next sequence for ``report_id``.
+
+        Returns the new Claim, or Stored when a previous attempt of the same trigger already stored its
+        report (the caller then only finishes that run). Raises ChainBusy when another live claim still
+        holds the chain at ``give_up_at`` (``time.monotonic()``).
+        """
+        delay = 0.05
+        head = head or self.read_head()
+        while True:
+            pending = head.pending
+            if pending is None:
+                now = self.clock()
+                sequence = 0 if head.last is None else head.last.sequence + 1
+                claim = Claim(
+                    sequence,
+                    report_key(self.report_prefix, now, sequence, report_id),
+                    report_id,
+                    now,
+                    lease_expires_at,
+                    head.last,
+                )
+                self.claimed_head = self._swap(head, head.last, claim)
+                if self.claimed_head is not None:
+                    return claim
+                head = self.read_head()
+                continue
+            if self._exists(pending.key):
+                stored = self._roll_forward(head)
+                if pending.report_id == report_id and stored is not None:
+                    return stored
+                head = self.read_head()
+                continue
+            if self.clock() > pending.lease_expires_at:
+                # The claimant is past its deadline and never wrote its report: undo the claim.
+                self._swap(head, pending.previous, None)
+                head = self.read_head()
+                continue
+            if time.monotonic() + delay > give_up_at:
+                raise ChainBusy(
+                    f"chain head s3://{self.bucket}/{self.head_key} is claimed by report {pending.report_id} "
+                    f"(sequence {pending.sequence}) until {utc_z(pending.lease_expires_at)}"
+                )
+            self.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 1.0)
+            head = self.read_head()
+
+    def _roll_forward(self, head: Head) -> Stored | None:
+        """Commit a pending claim whose report exists (its claimant stopped before committing)."""
+        assert head.pending is not None
+        stored = Stored(head.pending, sha256_hex(self.read_report(head.pending.key)))
+        existing = self.find_trigger(head.pending.report_id)
+        self.record_trigger(stored, existing.get("alert", "pending") if existing else "pending")
+        if (
+            self._swap(head, Link(stored.claim.sequence, stored.claim.key, stored.sha256), None)
+            is not None
+        ):
+            return stored
+        return None
+
+    # -- writing ------------------------------------------------------------------------------------
+    def write_report(self, claim: Claim, body: bytes) -> Stored:
+        """Store the report once. On failure the claim is released (best effort) and ReportWriteFailed raised."""
+        if self.clock() >= claim.lease_expires_at - LEASE_MARGIN:
+            self.release(claim)
+            raise ReportWriteFailed(
+                f"claim on sequence {claim.sequence} ran past its deadline; nothing written"
+            )
+        try:
+            self._put(claim.key, body, IfNoneMatch="*")
+            return Stored(claim, sha256_hex(body))
+        except ClientError as e:
+            if _precondition_failed(e):
+                # Our own earlier attempt (e.g. a retried PUT whose first answer was lost) stored it.
+                return Stored(claim, sha256_hex(self.read_report(claim.key)))
+            self.release(claim)
+            raise ReportWriteFailed(
+                f"storing s3://{self.bucket}/{claim.key} failed ({_code(e) or _status(e)}); nothing was written"
+            ) from e
+
+    def commit(self, stored: Stored, alert: str) -> None:
+        """Record the trigger, then move the head to the new report (unless someone rolled it forward)."""
+        self.record_trigger(stored, alert)
+        link = Link(stored.claim.sequence, stored.claim.key, stored.sha256)
+        head = self.claimed_head
+        if head is not None and head.etag and self._swap(head, link, None) is not None:
+            return
+        while True:
+            head = self.read_head()
+            if head.last == link:
+                return
+            if head.pending is None or head.pending.key != stored.claim.key:
+                raise ReportWriteFailed(
+                    f"chain head no longer holds the claim on {stored.claim.key}; the report is stored but "
+                    "uncommitted (its lease must have expired)"
+                )
+            if self._swap(head, link, None) is not None:
+                return
+
+    def release(self, claim: Claim) -> None:
+        """Best effort: undo our claim so the next run need not wait for the lease to run out."""
+        try:
+            head = self.read_head()
+            if head.pending is not None and head.pending.key == claim.key:
+                self._swap(head, claim.previous, None)
+        except ClientError:
+            pass

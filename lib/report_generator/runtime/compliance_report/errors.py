@@ -1,0 +1,25 @@
+"""Typed exceptions of the report generator. Each message is one line naming the input and the rule broken."""
+
+
+class ReportGeneratorError(Exception):
+    """Base class: anything the generator raises on purpose."""
+
+
+class SettingsError(ReportGeneratorError):
+    """An environment variable set by the stack is missing or malformed."""
+
+
+class UnrecognisedEvent(ReportGeneratorError):
+    """The invocation event is not a trigger the generator knows; no report is made for it."""
+
+
+class ChainBusy(ReportGeneratorError):
+    """Another run holds the chain and did not finish before this run's deadline; the platform retries."""
+
+
+class ReportWriteFailed(ReportGeneratorError):
+    """The report object could not be stored; nothing was written and the invocation must fail."""
+
+
+class AlertPublishFailed(ReportGeneratorError):
+    """The report is stored but the alert could not be published; the invocation fails so it is retried."""

@@ -1,0 +1,128 @@
+"""Typed settings read once from the environment variables the stack sets on the function."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .errors import SettingsError
+
+# Report keys of schema v1 live under reports/ (the schema's previousKey pattern fixes it), so the prefix
+# is checked rather than trusted.
+REPORT_PREFIX_V1 = "reports/"
+DEFAULT_CHAIN_PREFIX = "chain/"
+_SUFFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+_RULE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+_MANAGED_ID = re.compile(r"^[A-Z0-9_]+$")
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
+_PREFIX = re.compile(r"^[A-Za-z0-9_.-]+/$")
+
+
+@dataclass(frozen=True)
+class MonitoredRule:
+    name: str
+    managed_identifier: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    bucket: str
+    report_prefix: str
+    chain_prefix: str
+    topic_arn: str
+    rules: tuple[MonitoredRule, ...]
+    environment_suffix: str
+    metrics_namespace: str
+    alert_max_resources: int
+    region: str
+    store_reserve_ms: int | None
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise SettingsError(f"environment variable {name} is required and must not be empty")
+    return value
+
+
+def _parse_rules(raw: str) -> tuple[MonitoredRule, ...]:
+    try:
+        items = json.loads(raw)
+    except ValueError as e:
+        raise SettingsError(f"MONITORED_RULES must be a JSON list: {e}") from e
+    if not isinstance(items, list) or not items:
+        raise SettingsError(
+            "MONITORED_RULES must be a non-empty JSON list of {name, managedIdentifier}"
+        )
+    rules = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or set(item) != {"name", "managedIdentifier"}:
+            raise SettingsError(
+                f"MONITORED_RULES[{index}] must be an object with exactly 'name' and 'managedIdentifier'"
+            )
+        name, managed = item["name"], item["managedIdentifier"]
+        if not isinstance(name, str) or not _RULE_NAME.match(name):
+            raise SettingsError(f"MONITORED_RULES[{index}].name {name!r} is not a Config rule name")
+        if not isinstance(managed, str) or not _MANAGED_ID.match(managed):
+            raise SettingsError(
+                f"MONITORED_RULES[{index}].managedIdentifier {managed!r} must match ^[A-Z0-9_]+$"
+            )
+        rules.append(MonitoredRule(name, managed))
+    names = [r.name for r in rules]
+    if len(set(names)) != len(names):
+        raise SettingsError("MONITORED_RULES names must be unique")
+    return tuple(rules)
+
+
+def _int_in_range(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as e:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from e
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    """Read and check every setting; raise SettingsError naming the first bad variable."""
+    prefix = env.get("REPORT_PREFIX", "").strip() or REPORT_PREFIX_V1
+    if prefix != REPORT_PREFIX_V1:
+        raise SettingsError(
+            f"REPORT_PREFIX must be {REPORT_PREFIX_V1!r}: report format v1 fixes report keys under it"
+        )
+    chain_prefix = env.get("CHAIN_PREFIX", "").strip() or DEFAULT_CHAIN_PREFIX
+    if not _PREFIX.match(chain_prefix) or chain_prefix.startswith(prefix):
+        raise SettingsError(
+            f"CHAIN_PREFIX {chain_prefix!r} must be one path segment ending in '/' outside {prefix!r}"
+        )
+    suffix = _required(env, "ENVIRONMENT_SUFFIX")
+    if len(suffix) > 16 or not _SUFFIX.match(suffix):
+        raise SettingsError(
+            f"ENVIRONMENT_SUFFIX {suffix!r} must be 1-16 lower-case letters, digits or inner hyphens"
+        )
+    region = _required(env, "AWS_REGION")
+    if not _REGION.match(region):
+        raise SettingsError(f"AWS_REGION {region!r} is not a region name")
+    topic = _required(env, "ALERT_TOPIC_ARN")
+    if not topic.startswith("arn:") or topic.count(":") != 5:
+        raise SettingsError(f"ALERT_TOPIC_ARN {topic!r} is not an SNS topic ARN")
+    reserve_raw = env.get("STORE_RESERVE_MS", "").strip()
+    store_reserve = _int_in_range(env, "STORE_RESERVE_MS", 0, 100, 600_000) if reserve_raw else None
+    return Settings(
+        bucket=_required(env, "REPORT_BUCKET"),
+        report_prefix=prefix,
+        chain_prefix=chain_prefix,
+        topic_arn=topic,
+        rules=_parse_rules(_required(env, "MONITORED_RULES")),
+        environment_suffix=suffix,
+        metrics_namespace=env.get("METRICS_NAMESPACE", "").strip() or "ComplianceAudit",
+        alert_max_resources=_int_in_range(env, "ALERT_MAX_RESOURCES", 10, 0, 1000),
+        region=region,
+        store_reserve_ms=store_reserve,
+    )
