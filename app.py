@@ -1,0 +1,41 @@
+#!/usr/bin/env python3
+"""CDK entry point: read and validate context once, build the stack. No AWS calls at synth."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import aws_cdk as cdk
+
+from lib.compliance_stack import ComplianceAuditStack
+from lib.nag_plugins import add_nag_plugins
+from lib.settings import REGION, Settings, SettingsError
+
+
+def build_app(app: cdk.App) -> ComplianceAuditStack:
+    settings = Settings.from_context(app.node.try_get_context)
+    stack = ComplianceAuditStack(
+        app,
+        f"ComplianceAudit-{settings.environment_suffix}",
+        settings=settings,
+        env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=REGION),
+        description="Continuous compliance auditing: AWS Config rules, alerts, hash-chained reports",
+    )
+    add_nag_plugins(app)
+    return stack
+
+
+def main() -> int:
+    app = cdk.App()
+    try:
+        build_app(app)
+    except SettingsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    app.synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""Alerting: how non-compliance and platform trouble reach the security team in real time."""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from aws_cdk import Aws, Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from lib.defaults import physical_name, secure_queue
+
+# The words the security team reads for a compliance change. The local emulator publishes the same
+# sentence, so the demo inbox shows what a real inbox would.
+COMPLIANCE_CHANGE_TEMPLATE = (
+    "AWS Config: <resourceType> <resourceId> is NON_COMPLIANT with rule <rule> "
+    "in <account>/<region> at <time>."
+)
+
+
+class Alerting(Construct):
+    """Two SNS topics, split on purpose:
+
+    * ``alerts`` (``compliance-alerts-<suffix>``) is for people. It carries a readable sentence for each
+      NON_COMPLIANT change of the monitored rules (an EventBridge rule on "Config Rules Compliance Change"
+      with an input transformer), the report generator's summaries, and CloudWatch alarms. The security
+      team subscribes here.
+    * ``config_stream`` (``config-notifications-<suffix>``) is the delivery channel's SNS stream. AWS Config
+      sends every configuration-item change there as raw JSON: machine traffic, never routed to people.
+
+    Why not one topic with a filter policy: Config's notifications and the generator's summaries would then
+    both have to be JSON for a MessageBody filter to tell them apart, and e-mail would show raw JSON. With
+    the EventBridge rule the filter lives in the event pattern (rule names and NON_COMPLIANT only) and the
+    message is a sentence.
+
+    Neither topic is SSE-encrypted: AWS Config cannot publish to a topic encrypted with the AWS managed SNS
+    key, and EventBridge and CloudWatch need a customer managed key policy for an encrypted topic, which the
+    contract's AWS-managed-keys-only encryption rules out. Both topics deny non-TLS publishing.
+
+    Every subscription gets an SQS dead-letter queue, and an alarm on that queue's depth.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        suffix: str,
+        alert_email: Optional[str],
+    ) -> None:
+        super().__init__(scope, id_)
+        self._suffix = suffix
+        self.alerts = sns.Topic(
+            self,
+            "Alerts",
+            topic_name=physical_name("compliance-alerts", suffix),
+            display_name="Compliance alerts",
+            enforce_ssl=True,
+        )
+        self.config_stream = sns.Topic(
+            self,
+            "ConfigStream",
+            topic_name=physical_name("config-notifications", suffix),
+            display_name="AWS Config notifications",
+            enforce_ssl=True,
+        )
+        self.alarm_action = cw_actions.SnsAction(self.alerts)
+        self.dead_letter_queues: list[sqs.Queue] = []
+
+        if alert_email:
+            dlq = self.dead_letter_queue("EmailDlq", "compliance-alerts-email-dlq")
+            self.alerts.add_subscription(
+                subs.EmailSubscription(alert_email, dead_letter_queue=dlq)
+            )
+
+    def dead_letter_queue(self, id_: str, name: str, *, fifo: bool = False) -> sqs.Queue:
+        """A DLQ with a depth alarm that notifies the security team."""
+        queue = secure_queue(self, id_, queue_name=physical_name(name, self._suffix), fifo=fifo)
+        self.dead_letter_queues.append(queue)
+        alarm = cloudwatch.Alarm(
+            self,
+            f"{id_}Depth",
+            alarm_name=physical_name(f"{name}-not-empty", self._suffix),
+            alarm_description=(
+                f"Messages are waiting in {name}-{self._suffix}: a delivery failed. "
+                "See the README runbook, 'Draining a dead-letter queue'."
+            ),
+            metric=queue.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(5), statistic="Maximum"
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(self.alarm_action)
+        return queue
+
+    def route_compliance_changes(self, *, rule_names: Sequence[str]) -> events.Rule:
+        """Real-time path: a NON_COMPLIANT evaluation of one of ``rule_names`` becomes a sentence on the
+        alert topic within seconds of AWS Config recording it."""
+        rule = events.Rule(
+            self,
+            "NonCompliantChanges",
+            rule_name=physical_name("config-noncompliant", self._suffix),
+            description="NON_COMPLIANT results of the monitored AWS Config rules, to the security team",
+            event_pattern=events.EventPattern(
+                source=["aws.config"],
+                detail_type=["Config Rules Compliance Change"],
+                detail={
+                    "messageType": ["ComplianceChangeNotification"],
+                    "configRuleName": list(rule_names),
+                    "newEvaluationResult": {"complianceType": ["NON_COMPLIANT"]},
+                },
+            ),
+        )
+        dlq = self.dead_letter_queue("EventsDlq", "compliance-events-dlq")
+        rule.add_target(
+            targets.SnsTopic(
+                self.alerts,
+                message=events.RuleTargetInput.from_text(
+                    f"AWS Config: {events.EventField.from_path('$.detail.resourceType')} "
+                    f"{events.EventField.from_path('$.detail.resourceId')} is NON_COMPLIANT with rule "
+                    f"{events.EventField.from_path('$.detail.configRuleName')} in "
+                    f"{events.EventField.account}/{events.EventField.region} at "
+                    f"{events.EventField.time}."
+                ),
+                dead_letter_queue=dlq,
+                retry_attempts=10,
+                max_event_age=Duration.hours(24),
+            )
+        )
+        return rule
+
+    def allow_config_publish(self) -> iam.PolicyStatement:
+        """Topic policy for AWS Config's delivery channel, limited to this account."""
+        statement = iam.PolicyStatement(
+            sid="AWSConfigSNSPolicy",
+            principals=[iam.ServicePrincipal("config.amazonaws.com")],
+            actions=["sns:Publish"],
+            resources=[self.config_stream.topic_arn],
+            conditions={"StringEquals": {"AWS:SourceAccount": Aws.ACCOUNT_ID}},
+        )
+        self.config_stream.add_to_resource_policy(statement)
+        return statement

@@ -1,0 +1,96 @@
+"""The stack: builds the parts, passes each what it needs, and grants. No logic of its own."""
+
+from __future__ import annotations
+
+import jsii
+from aws_cdk import Annotations, Aspects, IAspect, Stack, Tags
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_scheduler as scheduler
+from constructs import Construct, IConstruct
+
+from lib.alerting.infrastructure import Alerting
+from lib.config_monitoring.infrastructure import ConfigMonitoring
+from lib.defaults import physical_name
+from lib.nag_acknowledgements import acknowledge
+from lib.report_generator.infrastructure import ReportGenerator
+from lib.report_storage.infrastructure import ReportStorage
+from lib.settings import Settings
+
+TAGS = {"Environment": "audit", "CostCenter": "compliance"}
+
+
+class ComplianceAuditStack(Stack):
+    def __init__(self, scope: Construct, id_: str, *, settings: Settings, **kwargs) -> None:
+        super().__init__(scope, id_, **kwargs)
+        suffix = settings.environment_suffix
+        for key, value in TAGS.items():
+            Tags.of(self).add(key, value)
+        warning = settings.runtime_warning()
+        if warning:
+            Annotations.of(self).add_warning_v2("compliance:python39-deprecated", warning)
+
+        self.storage = ReportStorage(
+            self,
+            "ReportStorage",
+            suffix=suffix,
+            object_lock_mode=settings.report_object_lock,
+            with_config_bucket=not settings.use_existing_config_recorder,
+        )
+        self.alerting = Alerting(self, "Alerting", suffix=suffix, alert_email=settings.alert_email)
+        if not settings.use_existing_config_recorder:
+            self.alerting.allow_config_publish()
+        self.schedule_group = scheduler.CfnScheduleGroup(
+            self, "ScheduleGroup", name=physical_name("compliance", suffix)
+        )
+        schedule_dlq = self.alerting.dead_letter_queue("ScheduleDlq", "compliance-schedule-dlq")
+
+        self.monitoring = ConfigMonitoring(
+            self,
+            "ConfigMonitoring",
+            suffix=suffix,
+            use_existing_recorder=settings.use_existing_config_recorder,
+            delivery_bucket=self.storage.config,
+            delivery_topic=self.alerting.config_stream,
+            delivery_topic_policy=self.alerting.config_stream.node.try_find_child("Policy"),
+            schedule_group_name=self.schedule_group.name,
+            schedule_dlq=schedule_dlq,
+        )
+        self.monitoring.daily_evaluation.node.add_dependency(self.schedule_group)
+        self.alerting.route_compliance_changes(rule_names=self.monitoring.rule_names)
+
+        self.report_generator = ReportGenerator(
+            self,
+            "ReportGenerator",
+            suffix=suffix,
+            runtime=lambda_.Runtime(settings.lambda_runtime, lambda_.RuntimeFamily.PYTHON),
+            bucket=self.storage.reports,
+            topic=self.alerting.alerts,
+            rule_arns=self.monitoring.rule_arns,
+            monitored_rules_json=self.monitoring.monitored_rules_json(),
+            alarm_action=self.alerting.alarm_action,
+            failure_dlq=self.alerting.dead_letter_queue(
+                "ReportFailuresDlq", "compliance-report-failures-dlq"
+            ),
+            requests_dlq=self.alerting.dead_letter_queue(
+                "RequestsDlq", "compliance-report-requests-dlq", fifo=True
+            ),
+            schedule_dlq=schedule_dlq,
+        )
+
+        Aspects.of(self).add(_NamePolicies(suffix))
+        acknowledge(self)
+
+
+@jsii.implements(IAspect)
+class _NamePolicies:
+    """Inline policy names CDK generates (``RoleDefaultPolicy1234``) get the suffix too, so every name in
+    the account says which environment it belongs to."""
+
+    def __init__(self, suffix: str) -> None:
+        self._suffix = suffix
+
+    def visit(self, node: IConstruct) -> None:
+        if isinstance(node, iam.CfnPolicy):
+            parts = node.node.path.split("/")[1:-1]
+            node.policy_name = "-".join(parts + [self._suffix])[:128]

@@ -1,0 +1,244 @@
+"""Config monitoring: the recorder, its delivery channel, the three AWS managed rules and their daily run."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Optional
+
+from aws_cdk import Aws, Stack
+from aws_cdk import aws_config as config
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct, IDependable
+
+from lib.defaults import least_privilege_role, physical_name
+
+# The only CloudWatch Logs type AWS Config records (botocore's Config ResourceType enum lists
+# AWS::Logs::Destination and no other AWS::Logs::* type); naming a type Config does not know fails the
+# deploy with InvalidRecordingGroupException, so this list must not grow by guesswork.
+EXCLUDED_RESOURCE_TYPES = ("AWS::Logs::Destination",)
+
+# Daily evaluation, 05:00 UTC, an hour before the daily report, so the report sees fresh results.
+DAILY_EVALUATION_CRON = "cron(0 5 * * ? *)"
+# EventBridge Scheduler's universal target for the Config API.
+START_EVALUATION_TARGET = "arn:aws:scheduler:::aws-sdk:config:startConfigRulesEvaluation"
+
+
+@dataclass(frozen=True)
+class MonitoredRule:
+    """One AWS managed rule: its short name and the resource type it evaluates."""
+
+    key: str
+    identifier: str
+    resource_type: config.ResourceType
+
+
+MONITORED_RULES = (
+    MonitoredRule(
+        "s3-bucket-sse-enabled",
+        "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED",
+        config.ResourceType.S3_BUCKET,
+    ),
+    MonitoredRule("rds-storage-encrypted", "RDS_STORAGE_ENCRYPTED", config.ResourceType.RDS_DB_INSTANCE),
+    MonitoredRule("ec2-imdsv2-check", "EC2_IMDSV2_CHECK", config.ResourceType.EC2_INSTANCE),
+)
+
+
+class ConfigMonitoring(Construct):
+    """AWS Config for the account and region, built for CloudFormation's ordering rules:
+
+    * every rule depends on the recorder (a rule created before any recorder exists never evaluates);
+    * the delivery channel depends on the bucket policy and topic policy it delivers through (Config
+      checks them when the channel is created);
+    * recorder and channel do not depend on each other (CloudFormation starts the recorder once both exist).
+
+    The three rules are change-triggered AWS managed rules: AWS rejects MaximumExecutionFrequency for them at
+    deploy time, so the 24-hour evaluation comes from an EventBridge Scheduler schedule that calls
+    StartConfigRulesEvaluation for exactly these rules every day.
+
+    With ``use_existing_recorder`` (Control Tower and other accounts that already have the one recorder and
+    one delivery channel Config allows per region) only the rules and the schedule are created.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        suffix: str,
+        use_existing_recorder: bool,
+        delivery_bucket: Optional[s3.Bucket],
+        delivery_topic: sns.ITopic,
+        delivery_topic_policy: Optional[IDependable],
+        schedule_group_name: str,
+        schedule_dlq: sqs.IQueue,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.recorder: Optional[config.CfnConfigurationRecorder] = None
+        self.delivery_channel: Optional[config.CfnDeliveryChannel] = None
+        self.role: Optional[iam.Role] = None
+
+        if not use_existing_recorder:
+            if delivery_bucket is None:
+                raise ValueError("a new recorder needs a delivery bucket")
+            self.role = self._recorder_role(suffix, delivery_bucket, delivery_topic)
+            self.recorder = config.CfnConfigurationRecorder(
+                self,
+                "Recorder",
+                name=physical_name("compliance-recorder", suffix),
+                role_arn=self.role.role_arn,
+                recording_group=config.CfnConfigurationRecorder.RecordingGroupProperty(
+                    all_supported=False,
+                    include_global_resource_types=False,
+                    exclusion_by_resource_types=config.CfnConfigurationRecorder.ExclusionByResourceTypesProperty(
+                        resource_types=list(EXCLUDED_RESOURCE_TYPES)
+                    ),
+                    recording_strategy=config.CfnConfigurationRecorder.RecordingStrategyProperty(
+                        use_only="EXCLUSION_BY_RESOURCE_TYPES"
+                    ),
+                ),
+                recording_mode=config.CfnConfigurationRecorder.RecordingModeProperty(
+                    recording_frequency="CONTINUOUS"
+                ),
+            )
+            self.delivery_channel = config.CfnDeliveryChannel(
+                self,
+                "DeliveryChannel",
+                name=physical_name("compliance-delivery", suffix),
+                s3_bucket_name=delivery_bucket.bucket_name,
+                sns_topic_arn=delivery_topic.topic_arn,
+                config_snapshot_delivery_properties=config.CfnDeliveryChannel.ConfigSnapshotDeliveryPropertiesProperty(
+                    delivery_frequency="TwentyFour_Hours"
+                ),
+            )
+            if delivery_bucket.policy is not None:
+                self.delivery_channel.node.add_dependency(delivery_bucket.policy)
+            if delivery_topic_policy is not None:
+                self.delivery_channel.node.add_dependency(delivery_topic_policy)
+
+        self.rules: dict[str, config.ManagedRule] = {}
+        for spec in MONITORED_RULES:
+            rule = config.ManagedRule(
+                self,
+                spec.identifier.title().replace("_", ""),
+                config_rule_name=physical_name(spec.key, suffix),
+                identifier=spec.identifier,
+                description=f"AWS managed rule {spec.identifier}, evaluated on change and daily",
+                rule_scope=config.RuleScope.from_resources([spec.resource_type]),
+            )
+            if self.recorder is not None:
+                rule.node.add_dependency(self.recorder)
+            self.rules[spec.identifier] = rule
+
+        self.daily_evaluation = self._daily_evaluation(suffix, schedule_group_name, schedule_dlq)
+
+    @property
+    def rule_names(self) -> list[str]:
+        return [rule.config_rule_name for rule in self.rules.values()]
+
+    @property
+    def rule_arns(self) -> list[str]:
+        return [rule.config_rule_arn for rule in self.rules.values()]
+
+    def monitored_rules_json(self) -> str:
+        """The rule list the report generator receives (name and managed identifier, stack order)."""
+        return Stack.of(self).to_json_string(
+            [
+                {"name": rule.config_rule_name, "managedIdentifier": identifier}
+                for identifier, rule in self.rules.items()
+            ]
+        )
+
+    def _recorder_role(self, suffix: str, bucket: s3.Bucket, topic: sns.ITopic) -> iam.IRole:
+        name = physical_name("compliance-config-recorder", suffix)
+        role, _ = least_privilege_role(
+            self,
+            "RecorderRole",
+            role_name=name,
+            description="AWS Config recorder: read resource configuration, deliver to S3 and SNS",
+            assumed_by=iam.ServicePrincipal(
+                "config.amazonaws.com",
+                conditions={"StringEquals": {"AWS:SourceAccount": Aws.ACCOUNT_ID}},
+            ),
+            # AWS_ConfigRole is the current managed policy; AWSConfigRole is deprecated.
+            aws_managed_policies=["service-role/AWS_ConfigRole"],
+            # Only what delivery needs: the bucket ACL check, objects under Config's own prefix, and the
+            # delivery topic.
+            statements=[
+                iam.PolicyStatement(
+                    sid="CheckDeliveryBucket", actions=["s3:GetBucketAcl"], resources=[bucket.bucket_arn]
+                ),
+                iam.PolicyStatement(
+                    sid="DeliverToBucket",
+                    actions=["s3:PutObject"],
+                    resources=[bucket.arn_for_objects(f"AWSLogs/{Aws.ACCOUNT_ID}/Config/*")],
+                    conditions={"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
+                ),
+                iam.PolicyStatement(
+                    sid="DeliverToTopic", actions=["sns:Publish"], resources=[topic.topic_arn]
+                ),
+            ],
+        )
+        return role
+
+    def _daily_evaluation(
+        self, suffix: str, group_name: str, dlq: sqs.IQueue
+    ) -> scheduler.CfnSchedule:
+        role, policy = least_privilege_role(
+            self,
+            "DailyEvaluationRole",
+            role_name=physical_name("compliance-daily-evaluation", suffix),
+            description="EventBridge Scheduler: start the daily evaluation of the monitored rules",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            ),
+            statements=[
+                iam.PolicyStatement(
+                    sid="StartDailyEvaluation",
+                    actions=["config:StartConfigRulesEvaluation"],
+                    resources=self.rule_arns,
+                ),
+                # EventBridge Scheduler sends undeliverable invocations to the DLQ with this role.
+                iam.PolicyStatement(
+                    sid="DeadLetter", actions=["sqs:SendMessage"], resources=[dlq.queue_arn]
+                ),
+            ],
+        )
+        schedule = scheduler.CfnSchedule(
+            self,
+            "DailyEvaluation",
+            name=physical_name("compliance-daily-evaluation", suffix),
+            group_name=group_name,
+            description="Re-evaluate the monitored AWS Config rules every 24 hours",
+            schedule_expression=DAILY_EVALUATION_CRON,
+            schedule_expression_timezone="UTC",
+            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+            state="ENABLED",
+            target=scheduler.CfnSchedule.TargetProperty(
+                arn=START_EVALUATION_TARGET,
+                role_arn=role.role_arn,
+                input=Stack.of(self).to_json_string({"ConfigRuleNames": self.rule_names}),
+                retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
+                    maximum_event_age_in_seconds=6 * 3600, maximum_retry_attempts=10
+                ),
+                dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(arn=dlq.queue_arn),
+            ),
+        )
+        # The rules are referenced by the input, so CloudFormation orders them already; the policy is not.
+        schedule.node.add_dependency(policy)
+        return schedule
+
+
+def rules_json_literal(suffix: str) -> str:
+    """The monitored rule list as plain JSON, for tools that run outside CloudFormation (the demo)."""
+    return json.dumps(
+        [
+            {"name": physical_name(spec.key, suffix), "managedIdentifier": spec.identifier}
+            for spec in MONITORED_RULES
+        ]
+    )

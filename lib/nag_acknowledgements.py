@@ -1,0 +1,172 @@
+"""Every cdk-nag finding this stack acknowledges, with the requirement or fact that forces it.
+
+One table, so a reviewer reads every exception in one place. Each entry names a construct path under
+the stack, the finding id (cdk-nag v3 ids carry the exact resource or policy in brackets) and the reason.
+A path marked optional exists only for some settings (the Config bucket and recorder are absent with
+useExistingConfigRecorder); any other path that does not resolve is a bug and fails synth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Acknowledgment, Stack, Validations
+from constructs import IConstruct
+
+SSE_S3 = (
+    "The customer's contract mandates SSE-S3 (AES256, AWS-managed keys) for every bucket, not KMS; "
+    "versioning, TLS-only access and the 7-year lifecycle are enforced by policy."
+)
+SINGLE_REGION = (
+    "The contract fixes the deployment to us-east-1 only; replication would copy audit data to a second "
+    "region the contract does not allow. Versioning plus S3's own durability protect the trail."
+)
+SNS_UNENCRYPTED = (
+    "AWS Config's delivery channel cannot publish to an SSE-encrypted topic with the AWS managed key, and "
+    "EventBridge and CloudWatch alarms need a customer managed KMS key to publish to an encrypted topic, "
+    "which the contract's AWS-managed-keys-only rule excludes. Messages hold resource ids, not data; "
+    "the topic policy denies non-TLS publishing."
+)
+LOGS_KMS = (
+    "CloudWatch Logs encrypts every log group at rest with service-managed keys; the contract allows "
+    "AWS-managed keys only, so no customer managed KMS key is created."
+)
+NO_VPC = (
+    "The function only calls AWS APIs (Config, S3, SNS) over TLS and holds no network-reachable data; a VPC "
+    "would need NAT or four interface endpoints and adds no control over that traffic."
+)
+NO_RESERVED_CONCURRENCY = (
+    "Reserved concurrency fails to deploy on new accounts whose concurrency limit is 10; runs are "
+    "serialised instead by the FIFO request queue with a single message group."
+)
+PYTHON39 = (
+    "The customer's contract fixes the runtime to python3.9; the lambdaRuntime context flag moves it to a "
+    "newer runtime (see README, runtime deprecation dates)."
+)
+CONFIG_ROLE = (
+    "The contract requires the AWS managed policy service-role/AWS_ConfigRole for the Config recorder, as "
+    "AWS Config's documentation prescribes; delivery permissions are in a separate scoped policy."
+)
+OBJECT_PREFIX = (
+    "S3 object ARNs need a key wildcard; the wildcard is confined to one prefix of one bucket of this stack."
+)
+LOG_STREAMS = (
+    "Log stream ARNs are only known at run time; the wildcard is confined to this function's own log group."
+)
+STATUS_CALLS = (
+    "config:DescribeConfigurationRecorderStatus and config:DescribeDeliveryChannelStatus support no "
+    "resource-level permissions (Service Authorization Reference), so IAM accepts only Resource '*'."
+)
+DLQ_ITSELF = (
+    "This queue is itself a dead-letter queue (of an EventBridge target or schedule); a DLQ of a DLQ would "
+    "only move the problem. Its depth alarm notifies the security team."
+)
+
+
+@dataclass(frozen=True)
+class Ack:
+    path: str
+    finding: str
+    reason: str
+    optional: bool = False
+
+
+def _packs(rule: str) -> tuple[str, ...]:
+    return (f"PCI.DSS.321-{rule}", f"NIST.800.53.R5-{rule}")
+
+
+BUCKETS = ("ReportStorage/AccessLogs", "ReportStorage/Reports", "ReportStorage/Config")
+
+ACKS: tuple[Ack, ...] = (
+    *(
+        Ack(path, finding, SSE_S3, optional=path.endswith("Config"))
+        for path in BUCKETS
+        for finding in _packs("S3DefaultEncryptionKMS")
+    ),
+    *(
+        Ack(path, finding, SINGLE_REGION, optional=path.endswith("Config"))
+        for path in BUCKETS
+        for finding in _packs("S3BucketReplicationEnabled")
+    ),
+    *(
+        Ack(path, finding, SNS_UNENCRYPTED)
+        for path in ("Alerting/Alerts", "Alerting/ConfigStream")
+        for finding in _packs("SNSEncryptedKMS")
+    ),
+    *(Ack("ReportGenerator/Logs", f, LOGS_KMS) for f in _packs("CloudWatchLogGroupEncrypted")),
+    *(Ack("ReportGenerator/Function", f, NO_VPC) for f in _packs("LambdaInsideVPC")),
+    Ack("ReportGenerator/Function", "NIST.800.53.R5-LambdaConcurrency", NO_RESERVED_CONCURRENCY),
+    Ack("ReportGenerator/Function", "AwsSolutions-L1", PYTHON39),
+    Ack(
+        "ConfigMonitoring/RecorderRole",
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWS_ConfigRole]",
+        CONFIG_ROLE,
+        optional=True,
+    ),
+    Ack(
+        "ConfigMonitoring/RecorderRolePolicy",
+        "AwsSolutions-IAM5[Resource::<ReportStorageConfig*.Arn>/AWSLogs/<AWS::AccountId>/Config/*]",
+        OBJECT_PREFIX,
+        optional=True,
+    ),
+    Ack(
+        "ReportGenerator/RolePolicy",
+        "AwsSolutions-IAM5[Resource::<ReportGeneratorLogs*.Arn>:*]",
+        LOG_STREAMS,
+    ),
+    Ack(
+        "ReportGenerator/RolePolicy",
+        "AwsSolutions-IAM5[Resource::<ReportStorageReports*.Arn>/chain/*]",
+        OBJECT_PREFIX,
+    ),
+    Ack(
+        "ReportGenerator/RolePolicy",
+        "AwsSolutions-IAM5[Resource::<ReportStorageReports*.Arn>/reports/*]",
+        OBJECT_PREFIX,
+    ),
+    Ack("ReportGenerator/RolePolicy", "AwsSolutions-IAM5[Resource::*]", STATUS_CALLS),
+    Ack("Alerting/ScheduleDlq", "AwsSolutions-SQS3", DLQ_ITSELF),
+    Ack("Alerting/EventsDlq", "AwsSolutions-SQS3", DLQ_ITSELF),
+)
+
+
+def acknowledge(stack: Stack) -> None:
+    for ack in ACKS:
+        target = _find(stack, ack.path)
+        if target is None:
+            if ack.optional:
+                continue
+            raise LookupError(f"nag acknowledgement names {ack.path!r}, which the stack does not have")
+        Validations.of(target).acknowledge(
+            Acknowledgment(id=_resolve_finding(stack, ack.finding), reason=ack.reason)
+        )
+
+
+def _find(stack: Stack, path: str) -> IConstruct | None:
+    node: IConstruct | None = stack
+    for part in path.split("/"):
+        node = node.node.try_find_child(part) if node is not None else None
+    return node
+
+
+def _resolve_finding(stack: Stack, finding: str) -> str:
+    """Findings name resources by logical id (``<ReportStorageReports6849C2EB.Arn>``); the table writes the
+    hash as ``*`` so it survives refactoring. Replace it with the real logical id here."""
+    if "*." not in finding:
+        return finding
+    prefix, rest = finding.split("<", 1)
+    token, tail = rest.split("*.", 1)
+    tail = "." + tail
+    path_ids = {_logical_id(stack, c): c for c in stack.node.find_all()}
+    matches = [lid for lid in path_ids if lid and lid.startswith(token) and len(lid) == len(token) + 8]
+    if len(matches) != 1:
+        raise LookupError(f"nag acknowledgement {finding!r} matches {len(matches)} logical ids")
+    return f"{prefix}<{matches[0]}{tail}"
+
+
+def _logical_id(stack: Stack, construct: IConstruct) -> str | None:
+    from aws_cdk import CfnElement
+
+    if isinstance(construct, CfnElement):
+        return stack.resolve(construct.logical_id)
+    return None
