@@ -101,6 +101,8 @@ class Collector:
         self._lock = threading.Lock()
         self.collection = Collection(rules=[RuleResult(rule) for rule in rules])
         self._pending: dict[Future, str] = {}
+        # Set by finish(): reads still running after it publish nothing, so the report is a snapshot.
+        self._frozen = False
 
     # -- bookkeeping -------------------------------------------------------------------------------
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
@@ -108,15 +110,18 @@ class Collector:
             self.collection.api_calls += 1
         return getattr(self._config, operation)(**params)
 
-    def _error(self, scope: str, subject: str, code: str, message: str) -> None:
+    def _publish(self, apply: Callable[[], None]) -> None:
         with self._lock:
-            self.collection.errors.append(
-                {"scope": scope, "subject": subject, "code": code, "message": message}
-            )
+            if not self._frozen:
+                apply()
+
+    def _error(self, scope: str, subject: str, code: str, message: str) -> None:
+        entry = {"scope": scope, "subject": subject, "code": code, "message": message}
+        self._publish(lambda: self.collection.errors.append(entry))
 
     def _problem(self, code: str, subject: str, message: str) -> None:
-        with self._lock:
-            self.collection.problems.append(monitoring.problem(code, subject, message))
+        entry = monitoring.problem(code, subject, message)
+        self._publish(lambda: self.collection.problems.append(entry))
 
     # -- streams -------------------------------------------------------------------------------------
     def _pages(self, rule: str, compliance_types: list[str], finished: list[bool]):
@@ -147,9 +152,8 @@ class Collector:
                     finding = finding_from(evaluation)
                     if finding is not None:
                         page[(finding["resourceType"], finding["resourceId"])] = finding
-                with result.lock:
-                    result.findings.update(page)
-            result.findings_complete = finished[0]
+                self._publish(lambda page=page: result.findings.update(page))
+            self._publish(lambda: setattr(result, "findings_complete", finished[0]))
         except (ClientError, BotoCoreError) as e:
             self._rule_failed(name, "GetComplianceDetailsByConfigRule(NON_COMPLIANT)", e)
 
@@ -164,10 +168,14 @@ class Collector:
                     finding = finding_from(evaluation)
                     if bucket is not None and finding is not None:
                         bucket.add((finding["resourceType"], finding["resourceId"]))
-                with result.lock:
-                    result.compliant = len(seen["COMPLIANT"])
-                    result.not_applicable = len(seen["NOT_APPLICABLE"])
-            result.counts_complete = finished[0]
+                compliant, not_applicable = len(seen["COMPLIANT"]), len(seen["NOT_APPLICABLE"])
+                self._publish(
+                    lambda c=compliant, n=not_applicable: (
+                        setattr(result, "compliant", c),
+                        setattr(result, "not_applicable", n),
+                    )
+                )
+            self._publish(lambda: setattr(result, "counts_complete", finished[0]))
         except (ClientError, BotoCoreError) as e:
             self._rule_failed(name, "GetComplianceDetailsByConfigRule(COMPLIANT,NOT_APPLICABLE)", e)
 
@@ -218,10 +226,14 @@ class Collector:
             )
             return
         by_name = {i.get("ConfigRuleName"): i.get("Compliance", {}) for i in items}
-        for result in self.collection.rules:
-            compliance = by_name.get(result.rule.name)
-            if compliance is not None:
-                result.compliance_type = compliance.get("ComplianceType") or "INSUFFICIENT_DATA"
+
+        def apply() -> None:
+            for result in self.collection.rules:
+                compliance = by_name.get(result.rule.name)
+                if compliance is not None:
+                    result.compliance_type = compliance.get("ComplianceType") or "INSUFFICIENT_DATA"
+
+        self._publish(apply)
 
     def _describe_status(self, names: list[str]) -> list[dict[str, Any]]:
         items, token = [], None
@@ -251,7 +263,8 @@ class Collector:
                     f"rule {result.rule.name} does not exist in AWS Config",
                 )
                 continue
-            result.evaluation_status = monitoring.evaluation_record(raw)
+            record = monitoring.evaluation_record(raw)
+            self._publish(lambda r=result, rec=record: setattr(r, "evaluation_status", rec))
             for found in monitoring.evaluation_problems(result.rule.name, raw):
                 self._problem(found["code"], found["subject"], found["message"])
 
@@ -262,8 +275,7 @@ class Collector:
             self._status_failed("DescribeConfigurationRecorderStatus", e)
             return
         records = monitoring.recorder_records(page.get("ConfigurationRecordersStatus", []))
-        with self._lock:
-            self.collection.recorders = records
+        self._publish(lambda: setattr(self.collection, "recorders", records))
         for found in monitoring.recorder_problems(records):
             self._problem(found["code"], found["subject"], found["message"])
 
@@ -274,8 +286,7 @@ class Collector:
             self._status_failed("DescribeDeliveryChannelStatus", e)
             return
         records = monitoring.channel_records(page.get("DeliveryChannelsStatus", []))
-        with self._lock:
-            self.collection.channels = records
+        self._publish(lambda: setattr(self.collection, "channels", records))
         for found in monitoring.channel_problems(records):
             self._problem(found["code"], found["subject"], found["message"])
 
@@ -300,6 +311,8 @@ class Collector:
     def finish(self, timeout_s: float, budget_ms: int) -> Collection:
         """Wait up to ``timeout_s``; unfinished reads are told to stop and recorded as deadline errors."""
         _, not_done = wait(list(self._pending), timeout=max(0.0, timeout_s))
+        with self._lock:
+            self._frozen = True
         if not_done:
             self._stop.set()
             subjects = sorted({self._pending[f] for f in not_done})
@@ -309,16 +322,17 @@ class Collector:
             for subject in subjects:
                 kind, name = subject.split(":", 1)
                 what = f"rule {name} results" if kind == "rule" else name
-                self._error(
-                    "deadline",
-                    name,
-                    "DeadlineApproaching",
-                    f"stopped reading {what} after {budget_ms} ms to store the report before the Lambda "
-                    "timeout; what was read is kept",
+                self.collection.errors.append(
+                    {
+                        "scope": "deadline",
+                        "subject": name,
+                        "code": "DeadlineApproaching",
+                        "message": f"stopped reading {what} after {budget_ms} ms to store the report "
+                        "before the Lambda timeout; what was read is kept",
+                    }
                 )
         for future in self._pending:
             if future.done() and future.exception() is not None:
                 # A bug, not an AWS failure: surface it rather than write a report that hides it.
                 raise future.exception()  # type: ignore[misc]
-        with self._lock:
-            return self.collection
+        return self.collection
