@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import os
 import threading
 import time
 import urllib.request
@@ -23,7 +24,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from .calls import error_response, identify
+from .calls import AwsCall, error_response, identify
 from .clock import Clock
 from .configservice import ConfigService
 from .control import ControlApi
@@ -81,6 +82,13 @@ class EmulatorApp:
 
         call = identify(environ)
         self.stats.record_call(call.key)
+        self.stats.enter()
+        try:
+            return self._serve(call, environ, start_response)
+        finally:
+            self.stats.leave()
+
+    def _serve(self, call: AwsCall, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         latency = self.faults.latency_s
         if latency:
             time.sleep(latency)
@@ -131,8 +139,14 @@ class LocalAws:
     ...     boto3.client("s3", endpoint_url=aws.endpoint_url, ...)
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, quiet: bool = True) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, quiet: bool = True, load_default_amis: bool = False
+    ) -> None:
         check_loopback(host)
+        if not load_default_amis:
+            # moto otherwise loads thousands of public AMIs into every EC2 backend (seconds per reset);
+            # RunInstances accepts any image id without them. An explicit setting in the environment wins.
+            os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
         self.host = host
         self.port = port
         self.quiet = quiet
