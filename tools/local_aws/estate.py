@@ -33,11 +33,11 @@ class Clients:
 
 
 def clients(endpoint_url: str, region: str = REGION, max_attempts: int = 3) -> Clients:
-    """boto3 clients for the emulator, with botocore's standard retry mode."""
+    """boto3 clients for the emulator, botocore standard retry mode, ``max_attempts`` calls at most."""
     session = boto3.session.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
     )
-    cfg = Config(retries={"mode": "standard", "max_attempts": max_attempts})
+    cfg = Config(retries={"mode": "standard", "total_max_attempts": max_attempts})
 
     def make(service: str) -> Any:
         return session.client(service, endpoint_url=endpoint_url, config=cfg)
