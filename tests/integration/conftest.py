@@ -128,6 +128,9 @@ def emulator(tmp_path_factory):
 class Estate:
     """The emulated account the generator reports on, seeded with ordinary boto3 calls."""
 
+    BUCKET = BUCKET
+    S3_RULE, RDS_RULE, EC2_RULE = S3_RULE, RDS_RULE, EC2_RULE
+
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
         session = boto3.session.Session(
@@ -335,3 +338,12 @@ def verify_trail(report_validator):
         return [r[3] for r in reports]
 
     return verify
+
+
+@pytest.fixture(autouse=True)
+def _names_match_the_tests(request):
+    """Test modules name the bucket and rules literally; keep them in step with the seeded estate."""
+    module = request.module
+    for name in ("BUCKET", "S3_RULE", "RDS_RULE"):
+        if hasattr(module, name):
+            assert getattr(module, name) == globals()[name], f"{module.__name__}.{name} is stale"

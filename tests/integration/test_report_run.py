@@ -39,3 +39,88 @@ def test_scheduled_run_stores_a_valid_report_and_alerts(
     assert len(runs) == 1 and runs[0]["reportKey"] == result["reportKey"]
     metrics = {m["Name"] for line in out if "_aws" in line for d in line["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
     assert metrics == {"NonCompliantResources", "ReportGenerationErrors", "ReportDurationMs"}
+
+
+def test_consecutive_runs_form_a_hash_chain(
+    estate, handler_module, context_factory, make_scheduled_event, verify_trail
+):
+    keys = [
+        handler_module.handler(make_scheduled_event(), context_factory())["reportKey"]
+        for _ in range(3)
+    ]
+
+    reports = verify_trail(estate)
+    assert [r["chain"]["sequence"] for r in reports] == [0, 1, 2]
+    assert estate.report_keys() == sorted(keys)
+    head = estate.head()
+    assert head["pending"] is None and head["last"]["key"] == keys[-1]
+
+
+def test_retried_trigger_never_produces_a_second_report(
+    estate, handler_module, context_factory, make_scheduled_event, verify_trail
+):
+    event = make_scheduled_event("7a1b0c9d-0000-4000-8000-000000000001")
+    first = handler_module.handler(event, context_factory())
+    handler_module.handler(make_scheduled_event(), context_factory())  # the chain moves on meanwhile
+
+    retry = handler_module.handler(event, context_factory())
+
+    assert retry["outcome"] == "duplicate"
+    assert retry["reportKey"] == first["reportKey"]
+    assert len(verify_trail(estate)) == 2
+
+
+def test_queue_message_carrying_the_schedule_is_reported_as_a_queue_trigger(
+    estate, handler_module, context_factory, make_scheduled_event, verify_trail
+):
+    event = make_scheduled_event()
+    record = {
+        "messageId": "5f0e9a3c-1111-4222-8333-944455566677",
+        "body": json.dumps(event),
+        "attributes": {"SentTimestamp": "1795672800000", "ApproximateReceiveCount": "1"},
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:compliance-report-test.fifo",
+    }
+
+    result = handler_module.handler({"Records": [record]}, context_factory())
+
+    (report,) = verify_trail(estate)
+    assert result["status"] == "ok"
+    assert report["trigger"]["type"] == "queue"
+    assert report["trigger"]["id"] == event["id"]
+
+
+def test_unrecognised_events_make_no_report_and_do_not_raise(
+    estate, handler_module, context_factory, capsys
+):
+    garbage_record = {
+        "messageId": "m-1",
+        "body": "not json",
+        "eventSource": "aws:sqs",
+        "attributes": {},
+    }
+
+    ignored = handler_module.handler({"source": "aws.s3"}, context_factory())
+    queued = handler_module.handler({"Records": [garbage_record]}, context_factory())
+
+    assert ignored["status"] == "ignored"
+    assert queued["records"][0]["outcome"] == "ignored"
+    assert estate.report_keys() == []
+    lines = _lines(capsys.readouterr().out)
+    assert [line["outcome"] for line in lines if "outcome" in line] == ["ignored", "ignored"]
+    assert "not a scheduled event" in lines[0]["reason"]
+
+
+def test_recorder_off_with_zero_findings_says_so_and_alerts(
+    estate, handler_module, context_factory, make_scheduled_event, verify_trail
+):
+    estate.config.stop_configuration_recorder(ConfigurationRecorderName="default")
+
+    handler_module.handler(make_scheduled_event(), context_factory())
+
+    (report,) = verify_trail(estate)
+    assert report["monitoring"]["healthy"] is False
+    assert "RECORDER_NOT_RECORDING" in {p["code"] for p in report["monitoring"]["problems"]}
+    (alert,) = estate.alerts()
+    assert alert["MessageAttributes"]["monitoringHealthy"]["Value"] == "false"
+    assert "RECORDER_NOT_RECORDING" in alert["Message"]

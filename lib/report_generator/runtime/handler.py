@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from compliance_report import metrics
-from compliance_report.clients import Clients
+from compliance_report.clients import Clients, max_attempts_from_env
 from compliance_report.errors import (
     AlertPublishFailed,
     ReportGeneratorError,
@@ -31,14 +31,18 @@ from compliance_report.triggers import Trigger, parse_invocation
 
 LOGGER = logging.getLogger("compliance_report")
 LOGGER.setLevel(logging.INFO)
-_CLIENTS: dict[tuple[str, str], Clients] = {}
+_CLIENTS: dict[tuple[str, str, int], Clients] = {}
 
 
 def _clients(region: str) -> Clients:
     """Clients are built once per execution environment (and per endpoint, which tests change)."""
-    cache_key = (region, os.environ.get("AWS_ENDPOINT_URL", ""))
+    try:
+        attempts = max_attempts_from_env()
+    except ValueError as e:
+        raise SettingsError(str(e)) from e
+    cache_key = (region, os.environ.get("AWS_ENDPOINT_URL", ""), attempts)
     if cache_key not in _CLIENTS:
-        _CLIENTS[cache_key] = Clients(region)
+        _CLIENTS[cache_key] = Clients(region, attempts)
     return _CLIENTS[cache_key]
 
 

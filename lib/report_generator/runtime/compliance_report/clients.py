@@ -12,12 +12,15 @@ the function, callers pass ``IfNoneMatch`` / ``IfMatch`` as usual and two event 
 old or new, so the tests exercise exactly what runs in Lambda.
 """
 
+import os
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
 MAX_ATTEMPTS = 10
+# botocore's own variable name; lets an operator (or a test of permanent failures) shorten the retries.
+MAX_ATTEMPTS_VARIABLE = "AWS_MAX_ATTEMPTS"
 CONNECT_TIMEOUT_S = 3
 READ_TIMEOUT_S = 15
 # One run has up to 2 streams per rule + 4 status calls + 2 S3 reads in flight.
@@ -49,6 +52,15 @@ def enable_conditional_put(s3_client: Any) -> Any:
     return s3_client
 
 
+def max_attempts_from_env() -> int:
+    raw = os.environ.get(MAX_ATTEMPTS_VARIABLE, "").strip()
+    if not raw:
+        return MAX_ATTEMPTS
+    if not raw.isdigit() or not 1 <= int(raw) <= 20:
+        raise ValueError(f"{MAX_ATTEMPTS_VARIABLE} must be an integer from 1 to 20, got {raw!r}")
+    return int(raw)
+
+
 def client_config(max_attempts: int = MAX_ATTEMPTS) -> Config:
     return Config(
         retries={"mode": "standard", "max_attempts": max_attempts},
@@ -61,9 +73,9 @@ def client_config(max_attempts: int = MAX_ATTEMPTS) -> Config:
 class Clients:
     """The three clients one run uses. Endpoint and credentials come from the environment as usual."""
 
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, max_attempts: int = MAX_ATTEMPTS) -> None:
         session = boto3.session.Session(region_name=region)
-        config = client_config()
+        config = client_config(max_attempts)
         self.config = session.client("config", config=config)
         self.s3 = enable_conditional_put(session.client("s3", config=config))
         self.sns = session.client("sns", config=config)
