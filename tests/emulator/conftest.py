@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tools.local_aws import LocalAws
-from tools.local_aws import estate
+from tools.local_aws import LocalAws, estate
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +28,9 @@ def clients(aws):
 @pytest.fixture
 def rules(clients):
     """The three managed rules under the names the stack uses, and a recorder that is recording."""
-    names = estate.put_managed_rules(clients.config, "s3-encryption-dev", "rds-encryption-dev", "ec2-imdsv2-dev")
+    names = estate.put_managed_rules(
+        clients.config, "s3-encryption-dev", "rds-encryption-dev", "ec2-imdsv2-dev"
+    )
     estate.create_bucket(clients.s3, "config-delivery-bucket")
     estate.start_recording(clients.config, "config-delivery-bucket")
     return names

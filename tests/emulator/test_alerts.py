@@ -1,4 +1,4 @@
-"""Real-time alerts: a change to NON_COMPLIANT reaches an SQS queue subscribed to the alert topic."""
+"""Real-time alerts: a change to NON_COMPLIANT reaches an SQS queue subscribed to the topic."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ S3, EC2 = "s3-encryption-dev", "ec2-imdsv2-dev"
 def drain(sqs, url):
     messages = []
     while True:
-        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+            "Messages", []
+        )
         if not got:
             return messages
         for m in got:
@@ -46,7 +48,10 @@ def test_alert_published_once_per_change_to_non_compliant(aws, clients, rules):
     clients.config.get_compliance_details_by_config_rule(ConfigRuleName=S3)
     notes = drain(clients.sqs, queue)
     assert len(notes) == 1
-    assert notes[0]["Message"].endswith("leaky-bucket is NON_COMPLIANT with rule s3-encryption-dev in 123456789012/us-east-1 at 2026-07-03T06:00:00Z.")
+    assert notes[0]["Message"].endswith(
+        "leaky-bucket is NON_COMPLIANT with rule s3-encryption-dev in 123456789012/us-east-1 "
+        "at 2026-07-03T06:00:00Z."
+    )
     assert aws.control("GET", "config/alert-topic")["published"] == 2
 
 

@@ -56,14 +56,18 @@ def test_compliance_type_filters(aws, clients, rules):
     assert count(["COMPLIANT", "NOT_APPLICABLE"]) == 7
     assert count(None) == 10
     with pytest.raises(ClientError) as e:
-        config.get_compliance_details_by_config_rule(ConfigRuleName=S3, ComplianceTypes=["INSUFFICIENT_DATA"])
+        config.get_compliance_details_by_config_rule(
+            ConfigRuleName=S3, ComplianceTypes=["INSUFFICIENT_DATA"]
+        )
     assert error_code(e) == "InvalidParameterValueException"
 
 
 def test_pagination_default_limit_and_max(aws, clients, rules):
     aws.load_synthetic(S3, "AWS::S3::Bucket", non_compliant=250)
     config = clients.config
-    first = config.get_compliance_details_by_config_rule(ConfigRuleName=S3, ComplianceTypes=["NON_COMPLIANT"])
+    first = config.get_compliance_details_by_config_rule(
+        ConfigRuleName=S3, ComplianceTypes=["NON_COMPLIANT"]
+    )
     assert len(first["EvaluationResults"]) == 10  # AWS default page size
     seen = []
     kwargs = {"ConfigRuleName": S3, "ComplianceTypes": ["NON_COMPLIANT"], "Limit": 100}
@@ -71,7 +75,10 @@ def test_pagination_default_limit_and_max(aws, clients, rules):
     while True:
         page = config.get_compliance_details_by_config_rule(**kwargs)
         pages += 1
-        seen += [r["EvaluationResultIdentifier"]["EvaluationResultQualifier"]["ResourceId"] for r in page["EvaluationResults"]]
+        seen += [
+            r["EvaluationResultIdentifier"]["EvaluationResultQualifier"]["ResourceId"]
+            for r in page["EvaluationResults"]
+        ]
         if "NextToken" not in page:
             break
         kwargs["NextToken"] = page["NextToken"]
@@ -114,7 +121,10 @@ def test_pagination_is_stable_under_concurrent_readers(aws, clients, rules):
             kwargs = {"ConfigRuleName": S3, "ComplianceTypes": ["NON_COMPLIANT"], "Limit": 100}
             while True:
                 page = clients.config.get_compliance_details_by_config_rule(**kwargs)
-                ids += [r["EvaluationResultIdentifier"]["EvaluationResultQualifier"]["ResourceId"] for r in page["EvaluationResults"]]
+                ids += [
+                    r["EvaluationResultIdentifier"]["EvaluationResultQualifier"]["ResourceId"]
+                    for r in page["EvaluationResults"]
+                ]
                 if "NextToken" not in page:
                     break
                 kwargs["NextToken"] = page["NextToken"]
@@ -164,7 +174,9 @@ def test_describe_compliance_by_config_rule(aws, clients, rules):
         clients.config.describe_compliance_by_config_rule(ComplianceTypes=["NOT_APPLICABLE"])
     assert error_code(e) == "InvalidParameterValueException"
     with pytest.raises(ClientError) as e:
-        clients.config.describe_compliance_by_config_rule(ConfigRuleNames=[f"r{i}" for i in range(26)])
+        clients.config.describe_compliance_by_config_rule(
+            ConfigRuleNames=[f"r{i}" for i in range(26)]
+        )
     assert error_code(e) == "InvalidParameterValueException"
 
 
@@ -177,13 +189,17 @@ def test_describe_compliance_paginates_many_rules(aws, clients, rules):
             }
         )
     paginator = clients.config.get_paginator("describe_compliance_by_config_rule")
-    names = [c["ConfigRuleName"] for p in paginator.paginate() for c in p["ComplianceByConfigRules"]]
+    names = [
+        c["ConfigRuleName"] for p in paginator.paginate() for c in p["ComplianceByConfigRules"]
+    ]
     assert len(names) == 33 == len(set(names))
 
 
 def test_evaluation_status_and_injected_rule_failure(aws, clients, rules):
     aws.set_clock("2026-07-01T06:00:00Z")
-    [status] = clients.config.describe_config_rule_evaluation_status(ConfigRuleNames=[RDS])["ConfigRulesEvaluationStatus"]
+    [status] = clients.config.describe_config_rule_evaluation_status(ConfigRuleNames=[RDS])[
+        "ConfigRulesEvaluationStatus"
+    ]
     t0 = datetime.datetime(2026, 7, 1, 6, 0, tzinfo=datetime.timezone.utc)
     assert status["ConfigRuleName"] == RDS
     assert status["ConfigRuleArn"].startswith("arn:aws:config:us-east-1:123456789012:config-rule/")
@@ -194,26 +210,46 @@ def test_evaluation_status_and_injected_rule_failure(aws, clients, rules):
     aws.set_clock("2026-07-02T06:00:00Z")
     aws.set_rule_failure(RDS, "InternalException", "Evaluation could not read the resource.")
     estate.create_db_instance(clients.rds, "new-db", encrypted=False)
-    [status] = clients.config.describe_config_rule_evaluation_status(ConfigRuleNames=[RDS])["ConfigRulesEvaluationStatus"]
+    [status] = clients.config.describe_config_rule_evaluation_status(ConfigRuleNames=[RDS])[
+        "ConfigRulesEvaluationStatus"
+    ]
     t1 = datetime.datetime(2026, 7, 2, 6, 0, tzinfo=datetime.timezone.utc)
     assert status["LastFailedEvaluationTime"] == t1
     assert status["LastSuccessfulEvaluationTime"] == t0
     assert status["LastErrorCode"] == "InternalException"
     assert status["LastErrorMessage"] == "Evaluation could not read the resource."
     # a failing rule keeps its previous results: the new instance is not evaluated
-    assert clients.config.get_compliance_details_by_config_rule(ConfigRuleName=RDS)["EvaluationResults"] == []
+    assert (
+        clients.config.get_compliance_details_by_config_rule(ConfigRuleName=RDS)[
+            "EvaluationResults"
+        ]
+        == []
+    )
 
     aws.set_clock("2026-07-03T06:00:00Z")
     aws.set_rule_failure(RDS, None)
-    [status] = clients.config.describe_config_rule_evaluation_status(ConfigRuleNames=[RDS])["ConfigRulesEvaluationStatus"]
-    assert status["LastSuccessfulEvaluationTime"] == datetime.datetime(2026, 7, 3, 6, 0, tzinfo=datetime.timezone.utc)
-    assert len(clients.config.get_compliance_details_by_config_rule(ConfigRuleName=RDS)["EvaluationResults"]) == 1
+    [status] = clients.config.describe_config_rule_evaluation_status(ConfigRuleNames=[RDS])[
+        "ConfigRulesEvaluationStatus"
+    ]
+    assert status["LastSuccessfulEvaluationTime"] == datetime.datetime(
+        2026, 7, 3, 6, 0, tzinfo=datetime.timezone.utc
+    )
+    assert (
+        len(
+            clients.config.get_compliance_details_by_config_rule(ConfigRuleName=RDS)[
+                "EvaluationResults"
+            ]
+        )
+        == 1
+    )
 
 
 def test_evaluation_status_limit(aws, clients, rules):
     page = clients.config.describe_config_rule_evaluation_status(Limit=2)
     assert len(page["ConfigRulesEvaluationStatus"]) == 2 and "NextToken" in page
-    rest = clients.config.describe_config_rule_evaluation_status(Limit=2, NextToken=page["NextToken"])
+    rest = clients.config.describe_config_rule_evaluation_status(
+        Limit=2, NextToken=page["NextToken"]
+    )
     assert len(rest["ConfigRulesEvaluationStatus"]) == 1 and "NextToken" not in rest
     with pytest.raises(ClientError) as e:
         clients.config.describe_config_rule_evaluation_status(Limit=51)
@@ -226,8 +262,12 @@ def test_start_config_rules_evaluation(aws, clients, rules):
     aws.set_clock("2026-07-01T07:00:00Z")
     response = clients.config.start_config_rules_evaluation(ConfigRuleNames=[S3])
     assert set(response) == {"ResponseMetadata"}  # the operation returns {}
-    [status] = clients.config.describe_config_rule_evaluation_status(ConfigRuleNames=[S3])["ConfigRulesEvaluationStatus"]
-    assert status["LastSuccessfulEvaluationTime"] == datetime.datetime(2026, 7, 1, 7, 0, tzinfo=datetime.timezone.utc)
+    [status] = clients.config.describe_config_rule_evaluation_status(ConfigRuleNames=[S3])[
+        "ConfigRulesEvaluationStatus"
+    ]
+    assert status["LastSuccessfulEvaluationTime"] == datetime.datetime(
+        2026, 7, 1, 7, 0, tzinfo=datetime.timezone.utc
+    )
     with pytest.raises(ClientError) as e:
         clients.config.start_config_rules_evaluation(ConfigRuleNames=[S3] * 26)
     assert error_code(e) == "InvalidParameterValueException"
@@ -236,20 +276,32 @@ def test_start_config_rules_evaluation(aws, clients, rules):
 def test_recorder_status_follows_the_clock(aws, clients, rules):
     aws.set_clock("2026-07-01T06:00:00Z")
     estate.stop_recording(clients.config)
-    [status] = clients.config.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
+    [status] = clients.config.describe_configuration_recorder_status()[
+        "ConfigurationRecordersStatus"
+    ]
     assert status["name"] == "default"
     assert status["recording"] is False
-    assert status["lastStopTime"] == datetime.datetime(2026, 7, 1, 6, 0, tzinfo=datetime.timezone.utc)
+    assert status["lastStopTime"] == datetime.datetime(
+        2026, 7, 1, 6, 0, tzinfo=datetime.timezone.utc
+    )
     assert status["lastStatus"] == "SUCCESS"
 
     aws.set_clock("2026-07-01T07:00:00Z")
     estate.resume_recording(clients.config)
-    [status] = clients.config.describe_configuration_recorder_status(ConfigurationRecorderNames=["default"])["ConfigurationRecordersStatus"]
+    [status] = clients.config.describe_configuration_recorder_status(
+        ConfigurationRecorderNames=["default"]
+    )["ConfigurationRecordersStatus"]
     assert status["recording"] is True
-    assert status["lastStartTime"] == datetime.datetime(2026, 7, 1, 7, 0, tzinfo=datetime.timezone.utc)
+    assert status["lastStartTime"] == datetime.datetime(
+        2026, 7, 1, 7, 0, tzinfo=datetime.timezone.utc
+    )
 
-    aws.control("POST", "config/recorder-failure", {"recorderName": "default", "errorCode": "AccessDenied"})
-    [status] = clients.config.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
+    aws.control(
+        "POST", "config/recorder-failure", {"recorderName": "default", "errorCode": "AccessDenied"}
+    )
+    [status] = clients.config.describe_configuration_recorder_status()[
+        "ConfigurationRecordersStatus"
+    ]
     assert status["lastStatus"] == "FAILURE" and status["lastErrorCode"] == "AccessDenied"
     with pytest.raises(clients.config.exceptions.NoSuchConfigurationRecorderException):
         clients.config.describe_configuration_recorder_status(ConfigurationRecorderNames=["nope"])
@@ -262,8 +314,12 @@ def test_delivery_channel_status(aws, clients, rules):
     assert status["configSnapshotDeliveryInfo"]["lastStatus"] == "Success"
     assert status["configStreamDeliveryInfo"]["lastStatus"] == "Not_Applicable"
 
-    aws.control("POST", "config/delivery-failure", {"channelName": "default", "errorCode": "NoSuchBucket"})
-    [status] = clients.config.describe_delivery_channel_status(DeliveryChannelNames=["default"])["DeliveryChannelsStatus"]
+    aws.control(
+        "POST", "config/delivery-failure", {"channelName": "default", "errorCode": "NoSuchBucket"}
+    )
+    [status] = clients.config.describe_delivery_channel_status(DeliveryChannelNames=["default"])[
+        "DeliveryChannelsStatus"
+    ]
     assert status["configHistoryDeliveryInfo"]["lastStatus"] == "Failure"
     assert status["configHistoryDeliveryInfo"]["lastErrorCode"] == "NoSuchBucket"
     with pytest.raises(clients.config.exceptions.NoSuchDeliveryChannelException):
@@ -280,11 +336,19 @@ def test_moto_rule_crud_passes_through(aws, clients, rules):
 
 
 def test_benchmark_population_loads(aws, clients, rules):
-    for rule, count, kind in ((S3, 6000, "AWS::S3::Bucket"), (RDS, 3000, "AWS::RDS::DBInstance"), (EC2, 1000, "AWS::EC2::Instance")):
+    for rule, count, kind in (
+        (S3, 6000, "AWS::S3::Bucket"),
+        (RDS, 3000, "AWS::RDS::DBInstance"),
+        (EC2, 1000, "AWS::EC2::Instance"),
+    ):
         assert aws.load_synthetic(rule, kind, non_compliant=count)["loaded"] == count
     paginator = clients.config.get_paginator("get_compliance_details_by_config_rule")
     total = 0
     for rule in (S3, RDS, EC2):
-        for page in paginator.paginate(ConfigRuleName=rule, ComplianceTypes=["NON_COMPLIANT"], PaginationConfig={"PageSize": 100}):
+        for page in paginator.paginate(
+            ConfigRuleName=rule,
+            ComplianceTypes=["NON_COMPLIANT"],
+            PaginationConfig={"PageSize": 100},
+        ):
             total += len(page["EvaluationResults"])
     assert total == 10_000

@@ -11,9 +11,11 @@ import pytest
 
 def call(aws, method, path, body=None, raw=None):
     data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
-    request = urllib.request.Request(f"{aws.endpoint_url}/_local_aws/{path}", data=data, method=method)
+    request = urllib.request.Request(  # noqa: S310 (http URL of the emulator under test)
+        f"{aws.endpoint_url}/_local_aws/{path}", data=data, method=method
+    )
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read())
@@ -29,23 +31,59 @@ def call(aws, method, path, body=None, raw=None):
         ("faults", {"rules": [{"operation": "*", "error": "X"}]}, "rules[0].service"),
         ("faults", {"rules": [{"service": "s3", "error": "X"}]}, "rules[0].operation"),
         ("faults", {"rules": [{"service": "s3", "operation": "*"}]}, "rules[0].error"),
-        ("faults", {"rules": [{"service": "s3", "operation": "*", "error": "X", "rate": 1.5}]}, "rules[0].rate"),
-        ("faults", {"rules": [{"service": "s3", "operation": "*", "error": "X", "count": 0}]}, "rules[0].count"),
-        ("faults", {"rules": [{"service": "s3", "operation": "*", "error": "X", "status": 200}]}, "rules[0].status"),
-        ("faults", {"rules": [{"service": "s3", "operation": "*", "error": "X", "match": {"Key": []}}]}, "rules[0].match.Key"),
-        ("faults", {"rules": [{"service": "s3", "operation": "*", "error": "X", "colour": 1}]}, "rules[0].colour"),
+        (
+            "faults",
+            {"rules": [{"service": "s3", "operation": "*", "error": "X", "rate": 1.5}]},
+            "rules[0].rate",
+        ),
+        (
+            "faults",
+            {"rules": [{"service": "s3", "operation": "*", "error": "X", "count": 0}]},
+            "rules[0].count",
+        ),
+        (
+            "faults",
+            {"rules": [{"service": "s3", "operation": "*", "error": "X", "status": 200}]},
+            "rules[0].status",
+        ),
+        (
+            "faults",
+            {"rules": [{"service": "s3", "operation": "*", "error": "X", "match": {"Key": []}}]},
+            "rules[0].match.Key",
+        ),
+        (
+            "faults",
+            {"rules": [{"service": "s3", "operation": "*", "error": "X", "colour": 1}]},
+            "rules[0].colour",
+        ),
         ("faults", {"latency": 20}, "latency"),
         ("clock", {"now": "2026-07-01 06:00"}, "now"),
         ("clock", {}, "now"),
         ("config/alert-topic", {"topicArn": "not-an-arn"}, "topicArn"),
-        ("config/alert-topic", {"topicArn": "arn:aws:sns:us-east-1:123456789012:missing"}, "topicArn"),
+        (
+            "config/alert-topic",
+            {"topicArn": "arn:aws:sns:us-east-1:123456789012:missing"},
+            "topicArn",
+        ),
         ("config/alert-topic", {"topicArn": None, "ruleNames": "x"}, "ruleNames"),
         ("config/rule-failure", {"ruleName": "missing", "errorCode": "X"}, "ruleName"),
         ("config/rule-failure", {"ruleName": "x"}, "errorCode"),
         ("config/synthetic", {"ruleName": "x", "resourceType": "S3 bucket"}, "resourceType"),
-        ("config/synthetic", {"ruleName": "x", "resourceType": "AWS::S3::Bucket", "nonCompliant": -1}, "nonCompliant"),
-        ("config/synthetic", {"ruleName": "missing", "resourceType": "AWS::S3::Bucket"}, "ruleName"),
-        ("config/synthetic", {"ruleName": "x", "resourceType": "AWS::S3::Bucket", "region": "mars"}, "region"),
+        (
+            "config/synthetic",
+            {"ruleName": "x", "resourceType": "AWS::S3::Bucket", "nonCompliant": -1},
+            "nonCompliant",
+        ),
+        (
+            "config/synthetic",
+            {"ruleName": "missing", "resourceType": "AWS::S3::Bucket"},
+            "ruleName",
+        ),
+        (
+            "config/synthetic",
+            {"ruleName": "x", "resourceType": "AWS::S3::Bucket", "region": "mars"},
+            "region",
+        ),
     ],
 )
 def test_bad_input_is_a_one_line_400_naming_the_field(aws, path, body, field):
@@ -73,7 +111,11 @@ def test_wrapper_raises_with_the_server_message(aws):
 
 
 def test_fault_plan_round_trip_and_clear(aws):
-    plan = aws.set_faults([{"service": "config", "operation": "*", "error": "ThrottlingException", "count": 3}], latency_ms=20, seed=7)
+    plan = aws.set_faults(
+        [{"service": "config", "operation": "*", "error": "ThrottlingException", "count": 3}],
+        latency_ms=20,
+        seed=7,
+    )
     assert plan["latency_ms"] == 20 and plan["seed"] == 7 and plan["rules"][0]["count"] == 3
     cleared = aws.reset_faults()
     assert cleared == {"latency_ms": 0.0, "seed": None, "rules": []}

@@ -21,7 +21,7 @@ def client(aws, service, mode="standard", attempts=3):
         endpoint_url=aws.endpoint_url,
         region_name="us-east-1",
         aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        aws_secret_access_key="testing",  # noqa: S106 (dummy credentials for the emulator)
         config=Config(retries={"mode": mode, "total_max_attempts": attempts}),
     )
 
@@ -29,7 +29,15 @@ def client(aws, service, mode="standard", attempts=3):
 def test_throttling_is_retried_by_botocore_standard_mode(aws, rules):
     config = client(aws, "config", attempts=3)
     aws.set_faults(
-        [{"service": "config", "operation": "GetComplianceDetailsByConfigRule", "error": "ThrottlingException", "status": 400, "count": 2}]
+        [
+            {
+                "service": "config",
+                "operation": "GetComplianceDetailsByConfigRule",
+                "error": "ThrottlingException",
+                "status": 400,
+                "count": 2,
+            }
+        ]
     )
     aws.reset_stats()
     response = config.get_compliance_details_by_config_rule(ConfigRuleName=S3)
@@ -42,7 +50,15 @@ def test_throttling_is_retried_by_botocore_standard_mode(aws, rules):
 def test_count_limited_fault_then_success_and_error_code_parsed(aws, rules):
     config = client(aws, "config", attempts=1)
     aws.set_faults(
-        [{"service": "config", "operation": "*", "error": "ServiceUnavailableException", "status": 503, "count": 1}]
+        [
+            {
+                "service": "config",
+                "operation": "*",
+                "error": "ServiceUnavailableException",
+                "status": 503,
+                "count": 1,
+            }
+        ]
     )
     with pytest.raises(ClientError) as e:
         config.describe_compliance_by_config_rule()
@@ -54,7 +70,15 @@ def test_count_limited_fault_then_success_and_error_code_parsed(aws, rules):
 def test_fault_matched_by_request_parameter(aws, clients, rules):
     config = client(aws, "config", attempts=1)
     aws.set_faults(
-        [{"service": "config", "operation": "GetComplianceDetailsByConfigRule", "match": {"ConfigRuleName": "rds-encryption-dev"}, "error": "ServiceUnavailableException", "status": 503}]
+        [
+            {
+                "service": "config",
+                "operation": "GetComplianceDetailsByConfigRule",
+                "match": {"ConfigRuleName": "rds-encryption-dev"},
+                "error": "ServiceUnavailableException",
+                "status": 503,
+            }
+        ]
     )
     config.get_compliance_details_by_config_rule(ConfigRuleName=S3)
     for _ in range(3):  # count null: fires every time
@@ -62,7 +86,15 @@ def test_fault_matched_by_request_parameter(aws, clients, rules):
             config.get_compliance_details_by_config_rule(ConfigRuleName="rds-encryption-dev")
     # list parameters match when they contain the value
     aws.set_faults(
-        [{"service": "config", "operation": "DescribeComplianceByConfigRule", "match": {"ConfigRuleNames": S3}, "error": "InternalException", "status": 500}]
+        [
+            {
+                "service": "config",
+                "operation": "DescribeComplianceByConfigRule",
+                "match": {"ConfigRuleNames": S3},
+                "error": "InternalException",
+                "status": 500,
+            }
+        ]
     )
     config.describe_compliance_by_config_rule(ConfigRuleNames=["ec2-imdsv2-dev"])
     with pytest.raises(ClientError):
@@ -73,7 +105,15 @@ def test_s3_fault_by_key_prefix_uses_s3_xml_errors(aws, clients):
     s3 = client(aws, "s3", attempts=1)
     estate.create_bucket(clients.s3, "report-bucket")
     aws.set_faults(
-        [{"service": "s3", "operation": "PutObject", "match": {"Bucket": "report-bucket", "Key": {"prefix": "reports/"}}, "error": "AccessDenied", "status": 403}]
+        [
+            {
+                "service": "s3",
+                "operation": "PutObject",
+                "match": {"Bucket": "report-bucket", "Key": {"prefix": "reports/"}},
+                "error": "AccessDenied",
+                "status": 403,
+            }
+        ]
     )
     s3.put_object(Bucket="report-bucket", Key="chain/head.json", Body=b"{}")
     with pytest.raises(ClientError) as e:
@@ -85,7 +125,17 @@ def test_s3_fault_by_key_prefix_uses_s3_xml_errors(aws, clients):
 def test_sns_query_protocol_error(aws, clients):
     sns = client(aws, "sns", attempts=1)
     topic = clients.sns.create_topic(Name="alerts")["TopicArn"]
-    aws.set_faults([{"service": "sns", "operation": "Publish", "error": "Throttled", "status": 429, "count": 1}])
+    aws.set_faults(
+        [
+            {
+                "service": "sns",
+                "operation": "Publish",
+                "error": "Throttled",
+                "status": 429,
+                "count": 1,
+            }
+        ]
+    )
     with pytest.raises(sns.exceptions.ThrottledException):
         sns.publish(TopicArn=topic, Message="hello")
     sns.publish(TopicArn=topic, Message="hello")
@@ -96,7 +146,14 @@ def test_seeded_rate_is_reproducible(aws, rules):
 
     def run():
         aws.set_faults(
-            [{"service": "config", "operation": "DescribeConfigRules", "error": "ThrottlingException", "rate": 0.5}],
+            [
+                {
+                    "service": "config",
+                    "operation": "DescribeConfigRules",
+                    "error": "ThrottlingException",
+                    "rate": 0.5,
+                }
+            ],
             seed=7,
         )
         outcome = []
@@ -122,7 +179,10 @@ def test_latency_applies_to_every_call_and_calls_overlap(aws, clients):
     assert time.monotonic() - started >= 0.15
 
     s3 = clients.s3
-    threads = [threading.Thread(target=s3.head_bucket, kwargs={"Bucket": "latency-bucket"}) for _ in range(8)]
+    threads = [
+        threading.Thread(target=s3.head_bucket, kwargs={"Bucket": "latency-bucket"})
+        for _ in range(8)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -141,7 +201,9 @@ def test_stats_name_operations_across_protocols(aws, clients):
     clients.s3.list_object_versions(Bucket="stats-bucket")
     clients.s3.put_bucket_encryption(
         Bucket="stats-bucket",
-        ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
     )
     clients.s3.delete_bucket_encryption(Bucket="stats-bucket")
     clients.s3.delete_object(Bucket="stats-bucket", Key="a.json")
@@ -152,9 +214,19 @@ def test_stats_name_operations_across_protocols(aws, clients):
     clients.config.describe_config_rules()
     calls = aws.stats()["calls"]
     for key in (
-        "s3.CreateBucket", "s3.PutObject", "s3.GetObject", "s3.HeadObject", "s3.ListObjectsV2",
-        "s3.ListObjectVersions", "s3.PutBucketEncryption", "s3.DeleteBucketEncryption", "s3.DeleteObject",
-        "sqs.CreateQueue", "sns.CreateTopic", "ec2.DescribeInstances", "rds.DescribeDBInstances",
+        "s3.CreateBucket",
+        "s3.PutObject",
+        "s3.GetObject",
+        "s3.HeadObject",
+        "s3.ListObjectsV2",
+        "s3.ListObjectVersions",
+        "s3.PutBucketEncryption",
+        "s3.DeleteBucketEncryption",
+        "s3.DeleteObject",
+        "sqs.CreateQueue",
+        "sns.CreateTopic",
+        "ec2.DescribeInstances",
+        "rds.DescribeDBInstances",
         "config.DescribeConfigRules",
     ):
         assert calls.get(key) == 1, key
@@ -169,7 +241,9 @@ def test_conditional_put_is_atomic(aws, clients):
 
     def writer(i):
         try:
-            clients.s3.put_object(Bucket="chain-bucket", Key="chain/head.json", Body=f"{i}".encode(), IfNoneMatch="*")
+            clients.s3.put_object(
+                Bucket="chain-bucket", Key="chain/head.json", Body=f"{i}".encode(), IfNoneMatch="*"
+            )
             result = "ok"
         except ClientError as e:
             result = e.response["Error"]["Code"]

@@ -70,7 +70,9 @@ def test_result_time_moves_only_when_compliance_changes(aws, clients, rules, res
     changed = second["changing-bucket"][1]
     assert changed["ComplianceType"] == "COMPLIANT"
     assert changed["ResultRecordedTime"].isoformat().startswith("2026-07-02T06:00:00")
-    assert changed["EvaluationResultIdentifier"]["OrderingTimestamp"] == changed["ResultRecordedTime"]
+    assert (
+        changed["EvaluationResultIdentifier"]["OrderingTimestamp"] == changed["ResultRecordedTime"]
+    )
 
 
 def test_recorder_off_freezes_findings(aws, clients, rules, compliance):
@@ -125,8 +127,14 @@ def test_scope_limits_evaluation(aws, clients, rules, compliance):
     clients.config.put_config_rule(
         ConfigRule={
             "ConfigRuleName": "one-bucket",
-            "Source": {"Owner": "AWS", "SourceIdentifier": "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED"},
-            "Scope": {"ComplianceResourceTypes": ["AWS::S3::Bucket"], "ComplianceResourceId": "in-scope-bucket"},
+            "Source": {
+                "Owner": "AWS",
+                "SourceIdentifier": "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED",
+            },
+            "Scope": {
+                "ComplianceResourceTypes": ["AWS::S3::Bucket"],
+                "ComplianceResourceId": "in-scope-bucket",
+            },
         }
     )
     assert compliance(clients.config, "one-bucket") == {"in-scope-bucket": "NON_COMPLIANT"}

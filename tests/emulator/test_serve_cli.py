@@ -19,7 +19,16 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_serve_writes_port_file_answers_and_stops_on_sigterm(tmp_path):
     port_file = tmp_path / "port"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tools.local_aws", "serve", "--port", "0", "--port-file", str(port_file)],
+        [
+            sys.executable,
+            "-m",
+            "tools.local_aws",
+            "serve",
+            "--port",
+            "0",
+            "--port-file",
+            str(port_file),
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -38,7 +47,7 @@ def test_serve_writes_port_file_answers_and_stops_on_sigterm(tmp_path):
     assert rc == 0
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "example.com"])
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "example.com"])  # noqa: S104
 def test_serve_refuses_non_loopback_hosts(host):
     result = subprocess.run(
         [sys.executable, "-m", "tools.local_aws", "serve", "--host", host],

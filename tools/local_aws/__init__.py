@@ -3,6 +3,18 @@
 ``from tools.local_aws import LocalAws``; see README.md in this folder for the interface.
 """
 
-from .server import LocalAws
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["LocalAws"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: moto takes seconds to import, and the CLI must reject bad arguments
+    # fast.
+    if name == "LocalAws":
+        from .server import LocalAws
+
+        return LocalAws
+    raise AttributeError(name)

@@ -9,11 +9,11 @@ import sys
 import tempfile
 import threading
 
-from .server import LocalAws, check_loopback
+from .hosts import check_loopback
 
 
 def _write_port_file(path: str, port: int) -> None:
-    """Write the port so a reader never sees a partial file: temp file in the same folder, then rename."""
+    """Write the port so a reader never sees a partial file: temp file beside it, then rename."""
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".port-", dir=folder)
     try:
@@ -30,9 +30,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.local_aws", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the emulator until SIGTERM or SIGINT")
-    serve.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=0, help="TCP port; 0 picks a free one (default 0)")
-    serve.add_argument("--port-file", help="write the bound port to this file (atomically) once listening")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=0, help="TCP port; 0 picks a free one (default 0)"
+    )
+    serve.add_argument(
+        "--port-file", help="write the bound port to this file (atomically) once listening"
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -52,10 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
 
+    from .server import LocalAws
+
     try:
         aws = LocalAws(host=args.host, port=args.port).start()
     except OSError as e:
-        print(f"local_aws: cannot listen on {args.host}:{args.port}: {e.strerror or e}", file=sys.stderr)
+        print(
+            f"local_aws: cannot listen on {args.host}:{args.port}: {e.strerror or e}",
+            file=sys.stderr,
+        )
         return 2
     try:
         if args.port_file:

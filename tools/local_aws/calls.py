@@ -1,10 +1,10 @@
 """Recognise which AWS operation an HTTP request is, and answer it with an AWS-shaped error.
 
-The emulator counts calls and injects faults per (service, operation), so it needs the operation name before
-moto sees the request. The service comes from the SigV4 credential scope
-(``Credential=AKID/20260701/us-east-1/config/aws4_request``); the operation from ``X-Amz-Target`` (JSON
-protocols), the ``Action`` parameter (query protocols) or, for S3's REST protocol, the method, path and
-sub-resource.
+The emulator counts calls and injects faults per (service, operation), so it needs the operation
+name before moto sees the request. The service comes from the SigV4 credential scope
+(``Credential=AKID/20260701/us-east-1/config/aws4_request``); the operation from ``X-Amz-Target``
+(JSON protocols), the ``Action`` parameter (query protocols) or, for S3's REST protocol, the method,
+path and sub-resource.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from urllib.parse import parse_qs, unquote
 
 DEFAULT_REGION = "us-east-1"
 
-# Services whose query-protocol errors use EC2's <Response><Errors> envelope instead of <ErrorResponse>.
+# Services whose query-protocol errors use EC2's <Response><Errors> envelope instead of
+# <ErrorResponse>.
 _EC2_STYLE = {"ec2"}
 
 
@@ -97,7 +98,9 @@ _S3_OBJECT_SUBRESOURCES = {
 _VERB = {"GET": "Get", "PUT": "Put", "DELETE": "Delete", "HEAD": "Head", "POST": "Post"}
 
 
-def s3_operation(method: str, path: str, query: dict[str, list[str]], headers: dict[str, str]) -> tuple[str, dict[str, str]]:
+def s3_operation(
+    method: str, path: str, query: dict[str, list[str]], headers: dict[str, str]
+) -> tuple[str, dict[str, str]]:
     """Name the S3 REST operation of a path-style request; returns (operation, {Bucket, Key}).
 
     Only path-style addressing is recognised (what botocore uses with an IP endpoint URL).
@@ -215,7 +218,9 @@ def identify(environ: dict[str, Any]) -> AwsCall:
     return AwsCall(service, operation, region, access_key, protocol, params, body, content_type)
 
 
-def error_response(call: AwsCall, code: str, status: int, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
+def error_response(
+    call: AwsCall, code: str, status: int, message: str
+) -> tuple[int, list[tuple[str, str]], bytes]:
     """An error body in the call's protocol, so botocore parses ``code`` as the error code."""
     request_id = str(uuid.uuid4())
     if call.protocol == "json":

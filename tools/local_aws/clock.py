@@ -1,7 +1,8 @@
 """The emulator's clock: real UTC time, or a fixed instant set through the control API.
 
-Only the Config extension reads it (result times, evaluation times, recorder and channel status times), so
-a demo can replay a quarter day by day while S3, SNS and the rest keep moto's real timestamps.
+Only the Config extension reads it (result times, evaluation times, recorder and channel status
+times), so a demo can replay a quarter day by day while S3, SNS and the rest keep moto's real
+timestamps.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import datetime, timezone
 
 
 class ControlError(ValueError):
-    """Bad input to the control API; the message is one line naming the field and the rule it broke."""
+    """Bad input to the control API; the message is one line: the field and the rule it broke."""
 
 
 def parse_instant(value: str, field: str) -> datetime:
@@ -21,7 +22,9 @@ def parse_instant(value: str, field: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value[:-1] + "+00:00")
     except ValueError:
-        raise ControlError(f"{field}: must be an RFC 3339 UTC time ending in Z, got {value!r}") from None
+        raise ControlError(
+            f"{field}: must be an RFC 3339 UTC time ending in Z, got {value!r}"
+        ) from None
     return parsed.astimezone(timezone.utc)
 
 

@@ -1,8 +1,8 @@
 """The HTTP control API under ``/_local_aws/``: JSON in, JSON out, one-line errors.
 
-Every handler validates its whole input before changing anything, so a rejected request changes nothing.
-Errors are ``{"error": "<field>: <rule it broke>"}`` with status 400 (bad input), 404 (no such control
-path) or 405 (wrong method).
+Every handler validates its whole input before changing anything, so a rejected request changes
+nothing. Errors are ``{"error": "<field>: <rule it broke>"}`` with status 400 (bad input), 404 (no
+such control path) or 405 (wrong method).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ Handler = Callable[[Any], Any]
 
 
 class ControlApi:
-    def __init__(self, app: "EmulatorApp") -> None:
+    def __init__(self, app: EmulatorApp) -> None:
         self.app = app
         config = app.config
         self._routes: dict[str, dict[str, Handler]] = {
@@ -33,23 +33,34 @@ class ControlApi:
             "stats": {"GET": lambda _: app.stats.snapshot(), "DELETE": self._reset_stats},
             "clock": {"GET": lambda _: app.clock.describe(), "POST": self._set_clock},
             "reset": {"POST": self._reset},
-            "config/alert-topic": {"GET": lambda _: config.alert_target(), "POST": config.set_alert_target},
+            "config/alert-topic": {
+                "GET": lambda _: config.alert_target(),
+                "POST": config.set_alert_target,
+            },
             "config/rule-failure": {"POST": config.set_rule_failure},
             "config/synthetic": {"POST": config.load_synthetic},
             "config/recorder-failure": {"POST": config.set_recorder_failure},
             "config/delivery-failure": {"POST": config.set_delivery_failure},
         }
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")[len("/_local_aws/") :].strip("/")
         method = environ.get("REQUEST_METHOD", "GET").upper()
         methods = self._routes.get(path)
         if methods is None:
-            return _json(start_response, 404, {"error": f"/_local_aws/{path}: no such control endpoint"})
+            return _json(
+                start_response, 404, {"error": f"/_local_aws/{path}: no such control endpoint"}
+            )
         handler = methods.get(method)
         if handler is None:
             allowed = ", ".join(sorted(methods))
-            return _json(start_response, 405, {"error": f"{method} /_local_aws/{path}: method not allowed (use {allowed})"})
+            return _json(
+                start_response,
+                405,
+                {"error": f"{method} /_local_aws/{path}: method not allowed (use {allowed})"},
+            )
         raw = read_body(environ)
         body: Any = None
         if raw.strip():
@@ -77,7 +88,9 @@ class ControlApi:
 
     def _set_clock(self, body: Any) -> Any:
         if not isinstance(body, dict) or "now" not in body:
-            raise ControlError('now: required, an RFC 3339 UTC time ending in Z, or null for real time')
+            raise ControlError(
+                "now: required, an RFC 3339 UTC time ending in Z, or null for real time"
+            )
         extra = sorted(set(body) - {"now"})
         if extra:
             raise ControlError(f"{extra[0]}: unknown field (allowed: now)")

@@ -1,7 +1,7 @@
 """Seed and change an emulated AWS estate with ordinary boto3 calls (tests, benchmarks, the demo).
 
-Every function takes the boto3 client it needs, so the same code works against any endpoint. ``clients()``
-builds a set for an emulator endpoint with dummy credentials.
+Every function takes the boto3 client it needs, so the same code works against any endpoint.
+``clients()`` builds a set for an emulator endpoint with dummy credentials.
 """
 
 from __future__ import annotations
@@ -19,7 +19,11 @@ RDS_RULE = "RDS_STORAGE_ENCRYPTED"
 EC2_RULE = "EC2_IMDSV2_CHECK"
 # moto's RunInstances accepts any well-formed image id, so no AMI catalogue has to be loaded.
 IMAGE_ID = "ami-0abcdef1234567890"
-RESOURCE_TYPES = {S3_RULE: "AWS::S3::Bucket", RDS_RULE: "AWS::RDS::DBInstance", EC2_RULE: "AWS::EC2::Instance"}
+RESOURCE_TYPES = {
+    S3_RULE: "AWS::S3::Bucket",
+    RDS_RULE: "AWS::RDS::DBInstance",
+    EC2_RULE: "AWS::EC2::Instance",
+}
 
 
 @dataclass
@@ -33,9 +37,11 @@ class Clients:
 
 
 def clients(endpoint_url: str, region: str = REGION, max_attempts: int = 3) -> Clients:
-    """boto3 clients for the emulator, botocore standard retry mode, ``max_attempts`` calls at most."""
+    """boto3 clients for the emulator: standard retry mode, at most ``max_attempts`` calls."""
     session = boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 (dummy credentials for the emulator)
+        region_name=region,
     )
     cfg = Config(retries={"mode": "standard", "total_max_attempts": max_attempts})
 
@@ -45,9 +51,9 @@ def clients(endpoint_url: str, region: str = REGION, max_attempts: int = 3) -> C
     return Clients(make("s3"), make("rds"), make("ec2"), make("config"), make("sns"), make("sqs"))
 
 
-# -- S3 ----------------------------------------------------------------------------------------------------
+# -- S3 --------------------------------------------------------------------------------------------
 def create_bucket(s3: Any, name: str, encrypted: bool = True) -> str:
-    """A bucket, with SSE-S3 default encryption unless ``encrypted`` is false (the drifted state)."""
+    """A bucket with SSE-S3 default encryption, or without when ``encrypted`` is false."""
     s3.create_bucket(Bucket=name)
     if encrypted:
         remediate_bucket(s3, name)
@@ -70,15 +76,15 @@ def remediate_bucket(s3: Any, name: str, kms_key_id: str | None = None) -> None:
     )
 
 
-# -- RDS ---------------------------------------------------------------------------------------------------
+# -- RDS -------------------------------------------------------------------------------------------
 def create_db_instance(rds: Any, identifier: str, encrypted: bool = True) -> str:
-    """A small PostgreSQL instance; returns its DbiResourceId (the id AWS Config reports it under)."""
+    """A small PostgreSQL instance; returns its DbiResourceId (AWS Config's id for it)."""
     response = rds.create_db_instance(
         DBInstanceIdentifier=identifier,
         DBInstanceClass="db.t3.micro",
         Engine="postgres",
         MasterUsername="auditor",
-        MasterUserPassword="not-a-real-password-1",
+        MasterUserPassword="not-a-real-password-1",  # noqa: S106 (emulated database)
         AllocatedStorage=20,
         StorageEncrypted=encrypted,
     )
@@ -91,8 +97,10 @@ def _replace_db_instance(rds: Any, identifier: str, encrypted: bool) -> str:
 
 
 def drift_db_instance(rds: Any, identifier: str) -> str:
-    """Replace the instance by an unencrypted one of the same name (as a restore from an unencrypted
-    snapshot would); storage encryption cannot be switched off in place. Returns the new DbiResourceId."""
+    """Replace the instance by an unencrypted one of the same name, as a restore from an
+    unencrypted snapshot would (encryption cannot be switched off in place).
+
+    Returns the new DbiResourceId."""
     return _replace_db_instance(rds, identifier, encrypted=False)
 
 
@@ -103,10 +111,12 @@ def remediate_db_instance(rds: Any, identifier: str) -> str:
 
 
 def db_instance_resource_id(rds: Any, identifier: str) -> str:
-    return rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]["DbiResourceId"]
+    return rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0][
+        "DbiResourceId"
+    ]
 
 
-# -- EC2 ---------------------------------------------------------------------------------------------------
+# -- EC2 -------------------------------------------------------------------------------------------
 def create_instance(ec2: Any, imdsv2_required: bool = True, image_id: str = IMAGE_ID) -> str:
     """One running instance; returns its instance id."""
     response = ec2.run_instances(
@@ -114,7 +124,10 @@ def create_instance(ec2: Any, imdsv2_required: bool = True, image_id: str = IMAG
         InstanceType="t3.micro",
         MinCount=1,
         MaxCount=1,
-        MetadataOptions={"HttpTokens": "required" if imdsv2_required else "optional", "HttpEndpoint": "enabled"},
+        MetadataOptions={
+            "HttpTokens": "required" if imdsv2_required else "optional",
+            "HttpEndpoint": "enabled",
+        },
     )
     return response["Instances"][0]["InstanceId"]
 
@@ -133,7 +146,7 @@ def terminate_instance(ec2: Any, instance_id: str) -> None:
     ec2.terminate_instances(InstanceIds=[instance_id])
 
 
-# -- AWS Config --------------------------------------------------------------------------------------------
+# -- AWS Config ------------------------------------------------------------------------------------
 def put_managed_rules(config: Any, s3_rule: str, rds_rule: str, ec2_rule: str) -> dict[str, str]:
     """The three AWS managed rules under the given names; returns {rule name: SourceIdentifier}."""
     wanted = {s3_rule: S3_RULE, rds_rule: RDS_RULE, ec2_rule: EC2_RULE}
@@ -156,7 +169,7 @@ def start_recording(
     sns_topic_arn: str | None = None,
     role_arn: str = f"arn:aws:iam::{ACCOUNT_ID}:role/aws-config-recorder",
 ) -> None:
-    """Put a recorder (all supported types) and a delivery channel to ``bucket``, then start recording."""
+    """Put a recorder (all supported types) and a delivery channel to ``bucket``; start it."""
     config.put_configuration_recorder(
         ConfigurationRecorder={
             "name": recorder,
@@ -186,6 +199,8 @@ def resume_recording(config: Any, recorder: str = "default") -> None:
 def subscribe_queue(sns: Any, sqs: Any, topic_arn: str, queue_name: str) -> str:
     """An SQS queue subscribed (raw delivery off) to ``topic_arn``; returns the queue URL."""
     url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
     return url

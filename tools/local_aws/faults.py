@@ -1,8 +1,9 @@
-"""Fault plan: latency on every AWS call and error rules that fire by service, operation and parameters.
+"""Fault plan: latency on every AWS call and error rules that fire by service, operation and
+parameters.
 
-A plan replaces the previous one as a whole (``POST /_local_aws/faults``). Rules are tried in order; the first
-rule that matches the call and wins its coin toss (probability ``rate`` from a RNG seeded by ``seed``) answers
-the call with its error, at most ``count`` times (``None`` = no limit).
+A plan replaces the previous one as a whole (``POST /_local_aws/faults``). Rules are tried in order;
+the first rule that matches the call and wins its coin toss (probability ``rate`` from a RNG seeded
+by ``seed``) answers the call with its error, at most ``count`` times (``None`` = no limit).
 """
 
 from __future__ import annotations
@@ -41,7 +42,11 @@ class FaultRule:
             actual = call.params.get(name)
             if actual is None:
                 return False
-            values = [_as_text(item) for item in actual] if isinstance(actual, list) else [_as_text(actual)]
+            values = (
+                [_as_text(item) for item in actual]
+                if isinstance(actual, list)
+                else [_as_text(actual)]
+            )
             if isinstance(wanted, tuple):
                 if not any(value.startswith(wanted[0]) for value in values):
                     return False
@@ -56,7 +61,9 @@ class FaultRule:
         return {
             "service": self.service,
             "operation": self.operation,
-            "match": {k: ({"prefix": v[0]} if isinstance(v, tuple) else v) for k, v in self.match.items()},
+            "match": {
+                k: ({"prefix": v[0]} if isinstance(v, tuple) else v) for k, v in self.match.items()
+            },
             "error": self.error,
             "status": self.status,
             "message": self.message,
@@ -79,7 +86,9 @@ def _number(value: Any) -> bool:
 def _check_keys(obj: dict[str, Any], allowed: set[str], where: str) -> None:
     for key in obj:
         if key not in allowed:
-            raise ControlError(f"{where}{key}: unknown field (allowed: {', '.join(sorted(allowed))})")
+            raise ControlError(
+                f"{where}{key}: unknown field (allowed: {', '.join(sorted(allowed))})"
+            )
 
 
 def parse_rule(raw: Any, where: str) -> FaultRule:
@@ -92,10 +101,10 @@ def parse_rule(raw: Any, where: str) -> FaultRule:
     )
     service = raw.get("service")
     if not isinstance(service, str) or not service:
-        raise ControlError(f"{where}.service: required, a non-empty string such as \"config\"")
+        raise ControlError(f'{where}.service: required, a non-empty string such as "config"')
     operation = raw.get("operation")
     if not isinstance(operation, str) or not operation:
-        raise ControlError(f"{where}.operation: required, an operation name or \"*\"")
+        raise ControlError(f'{where}.operation: required, an operation name or "*"')
     match = raw.get("match") or {}
     if not isinstance(match, dict):
         raise ControlError(f"{where}.match: must be an object of parameter name to value")
@@ -103,15 +112,21 @@ def parse_rule(raw: Any, where: str) -> FaultRule:
     for name, value in match.items():
         if isinstance(value, dict):
             if set(value) != {"prefix"} or not isinstance(value["prefix"], str):
-                raise ControlError(f"{where}.match.{name}: an object must be exactly {{\"prefix\": \"...\"}}")
+                raise ControlError(
+                    f'{where}.match.{name}: an object must be exactly {{"prefix": "..."}}'
+                )
             parsed[str(name)] = (value["prefix"],)
         elif isinstance(value, (str, int, float, bool)):
             parsed[str(name)] = _as_text(value)
         else:
-            raise ControlError(f"{where}.match.{name}: must be a string, number, boolean or {{\"prefix\": ...}}")
+            raise ControlError(
+                f'{where}.match.{name}: must be a string, number, boolean or {{"prefix": ...}}'
+            )
     error = raw.get("error")
     if not isinstance(error, str) or not _ERROR_CODE.match(error):
-        raise ControlError(f"{where}.error: required, an AWS error code such as \"ThrottlingException\"")
+        raise ControlError(
+            f'{where}.error: required, an AWS error code such as "ThrottlingException"'
+        )
     status = raw.get("status", 400)
     if not isinstance(status, int) or isinstance(status, bool) or not 400 <= status <= 599:
         raise ControlError(f"{where}.status: must be an integer HTTP status from 400 to 599")
@@ -137,13 +152,13 @@ def parse_rule(raw: Any, where: str) -> FaultRule:
 
 
 class FaultPlan:
-    """The active plan; all methods are thread-safe. Latency is read here but slept by the caller."""
+    """The active plan; thread-safe. Latency is read here but slept by the caller."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._latency_s = 0.0
         self._rules: list[FaultRule] = []
-        self._rng = random.Random()
+        self._rng = random.Random()  # noqa: S311 (fault sampling, not cryptography)
         self._seed: int | None = None
 
     def replace(self, body: Any) -> None:
@@ -169,14 +184,14 @@ class FaultPlan:
             self._latency_s = float(latency) / 1000.0
             self._rules = rules
             self._seed = seed
-            self._rng = random.Random(seed)
+            self._rng = random.Random(seed)  # noqa: S311
 
     def clear(self) -> None:
         with self._lock:
             self._latency_s = 0.0
             self._rules = []
             self._seed = None
-            self._rng = random.Random()
+            self._rng = random.Random()  # noqa: S311
 
     @property
     def latency_s(self) -> float:

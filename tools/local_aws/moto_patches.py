@@ -22,8 +22,9 @@ def patch_moto() -> None:
 
 
 def _unique_dbi_resource_ids() -> None:
-    """moto gives every DB instance the DbiResourceId db-M5ENSHXFPU6XHZ4G4ZEI5QIO2U; AWS Config names DB
-    instances by that id, so two instances would collapse into one finding. Give each its own."""
+    """moto gives every DB instance the DbiResourceId db-M5ENSHXFPU6XHZ4G4ZEI5QIO2U; AWS Config
+    names DB instances by that id, so two instances would collapse into one finding. Give each its
+    own."""
     from moto.rds.models import DBInstance
 
     original = DBInstance.__init__

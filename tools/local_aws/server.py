@@ -1,14 +1,13 @@
 """The emulator's WSGI application and the ``LocalAws`` context manager.
 
-One threaded HTTP server on loopback. Each request is either a control call under ``/_local_aws/`` or an AWS
-call; an AWS call is counted, delayed by the plan's latency (sleeping in the request's own thread, holding no
-lock), possibly answered with an injected fault, answered by the Config extension for the operations it owns,
-and otherwise handed to moto's own server application unchanged.
+One threaded HTTP server on loopback. Each request is either a control call under ``/_local_aws/``
+or an AWS call; an AWS call is counted, delayed by the plan's latency (sleeping in the request's own
+thread, holding no lock), possibly answered with an injected fault, answered by the Config extension
+for the operations it owns, and otherwise handed to moto's own server application unchanged.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import os
@@ -29,23 +28,12 @@ from .clock import Clock
 from .configservice import ConfigService
 from .control import ControlApi
 from .faults import FaultPlan
+from .hosts import check_loopback
 from .moto_patches import patch_moto
 from .stats import CallStats
 
 CONTROL_PREFIX = "/_local_aws/"
 StartResponse = Callable[..., Any]
-
-
-def check_loopback(host: str) -> None:
-    """Refuse anything but a loopback address: the emulator has no authentication."""
-    if host == "localhost":
-        return
-    try:
-        if ipaddress.ip_address(host).is_loopback:
-            return
-    except ValueError:
-        pass
-    raise ValueError(f"--host {host!r}: must be a loopback address such as 127.0.0.1 (the emulator has no authentication)")
 
 
 class EmulatorApp:
@@ -58,13 +46,15 @@ class EmulatorApp:
         self.config = ConfigService(self.clock)
         self.control = ControlApi(self)
         self._moto = DomainDispatcherApplication(create_backend_app)
-        # moto checks If-None-Match / If-Match and stores the object in two steps; serialise conditional
-        # writes per key so concurrent writers see S3's atomic compare-and-swap. Striped to stay bounded.
+        # moto checks If-None-Match / If-Match and stores the object in two steps; serialise
+        # conditional
+        # writes per key so concurrent writers see S3's atomic compare-and-swap. Striped to stay
+        # bounded.
         self._write_locks = [threading.Lock() for _ in range(64)]
         patch_moto()
 
     def reset(self) -> None:
-        """Forget everything: moto's resources, Config extension state, faults, stats and the clock."""
+        """Forget moto's resources, Config extension state, faults, stats and the clock."""
         from moto.moto_api._internal import moto_api_backend
 
         moto_api_backend.reset()
@@ -88,7 +78,9 @@ class EmulatorApp:
         finally:
             self.stats.leave()
 
-    def _serve(self, call: AwsCall, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    def _serve(
+        self, call: AwsCall, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
         latency = self.faults.latency_s
         if latency:
             time.sleep(latency)
@@ -100,17 +92,27 @@ class EmulatorApp:
         if call.service == "config" and self.config.handles(call.operation):
             status, headers, body = self.config.handle(call)
             return _respond(environ, start_response, status, headers, body)
-        if call.service == "s3" and call.operation in _CONDITIONAL_WRITES and (
-            environ.get("HTTP_IF_NONE_MATCH") or environ.get("HTTP_IF_MATCH")
+        if (
+            call.service == "s3"
+            and call.operation in _CONDITIONAL_WRITES
+            and (environ.get("HTTP_IF_NONE_MATCH") or environ.get("HTTP_IF_MATCH"))
         ):
-            stripe = hash((call.params.get("Bucket"), call.params.get("Key"))) % len(self._write_locks)
+            stripe = hash((call.params.get("Bucket"), call.params.get("Key"))) % len(
+                self._write_locks
+            )
             with self._write_locks[stripe]:
                 return list(self._moto(environ, start_response))
         return self._moto(environ, start_response)
 
 
 _CONDITIONAL_WRITES = {"PutObject", "CompleteMultipartUpload", "CopyObject"}
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error"}
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    500: "Internal Server Error",
+}
 
 
 def _respond(
@@ -140,12 +142,18 @@ class LocalAws:
     """
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, quiet: bool = True, load_default_amis: bool = False
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        quiet: bool = True,
+        load_default_amis: bool = False,
     ) -> None:
         check_loopback(host)
         if not load_default_amis:
-            # moto otherwise loads thousands of public AMIs into every EC2 backend (seconds per reset);
-            # RunInstances accepts any image id without them. An explicit setting in the environment wins.
+            # moto otherwise loads thousands of public AMIs into every EC2 backend (seconds per
+            # reset);
+            # RunInstances accepts any image id without them. An explicit setting in the environment
+            # wins.
             os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
         self.host = host
         self.port = port
@@ -154,8 +162,8 @@ class LocalAws:
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
-    # -- lifecycle ---------------------------------------------------------------------------------------
-    def start(self) -> "LocalAws":
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> LocalAws:
         if self._server is not None:
             return self
         if self.quiet:
@@ -180,7 +188,7 @@ class LocalAws:
         self._server = None
         self._thread = None
 
-    def __enter__(self) -> "LocalAws":
+    def __enter__(self) -> LocalAws:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -191,18 +199,18 @@ class LocalAws:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
-    # -- control API wrappers (over HTTP, exactly what other languages use) -------------------------------
+    # -- control API wrappers (over HTTP, exactly what other languages use) ------------------------
     def control(self, method: str, path: str, body: Any = None) -> Any:
-        """Call the control API; raises ``RuntimeError`` with the server's one-line message on 4xx/5xx."""
+        """Call the control API; a 4xx/5xx raises ``RuntimeError`` with the one-line message."""
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 (always http://<loopback>)
             f"{self.endpoint_url}{CONTROL_PREFIX}{path}",
             data=data,
             method=method,
             headers={"Content-Type": "application/json"},
         )
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
                 raw = response.read()
         except urllib.error.HTTPError as e:
             detail = e.read().decode("utf-8", "replace")
@@ -219,7 +227,9 @@ class LocalAws:
         latency_ms: float = 0,
         seed: int | None = None,
     ) -> Any:
-        return self.control("POST", "faults", {"latency_ms": latency_ms, "seed": seed, "rules": rules or []})
+        return self.control(
+            "POST", "faults", {"latency_ms": latency_ms, "seed": seed, "rules": rules or []}
+        )
 
     def reset_faults(self) -> Any:
         return self.control("DELETE", "faults")
@@ -234,17 +244,29 @@ class LocalAws:
         return self.control("DELETE", "stats")
 
     def set_alert_topic(self, topic_arn: str | None, rule_names: list[str] | None = None) -> Any:
-        return self.control("POST", "config/alert-topic", {"topicArn": topic_arn, "ruleNames": rule_names})
+        return self.control(
+            "POST", "config/alert-topic", {"topicArn": topic_arn, "ruleNames": rule_names}
+        )
 
     def set_rule_failure(
-        self, rule_name: str, error_code: str | None = "InternalException", error_message: str | None = None
+        self,
+        rule_name: str,
+        error_code: str | None = "InternalException",
+        error_message: str | None = None,
     ) -> Any:
         body: dict[str, Any] = {"ruleName": rule_name, "errorCode": error_code}
         if error_message is not None:
             body["errorMessage"] = error_message
         return self.control("POST", "config/rule-failure", body)
 
-    def load_synthetic(self, rule_name: str, resource_type: str, non_compliant: int = 0, compliant: int = 0, not_applicable: int = 0) -> Any:
+    def load_synthetic(
+        self,
+        rule_name: str,
+        resource_type: str,
+        non_compliant: int = 0,
+        compliant: int = 0,
+        not_applicable: int = 0,
+    ) -> Any:
         return self.control(
             "POST",
             "config/synthetic",

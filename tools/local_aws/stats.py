@@ -1,4 +1,4 @@
-"""Per-operation call counters (``service.Operation``), counts of injected faults, peak concurrency."""
+"""Call counters per ``service.Operation``, injected-fault counts and peak concurrency."""
 
 from __future__ import annotations
 

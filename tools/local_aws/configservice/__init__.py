@@ -1,4 +1,4 @@
-"""AWS Config compliance for the emulator: recording, the three managed rules, and the JSON 1.1 API."""
+"""AWS Config compliance for the emulator: recording, three managed rules, the JSON 1.1 API."""
 
 from .service import ConfigService, alert_message
 

@@ -1,14 +1,14 @@
 """Configuration items: what the configuration recorder has captured of moto's resources.
 
-AWS Config evaluates rules against recorded configuration items, not live resources. The emulator keeps
-one snapshot per (account, region) and refreshes it from moto's in-process backends only while a
-recorder is recording (and not failing), so stopping the recorder freezes what the rules see.
+AWS Config evaluates rules against recorded configuration items, not live resources. The emulator
+keeps one snapshot per (account, region) and refreshes it from moto's in-process backends only while
+a recorder is recording (and not failing), so stopping the recorder freezes what the rules see.
 """
 
 from __future__ import annotations
 
-import hashlib
 import base64
+import hashlib
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -113,7 +113,9 @@ def _ec2_instances(account_id: str, region: str) -> list[ConfigurationItem]:
                 continue  # AWS Config does not evaluate terminated instances
             tokens = getattr(getattr(instance, "metadata_options", None), "http_tokens", None)
             items.append(
-                ConfigurationItem(EC2_INSTANCE, instance.id, instance.id, (("http_tokens", tokens or "optional"),))
+                ConfigurationItem(
+                    EC2_INSTANCE, instance.id, instance.id, (("http_tokens", tokens or "optional"),)
+                )
             )
     return items
 
@@ -121,7 +123,9 @@ def _ec2_instances(account_id: str, region: str) -> list[ConfigurationItem]:
 _READERS = {S3_BUCKET: _s3_buckets, RDS_DB_INSTANCE: _rds_instances, EC2_INSTANCE: _ec2_instances}
 
 
-def capture(account_id: str, region: str, resource_types: set[str] | None) -> dict[tuple[str, str], ConfigurationItem]:
+def capture(
+    account_id: str, region: str, resource_types: set[str] | None
+) -> dict[tuple[str, str], ConfigurationItem]:
     """Read the current state of every recorded resource type (``None`` = all supported types)."""
     captured: dict[tuple[str, str], ConfigurationItem] = {}
     for resource_type, reader in _READERS.items():

@@ -1,8 +1,8 @@
 """The three AWS managed rules, as pure functions of a configuration item.
 
-Each returns (ComplianceType, Annotation). AWS managed rules often leave Annotation empty; the emulator
-states the reason for NON_COMPLIANT results so the demo's reports are readable (consumers must still accept
-a missing annotation).
+Each returns (ComplianceType, Annotation). AWS managed rules often leave Annotation empty; the
+emulator states the reason for NON_COMPLIANT results so the demo's reports are readable (consumers
+must still accept a missing annotation).
 """
 
 from __future__ import annotations
@@ -54,7 +54,10 @@ def ec2_imdsv2_check(item: ConfigurationItem) -> Verdict:
 
 
 MANAGED_RULES: dict[str, tuple[str, Callable[[ConfigurationItem], Verdict]]] = {
-    "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED": (S3_BUCKET, s3_bucket_server_side_encryption_enabled),
+    "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED": (
+        S3_BUCKET,
+        s3_bucket_server_side_encryption_enabled,
+    ),
     "RDS_STORAGE_ENCRYPTED": (RDS_DB_INSTANCE, rds_storage_encrypted),
     "EC2_IMDSV2_CHECK": (EC2_INSTANCE, ec2_imdsv2_check),
 }

@@ -1,10 +1,11 @@
 """AWS Config compliance APIs on top of moto's Config backend, speaking AWS JSON 1.1.
 
-moto keeps the rules, recorders and delivery channels (PutConfigRule, PutConfigurationRecorder, ... pass
-straight through to it). This module answers the operations moto lacks or answers without a clock:
-compliance reads, rule evaluation status, on-demand evaluation, recorder and delivery channel status.
-Evaluation is lazy: every compliance or status read of a rule first re-records the account's resources (if
-the recorder is on) and re-evaluates the rule; see ``state.py`` for when that counts as an invocation.
+moto keeps the rules, recorders and delivery channels (PutConfigRule, PutConfigurationRecorder, ...
+pass straight through to it). This module answers the operations moto lacks or answers without a
+clock: compliance reads, rule evaluation status, on-demand evaluation, recorder and delivery channel
+status. Evaluation is lazy: every compliance or status read of a rule first re-records the account's
+resources (if the recorder is on) and re-evaluates the rule; see ``state.py`` for when that counts
+as an invocation.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from .state import Alert, Result, RuleState
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
-DETAILS_DEFAULT_LIMIT = 10  # AWS: "The default is 10. You cannot specify a number greater than 100."
+DETAILS_DEFAULT_LIMIT = (
+    10  # AWS: "The default is 10. You cannot specify a number greater than 100."
+)
 DETAILS_MAX_LIMIT = 100
 STATUS_MAX_LIMIT = 50
 MAX_RULE_NAMES = 25
@@ -35,7 +38,9 @@ SUMMARY_RULE_CAP = 25
 MAX_SYNTHETIC = 100_000
 DETAIL_TYPES = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE")
 RULE_TYPES = ("COMPLIANT", "NON_COMPLIANT", "INSUFFICIENT_DATA")
-_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):([0-9]{12}):[A-Za-z0-9_-]{1,256}(\.fifo)?$")
+_TOPIC_ARN = re.compile(
+    r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):([0-9]{12}):[A-Za-z0-9_-]{1,256}(\.fifo)?$"
+)
 _RESOURCE_TYPE = re.compile(r"^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$")
 _ACCOUNT = re.compile(r"^[0-9]{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
@@ -111,7 +116,7 @@ class ConfigService:
             "DescribeDeliveryChannelStatus": self._describe_delivery_status,
         }
 
-    # -- dispatch -----------------------------------------------------------------------------------------
+    # -- dispatch ----------------------------------------------------------------------------------
     def handles(self, operation: str) -> bool:
         return operation in self._ops
 
@@ -127,7 +132,9 @@ class ConfigService:
                     result, alerts = result
         except ConfigApiError as e:
             return error_response(call, e.code, 400, e.message)
-        except JsonRESTError as e:  # moto's own validation, e.g. NoSuchConfigurationRecorderException
+        except (
+            JsonRESTError
+        ) as e:  # moto's own validation, e.g. NoSuchConfigurationRecorderException
             return error_response(call, e.error_type, e.code, e.message)
         self._publish(alerts)
         body = json.dumps(result).encode()
@@ -138,7 +145,7 @@ class ConfigService:
             self._accounts.clear()
             self._alert = AlertTarget()
 
-    # -- recording and evaluation -------------------------------------------------------------------------
+    # -- recording and evaluation ------------------------------------------------------------------
     def _account(self, scope: Scope) -> Account:
         account = self._accounts.get(scope)
         if account is None:
@@ -146,7 +153,7 @@ class ConfigService:
         return account
 
     def _record(self, scope: Scope) -> None:
-        """Re-capture resources if a recorder is recording and not failing; otherwise keep the snapshot."""
+        """Re-capture resources while a recorder records (and is not failing); else keep them."""
         backend = _moto_backend(scope)
         account = self._account(scope)
         for name, recorder in list(backend.recorders.items()):
@@ -159,7 +166,9 @@ class ConfigService:
                 if group.resource_types:
                     types = set(group.resource_types)
                 else:
-                    excluded = set((group.exclusion_by_resource_types or {}).get("resourceTypes", []))
+                    excluded = set(
+                        (group.exclusion_by_resource_types or {}).get("resourceTypes", [])
+                    )
                     types = set(RECORDED_TYPES) - excluded
             account.recorded = capture(scope[0], scope[1], types)
             return
@@ -200,7 +209,7 @@ class ConfigService:
         return [Alert(rule.config_rule_name, t, rid, scope[0], scope[1], now) for t, rid in changed]
 
     def _rules(self, scope: Scope, names: list[str] | None) -> list[Any]:
-        """moto's rule objects for ``names`` (all when None), sorted by name; unknown name -> error."""
+        """moto's rule objects for ``names`` (all when None), by name; unknown names are errors."""
         backend = _moto_backend(scope)
         known = backend.config_rules
         account = self._account(scope)
@@ -212,7 +221,8 @@ class ConfigService:
             if name not in known:
                 raise ConfigApiError(
                     "NoSuchConfigRuleException",
-                    f"The ConfigRule '{name}' provided in the request is invalid. Please check the configRule name",
+                    f"The ConfigRule '{name}' provided in the request is invalid. "
+                    "Please check the configRule name",
                 )
         return [known[n] for n in sorted(set(names))]
 
@@ -223,12 +233,14 @@ class ConfigService:
             alerts.extend(self._evaluate(scope, rule, force))
         return alerts
 
-    # -- operations ---------------------------------------------------------------------------------------
+    # -- operations --------------------------------------------------------------------------------
     def _get_compliance_details(self, scope: Scope, params: dict[str, Any]) -> Any:
         name = params.get("ConfigRuleName")
         if not isinstance(name, str) or not name:
             raise ConfigApiError("InvalidParameterValueException", "ConfigRuleName is required.")
-        types = _compliance_types(params, DETAIL_TYPES, "GetComplianceDetailsByConfigRule") or list(DETAIL_TYPES)
+        types = _compliance_types(params, DETAIL_TYPES, "GetComplianceDetailsByConfigRule") or list(
+            DETAIL_TYPES
+        )
         limit = _limit(params, DETAILS_MAX_LIMIT) or DETAILS_DEFAULT_LIMIT
         [rule] = self._rules(scope, [name])
         alerts = self._refresh(scope, [rule])
@@ -241,14 +253,18 @@ class ConfigService:
         if after is not None:
             start = bisect.bisect_right([key for key, _ in rows], tuple(after))
         page = rows[start : start + limit]
-        out: dict[str, Any] = {"EvaluationResults": [_evaluation_result(name, k, r) for k, r in page]}
+        out: dict[str, Any] = {
+            "EvaluationResults": [_evaluation_result(name, k, r) for k, r in page]
+        }
         if start + limit < len(rows):
             out["NextToken"] = _encode_token(token_scope, list(page[-1][0]))
         return out, alerts
 
     def _describe_compliance(self, scope: Scope, params: dict[str, Any]) -> Any:
         names = _rule_names(params, "ConfigRuleNames")
-        types = set(_compliance_types(params, RULE_TYPES, "DescribeComplianceByConfigRule") or RULE_TYPES)
+        types = set(
+            _compliance_types(params, RULE_TYPES, "DescribeComplianceByConfigRule") or RULE_TYPES
+        )
         rules = self._rules(scope, names)
         alerts = self._refresh(scope, rules)
         rows = []
@@ -264,9 +280,16 @@ class ConfigService:
                     "CappedCount": min(count, CONTRIBUTOR_CAP),
                     "CapExceeded": count > CONTRIBUTOR_CAP,
                 }
-            rows.append((rule.config_rule_name, {"ConfigRuleName": rule.config_rule_name, "Compliance": entry}))
+            rows.append(
+                (
+                    rule.config_rule_name,
+                    {"ConfigRuleName": rule.config_rule_name, "Compliance": entry},
+                )
+            )
         token_scope = {"op": "compliance", "names": names, "types": sorted(types)}
-        return _paginate(rows, params, token_scope, MAX_RULE_NAMES, "ComplianceByConfigRules"), alerts
+        return _paginate(
+            rows, params, token_scope, MAX_RULE_NAMES, "ComplianceByConfigRules"
+        ), alerts
 
     def _describe_evaluation_status(self, scope: Scope, params: dict[str, Any]) -> Any:
         names = _rule_names(params, "ConfigRuleNames")
@@ -305,7 +328,8 @@ class ConfigService:
             names = _rule_names(params, "ConfigRuleNames")
             if not names:
                 raise ConfigApiError(
-                    "InvalidParameterValueException", "ConfigRuleNames must name between 1 and 25 rules."
+                    "InvalidParameterValueException",
+                    "ConfigRuleNames must name between 1 and 25 rules.",
                 )
         rules = self._rules(scope, names)
         return {}, self._refresh(scope, rules, force=True)
@@ -395,7 +419,7 @@ class ConfigService:
             out.append(_channel_status(name, channel, failure, first_start, self.clock.now()))
         return {"DeliveryChannelsStatus": out}
 
-    # -- control API --------------------------------------------------------------------------------------
+    # -- control API -------------------------------------------------------------------------------
     def alert_target(self) -> dict[str, Any]:
         with self._lock:
             a = self._alert
@@ -413,12 +437,17 @@ class ConfigService:
             raise ControlError("topicArn: required, an SNS topic ARN or null to stop alerts")
         arn = body["topicArn"]
         names = body.get("ruleNames")
-        if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) and n for n in names)):
+        if names is not None and (
+            not isinstance(names, list) or not all(isinstance(n, str) and n for n in names)
+        ):
             raise ControlError("ruleNames: must be null (every rule) or a list of rule names")
         if arn is not None:
             match = _TOPIC_ARN.match(arn) if isinstance(arn, str) else None
             if not match:
-                raise ControlError("topicArn: must be an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:alerts")
+                raise ControlError(
+                    "topicArn: must be an SNS topic ARN "
+                    "such as arn:aws:sns:us-east-1:123456789012:alerts"
+                )
             from moto.sns.models import sns_backends
 
             region, account = match.group(1), match.group(2)
@@ -436,7 +465,9 @@ class ConfigService:
         with self._lock:
             known = _moto_backend(scope).config_rules
             if name not in known:
-                raise ControlError(f"ruleName: no Config rule named {name!r} in {scope[0]}/{scope[1]}")
+                raise ControlError(
+                    f"ruleName: no Config rule named {name!r} in {scope[0]}/{scope[1]}"
+                )
             self._record(scope)
             state = self._rule_state(scope, known[name])
             state.failure = failure
@@ -457,7 +488,10 @@ class ConfigService:
         failure = _failure(body)
         with self._lock:
             if name not in _moto_backend(scope).recorders:
-                raise ControlError(f"recorderName: no configuration recorder named {name!r} in {scope[0]}/{scope[1]}")
+                raise ControlError(
+                    f"recorderName: no configuration recorder named {name!r} "
+                    f"in {scope[0]}/{scope[1]}"
+                )
             if failure is not None:
                 self._record(scope)  # what was recorded before the failure stays recorded
             times = self._account(scope).recorders.setdefault(name, RecorderTimes())
@@ -473,7 +507,9 @@ class ConfigService:
         failure = _failure(body)
         with self._lock:
             if name not in _moto_backend(scope).delivery_channels:
-                raise ControlError(f"channelName: no delivery channel named {name!r} in {scope[0]}/{scope[1]}")
+                raise ControlError(
+                    f"channelName: no delivery channel named {name!r} in {scope[0]}/{scope[1]}"
+                )
             failures = self._account(scope).delivery_failures
             if failure is None:
                 failures.pop(name, None)
@@ -485,23 +521,39 @@ class ConfigService:
         """Replace a rule's synthetic results of one resource type; they are never re-evaluated."""
         body = _object(
             body,
-            {"ruleName", "resourceType", "nonCompliant", "compliant", "notApplicable", "accountId", "region"},
+            {
+                "ruleName",
+                "resourceType",
+                "nonCompliant",
+                "compliant",
+                "notApplicable",
+                "accountId",
+                "region",
+            },
         )
         scope = _control_scope(body)
         name = _required_str(body, "ruleName")
         resource_type = _required_str(body, "resourceType")
         if not _RESOURCE_TYPE.match(resource_type):
-            raise ControlError("resourceType: must look like AWS::Service::Type, e.g. AWS::S3::Bucket")
+            raise ControlError(
+                "resourceType: must look like AWS::Service::Type, e.g. AWS::S3::Bucket"
+            )
         counts = {}
         for field_name in ("nonCompliant", "compliant", "notApplicable"):
             value = body.get(field_name, 0)
-            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_SYNTHETIC:
+            if (
+                not isinstance(value, int)
+                or isinstance(value, bool)
+                or not 0 <= value <= MAX_SYNTHETIC
+            ):
                 raise ControlError(f"{field_name}: must be an integer from 0 to {MAX_SYNTHETIC}")
             counts[field_name] = value
         with self._lock:
             known = _moto_backend(scope).config_rules
             if name not in known:
-                raise ControlError(f"ruleName: no Config rule named {name!r} in {scope[0]}/{scope[1]}")
+                raise ControlError(
+                    f"ruleName: no Config rule named {name!r} in {scope[0]}/{scope[1]}"
+                )
             self._record(scope)
             state = self._rule_state(scope, known[name])
             now = self.clock.now()
@@ -512,7 +564,9 @@ class ConfigService:
                 ("COMPLIANT", "compliant"),
                 ("NOT_APPLICABLE", "notApplicable"),
             ):
-                annotation = "Synthetic evaluation result." if compliance == "NON_COMPLIANT" else None
+                annotation = (
+                    "Synthetic evaluation result." if compliance == "NON_COMPLIANT" else None
+                )
                 for _ in range(counts[field_name]):
                     kept[(resource_type, _synthetic_id(resource_type, index))] = Result(
                         compliance, annotation, now, now
@@ -525,9 +579,9 @@ class ConfigService:
             total = sum(1 for k in kept if k[0] == resource_type)
         return {"ruleName": name, "resourceType": resource_type, "loaded": total, **counts}
 
-    # -- alerts -------------------------------------------------------------------------------------------
+    # -- alerts ------------------------------------------------------------------------------------
     def _publish(self, alerts: list[Alert]) -> None:
-        """Stand-in for "Config Rules Compliance Change" -> EventBridge -> SNS; runs outside the lock."""
+        """Stands in for "Config Rules Compliance Change" -> EventBridge -> SNS; call unlocked."""
         if not alerts:
             return
         with self._lock:
@@ -562,7 +616,7 @@ def alert_message(alert: Alert) -> str:
     )
 
 
-# -- helpers ----------------------------------------------------------------------------------------------
+# -- helpers ---------------------------------------------------------------------------------------
 def _account_of(access_key: str | None) -> str:
     if not access_key:
         return DEFAULT_ACCOUNT
@@ -571,7 +625,9 @@ def _account_of(access_key: str | None) -> str:
     return get_account_id_from(access_key)
 
 
-def _compliance_types(params: dict[str, Any], allowed: tuple[str, ...], operation: str) -> list[str]:
+def _compliance_types(
+    params: dict[str, Any], allowed: tuple[str, ...], operation: str
+) -> list[str]:
     types = params.get("ComplianceTypes") or []
     if not isinstance(types, list):
         raise ConfigApiError("InvalidParameterValueException", "ComplianceTypes must be a list.")
@@ -579,7 +635,8 @@ def _compliance_types(params: dict[str, Any], allowed: tuple[str, ...], operatio
         if value not in allowed:
             raise ConfigApiError(
                 "InvalidParameterValueException",
-                f"{value} is not a valid ComplianceType for {operation}; allowed: {', '.join(allowed)}.",
+                f"{value} is not a valid ComplianceType for {operation}; "
+                f"allowed: {', '.join(allowed)}.",
             )
     return types
 
@@ -589,7 +646,8 @@ def _limit(params: dict[str, Any], maximum: int) -> int:
     if not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= maximum:
         raise ConfigApiError(
             "InvalidParameterValueException",
-            f"Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value less than or equal to {maximum}",
+            f"Value '{limit}' at 'limit' failed to satisfy constraint: "
+            f"Member must have value less than or equal to {maximum}",
         )
     return limit
 
@@ -599,11 +657,14 @@ def _rule_names(params: dict[str, Any], field_name: str) -> list[str] | None:
     if names is None or names == []:
         return None
     if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
-        raise ConfigApiError("InvalidParameterValueException", f"{field_name} must be a list of rule names.")
+        raise ConfigApiError(
+            "InvalidParameterValueException", f"{field_name} must be a list of rule names."
+        )
     if len(names) > MAX_RULE_NAMES:
         raise ConfigApiError(
             "InvalidParameterValueException",
-            f"Value at '{field_name[0].lower() + field_name[1:]}' failed to satisfy constraint: Member must have length less than or equal to {MAX_RULE_NAMES}",
+            f"Value at '{field_name[0].lower() + field_name[1:]}' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {MAX_RULE_NAMES}",
         )
     return names
 
@@ -614,8 +675,10 @@ def _encode_token(scope: dict[str, Any], after: Any) -> str:
 
 
 def _decode_token(token: Any, scope: dict[str, Any]) -> Any:
-    """The position after which the next page starts; None without a token. Tokens are keyset positions,
-    so they stay valid however many readers page at once and whatever changes between pages."""
+    """The position after which the next page starts; None without a token.
+
+    Tokens are keyset positions, so they stay valid however many readers page at once and whatever
+    changes between pages."""
     if token in (None, ""):
         return None
     try:
@@ -624,10 +687,14 @@ def _decode_token(token: Any, scope: dict[str, Any]) -> Any:
             raise ValueError("token belongs to another request")
         return data["a"]
     except (ValueError, KeyError, TypeError):
-        raise ConfigApiError("InvalidNextTokenException", "The nextToken provided is invalid") from None
+        raise ConfigApiError(
+            "InvalidNextTokenException", "The nextToken provided is invalid"
+        ) from None
 
 
-def _paginate(rows: list[tuple[str, Any]], params: dict[str, Any], scope: dict[str, Any], size: int, key: str) -> dict[str, Any]:
+def _paginate(
+    rows: list[tuple[str, Any]], params: dict[str, Any], scope: dict[str, Any], size: int, key: str
+) -> dict[str, Any]:
     after = _decode_token(params.get("NextToken"), scope)
     start = 0 if after is None else bisect.bisect_right([name for name, _ in rows], after)
     page = rows[start : start + size]
@@ -662,23 +729,41 @@ def _capped(count: int, cap: int) -> dict[str, Any]:
 
 
 def _channel_status(
-    name: str, channel: Any, failure: tuple[str, str] | None, first_start: datetime | None, now: datetime
+    name: str,
+    channel: Any,
+    failure: tuple[str, str] | None,
+    first_start: datetime | None,
+    now: datetime,
 ) -> dict[str, Any]:
     def export(applicable: bool) -> dict[str, Any]:
         if not applicable or first_start is None:
             return {"lastStatus": "Not_Applicable"}
         if failure:
-            return {"lastStatus": "Failure", "lastErrorCode": failure[0], "lastErrorMessage": failure[1], "lastAttemptTime": _ts(now)}
-        return {"lastStatus": "Success", "lastAttemptTime": _ts(now), "lastSuccessfulTime": _ts(now)}
+            return {
+                "lastStatus": "Failure",
+                "lastErrorCode": failure[0],
+                "lastErrorMessage": failure[1],
+                "lastAttemptTime": _ts(now),
+            }
+        return {
+            "lastStatus": "Success",
+            "lastAttemptTime": _ts(now),
+            "lastSuccessfulTime": _ts(now),
+        }
 
     stream: dict[str, Any] = {"lastStatus": "Not_Applicable"}
     if channel.sns_topic_arn and first_start is not None:
-        stream = {"lastStatus": "Failure" if failure else "Success", "lastStatusChangeTime": _ts(first_start)}
+        stream = {
+            "lastStatus": "Failure" if failure else "Success",
+            "lastStatusChangeTime": _ts(first_start),
+        }
         if failure:
             stream.update({"lastErrorCode": failure[0], "lastErrorMessage": failure[1]})
     return {
         "name": name,
-        "configSnapshotDeliveryInfo": export(channel.config_snapshot_delivery_properties is not None),
+        "configSnapshotDeliveryInfo": export(
+            channel.config_snapshot_delivery_properties is not None
+        ),
         "configHistoryDeliveryInfo": export(True),
         "configStreamDeliveryInfo": stream,
     }
@@ -712,7 +797,9 @@ def _required_str(body: dict[str, Any], name: str) -> str:
 
 def _failure(body: dict[str, Any]) -> tuple[str, str] | None:
     if "errorCode" not in body:
-        raise ControlError("errorCode: required, an error code to fail with, or null to stop failing")
+        raise ControlError(
+            "errorCode: required, an error code to fail with, or null to stop failing"
+        )
     code = body["errorCode"]
     if code is None:
         return None

@@ -1,10 +1,10 @@
 """Evaluation state of one Config rule: its results and its evaluation status.
 
-A result keeps the time of its last compliance *change* as ResultRecordedTime, so a finding's time stays
-put while the finding stays the same. The rule is "invoked" when it is first seen, when
-StartConfigRulesEvaluation names it, and when a read finds that the recorded resources in its scope would
-now evaluate differently; a rule with an injected failure records a failed invocation instead and keeps its
-previous results.
+A result keeps the time of its last compliance *change* as ResultRecordedTime, so a finding's time
+stays put while the finding stays the same. The rule is "invoked" when it is first seen, when
+StartConfigRulesEvaluation names it, and when a read finds that the recorded resources in its scope
+would now evaluate differently; a rule with an injected failure records a failed invocation instead
+and keeps its previous results.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class RuleState:
     _sorted: list[tuple[tuple[str, str], Result]] | None = None
 
     def all_results(self) -> list[tuple[tuple[str, str], Result]]:
-        """Real and synthetic results sorted by (ResourceType, ResourceId); cached until they change."""
+        """Real and synthetic results by (ResourceType, ResourceId); cached until they change."""
         if self._sorted is None:
             merged = dict(self.synthetic)
             merged.update(self.results)
@@ -60,9 +60,7 @@ class RuleState:
     def differs(self, verdicts: dict[tuple[str, str], tuple[str, str | None]]) -> bool:
         if verdicts.keys() != self.results.keys():
             return True
-        return any(
-            (r.compliance, r.annotation) != verdicts[key] for key, r in self.results.items()
-        )
+        return any((r.compliance, r.annotation) != verdicts[key] for key, r in self.results.items())
 
     def invoke(
         self,
@@ -99,7 +97,8 @@ class RuleState:
         return tally
 
     def rule_compliance(self) -> str:
-        """NON_COMPLIANT if any resource is; COMPLIANT if any is and none is not; else INSUFFICIENT_DATA."""
+        """NON_COMPLIANT if any resource is; COMPLIANT if any is and none is not; else
+        INSUFFICIENT_DATA."""
         tally = self.counts()
         if tally["NON_COMPLIANT"]:
             return "NON_COMPLIANT"
