@@ -23,6 +23,9 @@ def build_app(app: cdk.App) -> ComplianceAuditStack:
         description="Continuous compliance auditing: AWS Config rules, alerts, hash-chained reports",
     )
     add_nag_plugins(app)
+    warning = settings.runtime_warning()
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     return stack
 
 

@@ -139,7 +139,9 @@ def least_privilege_role(
         role_name=role_name,
         description=description,
         assumed_by=assumed_by,
-        managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(n) for n in aws_managed_policies],
+        managed_policies=[
+            iam.ManagedPolicy.from_aws_managed_policy_name(n) for n in aws_managed_policies
+        ],
     )
     policy = iam.ManagedPolicy(
         scope,

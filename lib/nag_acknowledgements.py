@@ -48,18 +48,20 @@ CONFIG_ROLE = (
     "AWS Config's documentation prescribes; delivery permissions are in a separate scoped policy."
 )
 OBJECT_PREFIX = (
-    "S3 object ARNs need a key wildcard; the wildcard is confined to one prefix of one bucket of this stack."
+    "S3 object ARNs need a key wildcard; the wildcard is confined to one prefix of one bucket of this "
+    "stack."
 )
 LOG_STREAMS = (
-    "Log stream ARNs are only known at run time; the wildcard is confined to this function's own log group."
+    "Log stream ARNs are only known at run time; the wildcard is confined to this function's own log "
+    "group."
 )
 STATUS_CALLS = (
     "config:DescribeConfigurationRecorderStatus and config:DescribeDeliveryChannelStatus support no "
     "resource-level permissions (Service Authorization Reference), so IAM accepts only Resource '*'."
 )
 DLQ_ITSELF = (
-    "This queue is itself a dead-letter queue (of an EventBridge target or schedule); a DLQ of a DLQ would "
-    "only move the problem. Its depth alarm notifies the security team."
+    "This queue is itself a dead-letter queue (of an SNS subscription, EventBridge target or schedule); a "
+    "DLQ of a DLQ would only move the problem. Its depth alarm notifies the security team."
 )
 
 
@@ -127,6 +129,7 @@ ACKS: tuple[Ack, ...] = (
     Ack("ReportGenerator/RolePolicy", "AwsSolutions-IAM5[Resource::*]", STATUS_CALLS),
     Ack("Alerting/ScheduleDlq", "AwsSolutions-SQS3", DLQ_ITSELF),
     Ack("Alerting/EventsDlq", "AwsSolutions-SQS3", DLQ_ITSELF),
+    Ack("Alerting/EmailDlq", "AwsSolutions-SQS3", DLQ_ITSELF, optional=True),
 )
 
 
@@ -136,7 +139,9 @@ def acknowledge(stack: Stack) -> None:
         if target is None:
             if ack.optional:
                 continue
-            raise LookupError(f"nag acknowledgement names {ack.path!r}, which the stack does not have")
+            raise LookupError(
+                f"nag acknowledgement names {ack.path!r}, which the stack does not have"
+            )
         Validations.of(target).acknowledge(
             Acknowledgment(id=_resolve_finding(stack, ack.finding), reason=ack.reason)
         )
@@ -158,7 +163,9 @@ def _resolve_finding(stack: Stack, finding: str) -> str:
     token, tail = rest.split("*.", 1)
     tail = "." + tail
     path_ids = {_logical_id(stack, c): c for c in stack.node.find_all()}
-    matches = [lid for lid in path_ids if lid and lid.startswith(token) and len(lid) == len(token) + 8]
+    matches = [
+        lid for lid in path_ids if lid and lid.startswith(token) and len(lid) == len(token) + 8
+    ]
     if len(matches) != 1:
         raise LookupError(f"nag acknowledgement {finding!r} matches {len(matches)} logical ids")
     return f"{prefix}<{matches[0]}{tail}"

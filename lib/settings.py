@@ -60,12 +60,12 @@ class Settings:
         )
 
     @classmethod
-    def from_context(cls, get: Callable[[str], Any]) -> "Settings":
+    def from_context(cls, get: Callable[[str], Any]) -> Settings:
         """Build from a context getter such as ``app.node.try_get_context``."""
         return cls.from_mapping({k: get(k) for k in _KEYS})
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> "Settings":
+    def from_mapping(cls, values: Mapping[str, Any]) -> Settings:
         suffix = _text(values, "environmentSuffix", DEFAULT_SUFFIX)
         if len(suffix) > MAX_SUFFIX_LENGTH or not _SUFFIX_RE.match(suffix):
             raise SettingsError(
@@ -74,7 +74,9 @@ class Settings:
             )
         email = _text(values, "alertEmail", "") or None
         if email is not None and not _EMAIL_RE.match(email):
-            raise SettingsError(f"alertEmail={email!r}: must be an e-mail address like team@example.com")
+            raise SettingsError(
+                f"alertEmail={email!r}: must be an e-mail address like team@example.com"
+            )
 
         runtime = _text(values, "lambdaRuntime", DEFAULT_RUNTIME)
         if runtime not in SUPPORTED_RUNTIMES:

@@ -76,9 +76,7 @@ class Alerting(Construct):
 
         if alert_email:
             dlq = self.dead_letter_queue("EmailDlq", "compliance-alerts-email-dlq")
-            self.alerts.add_subscription(
-                subs.EmailSubscription(alert_email, dead_letter_queue=dlq)
-            )
+            self.alerts.add_subscription(subs.EmailSubscription(alert_email, dead_letter_queue=dlq))
 
     def dead_letter_queue(self, id_: str, name: str, *, fifo: bool = False) -> sqs.Queue:
         """A DLQ with a depth alarm that notifies the security team."""

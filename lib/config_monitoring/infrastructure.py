@@ -43,7 +43,9 @@ MONITORED_RULES = (
         "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED",
         config.ResourceType.S3_BUCKET,
     ),
-    MonitoredRule("rds-storage-encrypted", "RDS_STORAGE_ENCRYPTED", config.ResourceType.RDS_DB_INSTANCE),
+    MonitoredRule(
+        "rds-storage-encrypted", "RDS_STORAGE_ENCRYPTED", config.ResourceType.RDS_DB_INSTANCE
+    ),
     MonitoredRule("ec2-imdsv2-check", "EC2_IMDSV2_CHECK", config.ResourceType.EC2_INSTANCE),
 )
 
@@ -170,7 +172,9 @@ class ConfigMonitoring(Construct):
             # delivery topic.
             statements=[
                 iam.PolicyStatement(
-                    sid="CheckDeliveryBucket", actions=["s3:GetBucketAcl"], resources=[bucket.bucket_arn]
+                    sid="CheckDeliveryBucket",
+                    actions=["s3:GetBucketAcl"],
+                    resources=[bucket.bucket_arn],
                 ),
                 iam.PolicyStatement(
                     sid="DeliverToBucket",
@@ -226,7 +230,9 @@ class ConfigMonitoring(Construct):
                 retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
                     maximum_event_age_in_seconds=6 * 3600, maximum_retry_attempts=10
                 ),
-                dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(arn=dlq.queue_arn),
+                dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(
+                    arn=dlq.queue_arn
+                ),
             ),
         )
         # The rules are referenced by the input, so CloudFormation orders them already; the policy is not.

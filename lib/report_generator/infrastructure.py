@@ -38,7 +38,9 @@ MAX_RECEIVES = 3
 # never run two report generations at once. (Reserved concurrency would also serialise, but setting it
 # fails on new accounts whose whole concurrency limit is 10.)
 MESSAGE_GROUP = "report-generation"
-DAILY_REPORT_CRON = events.Schedule.cron(minute="0", hour="6")  # 06:00 UTC, after the 05:00 evaluation
+DAILY_REPORT_CRON = events.Schedule.cron(
+    minute="0", hour="6"
+)  # 06:00 UTC, after the 05:00 evaluation
 
 
 class ReportGenerator(Construct):
@@ -78,7 +80,9 @@ class ReportGenerator(Construct):
             fifo=True,
             content_based_deduplication=True,
             visibility_timeout=QUEUE_VISIBILITY,
-            dead_letter_queue=sqs.DeadLetterQueue(queue=requests_dlq, max_receive_count=MAX_RECEIVES),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=requests_dlq, max_receive_count=MAX_RECEIVES
+            ),
         )
         self.role, self.policy = least_privilege_role(
             self,
@@ -204,7 +208,9 @@ class ReportGenerator(Construct):
                 ],
                 resources=["*"],
             ),
-            iam.PolicyStatement(sid="PublishAlerts", actions=["sns:Publish"], resources=[topic.topic_arn]),
+            iam.PolicyStatement(
+                sid="PublishAlerts", actions=["sns:Publish"], resources=[topic.topic_arn]
+            ),
             # The SQS event source mapping polls the request queue with the function's role.
             iam.PolicyStatement(
                 sid="ConsumeRequests",

@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 CDK_CONTEXT = json.loads((ROOT / "cdk.json").read_text())["context"]
 
 
-def make_app(overrides: Optional[Mapping[str, Any]] = None, outdir: Optional[str] = None) -> cdk.App:
+def make_app(
+    overrides: Optional[Mapping[str, Any]] = None, outdir: Optional[str] = None
+) -> cdk.App:
     context = {**CDK_CONTEXT, **(overrides or {})}
     return cdk.App(context=context, outdir=outdir)
 

@@ -1,0 +1,112 @@
+# The project's commands. `make demo` and `make test` are the two a newcomer needs; both bootstrap first.
+# Every tool is pinned: Python packages in requirements*.txt (+ constraints.txt), the CDK CLI in
+# package-lock.json, cfn-guard by version below, Rust crates in auditor/Cargo.lock.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ENV_SUFFIX ?= dev
+ALERT_EMAIL ?=
+DEMO_SUFFIX ?= demo
+
+PYTHON ?= python3
+PYTHON39 ?= $(shell pyenv prefix 3.9.18 2>/dev/null || true)/bin/python
+VENV := .venv
+VENV39 := .venv39
+PY := $(VENV)/bin/python
+PY39 := $(VENV39)/bin/python
+CDK := node_modules/.bin/cdk
+GUARD_VERSION := 3.2.1
+GUARD := .tools/bin/cfn-guard
+CARGO ?= cargo
+
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
+export CDK_DISABLE_VERSION_CHECK := 1
+export AWS_REGION ?= us-east-1
+
+CONTEXT := -c environmentSuffix=$(ENV_SUFFIX) $(if $(ALERT_EMAIL),-c alertEmail=$(ALERT_EMAIL),)
+TEMPLATE = cdk.out/ComplianceAudit-$(ENV_SUFFIX).template.json
+
+.PHONY: help bootstrap synth validate test test-python test-py39 test-rust lint fmt deploy destroy demo \
+	bench-report bench-auditor clean
+
+help: ## list the targets
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+# ---- bootstrap: idempotent; each stamp is rebuilt only when its pin file changes -------------------------
+bootstrap: $(VENV)/.installed $(VENV39)/.installed node_modules/.installed $(GUARD) ## install pinned toolchains
+
+$(VENV)/.installed: requirements.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	touch $@
+
+$(VENV39)/.installed: requirements-py39.txt
+	@test -x "$(PYTHON39)" || { echo "error: CPython 3.9 not found at $(PYTHON39); install it (pyenv install 3.9.18) or pass PYTHON39=/path/to/python3.9" >&2; exit 2; }
+	$(PYTHON39) -m venv $(VENV39)
+	$(PY39) -m pip install --quiet --disable-pip-version-check -r requirements-py39.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(GUARD):
+	$(CARGO) install cfn-guard --version $(GUARD_VERSION) --locked --root .tools --quiet
+
+# ---- the CDK app ---------------------------------------------------------------------------------------
+synth: bootstrap ## synthesize: make synth ENV_SUFFIX=x writes cdk.out/ComplianceAudit-x.template.json
+	$(CDK) synth $(CONTEXT) --quiet --output cdk.out > /dev/null
+	@echo "wrote $(TEMPLATE)"
+
+validate: synth ## cfn-lint, cfn-guard and cdk-nag on the synthesized template, summarised
+	$(PY) scripts/validate.py --template $(TEMPLATE) --guard $(GUARD)
+
+deploy: synth ## deploy to the account in your AWS credentials (us-east-1)
+	$(CDK) deploy $(CONTEXT) --app cdk.out --require-approval broadening
+
+destroy: bootstrap ## empty the stack's buckets (all versions), then delete the stack
+	$(PY) scripts/empty_buckets.py --stack ComplianceAudit-$(ENV_SUFFIX)
+	$(CDK) destroy $(CONTEXT) --force
+
+# ---- checks --------------------------------------------------------------------------------------------
+test: bootstrap ## every check: lint, unit, policies, py3.9 runtime, emulator, Rust
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory validate
+	$(MAKE) --no-print-directory test-python
+	$(MAKE) --no-print-directory test-py39
+	$(MAKE) --no-print-directory test-rust
+
+test-python: bootstrap
+	$(PY) -m pytest -q -n 2 tests
+
+test-py39: bootstrap ## the Lambda runtime's tests on CPython 3.9, the deployed runtime
+	$(PY39) -m pytest -q -p no:cacheprovider tests/runtime tests/integration
+
+test-rust: bootstrap
+	cd auditor && $(CARGO) test --locked --quiet
+
+lint: bootstrap ## ruff (format + check), rustfmt, clippy
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	cd auditor && $(CARGO) fmt --check && $(CARGO) clippy --locked --quiet --all-targets -- -D warnings
+
+fmt: bootstrap
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+	cd auditor && $(CARGO) fmt
+
+# ---- demo and benchmarks -------------------------------------------------------------------------------
+demo: bootstrap ## the platform end to end on this machine, no AWS account needed
+	$(MAKE) --no-print-directory validate ENV_SUFFIX=$(DEMO_SUFFIX)
+
+bench-report: bootstrap ## report generator: API calls, wall time and memory for 10,000 findings
+	$(PY) benchmarks/bench_report.py
+
+bench-auditor: bootstrap ## auditor: 7 years of daily reports, verify and timeline throughput
+	bash benchmarks/bench_auditor.sh
+
+clean:
+	rm -rf cdk.out demo-output .bench auditor/target

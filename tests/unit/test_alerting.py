@@ -1,0 +1,123 @@
+"""Alerting: readable real-time compliance alerts, DLQs on every subscription, alarms to the team."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk.assertions import Match, Template
+
+from lib.alerting.infrastructure import COMPLIANCE_CHANGE_TEMPLATE, Alerting
+from tests.unit.conftest import variant
+from tests.unit.synth import make_app
+
+
+def bare(alert_email=None) -> Template:
+    stack = cdk.Stack(make_app(), "Bare")
+    alerting = Alerting(stack, "Alerting", suffix="t1", alert_email=alert_email)
+    alerting.route_compliance_changes(rule_names=["r1-t1", "r2-t1"])
+    return Template.from_stack(stack)
+
+
+def test_every_subscription_has_a_dead_letter_queue(templates):
+    template = variant(templates, "email")
+    subscriptions = template.find_resources("AWS::SNS::Subscription")
+    assert subscriptions, "alertEmail creates a subscription"
+    queues = set(template.find_resources("AWS::SQS::Queue"))
+    for logical_id, sub in subscriptions.items():
+        target = sub["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]
+        assert target["Fn::GetAtt"][0] in queues, logical_id
+
+
+def test_email_subscription_only_when_configured(template):
+    template.resource_count_is("AWS::SNS::Subscription", 0)
+    bare("sec@example.com").has_resource_properties(
+        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "sec@example.com"}
+    )
+
+
+def test_compliance_changes_are_filtered_to_noncompliant_monitored_rules():
+    bare().has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "Name": "config-noncompliant-t1",
+            "EventPattern": {
+                "source": ["aws.config"],
+                "detail-type": ["Config Rules Compliance Change"],
+                "detail": {
+                    "messageType": ["ComplianceChangeNotification"],
+                    "configRuleName": ["r1-t1", "r2-t1"],
+                    "newEvaluationResult": {"complianceType": ["NON_COMPLIANT"]},
+                },
+            },
+        },
+    )
+
+
+def test_alert_is_a_readable_sentence_with_a_target_dlq():
+    (rule,) = bare().find_resources("AWS::Events::Rule").values()
+    (target,) = rule["Properties"]["Targets"]
+    transformer = target["InputTransformer"]
+    assert set(transformer["InputPathsMap"]) >= {"detail-resourceType", "detail-resourceId"}
+    text = transformer["InputTemplate"]
+    assert text.startswith(
+        '"AWS Config: <detail-resourceType> <detail-resourceId> is NON_COMPLIANT'
+    )
+    assert "DeadLetterConfig" in target
+    assert COMPLIANCE_CHANGE_TEMPLATE.startswith("AWS Config: <resourceType> <resourceId>")
+
+
+def test_topics_deny_plain_http_and_config_may_publish_only_from_this_account(template):
+    template.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Sid": "AWSConfigSNSPolicy",
+                                "Principal": {"Service": "config.amazonaws.com"},
+                                "Condition": {
+                                    "StringEquals": {"AWS:SourceAccount": {"Ref": "AWS::AccountId"}}
+                                },
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+    for policy in template.find_resources("AWS::SNS::TopicPolicy").values():
+        assert any(
+            s["Effect"] == "Deny"
+            and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+            for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        )
+
+
+def test_every_dead_letter_queue_has_a_depth_alarm_to_the_team(templates):
+    template = variant(templates, "email")
+    resources = template.to_json()["Resources"]
+    dlqs = {
+        k
+        for k, r in resources.items()
+        if r["Type"] == "AWS::SQS::Queue" and "dlq" in str(r["Properties"]["QueueName"])
+    }
+    alarmed = set()
+    for alarm in template.find_resources("AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        for dim in props.get("Dimensions", []):
+            if dim["Name"] == "QueueName":
+                alarmed.add(dim["Value"]["Fn::GetAtt"][0])
+        assert props["AlarmActions"], "every alarm notifies the team"
+    assert dlqs and dlqs == alarmed
+
+
+def test_queues_are_encrypted_and_tls_only(template):
+    for queue in template.find_resources("AWS::SQS::Queue").values():
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    for policy in template.find_resources("AWS::SQS::QueuePolicy").values():
+        assert any(
+            s["Effect"] == "Deny"
+            and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+            for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        )

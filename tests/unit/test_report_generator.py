@@ -1,0 +1,168 @@
+"""Report generator infrastructure: runtime, logs, least privilege, triggers, serialisation, failures."""
+
+from __future__ import annotations
+
+from aws_cdk.assertions import Match
+
+FUNCTION_NAME = "compliance-report-generator-dev"
+
+
+def function(template):
+    (fn,) = template.find_resources("AWS::Lambda::Function").values()
+    return fn["Properties"]
+
+
+def test_function_runtime_architecture_timeout_and_json_logs(template):
+    props = function(template)
+    assert props["FunctionName"] == FUNCTION_NAME
+    assert props["Runtime"] == "python3.9"
+    assert props["Architectures"] == ["arm64"]
+    assert props["Timeout"] == 300
+    assert props["Handler"] == "handler.handler"
+    assert props["LoggingConfig"]["LogFormat"] == "JSON"
+    assert "ReservedConcurrentExecutions" not in props
+    assert "DeadLetterConfig" in props
+
+
+def test_log_group_keeps_30_days_and_is_destroyable(template):
+    groups = template.find_resources("AWS::Logs::LogGroup")
+    ((logical_id, group),) = groups.items()
+    assert group["Properties"]["LogGroupName"] == f"/aws/lambda/{FUNCTION_NAME}"
+    assert group["Properties"]["RetentionInDays"] == 30
+    assert group["DeletionPolicy"] == "Delete"
+    assert function(template)["LoggingConfig"]["LogGroup"] == {"Ref": logical_id}
+
+
+def test_environment_names_the_bucket_topic_and_rules(template):
+    env = function(template)["Environment"]["Variables"]
+    assert set(env) == {
+        "REPORT_BUCKET",
+        "REPORT_PREFIX",
+        "ALERT_TOPIC_ARN",
+        "MONITORED_RULES",
+        "ENVIRONMENT_SUFFIX",
+        "METRICS_NAMESPACE",
+        "ALERT_MAX_RESOURCES",
+    }
+    assert env["REPORT_PREFIX"] == "reports/"
+    assert env["ENVIRONMENT_SUFFIX"] == "dev"
+
+
+def generator_policy(template):
+    policies = template.find_resources(
+        "AWS::IAM::ManagedPolicy", {"Properties": {"ManagedPolicyName": f"{FUNCTION_NAME}-policy"}}
+    )
+    (policy,) = policies.values()
+    return {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+
+
+def test_role_has_exactly_the_actions_the_code_needs(template):
+    statements = generator_policy(template)
+    actions = {
+        sid: sorted([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+        for sid, s in statements.items()
+    }
+    assert actions == {
+        "WriteOwnLogs": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "ReadWriteReports": ["s3:GetObject", "s3:PutObject"],
+        "ListReports": ["s3:ListBucket"],
+        "ReadRuleResults": [
+            "config:DescribeComplianceByConfigRule",
+            "config:DescribeConfigRuleEvaluationStatus",
+            "config:GetComplianceDetailsByConfigRule",
+        ],
+        "ReadMonitoringStatus": [
+            "config:DescribeConfigurationRecorderStatus",
+            "config:DescribeDeliveryChannelStatus",
+        ],
+        "PublishAlerts": ["sns:Publish"],
+        "ConsumeRequests": [
+            "sqs:ChangeMessageVisibility",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ReceiveMessage",
+        ],
+        "DeadLetter": ["sqs:SendMessage"],
+    }
+
+
+def test_role_resources_are_scoped(template):
+    statements = generator_policy(template)
+    assert len(statements["ReadRuleResults"]["Resource"]) == 3
+    assert statements["ListReports"]["Condition"] == {
+        "StringLike": {"s3:prefix": ["reports/*", "chain/*"]}
+    }
+    for sid in (
+        "ReadWriteReports",
+        "PublishAlerts",
+        "ConsumeRequests",
+        "DeadLetter",
+        "WriteOwnLogs",
+    ):
+        assert statements[sid]["Resource"] != "*", sid
+    # The role carries nothing but this policy.
+    (role,) = template.find_resources(
+        "AWS::IAM::Role", {"Properties": {"RoleName": FUNCTION_NAME}}
+    ).values()
+    assert "ManagedPolicyArns" not in role["Properties"]
+    assert "Policies" not in role["Properties"]
+    template.resource_count_is("AWS::IAM::Policy", 0)
+
+
+def test_requests_go_through_a_fifo_queue_one_at_a_time(template):
+    template.has_resource_properties(
+        "AWS::SQS::Queue",
+        {
+            "QueueName": "compliance-report-requests-dev.fifo",
+            "FifoQueue": True,
+            "ContentBasedDeduplication": True,
+            "VisibilityTimeout": 1800,
+            "RedrivePolicy": {"deadLetterTargetArn": Match.any_value(), "maxReceiveCount": 3},
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {"BatchSize": 1, "FunctionResponseTypes": ["ReportBatchItemFailures"]},
+    )
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "Name": "compliance-daily-report-dev",
+            "ScheduleExpression": "cron(0 6 * * ? *)",
+            "Targets": [
+                Match.object_like(
+                    {
+                        "SqsParameters": {"MessageGroupId": "report-generation"},
+                        "DeadLetterConfig": Match.any_value(),
+                    }
+                )
+            ],
+        },
+    )
+
+
+def test_event_source_mapping_waits_for_the_policy(template):
+    (policy_id,) = template.find_resources(
+        "AWS::IAM::ManagedPolicy", {"Properties": {"ManagedPolicyName": f"{FUNCTION_NAME}-policy"}}
+    )
+    (fn,) = template.find_resources("AWS::Lambda::Function").values()
+    assert fn["DependsOn"] == [policy_id]
+
+
+def test_async_failures_are_kept(template):
+    template.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 21600},
+    )
+
+
+def test_alarms_on_errors_incomplete_and_missing_reports(template):
+    names = {
+        a["Properties"]["AlarmName"]: a["Properties"]
+        for a in template.find_resources("AWS::CloudWatch::Alarm").values()
+    }
+    assert names["compliance-report-generator-errors-dev"]["MetricName"] == "Errors"
+    assert names["compliance-report-incomplete-dev"]["MetricName"] == "ReportGenerationErrors"
+    missing = names["compliance-report-missing-dev"]
+    assert missing["TreatMissingData"] == "breaching"
+    assert missing["Period"] == 86400
