@@ -245,19 +245,21 @@ class ConfigService:
         [rule] = self._rules(scope, [name])
         alerts = self._refresh(scope, [rule])
         state = self._rule_state(scope, rule)
-        wanted = set(types)
-        rows = [(key, r) for key, r in state.all_results() if r.compliance in wanted]
+        wanted = frozenset(types)
+        keys, found = state.filtered(wanted)
         start = 0
         token_scope = {"op": "details", "rule": name, "types": sorted(wanted)}
         after = _decode_token(params.get("NextToken"), token_scope)
         if after is not None:
-            start = bisect.bisect_right([key for key, _ in rows], tuple(after))
-        page = rows[start : start + limit]
+            start = bisect.bisect_right(keys, tuple(after))
+        end = min(start + limit, len(keys))
         out: dict[str, Any] = {
-            "EvaluationResults": [_evaluation_result(name, k, r) for k, r in page]
+            "EvaluationResults": [
+                _evaluation_result(name, keys[i], found[i]) for i in range(start, end)
+            ]
         }
-        if start + limit < len(rows):
-            out["NextToken"] = _encode_token(token_scope, list(page[-1][0]))
+        if end < len(keys):
+            out["NextToken"] = _encode_token(token_scope, list(keys[end - 1]))
         return out, alerts
 
     def _describe_compliance(self, scope: Scope, params: dict[str, Any]) -> Any:

@@ -45,6 +45,9 @@ class RuleState:
     last_error_message: str | None = None
     failure: tuple[str, str] | None = None
     _sorted: list[tuple[tuple[str, str], Result]] | None = None
+    _by_types: dict[frozenset[str], tuple[list[tuple[str, str]], list[Result]]] = field(
+        default_factory=dict
+    )
 
     def all_results(self) -> list[tuple[tuple[str, str], Result]]:
         """Real and synthetic results by (ResourceType, ResourceId); cached until they change."""
@@ -54,8 +57,19 @@ class RuleState:
             self._sorted = sorted(merged.items(), key=lambda kv: kv[0])
         return self._sorted
 
+    def filtered(self, types: frozenset[str]) -> tuple[list[tuple[str, str]], list[Result]]:
+        """(keys, results) of the given compliance types, in key order; cached until they change,
+        so paging through 10,000 results does not re-filter them for every page."""
+        cached = self._by_types.get(types)
+        if cached is None:
+            rows = [(k, r) for k, r in self.all_results() if r.compliance in types]
+            cached = ([k for k, _ in rows], [r for _, r in rows])
+            self._by_types[types] = cached
+        return cached
+
     def invalidate(self) -> None:
         self._sorted = None
+        self._by_types = {}
 
     def differs(self, verdicts: dict[tuple[str, str], tuple[str, str | None]]) -> bool:
         if verdicts.keys() != self.results.keys():
@@ -91,10 +105,10 @@ class RuleState:
         return newly_non_compliant
 
     def counts(self) -> dict[str, int]:
-        tally = {"COMPLIANT": 0, "NON_COMPLIANT": 0, "NOT_APPLICABLE": 0}
-        for _, result in self.all_results():
-            tally[result.compliance] = tally.get(result.compliance, 0) + 1
-        return tally
+        return {
+            kind: len(self.filtered(frozenset({kind}))[0])
+            for kind in ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE")
+        }
 
     def rule_compliance(self) -> str:
         """NON_COMPLIANT if any resource is; COMPLIANT if any is and none is not; else

@@ -1,0 +1,128 @@
+"""Benchmark of the emulator's Config read path: ``python -m tools.local_aws.bench``.
+
+Runs the emulator as its own process (as the report benchmark does, so client and server do not
+share a GIL), loads the report benchmark's population (10,000 NON_COMPLIANT results over three
+rules: 6,000 / 3,000 / 1,000), then reads every page of GetComplianceDetailsByConfigRule (Limit 100)
+with a given number of parallel readers and per-call latency, and prints the figures. Nothing is
+asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from . import estate
+
+POPULATION = (
+    ("s3-encryption-bench", "AWS::S3::Bucket", 6000),
+    ("rds-encryption-bench", "AWS::RDS::DBInstance", 3000),
+    ("ec2-imdsv2-bench", "AWS::EC2::Instance", 1000),
+)
+
+
+def _read_rule(config: object, rule: str) -> int:
+    kwargs = {"ConfigRuleName": rule, "ComplianceTypes": ["NON_COMPLIANT"], "Limit": 100}
+    total = 0
+    while True:
+        page = config.get_compliance_details_by_config_rule(**kwargs)  # type: ignore[attr-defined]
+        total += len(page["EvaluationResults"])
+        if "NextToken" not in page:
+            return total
+        kwargs["NextToken"] = page["NextToken"]
+
+
+class _Emulator:
+    """``python -m tools.local_aws serve`` in a child process, driven over its control API."""
+
+    def __init__(self) -> None:
+        self._dir = tempfile.TemporaryDirectory()
+        port_file = Path(self._dir.name) / "port"
+        root = Path(__file__).resolve().parents[2]
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "tools.local_aws", "serve", "--port-file", str(port_file)],
+            cwd=root,
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while not port_file.exists():
+            if time.monotonic() > deadline or self._proc.poll() is not None:
+                raise SystemExit("local_aws bench: the emulator did not start")
+            time.sleep(0.05)
+        self.endpoint_url = f"http://127.0.0.1:{int(port_file.read_text())}"
+
+    def control(self, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        url = f"{self.endpoint_url}/_local_aws/{path}"
+        request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 (loopback)
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            return json.loads(response.read())
+
+    def close(self) -> None:
+        self._proc.terminate()
+        self._proc.wait(timeout=30)
+        self._dir.cleanup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.local_aws.bench", description=__doc__)
+    parser.add_argument(
+        "--latency-ms", type=float, default=20.0, help="per-call latency (default 20)"
+    )
+    parser.add_argument("--readers", type=int, default=8, help="parallel readers (default 8)")
+    parser.add_argument("--rounds", type=int, default=3, help="full reads of all rules (default 3)")
+    args = parser.parse_args(argv)
+
+    aws = _Emulator()
+    try:
+        c = estate.clients(aws.endpoint_url, max_attempts=1)
+        estate.put_managed_rules(c.config, *(name for name, _, _ in POPULATION))
+        estate.create_bucket(c.s3, "config-delivery-bench")
+        estate.start_recording(c.config, "config-delivery-bench")
+        started = time.perf_counter()
+        for name, kind, count in POPULATION:
+            body = {"ruleName": name, "resourceType": kind, "nonCompliant": count}
+            aws.control("POST", "config/synthetic", body)
+        load_s = time.perf_counter() - started
+        aws.control("POST", "faults", {"latency_ms": args.latency_ms, "rules": []})
+
+        def one_round() -> int:
+            # each reader pages through one rule; readers beyond three re-read rules concurrently
+            rules = [POPULATION[i % len(POPULATION)][0] for i in range(max(args.readers, 3))]
+            with ThreadPoolExecutor(max_workers=args.readers) as pool:
+                return sum(pool.map(lambda rule: _read_rule(c.config, rule), rules))
+
+        aws.control("DELETE", "stats")
+        timings, results = [], 0
+        for _ in range(args.rounds):
+            started = time.perf_counter()
+            results = one_round()
+            timings.append(time.perf_counter() - started)
+        stats = aws.control("GET", "stats")
+        calls = stats["calls"].get("config.GetComplianceDetailsByConfigRule", 0)
+    finally:
+        aws.close()
+    best = min(timings)
+    print(f"synthetic load: 10,000 results in {load_s * 1000:.0f} ms")
+    print(
+        f"read: {results:,} results per round, {args.readers} readers, "
+        f"latency {args.latency_ms:g} ms/call"
+    )
+    print(f"round time: best {best * 1000:.0f} ms, worst {max(timings) * 1000:.0f} ms")
+    print(
+        f"calls: {calls} over {args.rounds} rounds; peak concurrent calls {stats['in_flight_max']}"
+    )
+    print(f"throughput: {calls / args.rounds / best:.0f} pages/s in the best round")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
