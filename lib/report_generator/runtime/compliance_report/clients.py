@@ -16,6 +16,7 @@ import os
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
 
 MAX_ATTEMPTS = 10
@@ -70,11 +71,31 @@ def client_config(max_attempts: int = MAX_ATTEMPTS) -> Config:
     )
 
 
+def _raw_timestamps(value: Any) -> Any:
+    return value
+
+
+def raw_timestamp_session() -> Any:
+    """A botocore session whose clients leave timestamps as AWS sent them (the AWS CLI does the same).
+
+    Measured with 100-result GetComplianceDetailsByConfigRule pages: botocore turning 3 timestamps per
+    result into datetimes took ~3/4 of the client's CPU per page; the report needs one of them, which
+    timefmt.to_datetime converts directly.
+    """
+    session = botocore.session.get_session()
+    session.get_component("response_parser_factory").set_parser_defaults(
+        timestamp_parser=_raw_timestamps
+    )
+    return session
+
+
 class Clients:
     """The three clients one run uses. Endpoint and credentials come from the environment as usual."""
 
     def __init__(self, region: str, max_attempts: int = MAX_ATTEMPTS) -> None:
-        session = boto3.session.Session(region_name=region)
+        session = boto3.session.Session(
+            botocore_session=raw_timestamp_session(), region_name=region
+        )
         config = client_config(max_attempts)
         self.config = session.client("config", config=config)
         self.s3 = enable_conditional_put(session.client("s3", config=config))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .timefmt import optional_utc_z
+from .timefmt import optional_utc_z, to_datetime
 
 # DescribeConfigurationRecorderStatus answers Pending/Success/Failure/NotApplicable; the schema uses the
 # upper-case spelling.
@@ -145,8 +145,8 @@ def evaluation_record(status: dict[str, Any]) -> dict[str, Any]:
 
 def evaluation_problems(rule_name: str, raw: dict[str, Any]) -> list[dict[str, str]]:
     """Problems of one rule from its raw DescribeConfigRuleEvaluationStatus entry."""
-    succeeded = raw.get("LastSuccessfulEvaluationTime")
-    failed = raw.get("LastFailedEvaluationTime")
+    succeeded = to_datetime(raw.get("LastSuccessfulEvaluationTime"))
+    failed = to_datetime(raw.get("LastFailedEvaluationTime"))
     if (not raw.get("FirstEvaluationStarted") or succeeded is None) and failed is None:
         return [
             problem(
