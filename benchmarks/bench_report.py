@@ -47,10 +47,14 @@ FIXED_SNS = 1
 
 def _control(endpoint: str, method: str, path: str, body=None):
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        f"{endpoint}/_local_aws/{path}", data=data, method=method, headers={"Content-Type": "application/json"}
+    request = urllib.request.Request(  # noqa: S310 (loopback emulator only)
+        f"{endpoint}/_local_aws/{path}",
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310 (loopback only)
+    # Only ever the emulator on loopback (http://127.0.0.1:<port>).
+    with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310
         raw = answer.read()
     return json.loads(raw) if raw else None
 
@@ -79,7 +83,9 @@ def _seed(endpoint: str) -> str:
     import boto3
 
     session = boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 (the emulator's dummy credentials)
+        region_name=REGION,
     )
     s3 = session.client("s3", endpoint_url=endpoint)
     sns = session.client("sns", endpoint_url=endpoint)
@@ -96,7 +102,10 @@ def _seed(endpoint: str) -> str:
     topic = sns.create_topic(Name="compliance-alerts-bench")["TopicArn"]
     for name, identifier, _, _ in RULES:
         config.put_config_rule(
-            ConfigRule={"ConfigRuleName": name, "Source": {"Owner": "AWS", "SourceIdentifier": identifier}}
+            ConfigRule={
+                "ConfigRuleName": name,
+                "Source": {"Owner": "AWS", "SourceIdentifier": identifier},
+            }
         )
     config.put_configuration_recorder(
         ConfigurationRecorder={
@@ -105,7 +114,9 @@ def _seed(endpoint: str) -> str:
             "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": False},
         }
     )
-    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "config-delivery-bench"})
+    config.put_delivery_channel(
+        DeliveryChannel={"name": "default", "s3BucketName": "config-delivery-bench"}
+    )
     config.start_configuration_recorder(ConfigurationRecorderName="default")
     for name, _, resource_type, count in RULES:
         _control(
@@ -128,7 +139,9 @@ def _environment(endpoint: str, topic: str) -> dict:
             "AWS_DEFAULT_REGION": REGION,
             "REPORT_BUCKET": BUCKET,
             "ALERT_TOPIC_ARN": topic,
-            "MONITORED_RULES": json.dumps([{"name": n, "managedIdentifier": i} for n, i, _, _ in RULES]),
+            "MONITORED_RULES": json.dumps(
+                [{"name": n, "managedIdentifier": i} for n, i, _, _ in RULES]
+            ),
             "ENVIRONMENT_SUFFIX": "bench",
         }
     )
@@ -147,7 +160,9 @@ def child() -> None:
     init_s = time.monotonic() - started
 
     class Context:
-        invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:compliance-report-generator-bench"
+        invoked_function_arn = (
+            f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:compliance-report-generator-bench"
+        )
         aws_request_id = str(uuid.uuid4())
         deadline = time.monotonic() + 300
 
@@ -189,9 +204,13 @@ def child() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3, help="child runs; the median wall time is reported")
+    parser.add_argument(
+        "--runs", type=int, default=3, help="child runs; the median wall time is reported"
+    )
     parser.add_argument("--latency-ms", type=float, default=20.0)
-    parser.add_argument("--child-python", default=sys.executable, help="interpreter of the generator")
+    parser.add_argument(
+        "--child-python", default=sys.executable, help="interpreter of the generator"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -205,7 +224,9 @@ def main() -> None:
         try:
             topic = _seed(endpoint)
             env = _environment(endpoint, topic)
-            _control(endpoint, "POST", "faults", {"latency_ms": args.latency_ms, "seed": 1, "rules": []})
+            _control(
+                endpoint, "POST", "faults", {"latency_ms": args.latency_ms, "seed": 1, "rules": []}
+            )
             runs = []
             for index in range(args.runs):
                 _control(endpoint, "DELETE", "stats")
@@ -235,7 +256,9 @@ def main() -> None:
             process.wait(timeout=10)
 
     paged = sum(math.ceil(count / PAGE) for _, _, _, count in RULES)
-    counting = len(RULES)  # one COMPLIANT/NOT_APPLICABLE page per rule (each holds <= 100 results here)
+    counting = len(
+        RULES
+    )  # one COMPLIANT/NOT_APPLICABLE page per rule (each holds <= 100 results here)
     minimum = paged + counting + FIXED_CONFIG + FIXED_S3 + FIXED_SNS
     floor = minimum * args.latency_ms / 1000.0
     median = sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]

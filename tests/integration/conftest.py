@@ -50,13 +50,14 @@ class Emulator:
 
     def control(self, method: str, path: str, body=None):
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 (loopback emulator only)
             f"{self.endpoint_url}/_local_aws/{path}",
             data=data,
             method=method,
             headers={"Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 (loopback only)
+        # Only ever the emulator on loopback (http://127.0.0.1:<port>).
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
             raw = answer.read()
         return json.loads(raw) if raw else None
 
@@ -134,14 +135,21 @@ class Estate:
     def __init__(self, emulator: Emulator) -> None:
         self.emulator = emulator
         session = boto3.session.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 (the emulator's dummy credentials)
+            region_name=REGION,
         )
         config = Config(retries={"mode": "standard", "max_attempts": 3})
 
         def make(service):
             return session.client(service, endpoint_url=emulator.endpoint_url, config=config)
 
-        self.s3, self.sns, self.sqs, self.config = make("s3"), make("sns"), make("sqs"), make("config")
+        self.s3, self.sns, self.sqs, self.config = (
+            make("s3"),
+            make("sns"),
+            make("sqs"),
+            make("config"),
+        )
         self.ec2, self.rds = make("ec2"), make("rds")
         self.topic_arn = ""
         self.queue_url = ""
@@ -256,7 +264,9 @@ def estate(emulator, monkeypatch):
 
 @pytest.fixture(scope="session")
 def handler_module():
-    spec = importlib.util.spec_from_file_location("report_generator_handler", RUNTIME / "handler.py")
+    spec = importlib.util.spec_from_file_location(
+        "report_generator_handler", RUNTIME / "handler.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

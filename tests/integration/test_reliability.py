@@ -54,7 +54,12 @@ def test_thirty_percent_throttled_config_calls_still_give_a_complete_report(
 
 def test_a_rule_whose_api_keeps_failing_is_stored_incomplete_and_alerted(
     short_retries,
-    estate, emulator, handler_module, context_factory, make_scheduled_event, verify_trail
+    estate,
+    emulator,
+    handler_module,
+    context_factory,
+    make_scheduled_event,
+    verify_trail,
 ):
     emulator.set_faults(
         [
@@ -104,7 +109,12 @@ def test_running_out_of_time_stores_an_incomplete_report_before_the_deadline(
 
 def test_failed_report_write_leaves_nothing_fails_the_invocation_and_the_retry_stores_once(
     short_retries,
-    estate, emulator, handler_module, context_factory, make_scheduled_event, verify_trail
+    estate,
+    emulator,
+    handler_module,
+    context_factory,
+    make_scheduled_event,
+    verify_trail,
 ):
     handler_module.handler(make_scheduled_event(), context_factory())  # sequence 0 exists
     emulator.set_faults(
@@ -135,7 +145,13 @@ def test_failed_report_write_leaves_nothing_fails_the_invocation_and_the_retry_s
 
 def test_failed_alert_keeps_the_report_counts_the_error_and_the_retry_only_alerts(
     short_retries,
-    estate, emulator, handler_module, context_factory, make_scheduled_event, verify_trail, capsys
+    estate,
+    emulator,
+    handler_module,
+    context_factory,
+    make_scheduled_event,
+    verify_trail,
+    capsys,
 ):
     estate.bucket("ledger-unencrypted", encrypted=False)
     emulator.set_faults(
@@ -162,10 +178,18 @@ def test_failed_alert_keeps_the_report_counts_the_error_and_the_retry_only_alert
 
 @pytest.mark.parametrize("generators", [2, 4])
 def test_concurrent_generators_never_fork_the_chain(
-    estate, emulator, handler_module, context_factory, make_scheduled_event, verify_trail, generators
+    estate,
+    emulator,
+    handler_module,
+    context_factory,
+    make_scheduled_event,
+    verify_trail,
+    generators,
 ):
     handler_module.handler(make_scheduled_event(), context_factory())
-    emulator.set_faults([], latency_ms=15)  # widens the window between reading and swapping the head
+    emulator.set_faults(
+        [], latency_ms=15
+    )  # widens the window between reading and swapping the head
     start = threading.Barrier(generators)
     results, failures = [], []
 
@@ -250,7 +274,9 @@ def test_a_crashed_claim_whose_report_exists_is_rolled_forward(
     started = time.monotonic()
     third = handler_module.handler(make_scheduled_event(), context_factory())
 
-    assert time.monotonic() - started < 60, "the run waited for the lease instead of rolling forward"
+    assert time.monotonic() - started < 60, (
+        "the run waited for the lease instead of rolling forward"
+    )
     reports = verify_trail(estate)
     assert [r["chain"]["sequence"] for r in reports] == [0, 1, 2]
     assert third["sequence"] == 2

@@ -37,7 +37,13 @@ def test_scheduled_run_stores_a_valid_report_and_alerts(
     out = _lines(capsys.readouterr().out)
     runs = [line for line in out if line.get("outcome") == "stored"]
     assert len(runs) == 1 and runs[0]["reportKey"] == result["reportKey"]
-    metrics = {m["Name"] for line in out if "_aws" in line for d in line["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
+    metrics = {
+        m["Name"]
+        for line in out
+        if "_aws" in line
+        for d in line["_aws"]["CloudWatchMetrics"]
+        for m in d["Metrics"]
+    }
     assert metrics == {"NonCompliantResources", "ReportGenerationErrors", "ReportDurationMs"}
 
 
@@ -61,7 +67,9 @@ def test_retried_trigger_never_produces_a_second_report(
 ):
     event = make_scheduled_event("7a1b0c9d-0000-4000-8000-000000000001")
     first = handler_module.handler(event, context_factory())
-    handler_module.handler(make_scheduled_event(), context_factory())  # the chain moves on meanwhile
+    handler_module.handler(
+        make_scheduled_event(), context_factory()
+    )  # the chain moves on meanwhile
 
     retry = handler_module.handler(event, context_factory())
 

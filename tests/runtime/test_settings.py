@@ -1,4 +1,4 @@
-"""GIVEN the environment the stack sets WHEN settings load THEN they are typed, or one line names the bad one."""
+"""GIVEN the stack's environment WHEN settings load THEN they are typed, or one line names the bad one."""
 
 import json
 

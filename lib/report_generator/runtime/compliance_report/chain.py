@@ -294,7 +294,7 @@ class ChainStore:
                     f"chain head s3://{self.bucket}/{self.head_key} is claimed by report {pending.report_id} "
                     f"(sequence {pending.sequence}) until {utc_z(pending.lease_expires_at)}"
                 )
-            self.sleep(delay * (0.5 + random.random()))
+            self.sleep(delay * (0.5 + random.random()))  # noqa: S311 (jitter, not a secret)
             delay = min(delay * 2, 1.0)
             head = self.read_head()
 
@@ -313,7 +313,7 @@ class ChainStore:
 
     # -- writing ------------------------------------------------------------------------------------
     def write_report(self, claim: Claim, body: bytes) -> Stored:
-        """Store the report once. On failure the claim is released (best effort) and ReportWriteFailed raised."""
+        """Store the report once; on failure release the claim (best effort) and raise ReportWriteFailed."""
         if self.clock() >= claim.lease_expires_at - LEASE_MARGIN:
             self.release(claim)
             raise ReportWriteFailed(
@@ -328,7 +328,8 @@ class ChainStore:
                 return Stored(claim, sha256_hex(self.read_report(claim.key)))
             self.release(claim)
             raise ReportWriteFailed(
-                f"storing s3://{self.bucket}/{claim.key} failed ({_code(e) or _status(e)}); nothing was written"
+                f"storing s3://{self.bucket}/{claim.key} failed ({_code(e) or _status(e)}); "
+                "nothing was written"
             ) from e
 
     def commit(self, stored: Stored, alert: str) -> None:

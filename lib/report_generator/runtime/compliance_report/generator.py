@@ -41,7 +41,7 @@ MAX_RESERVE_MS = 30_000
 
 @dataclass
 class Deadline:
-    """When the Lambda will be stopped, on the monotonic clock, from ``context.get_remaining_time_in_millis``."""
+    """When the Lambda will be stopped (monotonic clock), from ``get_remaining_time_in_millis``."""
 
     started: float
     ends: float

@@ -48,7 +48,8 @@ def recorder_problems(records: Sequence[dict[str, Any]]) -> list[dict[str, str]]
             problem(
                 "RECORDER_MISSING",
                 "(none)",
-                "no configuration recorder exists: AWS Config records nothing, so zero findings prove nothing",
+                "no configuration recorder exists: AWS Config records nothing, "
+                "so zero findings prove nothing",
             )
         ]
     found = []
@@ -58,7 +59,8 @@ def recorder_problems(records: Sequence[dict[str, Any]]) -> list[dict[str, str]]
                 problem(
                     "RECORDER_NOT_RECORDING",
                     record["name"],
-                    f"configuration recorder {record['name']} is not recording: findings may be stale or missing",
+                    f"configuration recorder {record['name']} is not recording: "
+                    "findings may be stale or missing",
                 )
             )
         if record["lastStatus"] == "FAILURE":
