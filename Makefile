@@ -8,6 +8,8 @@ SHELL := /bin/bash
 
 ENV_SUFFIX ?= dev
 ALERT_EMAIL ?=
+CDK_ARGS ?=
+NOTE ?= on-demand report
 DEMO_SUFFIX ?= demo
 
 PYTHON ?= python3
@@ -26,10 +28,10 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 export AWS_REGION ?= us-east-1
 
-CONTEXT := -c environmentSuffix=$(ENV_SUFFIX) $(if $(ALERT_EMAIL),-c alertEmail=$(ALERT_EMAIL),)
+CONTEXT = -c environmentSuffix=$(ENV_SUFFIX) $(if $(ALERT_EMAIL),-c alertEmail=$(ALERT_EMAIL),) $(CDK_ARGS)
 TEMPLATE = cdk.out/ComplianceAudit-$(ENV_SUFFIX).template.json
 
-.PHONY: help bootstrap synth validate test test-python test-py39 test-rust lint fmt deploy destroy demo \
+.PHONY: help bootstrap synth validate report-now test test-python test-py39 test-rust lint fmt deploy destroy demo \
 	bench-report bench-auditor clean
 
 help: ## list the targets
@@ -66,6 +68,9 @@ validate: synth ## cfn-lint, cfn-guard and cdk-nag on the synthesized template, 
 
 deploy: synth ## deploy to the account in your AWS credentials (us-east-1)
 	$(CDK) deploy $(CONTEXT) --app cdk.out --require-approval broadening
+
+report-now: bootstrap ## ask the deployed stack for a report now: make report-now ENV_SUFFIX=x NOTE="why"
+	$(PY) scripts/request_report.py --suffix $(ENV_SUFFIX) --note "$(NOTE)"
 
 destroy: bootstrap ## empty the stack's buckets (all versions), then delete the stack
 	$(PY) scripts/empty_buckets.py --stack ComplianceAudit-$(ENV_SUFFIX)
