@@ -46,7 +46,16 @@ _ACCOUNT = re.compile(r"^[0-9]{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
 
 Response = tuple[int, list[tuple[str, str]], bytes]
+# Operations that take the service lock themselves, for only as long as they must.
+_SELF_LOCKING = {"GetComplianceDetailsByConfigRule"}
 Scope = tuple[str, str]  # (account, region)
+
+
+@dataclass(frozen=True)
+class EncodedJson:
+    """A response body already encoded as JSON."""
+
+    body: bytes
 
 
 class ConfigApiError(Exception):
@@ -126,10 +135,14 @@ class ConfigService:
         scope = (_account_of(call.access_key), call.region)
         alerts: list[Alert] = []
         try:
-            with self._lock:
-                result = self._ops[call.operation](scope, call.params)
-                if isinstance(result, tuple):
-                    result, alerts = result
+            operation = self._ops[call.operation]
+            if call.operation in _SELF_LOCKING:
+                result = operation(scope, call.params)
+            else:
+                with self._lock:
+                    result = operation(scope, call.params)
+            if isinstance(result, tuple):
+                result, alerts = result
         except ConfigApiError as e:
             return error_response(call, e.code, 400, e.message)
         except (
@@ -137,7 +150,7 @@ class ConfigService:
         ) as e:  # moto's own validation, e.g. NoSuchConfigurationRecorderException
             return error_response(call, e.error_type, e.code, e.message)
         self._publish(alerts)
-        body = json.dumps(result).encode()
+        body = result.body if isinstance(result, EncodedJson) else json.dumps(result).encode()
         return 200, [("Content-Type", "application/x-amz-json-1.1")], body
 
     def reset(self) -> None:
@@ -242,25 +255,35 @@ class ConfigService:
             DETAIL_TYPES
         )
         limit = _limit(params, DETAILS_MAX_LIMIT) or DETAILS_DEFAULT_LIMIT
-        [rule] = self._rules(scope, [name])
-        alerts = self._refresh(scope, [rule])
-        state = self._rule_state(scope, rule)
         wanted = frozenset(types)
-        keys, found = state.filtered(wanted)
+        token = params.get("NextToken")
+        with self._lock:
+            [rule] = self._rules(scope, [name])
+            # A continuation page reads the results the first page evaluated: AWS evaluates on its
+            # own schedule, not per read, and re-recording for each of 100 pages only costs time.
+            alerts = [] if token else self._refresh(scope, [rule])
+            keys, found = self._rule_state(scope, rule).filtered(wanted)
+        # The page is built outside the lock: the cached lists are replaced, never changed in place,
+        # so parallel readers of different rules do not queue behind each other.
         start = 0
         token_scope = {"op": "details", "rule": name, "types": sorted(wanted)}
         after = _decode_token(params.get("NextToken"), token_scope)
         if after is not None:
             start = bisect.bisect_right(keys, tuple(after))
         end = min(start + limit, len(keys))
-        out: dict[str, Any] = {
-            "EvaluationResults": [
-                _evaluation_result(name, keys[i], found[i]) for i in range(start, end)
-            ]
-        }
+        parts = []
+        for i in range(start, end):
+            result = found[i]
+            encoded = result.encoded
+            if encoded is None:
+                encoded = json.dumps(_evaluation_result(name, keys[i], result)).encode()
+                result.encoded = encoded
+            parts.append(encoded)
+        body = b'{"EvaluationResults":[' + b",".join(parts) + b"]"
         if end < len(keys):
-            out["NextToken"] = _encode_token(token_scope, list(keys[end - 1]))
-        return out, alerts
+            next_token = _encode_token(token_scope, list(keys[end - 1]))
+            body += b',"NextToken":' + json.dumps(next_token).encode()
+        return EncodedJson(body + b"}"), alerts
 
     def _describe_compliance(self, scope: Scope, params: dict[str, Any]) -> Any:
         names = _rule_names(params, "ConfigRuleNames")

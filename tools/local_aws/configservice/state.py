@@ -19,6 +19,8 @@ class Result:
     annotation: str | None
     recorded: datetime  # ResultRecordedTime and OrderingTimestamp: last change of compliance
     invoked: datetime  # ConfigRuleInvokedTime: last invocation that produced this result
+    # The result's EvaluationResult JSON, kept because encoding dominates the cost of a page.
+    encoded: bytes | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -94,6 +96,7 @@ class RuleState:
             if previous is not None and previous.compliance == compliance:
                 previous.annotation = annotation
                 previous.invoked = now
+                previous.encoded = None
                 updated[key] = previous
                 continue
             updated[key] = Result(compliance, annotation, now, now)
