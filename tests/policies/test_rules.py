@@ -363,6 +363,12 @@ LAMBDA = [
         "Architectures [arm64]",
     ),
     fail(
+        "architecture-empty",
+        set_prop("Generator", "Architectures", []),
+        ["lambda_architecture_arm64"],
+        "Architectures [arm64]",
+    ),
+    fail(
         "architecture-absent",
         drop_prop("Generator", "Architectures"),
         ["lambda_architecture_arm64"],
@@ -620,6 +626,12 @@ CONFIG = [
         "excludes AWS::Logs::Destination",
     ),
     fail(
+        "recorder-excludes-nothing",
+        set_prop("Recorder", "RecordingGroup.ExclusionByResourceTypes.ResourceTypes", []),
+        ["config_recorder_excludes_logs_destination"],
+        "excludes AWS::Logs::Destination",
+    ),
+    fail(
         "recorder-all-supported-true",
         set_prop("Recorder", "RecordingGroup.AllSupported", True),
         ["config_recorder_excludes_logs_destination"],
@@ -714,6 +726,16 @@ CONFIG = [
         set_prop("S3SseRule", "MaximumExecutionFrequency", "TwentyFour_Hours"),
         ["config_rules_no_maximum_execution_frequency"],
         "MaximumExecutionFrequency must not be set",
+    ),
+    fail(
+        "no-config-rules",
+        both(
+            drop_resource("S3SseRule"),
+            drop_resource("RdsEncryptedRule"),
+            drop_resource("Ec2Imdsv2Rule"),
+        ),
+        ["config_rules_cover_contract"],
+        "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED",
     ),
     fail(
         "rule-missing",
@@ -818,6 +840,17 @@ IAM = [
         ),
         ["iam_wildcard_resource_only_config_status"],
         "NotResource",
+    ),
+    accept(
+        "deny-not-action",
+        add_statement(
+            "GeneratorPolicy",
+            {
+                "Effect": "Deny",
+                "NotAction": "s3:GetObject",
+                "Resource": {"Fn::GetAtt": ["Reports", "Arn"]},
+            },
+        ),
     ),
     accept(
         "deny-on-star",
