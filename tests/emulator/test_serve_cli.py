@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -16,9 +15,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_serve_writes_port_file_answers_and_stops_on_sigterm(tmp_path):
-    port_file = tmp_path / "port"
-    proc = subprocess.Popen(
+def _serve(port_file):
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -34,17 +32,26 @@ def test_serve_writes_port_file_answers_and_stops_on_sigterm(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def test_serve_writes_port_file_answers_and_stops_on_sigterm_or_sigint(tmp_path):
+    # two servers at once (one per signal), so the slow moto import is paid once in wall time
+    procs = {signal.SIGTERM: _serve(tmp_path / "term"), signal.SIGINT: _serve(tmp_path / "int")}
     try:
-        line = proc.stdout.readline()
-        assert port_file.exists()
-        port = int(port_file.read_text().strip())
-        assert line.strip() == f"local_aws listening on http://127.0.0.1:{port}"
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_local_aws/stats", timeout=10) as r:
-            assert json.loads(r.read())["calls"] == {}
+        for sig, proc in procs.items():
+            port_file = tmp_path / ("term" if sig == signal.SIGTERM else "int")
+            line = proc.stdout.readline()
+            assert port_file.exists()
+            port = int(port_file.read_text().strip())
+            assert line.strip() == f"local_aws listening on http://127.0.0.1:{port}"
+            url = f"http://127.0.0.1:{port}/_local_aws/stats"
+            with urllib.request.urlopen(url, timeout=10) as r:  # noqa: S310
+                assert json.loads(r.read())["calls"] == {}
     finally:
-        proc.send_signal(signal.SIGTERM)
-        rc = proc.wait(timeout=20)
-    assert rc == 0
+        for sig, proc in procs.items():
+            proc.send_signal(sig)
+        codes = {sig: proc.wait(timeout=20) for sig, proc in procs.items()}
+    assert codes == {signal.SIGTERM: 0, signal.SIGINT: 0}
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "example.com"])  # noqa: S104
@@ -60,23 +67,3 @@ def test_serve_refuses_non_loopback_hosts(host):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and f"--host {host!r}" in lines[0] and "loopback" in lines[0]
-
-
-def test_sigint_also_stops_cleanly(tmp_path):
-    port_file = tmp_path / "port"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tools.local_aws", "serve", "--port-file", str(port_file)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        proc.stdout.readline()
-        deadline = time.monotonic() + 30
-        while not port_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-    finally:
-        proc.send_signal(signal.SIGINT)
-        rc = proc.wait(timeout=20)
-    assert rc == 0
