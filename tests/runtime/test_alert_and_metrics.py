@@ -1,0 +1,164 @@
+"""GIVEN a built report WHEN the alert and the metrics are made THEN they stay within SNS and EMF limits and
+say what an on-call engineer needs."""
+
+import io
+import json
+from datetime import datetime, timezone
+
+import pytest
+from compliance_report import alert, metrics
+from compliance_report.collect import Collection, RuleResult
+from compliance_report.report import build_report
+from compliance_report.settings import MonitoredRule
+from compliance_report.triggers import Trigger
+
+KEY = "reports/2026/11/26/00000007-2c9d7a8e-5b1f-5e4a-9c3d-7f6e5d4c3b2a.json"
+
+
+def _report(findings_per_rule, problems=(), errors=(), suffix="prod-eu"):
+    rules = []
+    for index, count in enumerate(findings_per_rule):
+        result = RuleResult(
+            MonitoredRule(f"rule-{index}", "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED")
+        )
+        result.compliance_type = "NON_COMPLIANT" if count else "COMPLIANT"
+        result.findings_complete = result.counts_complete = True
+        result.compliant = 4
+        for n in range(count):
+            key = ("AWS::S3::Bucket", f"bucket-{index}-{n:03d}")
+            result.findings[key] = {
+                "resourceType": key[0],
+                "resourceId": key[1],
+                "annotation": None,
+                "resultRecordedTime": "2026-11-26T05:40:00Z",
+            }
+        rules.append(result)
+    collection = Collection(rules=rules, problems=list(problems), errors=list(errors))
+    collection.recorders = [
+        {
+            "name": "default",
+            "recording": True,
+            "lastStatus": "SUCCESS",
+            "lastStatusChangeTime": None,
+            "lastErrorCode": None,
+            "lastErrorMessage": None,
+        }
+    ]
+    return build_report(
+        report_id="2c9d7a8e-5b1f-5e4a-9c3d-7f6e5d4c3b2a",
+        generated_at=datetime(2026, 11, 26, 6, 0, 1, tzinfo=timezone.utc),
+        trigger=Trigger(
+            "on-demand", "req-1", datetime(2026, 11, 26, 6, 0, tzinfo=timezone.utc), "Q4 é"
+        ),
+        account="123456789012",
+        region="eu-west-1",
+        environment_suffix=suffix,
+        collection=collection,
+        sequence=7,
+        previous_key="reports/2026/11/25/00000006-0b1c2d3e-4f50-5a6b-8c7d-9e0f1a2b3c4d.json",
+        previous_sha256="cd" * 32,
+    )
+
+
+def test_clean_report_needs_no_alert(assert_valid_report):
+    report = assert_valid_report(_report([0, 0]))
+
+    assert alert.needs_alert(report) is False
+
+
+def test_non_compliant_alert_has_short_subject_counts_first_n_and_location(assert_valid_report):
+    report = assert_valid_report(_report([25, 0, 3]))
+
+    subject = alert.subject(report)
+    body = alert.body(report, "compliance-reports-prod", KEY, max_resources=10)
+
+    assert alert.needs_alert(report) is True
+    assert subject == "[NON_COMPLIANT] prod-eu: 28 non-compliant in 2 rule(s) (report 7)"
+    assert f"Full report: s3://compliance-reports-prod/{KEY}" in body
+    assert (
+        "rule-0 (S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED): 25 non-compliant, 4 compliant" in body
+    )
+    assert "bucket-0-009" in body and "bucket-0-010" not in body
+    assert "... and 15 more in the full report" in body
+    assert "bucket-2-002" in body
+
+
+def test_subject_never_exceeds_100_ascii_characters(assert_valid_report):
+    problems = [
+        {"code": "RECORDER_NOT_RECORDING", "subject": "default", "message": "recorder stopped"}
+    ] * 12
+    errors = [{"scope": "rule", "subject": "rule-0", "code": "Throttling", "message": "x"}]
+    report = assert_valid_report(_report([123456] and [3] * 9, problems, errors, "a" * 16))
+
+    subject = alert.subject(report)
+
+    assert len(subject) <= alert.SUBJECT_MAX
+    assert subject.isascii() and "\n" not in subject
+
+
+@pytest.mark.parametrize(
+    "findings, problems, errors, expected",
+    [
+        ([1], [], [], "NON_COMPLIANT"),
+        (
+            [0],
+            [{"code": "RECORDER_MISSING", "subject": "(none)", "message": "m"}],
+            [],
+            "MONITORING",
+        ),
+        (
+            [0],
+            [],
+            [{"scope": "deadline", "subject": "rule-0", "code": "D", "message": "m"}],
+            "INCOMPLETE",
+        ),
+    ],
+)
+def test_message_attributes_let_subscriptions_filter(findings, problems, errors, expected):
+    report = _report(findings, problems, errors)
+
+    attributes = alert.attributes(report, KEY)
+
+    assert attributes["severity"] == {"DataType": "String", "StringValue": expected}
+    assert attributes["environment"]["StringValue"] == "prod-eu"
+    assert attributes["nonCompliantCount"] == {
+        "DataType": "Number",
+        "StringValue": str(sum(findings)),
+    }
+    assert json.loads(attributes["nonCompliantRules"]["StringValue"]) == (
+        ["rule-0"] if sum(findings) else []
+    )
+    assert attributes["nonCompliantRules"]["DataType"] == "String.Array"
+    assert attributes["reportKey"]["StringValue"] == KEY
+
+
+def test_emf_documents_carry_the_three_metrics_with_units_and_dimensions():
+    docs = metrics.run_documents(
+        namespace="ComplianceAudit",
+        environment="prod",
+        non_compliant_by_rule={"rule-b": 2, "rule-a": 0},
+        errors=1,
+        duration_ms=1234.56,
+        now_ms=1795672800000,
+    )
+    out = io.StringIO()
+
+    metrics.emit(docs, out)
+
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [line.get("Rule") for line in lines] == ["rule-a", "rule-b", None]
+    for line in lines:
+        (directive,) = line["_aws"]["CloudWatchMetrics"]
+        assert directive["Namespace"] == "ComplianceAudit"
+        assert line["_aws"]["Timestamp"] == 1795672800000
+        for dimension_set in directive["Dimensions"]:
+            assert all(name in line for name in dimension_set)
+        for metric in directive["Metrics"]:
+            assert isinstance(line[metric["Name"]], (int, float))
+    assert lines[1]["NonCompliantResources"] == 2
+    assert lines[2]["ReportGenerationErrors"] == 1
+    assert lines[2]["ReportDurationMs"] == 1234.6
+    assert {m["Unit"] for m in lines[2]["_aws"]["CloudWatchMetrics"][0]["Metrics"]} == {
+        "Count",
+        "Milliseconds",
+    }

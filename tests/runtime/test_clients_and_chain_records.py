@@ -1,0 +1,110 @@
+"""GIVEN the runtime's S3 client WHEN a conditional PUT is made THEN the condition reaches the wire on any
+botocore; and chain records survive a JSON round trip."""
+
+import json
+from datetime import datetime, timezone
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from compliance_report.chain import Claim, Head, Link
+from compliance_report.clients import client_config, enable_conditional_put, max_attempts_from_env
+from compliance_report.generator import Deadline
+
+
+class _Recorder:
+    """Answers every request with 200 and remembers its headers (botocore's before-send hook)."""
+
+    def __init__(self):
+        self.headers = []
+
+    def __call__(self, request, **_):
+        self.headers.append(
+            {k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()}
+        )
+
+        class Raw:
+            def stream(self, **_):
+                yield b""
+
+        return AWSResponse(request.url, 200, {"ETag": '"abc"'}, Raw())
+
+
+@pytest.fixture
+def s3_and_wire():
+    session = boto3.session.Session(
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 (never sent anywhere)
+        region_name="eu-west-1",
+    )
+    s3 = enable_conditional_put(
+        session.client("s3", endpoint_url="http://127.0.0.1:9", config=client_config(1))
+    )
+    wire = _Recorder()
+    s3.meta.events.register("before-send.s3.PutObject", wire)
+    return s3, wire
+
+
+@pytest.mark.parametrize(
+    "condition, header, value",
+    [({"IfNoneMatch": "*"}, "If-None-Match", "*"), ({"IfMatch": '"e1"'}, "If-Match", '"e1"')],
+)
+def test_conditional_put_sends_the_condition_header(s3_and_wire, condition, header, value):
+    s3, wire = s3_and_wire
+
+    s3.put_object(
+        Bucket="b", Key="chain/head.json", Body=b"{}\n", ChecksumAlgorithm="SHA256", **condition
+    )
+
+    (sent,) = wire.headers
+    assert sent[header] == value
+    assert "x-amz-checksum-sha256" in {k.lower() for k in sent}
+
+
+def test_unconditional_put_sends_no_condition(s3_and_wire):
+    s3, wire = s3_and_wire
+
+    s3.put_object(Bucket="b", Key="chain/triggers/x.json", Body=b"{}\n")
+
+    assert not {"If-None-Match", "If-Match"} & set(wire.headers[0])
+
+
+def test_retry_settings_use_botocore_standard_mode(monkeypatch):
+    monkeypatch.delenv("AWS_MAX_ATTEMPTS", raising=False)
+    config = client_config(max_attempts_from_env())
+
+    assert config.retries == {"mode": "standard", "max_attempts": 10}
+    assert (config.connect_timeout, config.read_timeout) == (3, 15)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "0")
+    with pytest.raises(ValueError, match="AWS_MAX_ATTEMPTS must be an integer from 1 to 20"):
+        max_attempts_from_env()
+
+
+def test_head_and_claim_round_trip_through_json():
+    previous = Link(
+        6, "reports/2026/11/25/00000006-0b1c2d3e-4f50-5a6b-8c7d-9e0f1a2b3c4d.json", "ab" * 32
+    )
+    claim = Claim(
+        7,
+        "reports/2026/11/26/00000007-2c9d7a8e-5b1f-5e4a-9c3d-7f6e5d4c3b2a.json",
+        "2c9d7a8e-5b1f-5e4a-9c3d-7f6e5d4c3b2a",
+        datetime(2026, 11, 26, 6, 0, 1, 250000, tzinfo=timezone.utc),
+        datetime(2026, 11, 26, 6, 16, 1, tzinfo=timezone.utc),
+        previous,
+    )
+
+    body = Head(previous, claim, None).body()
+
+    assert body.endswith(b"\n") and b" " not in body
+    data = json.loads(body)
+    assert data["format"] == "compliance-chain-head/1"
+    assert Claim.from_json(data["pending"]) == claim
+    assert Link.from_json(data["last"]) == previous
+
+
+@pytest.mark.parametrize("remaining_ms, reserve_s", [(4_000, 2.0), (60_000, 12.0), (900_000, 30.0)])
+def test_store_reserve_is_a_fifth_of_the_run_within_2_and_30_seconds(remaining_ms, reserve_s):
+    deadline = Deadline.from_remaining(remaining_ms)
+
+    assert deadline.reserve_s == reserve_s
+    assert deadline.collect_timeout_s() == pytest.approx(remaining_ms / 1000 - reserve_s, abs=0.5)
