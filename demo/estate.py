@@ -1,0 +1,185 @@
+"""The monitored account inside the emulator: the estate, AWS Config, the alert topic and the inbox.
+
+Everything is created with ordinary boto3 calls (``tools.local_aws.estate``), so the same code would work
+against any endpoint. The security team's inbox is an SQS queue subscribed to the alert topic; the
+emulator publishes its real-time compliance-change alerts to that topic (standing in for the deployed
+"Config Rules Compliance Change" EventBridge rule) and the report generator publishes its report alerts
+there too.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from tools.local_aws import estate as seed
+
+from .scenario import Change, Resource
+
+REALTIME = "realtime"  # AWS Config compliance change, no subject
+REPORT = "report"  # the report generator's alert, subject "[SEVERITY] suffix: ..."
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: str  # REALTIME | REPORT
+    subject: str | None
+    message: str
+
+    @property
+    def headline(self) -> str:
+        if self.subject:
+            return self.subject
+        return self.message.splitlines()[0] if self.message else ""
+
+
+@dataclass
+class Names:
+    suffix: str
+    rules: list[dict[str, str]]  # [{name, managedIdentifier}] as the stack passes them
+
+    @property
+    def report_bucket(self) -> str:
+        return f"compliance-reports-{self.suffix}"
+
+    @property
+    def delivery_bucket(self) -> str:
+        return f"compliance-config-{self.suffix}"
+
+    @property
+    def topic(self) -> str:
+        return f"compliance-alerts-{self.suffix}"
+
+    @property
+    def inbox(self) -> str:
+        return f"security-team-inbox-{self.suffix}"
+
+    @property
+    def function(self) -> str:
+        return f"compliance-report-generator-{self.suffix}"
+
+    def rule_for(self, managed_identifier: str) -> str:
+        return next(r["name"] for r in self.rules if r["managedIdentifier"] == managed_identifier)
+
+    def bucket(self, name: str) -> str:
+        return f"{name}-{self.suffix}"
+
+
+@dataclass
+class Account:
+    """The emulated account and what the demo needs to know about it."""
+
+    endpoint_url: str
+    names: Names
+    clients: Any = None
+    topic_arn: str = ""
+    inbox_url: str = ""
+    # Logical resource name -> its current AWS Config resource id; history of every id a DB had.
+    resource_ids: dict[str, str] = field(default_factory=dict)
+    id_history: dict[str, list[str]] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.clients = seed.clients(self.endpoint_url)
+
+    # -- setting up ------------------------------------------------------------------------------------
+    def refuse_if_used(self) -> None:
+        """An emulator that already holds the report bucket would mix two trails."""
+        names = {b["Name"] for b in self.clients.s3.list_buckets().get("Buckets", [])}
+        if self.names.report_bucket in names:
+            raise RuntimeError(
+                f"{self.endpoint_url}: the emulator already has bucket {self.names.report_bucket}; "
+                "use a fresh emulator"
+            )
+
+    def create_platform(self) -> None:
+        """What the stack deploys: report bucket (versioned, SSE-S3), Config, rules, topic and inbox."""
+        c, n = self.clients, self.names
+        seed.create_bucket(c.s3, n.report_bucket, encrypted=True)
+        c.s3.put_bucket_versioning(
+            Bucket=n.report_bucket, VersioningConfiguration={"Status": "Enabled"}
+        )
+        seed.create_bucket(c.s3, n.delivery_bucket, encrypted=True)
+        self.topic_arn = c.sns.create_topic(Name=n.topic)["TopicArn"]
+        self.inbox_url = seed.subscribe_queue(c.sns, c.sqs, self.topic_arn, n.inbox)
+        by_id = {r["managedIdentifier"]: r["name"] for r in n.rules}
+        seed.put_managed_rules(
+            c.config, by_id[seed.S3_RULE], by_id[seed.RDS_RULE], by_id[seed.EC2_RULE]
+        )
+        seed.start_recording(c.config, n.delivery_bucket)
+
+    def create_estate(self, resources: tuple[Resource, ...]) -> None:
+        c = self.clients
+        for r in resources:
+            self.kinds[r.name] = r.kind
+            if r.kind == "s3":
+                rid = seed.create_bucket(c.s3, self.names.bucket(r.name), r.initially_compliant)
+            elif r.kind == "rds":
+                rid = seed.create_db_instance(c.rds, r.name, r.initially_compliant)
+            else:
+                rid = seed.create_instance(c.ec2, imdsv2_required=r.initially_compliant)
+                c.ec2.create_tags(Resources=[rid], Tags=[{"Key": "Name", "Value": r.name}])
+            self.resource_ids[r.name] = rid
+            self.id_history[r.name] = [rid]
+
+    # -- the simulation --------------------------------------------------------------------------------
+    def apply(self, change: Change) -> None:
+        c, name = self.clients, change.name
+        rid = self.resource_ids[name]
+        drift = change.action == "drift"
+        if change.kind == "s3":
+            (seed.drift_bucket if drift else seed.remediate_bucket)(c.s3, rid)
+        elif change.kind == "ec2":
+            (seed.drift_instance if drift else seed.remediate_instance)(c.ec2, rid)
+        else:
+            replace = seed.drift_db_instance if drift else seed.remediate_db_instance
+            rid = replace(c.rds, name)
+            self.resource_ids[name] = rid
+            self.id_history[name].append(rid)
+
+    def stop_recorder(self) -> None:
+        seed.stop_recording(self.clients.config)
+
+    def start_recorder(self) -> None:
+        seed.resume_recording(self.clients.config)
+
+    def drain_inbox(self, settle_s: float = 0.0) -> list[Alert]:
+        """Receive and delete everything in the inbox. With ``settle_s``, keep polling until nothing
+        new has arrived for that long (alerts published just before are given time to land)."""
+        sqs, alerts = self.clients.sqs, []
+        quiet_since = time.monotonic()
+        while True:
+            answer = sqs.receive_message(
+                QueueUrl=self.inbox_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+            )
+            batch = answer.get("Messages", [])
+            for message in batch:
+                envelope = json.loads(message["Body"])
+                subject = envelope.get("Subject") or None
+                alerts.append(Alert(REPORT if subject else REALTIME, subject, envelope["Message"]))
+            if batch:
+                sqs.delete_message_batch(
+                    QueueUrl=self.inbox_url,
+                    Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                        for i, m in enumerate(batch)
+                    ],
+                )
+                quiet_since = time.monotonic()
+                continue
+            if time.monotonic() - quiet_since >= settle_s:
+                return alerts
+            time.sleep(0.1)
+
+    # -- reading the trail -----------------------------------------------------------------------------
+    def report_keys(self) -> list[str]:
+        paginator = self.clients.s3.get_paginator("list_objects_v2")
+        keys = []
+        for page in paginator.paginate(Bucket=self.names.report_bucket, Prefix="reports/"):
+            keys.extend(o["Key"] for o in page.get("Contents", []))
+        return sorted(keys)
+
+    def read(self, key: str) -> bytes:
+        return self.clients.s3.get_object(Bucket=self.names.report_bucket, Key=key)["Body"].read()

@@ -1,0 +1,579 @@
+"""The platform end to end on this machine, no AWS account needed.
+
+``python -m demo.run [--days N] [--out demo-output] [--quarter 2026-Q3] [--seed 2026]``
+
+Starts the local AWS emulator, creates a monitored estate in it, simulates a quarter day by day with the
+emulator's clock (resources drift out of compliance and are fixed, the recorder is off one day, two days
+have no report) while the real report generator handler writes the hash-chained trail, then runs the
+auditor on the bucket through the S3 API, shows a tampered copy being caught and prints a summary.
+Exit status: 0 when everything behaved as simulated, 1 when an outcome differed from the simulation,
+2 when the demo could not run, 130/143 when interrupted (the emulator is stopped in every case).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as clock_time
+from pathlib import Path
+from typing import Any
+
+from . import auditor as auditor_mod
+from .check import rule_names_by_kind, timeline_differences
+from .emulator import Emulator, EmulatorError
+from .estate import REALTIME, REPORT, Account, Alert, Names
+from .generator import ReportGenerator
+from .scenario import MIN_DAYS, Expectation, Scenario
+
+REPORT_TIME = clock_time(6, 0)  # the daily schedule's hour (UTC)
+SHOW_ALERTS = 5
+
+
+class Interrupted(BaseException):
+    """SIGTERM, raised in the main thread so every ``finally`` runs as for Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class Mismatch(Exception):
+    pass
+
+
+# -- arguments -----------------------------------------------------------------------------------------
+def last_complete_quarter(today: date) -> str:
+    q = (today.month - 1) // 3  # the current quarter, 0-based; the previous one is complete
+    return f"{today.year - 1}-Q4" if q == 0 else f"{today.year}-Q{q}"
+
+
+def quarter_bounds(label: str) -> tuple[date, date]:
+    try:
+        year_text, q_text = label.split("-Q")
+        year, q = int(year_text), int(q_text)
+        if not 1 <= q <= 4 or not 2000 <= year <= 2100:
+            raise ValueError
+    except ValueError:
+        raise ValueError(
+            f"--quarter {label!r}: must look like 2026-Q3 (year 2000-2100, Q1-Q4)"
+        ) from None
+    start = date(year, 3 * q - 2, 1)
+    end = date(year + (q == 4), 1 if q == 4 else 3 * q + 1, 1) - timedelta(days=1)
+    return start, end
+
+
+@dataclass
+class Options:
+    quarter: str
+    start: date
+    days: int
+    quarter_days: int
+    seed: int
+    suffix: str
+    out: Path
+    endpoint_url: str | None
+    auditor: Path | None
+
+
+def parse_args(argv: list[str] | None) -> Options:
+    parser = argparse.ArgumentParser(
+        prog="python -m demo.run", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--quarter",
+        default=last_complete_quarter(datetime.now(timezone.utc).date()),
+        help="calendar quarter to simulate, e.g. 2026-Q3 (default: the last complete one)",
+    )
+    parser.add_argument(
+        "--days", type=int, help="simulate only the quarter's first N days (default: all of them)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=2026, help="seed of the drift plan (default 2026)"
+    )
+    parser.add_argument("--suffix", default="demo", help="environment suffix (default demo)")
+    parser.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder")
+    parser.add_argument(
+        "--endpoint-url",
+        help="use this running emulator (fresh, on loopback) instead of starting one",
+    )
+    parser.add_argument(
+        "--auditor", type=Path, help="auditor binary (default: cargo build --release in auditor/)"
+    )
+    args = parser.parse_args(argv)
+    try:
+        start, end = quarter_bounds(args.quarter)
+    except ValueError as e:
+        parser.error(str(e))
+    quarter_days = (end - start).days + 1
+    days = quarter_days if args.days is None else args.days
+    if not MIN_DAYS <= days <= quarter_days:
+        parser.error(f"--days {days}: must be from {MIN_DAYS} to {quarter_days} for {args.quarter}")
+    if start + timedelta(days=days - 1) >= datetime.now(timezone.utc).date():
+        parser.error(
+            f"--quarter {args.quarter}: the simulated days must be in the past (the auditor stops a "
+            "period at today); pick an earlier quarter"
+        )
+    if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?", args.suffix):
+        parser.error(
+            f"--suffix {args.suffix!r}: must be 1-12 lower-case letters, digits or inner hyphens"
+        )
+    if args.endpoint_url and not re.fullmatch(
+        r"http://(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+/?", args.endpoint_url
+    ):
+        parser.error(
+            f"--endpoint-url {args.endpoint_url!r}: must be http://127.0.0.1:PORT (loopback)"
+        )
+    return Options(
+        args.quarter,
+        start,
+        days,
+        quarter_days,
+        args.seed,
+        args.suffix,
+        args.out,
+        args.endpoint_url,
+        args.auditor,
+    )
+
+
+# -- output --------------------------------------------------------------------------------------------
+class Console:
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+
+    def step(self, text: str) -> None:
+        print(f"\n== {text}", flush=True)
+
+    def line(self, text: str = "") -> None:
+        print(text, flush=True)
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+
+def utc_text(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def counts_text(by_kind: dict[str, int]) -> str:
+    return f"s3 {by_kind['s3']} rds {by_kind['rds']} ec2 {by_kind['ec2']}"
+
+
+# -- the demo ------------------------------------------------------------------------------------------
+class Demo:
+    def __init__(self, options: Options, console: Console) -> None:
+        self.o = options
+        self.console = console
+        self.scenario = Scenario.build(options.start, options.days, options.seed)
+        self.expectation: Expectation = self.scenario.expect()
+        self.out = options.out
+        self.logs = self.out / "logs"
+        self.emulator: Emulator | None = None
+        self.alerts: list[Alert] = []
+        self.summary: dict[str, Any] = {}
+        self.mismatches: list[str] = []
+
+    # ---------------------------------------------------------------------------------------------
+    def run(self) -> int:
+        o, c = self.o, self.console
+        period = f"{self.scenario.start} .. {self.scenario.end}"
+        c.line(
+            f"compliance-audit demo: {o.days} simulated days of {o.quarter} ({period}), seed {o.seed}, "
+            f"environment suffix {o.suffix!r}"
+        )
+        self.prepare_output()
+        binary = self.auditor_binary()
+        try:
+            self.start_emulator()
+            account = self.create_account()
+            reports = self.simulate(account)
+            self.audit(account, binary, reports)
+            self.tamper(account, binary)
+        finally:
+            if self.emulator is not None and self.emulator.process is not None:
+                self.emulator.stop()
+                c.line(f"\nemulator stopped (pid {self.emulator.pid})")
+        self.finish()
+        return 1 if self.mismatches else 0
+
+    def prepare_output(self) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        for stale in ("tampered", "logs"):
+            shutil.rmtree(self.out / stale, ignore_errors=True)
+        for path in self.out.glob("timeline-*"):
+            path.unlink()
+        for name in ("summary.json", "verify.json", "verify.txt"):
+            (self.out / name).unlink(missing_ok=True)
+        self.logs.mkdir()
+
+    def auditor_binary(self) -> Path:
+        if self.o.auditor is not None:
+            return self.o.auditor
+        c = self.console
+        c.step("building the auditor (cargo build --release --locked; minutes the first time)")
+        started = time.monotonic()
+        binary = auditor_mod.build()
+        c.line(
+            f"{binary.relative_to(auditor_mod.REPO)} ready in {time.monotonic() - started:.1f} s"
+        )
+        return binary
+
+    def start_emulator(self) -> None:
+        c = self.console
+        if self.o.endpoint_url:
+            self.emulator = Emulator(self.o.endpoint_url)
+            self.emulator.control("GET", "health")
+            c.step(f"using the emulator at {self.emulator.endpoint_url}")
+            return
+        c.step("starting the local AWS emulator (tools/local_aws) on a free loopback port")
+        self.emulator = Emulator.start(self.logs, self.logs / "emulator.log")
+        c.line(f"emulator listening on {self.emulator.endpoint_url} (pid {self.emulator.pid})")
+
+    def create_account(self) -> Account:
+        # The rule names the stack deploys for this suffix. Importing the CDK app starts jsii's node
+        # process; its end-of-life banner for the pinned node is noise here, as in the Makefile.
+        os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "1")
+        os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+        from lib.config_monitoring.infrastructure import rules_json_literal
+
+        assert self.emulator is not None
+        c, s = self.console, self.scenario
+        c.step("creating the monitored estate, AWS Config, the alert topic and the report bucket")
+        rules = json.loads(rules_json_literal(self.o.suffix))
+        account = Account(self.emulator.endpoint_url, Names(self.o.suffix, rules))
+        account.refuse_if_used()
+        self.emulator.set_clock(utc_text(datetime.combine(s.start, clock_time(0, 0), timezone.utc)))
+        account.create_platform()
+        account.create_estate(s.resources)
+        self.emulator.set_alert_topic(account.topic_arn, [r["name"] for r in rules])
+        for kind, label in (
+            ("s3", "S3 buckets"),
+            ("rds", "RDS instances"),
+            ("ec2", "EC2 instances"),
+        ):
+            mine = [r for r in s.resources if r.kind == kind]
+            bad = [r.name for r in mine if not r.initially_compliant]
+            c.line(f"{len(mine)} {label:<14} non-compliant at the start: {', '.join(bad)}")
+        c.line(f"AWS Config rules: {', '.join(r['name'] for r in rules)} (recorder 'default' on)")
+        c.line(
+            f"alert topic {account.names.topic} -> SQS queue {account.names.inbox} "
+            "(the security team's inbox)"
+        )
+        c.line(f"report bucket {account.names.report_bucket} (versioned, SSE-S3)")
+        return account
+
+    def simulate(self, account: Account) -> list[dict[str, Any]]:
+        assert self.emulator is not None
+        c, s = self.console, self.scenario
+        env = {
+            "AWS_ENDPOINT_URL": account.endpoint_url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "REPORT_BUCKET": account.names.report_bucket,
+            "REPORT_PREFIX": "reports/",
+            "ALERT_TOPIC_ARN": account.topic_arn,
+            "MONITORED_RULES": json.dumps(account.names.rules),
+            "ENVIRONMENT_SUFFIX": self.o.suffix,
+            "METRICS_NAMESPACE": "ComplianceAudit",
+            "ALERT_MAX_RESOURCES": "5",
+        }
+        c.step(
+            f"simulating {s.days} days: drift and fixes, the recorder off on "
+            f"{s.date_of(s.recorder_off_day)}, no report on "
+            f"{' and '.join(str(s.date_of(d)) for d in s.skipped_days)}"
+        )
+        c.line("day  date        report  open findings      inbox  what happened")
+        results: list[dict[str, Any]] = []
+        kind_of_rule = {v: k for k, v in rule_names_by_kind(account.names.rules).items()}
+        with open(self.logs / "report-generator.jsonl", "w", encoding="utf-8") as log:
+            generator = ReportGenerator(env, account.names.function, self.o.seed, log)
+            for day, want in enumerate(self.expectation.days):
+                moment = datetime.combine(want.date, REPORT_TIME, timezone.utc)
+                self.emulator.set_clock(utc_text(moment))
+                notes = []
+                if day == s.recorder_off_day:
+                    account.stop_recorder()
+                    notes.append("RECORDER STOPPED")
+                elif day == s.recorder_off_day + 1:
+                    account.start_recorder()
+                    notes.append("recorder started")
+                for change in want.changes:
+                    account.apply(change)
+                    notes.append(f"{change.action} {change.kind} {change.name}")
+                if want.reported:
+                    result = generator.run_day(moment)
+                    if result.get("outcome") != "stored":
+                        raise Mismatch(f"{want.date}: the report generator answered {result}")
+                    results.append(result)
+                    stored = json.loads(account.read(result["reportKey"]))
+                    by_kind = {k: 0 for k in want.by_kind}
+                    for rule, count in stored["summary"]["byRule"].items():
+                        by_kind[kind_of_rule[rule]] = count
+                    report = f"#{result['sequence']:<5}"
+                    found = f"{sum(by_kind.values()):>2} ({counts_text(by_kind)})"
+                    if by_kind != want.by_kind:
+                        self.mismatches.append(
+                            f"{want.date}: report {result['reportKey']} lists {by_kind}, "
+                            f"the simulation says {want.by_kind}"
+                        )
+                        found += " !="
+                    if not stored["monitoring"]["healthy"]:
+                        codes = sorted({p["code"] for p in stored["monitoring"]["problems"]})
+                        notes.append(f"report shows {', '.join(codes)}")
+                else:
+                    report, found = "none  ", " -"
+                    notes.append("no report today")
+                arrived = account.drain_inbox()
+                c.line(
+                    f"{day + 1:>3}  {want.date}  {report}  {found:<17}  +{len(arrived):<4}  "
+                    + "; ".join(notes)
+                )
+                for alert in arrived:
+                    if len(self.alerts) < SHOW_ALERTS:
+                        c.line(f"       inbox: {alert.headline[:100]}")
+                    self.alerts.append(alert)
+        late = account.drain_inbox(settle_s=1.0)
+        self.alerts.extend(late)
+        return results
+
+    def audit(self, account: Account, binary: Path, results: list[dict[str, Any]]) -> None:
+        c, s, e = self.console, self.scenario, self.expectation
+        auditor = auditor_mod.Auditor(binary, account.endpoint_url)
+        source = f"s3://{account.names.report_bucket}"
+        c.step(f"auditor verify {source}  (through the emulator's S3 API)")
+        text = auditor.run("verify", source)
+        (self.out / "verify.txt").write_text(text.stdout)
+        for line in text.stdout.strip().splitlines()[:12]:
+            c.line(f"  {line}")
+        verify = auditor.run("verify", source, "--format", "json")
+        (self.out / "verify.json").write_text(verify.stdout)
+        verdict = json.loads(verify.stdout)
+        missing = sorted({d for g in verdict.get("gaps", []) for d in g.get("missingDates", [])})
+        skipped = [s.date_of(d).isoformat() for d in s.skipped_days]
+        c.line(
+            f"exit {verify.returncode}: chain {'INTACT' if verdict['intact'] else 'BROKEN'}, "
+            f"{verdict['reports']} reports, {len(verdict['problems'])} chain problems, "
+            f"days without a report: {', '.join(missing) or 'none'}"
+        )
+        if not verdict["intact"] or verdict["problems"]:
+            self.mismatches.append(f"auditor verify found chain problems: {verdict['problems']}")
+        if verdict["reports"] != e.reports or len(results) != e.reports:
+            self.mismatches.append(
+                f"{verdict['reports']} reports in the bucket, expected {e.reports}"
+            )
+        if missing != skipped:
+            self.mismatches.append(f"days without a report {missing}, simulated {skipped}")
+
+        full = s.days == self.o.quarter_days
+        period = (
+            ["--quarter", self.o.quarter] if full else ["--from", str(s.start), "--to", str(s.end)]
+        )
+        label = self.o.quarter if full else f"{s.start}_{s.end}"
+        c.step(f"auditor timeline {source} {' '.join(period)}")
+        outputs = {}
+        for fmt, ext in (("html", "html"), ("csv", "csv"), ("md", "md"), ("json", "json")):
+            path = self.out / f"timeline-{label}.{ext}"
+            auditor.run("timeline", source, *period, "--format", fmt, "-o", str(path))
+            outputs[fmt] = path
+            c.line(f"  wrote {path}  ({path.stat().st_size:,} bytes)")
+        timeline = json.loads(outputs["json"].read_text())
+        names = rule_names_by_kind(account.names.rules)
+        ids = self.resource_ids(account)
+        differences = timeline_differences(timeline, e, names, ids)
+        if differences:
+            self.mismatches.extend(differences)
+            c.line(f"  timeline DIFFERS from the simulation in {len(differences)} ways:")
+            for d in differences[:10]:
+                c.line(f"    {d}")
+        else:
+            c.line(
+                f"  timeline matches the simulation exactly: {len(timeline['days'])} days x "
+                f"{len(names)} rules, {len(e.windows)} exposure windows"
+            )
+        for stats in timeline["ruleStats"]:
+            mean = stats["meanDaysToRemediate"]
+            c.line(
+                f"  {stats['rule']:<32} opened {stats['opened']:>2}  resolved {stats['resolved']:>2}  "
+                f"open at end {stats['openAtEnd']:>2}  mean days to fix "
+                + ("-" if mean is None else f"{mean:.1f}")
+            )
+        mon = timeline["monitoring"]
+        c.line(
+            f"  monitoring on {mon['daysMonitoringOn']} of {mon['daysInSeries']} days; "
+            f"{mon['daysWithoutReport']} without a report, {mon['daysWithIssues']} with issues"
+        )
+        self.summary.update(
+            {
+                "verify": {
+                    "exitCode": verify.returncode,
+                    "intact": verdict["intact"],
+                    "reports": verdict["reports"],
+                    "problems": verdict["problems"],
+                    "missingDates": missing,
+                },
+                "timeline": {k: str(v) for k, v in outputs.items()},
+                "timelineMatchesScenario": not differences,
+                "resourceIds": {f"{k}/{n}/{g}": rid for (k, n, g), rid in ids.items()},
+                "ruleNames": names,
+            }
+        )
+
+    def resource_ids(self, account: Account) -> dict[tuple[str, str, int], str]:
+        ids: dict[tuple[str, str, int], str] = {}
+        for r in self.scenario.resources:
+            for generation, rid in enumerate(account.id_history[r.name]):
+                ids[(r.kind, r.name, generation)] = rid
+        return ids
+
+    def tamper(self, account: Account, binary: Path) -> None:
+        c = self.console
+        c.step("tampering with a copy of the trail")
+        folder = self.out / "tampered"
+        keys = account.report_keys()
+        for key in keys:
+            path = folder / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(account.read(key))
+        marker = b'"totalNonCompliant":'
+        target, position = None, -1
+        for key in (
+            keys[len(keys) // 2 : -1] + keys[1 : len(keys) // 2]
+        ):  # a report with a successor
+            raw = (folder / key).read_bytes()
+            at = raw.find(marker) + len(marker)
+            if raw[at : at + 1] in (b"2", b"3", b"4", b"5", b"6", b"7", b"8", b"9"):
+                if not raw[at + 1 : at + 2].isdigit():
+                    target, position = key, at
+                    break
+        if target is None:
+            raise Mismatch("no report with a successor and 2-9 findings to tamper with")
+        path = folder / target
+        raw = bytearray(path.read_bytes())
+        before = chr(raw[position])
+        raw[position] -= 1
+        path.write_bytes(bytes(raw))
+        c.line(f"copied {len(keys)} reports to {folder}/ through the S3 API")
+        c.line(f"changed one byte of {target}: totalNonCompliant {before} -> {chr(raw[position])}")
+        auditor = auditor_mod.Auditor(binary)
+        run = auditor.run("verify", str(folder), "--format", "json")
+        verdict = json.loads(run.stdout)
+        caught = [
+            p for p in verdict["problems"] if p["code"] == "hash-mismatch" and target in p["detail"]
+        ]
+        c.line(f"auditor verify {folder}: exit {run.returncode}")
+        for p in caught:
+            c.line(f"  {p['code']} at {p['key']}:")
+            c.line(f"    {p['detail']}")
+        if run.returncode != 1 or not caught:
+            self.mismatches.append(
+                f"the tampered copy of {target} was not caught: {verdict['problems']}"
+            )
+        self.summary["tamper"] = {
+            "key": target,
+            "exitCode": run.returncode,
+            "caught": bool(caught),
+            "problems": verdict["problems"],
+        }
+
+    def finish(self) -> None:
+        c, e, s = self.console, self.expectation, self.scenario
+        realtime = sum(1 for a in self.alerts if a.kind == REALTIME)
+        report = sum(1 for a in self.alerts if a.kind == REPORT)
+        if (realtime, report) != (e.realtime_alerts, e.report_alerts):
+            self.mismatches.append(
+                f"inbox got {realtime} real-time + {report} report alerts, "
+                f"expected {e.realtime_alerts} + {e.report_alerts}"
+            )
+        runtime = c.elapsed
+        self.summary.update(
+            {
+                "format": "compliance-audit-demo/1",
+                "quarter": self.o.quarter,
+                "start": s.start.isoformat(),
+                "end": s.end.isoformat(),
+                "days": s.days,
+                "seed": s.seed,
+                "suffix": self.o.suffix,
+                "reports": e.reports,
+                "skippedDates": [s.date_of(d).isoformat() for d in s.skipped_days],
+                "recorderOffDate": s.date_of(s.recorder_off_day).isoformat(),
+                "alerts": {"realtime": realtime, "report": report, "total": len(self.alerts)},
+                "expectedAlerts": {"realtime": e.realtime_alerts, "report": e.report_alerts},
+                "findings": {
+                    "opened": e.opened(),
+                    "resolved": e.resolved(),
+                    "openAtEnd": e.opened() - e.resolved(),
+                },
+                "mismatches": self.mismatches,
+                "runtimeSeconds": round(runtime, 1),
+            }
+        )
+        (self.out / "summary.json").write_text(json.dumps(self.summary, indent=2) + "\n")
+        html = self.summary.get("timeline", {}).get("html", "")
+        c.step("summary")
+        c.line(
+            f"reports written      {e.reports} over {s.days} days (no report on "
+            f"{', '.join(self.summary['skippedDates'])}), hash-chained, verified through S3"
+        )
+        c.line(
+            f"alerts delivered     {len(self.alerts)} to the inbox: {realtime} real-time compliance "
+            f"changes + {report} report alerts"
+        )
+        c.line(
+            f"findings             {e.opened()} opened, {e.resolved()} resolved, "
+            f"{e.opened() - e.resolved()} still open at {s.end}"
+        )
+        c.line(
+            f"monitoring gap       recorder off on {self.summary['recorderOffDate']}, shown in the report"
+        )
+        c.line(f"tampering            caught: {self.summary.get('tamper', {}).get('caught')}")
+        c.line(f"outputs              {html} (open in a browser), .csv, .md, .json beside it;")
+        c.line(
+            f"                     {self.out}/verify.txt, {self.out}/summary.json, {self.out}/logs/"
+        )
+        c.line(
+            "deploy for real      make deploy ENV_SUFFIX=prod ALERT_EMAIL=security@example.com "
+            "(AWS credentials for us-east-1)"
+        )
+        c.line(f"runtime              {runtime:.1f} s")
+        if self.mismatches:
+            c.line(f"\nDIFFERENCES from the simulation ({len(self.mismatches)}):")
+            for m in self.mismatches[:20]:
+                c.line(f"  {m}")
+
+
+def _on_sigterm(signum: int, _frame: object) -> None:
+    raise Interrupted(signum)
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    console = Console()
+    try:
+        return Demo(options, console).run()
+    except (KeyboardInterrupt, Interrupted) as e:
+        signum = e.signum if isinstance(e, Interrupted) else signal.SIGINT
+        print(f"\ndemo: interrupted by signal {signum}; the emulator is stopped", file=sys.stderr)
+        return 128 + signum
+    except (EmulatorError, auditor_mod.AuditorError, Mismatch, RuntimeError, OSError) as e:
+        print(f"demo: error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

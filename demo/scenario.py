@@ -1,0 +1,255 @@
+"""The simulated quarter: which resources exist, which drift and which are fixed on which day, the day the
+configuration recorder is off and the two days without a report, and what all that must produce.
+
+A ``Scenario`` is a pure value, fully determined by (first day, number of days, seed). ``expect()`` plays
+it against a model of the emulator's AWS Config semantics (tools/local_aws/README.md, "When rules are
+evaluated") and returns what the trail must say: the open findings per rule on every day, every exposure
+window, and how many alerts reach the security team's inbox. The demo prints these next to what the
+auditor computed from the bucket, and the end-to-end test requires them to be equal.
+
+The model, per simulated day, in the order the demo acts:
+
+1. On the recorder-off day the recorder is stopped first; stopping records the estate as it is then.
+   The next day it is started again before anything else happens.
+2. The day's drifts and fixes are applied to the estate.
+3. Unless the day is skipped, the report generator runs. Its AWS Config reads make the emulator capture
+   the estate (only while the recorder is recording) and evaluate the three rules over the last captured
+   state. Every (rule, resource) that becomes NON_COMPLIANT in that evaluation publishes one real-time
+   alert; the report lists every NON_COMPLIANT result. A report with a finding or a monitoring problem
+   (the recorder off) also sends one report alert.
+
+Storage encryption of a DB instance cannot be changed in place, so drifting or fixing one replaces it
+(``tools.local_aws.estate``): AWS Config then sees a new resource id. A finding is therefore identified by
+(kind, name, generation), where the generation of a DB instance counts its replacements.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+KINDS = ("s3", "rds", "ec2")
+RESOURCE_TYPES = {
+    "s3": "AWS::S3::Bucket",
+    "rds": "AWS::RDS::DBInstance",
+    "ec2": "AWS::EC2::Instance",
+}
+MANAGED_RULES = {
+    "s3": "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED",
+    "rds": "RDS_STORAGE_ENCRYPTED",
+    "ec2": "EC2_IMDSV2_CHECK",
+}
+MIN_DAYS = 8
+
+# The estate of a small financial-services workload. False = non-compliant from the start.
+ESTATE: tuple[tuple[str, str, bool], ...] = (
+    ("s3", "payments-ledger", True),
+    ("s3", "customer-statements", True),
+    ("s3", "trade-confirmations", True),
+    ("s3", "kyc-documents", True),
+    ("s3", "risk-models", True),
+    ("s3", "treasury-exports", False),
+    ("s3", "marketing-assets", False),
+    ("s3", "audit-evidence", True),
+    ("rds", "core-banking", True),
+    ("rds", "card-ledger", True),
+    ("rds", "reporting-warehouse", False),
+    ("rds", "crm", True),
+    ("ec2", "trading-gateway", True),
+    ("ec2", "batch-settlement", True),
+    ("ec2", "kyc-ocr-worker", True),
+    ("ec2", "bastion", False),
+    ("ec2", "fraud-scoring", True),
+    ("ec2", "report-renderer", False),
+)
+# Days until a fix, drawn per drift; None = still open when the period ends.
+FIX_DELAYS: tuple[int | None, ...] = (1, 2, 2, 3, 4, 6, 9, 14, 21, None)
+DRIFT_PROBABILITY = 0.45
+
+
+@dataclass(frozen=True)
+class Resource:
+    kind: str  # "s3" | "rds" | "ec2"
+    name: str
+    initially_compliant: bool
+
+
+@dataclass(frozen=True)
+class Change:
+    day: int  # 0-based index of the simulated day
+    kind: str
+    name: str
+    action: str  # "drift" | "fix"
+
+
+FindingId = tuple[str, str, int]  # (kind, name, generation)
+
+
+@dataclass(frozen=True)
+class Window:
+    finding: FindingId
+    opened: date
+    resolved: date | None
+
+
+@dataclass
+class DayExpectation:
+    date: date
+    reported: bool
+    recorder_on: bool
+    by_kind: dict[str, int]  # open findings per kind (= per rule) in that day's state
+    realtime_alerts: int  # compliance-change alerts published by that day's evaluation
+    report_alert: bool  # the report generator alerted about that day's report
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_kind.values())
+
+
+@dataclass
+class Expectation:
+    days: list[DayExpectation]
+    windows: list[Window]
+    generations: dict[tuple[str, str], int]  # final generation of each DB instance (others stay 0)
+
+    @property
+    def reports(self) -> int:
+        return sum(1 for d in self.days if d.reported)
+
+    @property
+    def realtime_alerts(self) -> int:
+        return sum(d.realtime_alerts for d in self.days)
+
+    @property
+    def report_alerts(self) -> int:
+        return sum(1 for d in self.days if d.report_alert)
+
+    def opened(self, kind: str | None = None) -> int:
+        return sum(1 for w in self.windows if kind is None or w.finding[0] == kind)
+
+    def resolved(self, kind: str | None = None) -> int:
+        return sum(
+            1
+            for w in self.windows
+            if w.resolved is not None and (kind is None or w.finding[0] == kind)
+        )
+
+
+@dataclass(frozen=True)
+class Scenario:
+    start: date
+    days: int
+    seed: int
+    resources: tuple[Resource, ...]
+    changes: tuple[Change, ...]
+    recorder_off_day: int
+    skipped_days: tuple[int, ...]
+
+    # -- building ------------------------------------------------------------------------------------
+    @classmethod
+    def build(cls, start: date, days: int, seed: int) -> Scenario:
+        """The seeded plan. Raises ValueError naming the rule a bad argument broke."""
+        if days < MIN_DAYS:
+            raise ValueError(f"days {days}: must be at least {MIN_DAYS}")
+        edge = max(2, days * 2 // 9)
+        skipped = (edge, days - edge)
+        recorder_off = days // 2
+        resources = tuple(Resource(k, n, c) for k, n, c in ESTATE)
+        rng = random.Random(seed)  # noqa: S311 (a reproducible simulation, not security)
+
+        compliant = {r.name: r.initially_compliant for r in resources}
+        kind_of = {r.name: r.kind for r in resources}
+        fixes: dict[int, list[str]] = {}
+        for r in resources:
+            if not r.initially_compliant:
+                delay = rng.choice(FIX_DELAYS)
+                if delay is not None:
+                    fixes.setdefault(min(3 + delay, days), []).append(r.name)
+        changes: list[Change] = []
+        for day in range(1, days):
+            for name in sorted(fixes.pop(day, [])):
+                compliant[name] = True
+                changes.append(Change(day, kind_of[name], name, "fix"))
+            # Something always drifts on the recorder-off day and on the skipped days, so the demo shows
+            # what a gap in monitoring hides until the next report.
+            forced = day == recorder_off or day in skipped
+            if forced or rng.random() < DRIFT_PROBABILITY:
+                touched = {c.name for c in changes if c.day == day}
+                candidates = sorted(n for n, ok in compliant.items() if ok and n not in touched)
+                if not candidates:
+                    continue
+                name = rng.choice(candidates)
+                delay = rng.choice(FIX_DELAYS)
+                if forced:
+                    delay = max(delay or 0, 2) if delay is not None else None
+                compliant[name] = False
+                changes.append(Change(day, kind_of[name], name, "drift"))
+                if delay is not None and day + delay < days:
+                    fixes.setdefault(day + delay, []).append(name)
+        return cls(start, days, seed, resources, tuple(changes), recorder_off, skipped)
+
+    # -- reading -------------------------------------------------------------------------------------
+    def date_of(self, day: int) -> date:
+        return self.start + timedelta(days=day)
+
+    @property
+    def end(self) -> date:
+        return self.date_of(self.days - 1)
+
+    def changes_on(self, day: int) -> list[Change]:
+        return [c for c in self.changes if c.day == day]
+
+    def expect(self) -> Expectation:
+        """Play the plan against the model of the emulator described in the module docstring."""
+        compliant = {(r.kind, r.name): r.initially_compliant for r in self.resources}
+        generation = {key: 0 for key in compliant}
+        recording = True
+        captured: dict[
+            FindingId, bool
+        ] = {}  # what the recorder last captured: finding id -> compliant
+        evaluated: set[FindingId] = set()  # NON_COMPLIANT results of the last evaluation
+        opened_on: dict[FindingId, date] = {}
+        windows: list[Window] = []
+        days: list[DayExpectation] = []
+
+        def snapshot() -> dict[FindingId, bool]:
+            return {(k, n, generation[(k, n)]): ok for (k, n), ok in compliant.items()}
+
+        for day in range(self.days):
+            today = self.date_of(day)
+            if day == self.recorder_off_day:
+                captured = snapshot()
+                recording = False
+            elif day == self.recorder_off_day + 1:
+                recording = True
+            todays = self.changes_on(day)
+            for change in todays:
+                key = (change.kind, change.name)
+                compliant[key] = change.action == "fix"
+                if change.kind == "rds":
+                    generation[key] += 1  # the instance is replaced: a new resource id
+            reported = day not in self.skipped_days
+            realtime = 0
+            if reported:
+                if recording:
+                    captured = snapshot()
+                now_open = {f for f, ok in captured.items() if not ok}
+                new = now_open - evaluated
+                realtime = len(new)
+                for finding in sorted(new):
+                    opened_on[finding] = today
+                for finding in sorted(evaluated - now_open):
+                    windows.append(Window(finding, opened_on.pop(finding), today))
+                evaluated = now_open
+            by_kind = {k: sum(1 for f in evaluated if f[0] == k) for k in KINDS}
+            report_alert = reported and (sum(by_kind.values()) > 0 or not recording)
+            days.append(
+                DayExpectation(today, reported, recording, by_kind, realtime, report_alert, todays)
+            )
+        for finding, opened in opened_on.items():
+            windows.append(Window(finding, opened, None))
+        windows.sort(key=lambda w: (w.finding, w.opened))
+        final_generations = {key: g for key, g in generation.items() if key[0] == "rds"}
+        return Expectation(days, windows, final_generations)

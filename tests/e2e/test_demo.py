@@ -1,0 +1,254 @@
+"""GIVEN the demo has simulated 10 days against the emulator WHEN the trail, the inbox and the auditor's
+outputs are examined independently THEN they say exactly what the simulated drift plan says happened."""
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import time
+
+import boto3
+import pytest
+
+from demo.scenario import KINDS
+
+RESOURCE_TYPES = {
+    "s3": "AWS::S3::Bucket",
+    "rds": "AWS::RDS::DBInstance",
+    "ec2": "AWS::EC2::Instance",
+}
+
+
+def _s3(endpoint_url):
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def _summary(run):
+    return json.loads((run.out / "summary.json").read_text())
+
+
+def _auditor(run, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_REGION="us-east-1",
+        AWS_ENDPOINT_URL=run.emulator.endpoint_url,
+    )
+    return subprocess.run(
+        [str(run.binary), *args], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def test_the_demo_runs_to_its_summary_and_agrees_with_its_simulation(short_demo):
+    assert short_demo.returncode == 0, short_demo.stdout[-3000:] + short_demo.stderr
+    summary = _summary(short_demo)
+    assert summary["mismatches"] == []
+    assert summary["timelineMatchesScenario"] is True
+    day_lines = [line for line in short_demo.stdout.splitlines() if line[:3].strip().isdigit()]
+    assert [int(line[:3]) for line in day_lines] == list(range(1, short_demo.days + 1))
+    for heading in ("auditor verify s3://", "auditor timeline s3://", "tampering", "summary"):
+        assert f"== {heading}" in short_demo.stdout
+    assert "runtime " in short_demo.stdout and "make deploy" in short_demo.stdout
+
+
+def test_the_bucket_holds_one_chained_report_per_reported_day(short_demo):
+    expectation = short_demo.scenario.expect()
+    s3 = _s3(short_demo.emulator.endpoint_url)
+    bucket = f"compliance-reports-{short_demo.suffix}"
+    versions = s3.list_object_versions(Bucket=bucket, Prefix="reports/")
+    keys = sorted(v["Key"] for v in versions["Versions"])
+    assert not versions.get("DeleteMarkers")
+    assert len(keys) == len(set(keys)) == expectation.reports == short_demo.days - 2
+
+    reports = [(key, s3.get_object(Bucket=bucket, Key=key)["Body"].read()) for key in keys]
+    previous = None
+    for sequence, (key, raw) in enumerate(reports):
+        chain = json.loads(raw)["chain"]
+        assert chain["sequence"] == sequence
+        if previous is None:
+            assert chain["previousKey"] is None and chain["previousSha256"] is None
+        else:
+            assert chain["previousKey"] == previous[0]
+            assert chain["previousSha256"] == hashlib.sha256(previous[1]).hexdigest()
+        previous = (key, raw)
+    report_dates = [key.split("/")[1:4] for key in keys]
+    expected_dates = [d.date.isoformat().split("-") for d in expectation.days if d.reported]
+    assert report_dates == expected_dates
+
+
+def test_auditor_verify_through_s3_finds_the_chain_intact_and_only_the_skipped_days(short_demo):
+    scenario = short_demo.scenario
+    source = f"s3://compliance-reports-{short_demo.suffix}"
+
+    strict = _auditor(short_demo, "verify", source, "--format", "json")
+    tolerant = _auditor(short_demo, "verify", source, "--max-gap-hours", "49")
+
+    verdict = json.loads(strict.stdout)
+    assert verdict["intact"] is True and verdict["problems"] == []
+    assert verdict["reports"] == verdict["validReports"] == short_demo.days - 2
+    missing = sorted(d for gap in verdict["gaps"] for d in gap["missingDates"])
+    assert missing == [scenario.date_of(d).isoformat() for d in scenario.skipped_days]
+    assert strict.returncode == 1  # the two days without a report are findings
+    assert tolerant.returncode == 0, tolerant.stdout + tolerant.stderr  # and the only ones
+
+
+def test_every_alert_reached_the_inbox(short_demo):
+    expectation = short_demo.scenario.expect()
+    summary = _summary(short_demo)
+    published = short_demo.emulator.control("GET", "config/alert-topic")
+
+    assert summary["alerts"]["realtime"] == expectation.realtime_alerts
+    assert summary["alerts"]["report"] == expectation.report_alerts
+    assert published["published"] == expectation.realtime_alerts and published["failed"] == 0
+    # Every day with a report alerts: it had findings or, on the recorder-off day, a monitoring problem.
+    assert expectation.report_alerts == expectation.reports
+    assert expectation.realtime_alerts >= 5  # the five resources non-compliant from the start
+
+
+def test_timeline_numbers_equal_the_simulated_drift_exactly(short_demo):
+    expectation = short_demo.scenario.expect()
+    summary = _summary(short_demo)
+    rules = summary["ruleNames"]
+    timeline = json.loads(next(p for p in short_demo.out.glob("timeline-*.json")).read_text())
+    assert set(rules) == set(KINDS)
+
+    assert [d["date"] for d in timeline["days"]] == [d.date.isoformat() for d in expectation.days]
+    for got, want in zip(timeline["days"], expectation.days):
+        assert got["state"] == ("reported" if want.reported else "carried"), got["date"]
+        assert got["gap"] is (not want.reported)
+        for kind in KINDS:
+            assert got["byRule"].get(rules[kind], 0) == want.by_kind[kind], (got["date"], kind)
+            assert got["byResourceType"].get(RESOURCE_TYPES[kind], 0) == want.by_kind[kind]
+        assert got["total"] == want.total
+
+    ids = summary["resourceIds"]
+    expected_windows = sorted(
+        (
+            rules[w.finding[0]],
+            ids["/".join(map(str, w.finding))],
+            w.opened.isoformat(),
+            w.resolved.isoformat() if w.resolved else None,
+        )
+        for w in expectation.windows
+    )
+    got_windows = sorted(
+        (e["rule"], e["resourceId"], w["opened"], w["resolved"])
+        for e in timeline["exposures"]
+        for w in e["windows"]
+    )
+    assert got_windows == expected_windows
+    stats = {s["rule"]: s for s in timeline["ruleStats"]}
+    for kind in KINDS:
+        assert stats[rules[kind]]["opened"] == expectation.opened(kind)
+        assert stats[rules[kind]]["resolved"] == expectation.resolved(kind)
+
+    monitoring = timeline["monitoring"]
+    assert monitoring["daysWithoutReport"] == 2
+    off = short_demo.scenario.date_of(short_demo.scenario.recorder_off_day).isoformat()
+    issue_days = {d["date"]: d["issues"] for d in monitoring["days"] if d["issues"]}
+    assert list(issue_days) == [off]
+    assert {i["kind"] for i in issue_days[off]} == {"recorderNotRecording"}
+
+
+def test_the_timeline_was_written_in_every_format(short_demo):
+    formats = {p.suffix for p in short_demo.out.glob("timeline-*")}
+    assert formats == {".html", ".csv", ".md", ".json"}
+    html = next(short_demo.out.glob("timeline-*.html")).read_text()
+    assert "<svg" in html and "<table" in html
+    csv_text = next(short_demo.out.glob("timeline-*.csv")).read_text()
+    assert "section,daily" in csv_text
+
+
+def test_a_tampered_copy_is_caught_and_the_report_named(short_demo):
+    tamper = _summary(short_demo)["tamper"]
+    key = tamper["key"]
+    copy = short_demo.out / "tampered" / key
+    original = (
+        _s3(short_demo.emulator.endpoint_url)
+        .get_object(Bucket=f"compliance-reports-{short_demo.suffix}", Key=key)["Body"]
+        .read()
+    )
+    changed = copy.read_bytes()
+    assert len(changed) == len(original)
+    assert sum(a != b for a, b in zip(changed, original)) == 1
+
+    run = _auditor(short_demo, "verify", str(short_demo.out / "tampered"), "--format", "json")
+
+    assert run.returncode == 1
+    mismatches = [p for p in json.loads(run.stdout)["problems"] if p["code"] == "hash-mismatch"]
+    assert len(mismatches) == 1 and key in mismatches[0]["detail"]
+    assert tamper["caught"] is True and tamper["exitCode"] == 1
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_demo_leaves_no_emulator_running(
+    tmp_path, auditor_binary, quarter, demo_cli, signum
+):
+    proc = subprocess.Popen(
+        demo_cli.command(
+            "--days",
+            "30",
+            "--quarter",
+            quarter,
+            "--out",
+            str(tmp_path / "out"),
+            "--auditor",
+            str(auditor_binary),
+        ),
+        cwd=str(demo_cli.repo),
+        env=demo_cli.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    pid = None
+    try:
+        deadline = time.monotonic() + 120
+        for line in proc.stdout:
+            if "emulator listening on" in line:
+                pid = int(line.rsplit("(pid ", 1)[1].rstrip(")\n"))
+            if pid and line[:3].strip() == "2":  # the simulation is running
+                break
+            assert time.monotonic() < deadline, "the demo did not reach its second day in 120 s"
+        assert pid is not None
+        assert os.path.exists(f"/proc/{pid}")
+
+        proc.send_signal(signum)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signum
+    assert "interrupted" in proc.stderr.read()
+    assert not os.path.exists(f"/proc/{pid}"), f"emulator pid {pid} outlived the demo"
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (["--days", "3"], "--days 3"),
+        (["--quarter", "2026-Q5"], "--quarter '2026-Q5'"),
+        (["--quarter", "2999-Q1"], "--quarter 2999-Q1"),
+        (["--endpoint-url", "http://10.0.0.1:4566"], "--endpoint-url"),
+    ],
+)
+def test_bad_arguments_are_one_line_errors(demo_cli, args, names):
+    proc = subprocess.run(
+        demo_cli.command(*args),
+        cwd=str(demo_cli.repo),
+        env=demo_cli.env(),
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    last = proc.stderr.strip().splitlines()[-1]
+    assert names in last and "error:" in last
