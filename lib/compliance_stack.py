@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import jsii
-from aws_cdk import Annotations, Aspects, IAspect, Stack, Tags
+from aws_cdk import Annotations, Aspects, CfnOutput, IAspect, Stack, Tags
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
@@ -77,6 +77,22 @@ class ComplianceAuditStack(Stack):
             ),
             schedule_dlq=schedule_dlq,
         )
+
+        for name, value, description in (
+            (
+                "ReportBucketName",
+                self.storage.reports.bucket_name,
+                "Reports, for auditor verify/timeline",
+            ),
+            ("AlertTopicArn", self.alerting.alerts.topic_arn, "Subscribe the security team here"),
+            (
+                "RequestQueueUrl",
+                self.report_generator.requests.queue_url,
+                "make report-now sends here",
+            ),
+            ("ReportGeneratorName", self.report_generator.function.function_name, "The Lambda"),
+        ):
+            CfnOutput(self, name, value=value, description=description)
 
         Aspects.of(self).add(_NamePolicies(suffix))
         acknowledge(self)

@@ -64,6 +64,7 @@ def cfn_guard(template: Path, guard: Path) -> tuple[bool, str]:
             "json",
             "--show-summary",
             "none",
+            "--structured",
         ],
         capture_output=True,
         text=True,
@@ -73,28 +74,22 @@ def cfn_guard(template: Path, guard: Path) -> tuple[bool, str]:
             False,
             f"cfn-guard   could not run (exit {proc.returncode}): {proc.stderr.strip()[:300]}",
         )
-    passed, failed = _guard_counts(proc.stdout)
-    line = f"cfn-guard   {len(rules)} policy files, {passed} rules passed, {len(failed)} failed"
+    (result,) = json.loads(proc.stdout)
+    failed = [_rule_name(r) for r in result["not_compliant"]]
+    line = (
+        f"cfn-guard   {len(rules)} policy files: {len(result['compliant'])} rules passed, "
+        f"{len(failed)} failed, {len(result['not_applicable'])} not applicable"
+    )
     for name in failed:
         line += f"\n            FAIL {name}"
     return proc.returncode == 0 and not failed, line
 
 
-def _guard_counts(stdout: str) -> tuple[int, list[str]]:
-    passed, failed = 0, []
-    decoder = json.JSONDecoder()
-    text, index = stdout.strip(), 0
-    while index < len(text):
-        document, end = decoder.raw_decode(text, index)
-        passed += len(document.get("compliant", []))
-        failed += [
-            r.get("rule", r.get("name", "?")) if isinstance(r, dict) else str(r)
-            for r in document.get("not_compliant", [])
-        ]
-        index = end
-        while index < len(text) and text[index].isspace():
-            index += 1
-    return passed, failed
+def _rule_name(failure) -> str:
+    if isinstance(failure, dict):
+        rule = failure.get("Rule", failure)
+        return rule.get("name", json.dumps(failure)[:120])
+    return str(failure)
 
 
 def nag_summary(template: Path) -> tuple[bool, str]:
