@@ -319,3 +319,23 @@ def test_rules_non_compliant_counts_rules_with_findings(counts, expected):
     ]
 
     assert summarise(rules)["rulesNonCompliant"] == expected
+
+
+@pytest.mark.parametrize(
+    "seconds",
+    [
+        0,
+        1795672800,
+        1795672800.123,
+        1795672800.9996,
+        1795672800.9999996,
+        1795672800.0004,
+        951782400.5,
+    ],
+)
+def test_epoch_timestamps_format_exactly_like_their_datetime(seconds):
+    from compliance_report.timefmt import utc_z
+
+    as_datetime = datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+    assert utc_z(seconds) == utc_z(as_datetime)
