@@ -239,9 +239,9 @@ def test_a_missing_rule_is_a_monitoring_problem_and_the_others_are_still_read(as
 
     report = assert_valid_report(_report(_collect(config)))
 
-    assert {(p["code"], p["subject"]) for p in report["monitoring"]["problems"]} == {
+    assert [(p["code"], p["subject"]) for p in report["monitoring"]["problems"]] == [
         ("RULE_MISSING", "ec2-imdsv2-check-dev")
-    }
+    ]
     by_name = {r["name"]: r for r in report["rules"]}
     assert by_name["s3-bucket-sse-dev"]["complianceType"] == "NON_COMPLIANT"
     assert by_name["s3-bucket-sse-dev"]["evaluationStatus"]["firstEvaluationStarted"] is True
