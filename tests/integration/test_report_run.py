@@ -132,3 +132,34 @@ def test_recorder_off_with_zero_findings_says_so_and_alerts(
     (alert,) = estate.alerts()
     assert alert["MessageAttributes"]["monitoringHealthy"]["Value"] == "false"
     assert "RECORDER_NOT_RECORDING" in alert["Message"]
+
+
+def test_on_demand_run_keeps_the_note_and_a_missing_rule_is_a_monitoring_problem(
+    estate, handler_module, context_factory, verify_trail, monkeypatch
+):
+    rules = [
+        {"name": estate.S3_RULE, "managedIdentifier": "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED"},
+        {"name": "rule-deleted-by-someone", "managedIdentifier": "RDS_STORAGE_ENCRYPTED"},
+    ]
+    monkeypatch.setenv("MONITORED_RULES", json.dumps(rules))
+
+    result = handler_module.handler(
+        {"action": "generate-report", "note": "evidence for ticket AUD-1142"},
+        context_factory(request_id="0d6c3f6e-aaaa-4bbb-8ccc-123456789abc"),
+    )
+
+    (report,) = verify_trail(estate)
+    assert report["trigger"] == {
+        "type": "on-demand",
+        "id": "0d6c3f6e-aaaa-4bbb-8ccc-123456789abc",
+        "receivedAt": report["trigger"]["receivedAt"],
+        "note": "evidence for ticket AUD-1142",
+    }
+    assert [r["name"] for r in report["rules"]] == [estate.S3_RULE, "rule-deleted-by-someone"]
+    assert [(p["code"], p["subject"]) for p in report["monitoring"]["problems"]] == [
+        ("RULE_MISSING", "rule-deleted-by-someone")
+    ]
+    missing = report["rules"][1]
+    assert missing["complete"] is False and missing["complianceType"] == "UNKNOWN"
+    assert report["rules"][0]["complete"] is True
+    assert result["alert"] == "sent"
