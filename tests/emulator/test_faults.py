@@ -268,3 +268,16 @@ def test_conditional_put_is_atomic(aws, clients, monkeypatch):
         t.join()
     assert outcomes.count("ok") == 1
     assert set(outcomes) - {"ok"} == {"PreconditionFailed"}
+
+
+def test_head_request_fault_has_status_only(aws, clients):
+    s3 = client(aws, "s3", attempts=1)
+    clients.s3.create_bucket(Bucket="head-bucket")
+    clients.s3.put_object(Bucket="head-bucket", Key="a.json", Body=b"{}")
+    aws.set_faults(
+        [{"service": "s3", "operation": "HeadObject", "error": "Forbidden", "status": 403}]
+    )
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket="head-bucket", Key="a.json")
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    s3.get_object(Bucket="head-bucket", Key="a.json")  # other operations unaffected

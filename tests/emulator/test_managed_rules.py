@@ -149,3 +149,28 @@ def test_recreated_rule_starts_afresh(aws, clients, rules, results):
     estate.put_managed_rules(clients.config, S3, RDS, EC2)
     after = results(clients.config, S3)["some-bucket"][1]["ResultRecordedTime"]
     assert after > before
+
+
+def test_rds_rule_with_kms_key_parameter(aws, clients, rules, compliance):
+    clients.config.put_config_rule(
+        ConfigRule={
+            "ConfigRuleName": "rds-cmk",
+            "Source": {"Owner": "AWS", "SourceIdentifier": "RDS_STORAGE_ENCRYPTED"},
+            "InputParameters": '{"kmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/cmk-1"}',
+        }
+    )
+    with_cmk = clients.rds.create_db_instance(
+        DBInstanceIdentifier="with-cmk",
+        DBInstanceClass="db.t3.micro",
+        Engine="postgres",
+        MasterUsername="auditor",
+        MasterUserPassword="not-a-real-password-1",  # noqa: S106
+        AllocatedStorage=20,
+        StorageEncrypted=True,
+        KmsKeyId="cmk-1",
+    )["DBInstance"]["DbiResourceId"]
+    default_key = estate.create_db_instance(clients.rds, "default-key", encrypted=True)
+    assert compliance(clients.config, "rds-cmk") == {
+        with_cmk: "COMPLIANT",
+        default_key: "NON_COMPLIANT",
+    }

@@ -94,7 +94,11 @@ def _rds_instances(account_id: str, region: str) -> list[ConfigurationItem]:
                 RDS_DB_INSTANCE,
                 resource_id,
                 db.db_instance_identifier,
-                (("storage_encrypted", bool(db.storage_encrypted)), ("identifier", identifier)),
+                (
+                    ("storage_encrypted", bool(db.storage_encrypted)),
+                    ("kms_key_id", getattr(db, "kms_key_id", None)),
+                    ("identifier", identifier),
+                ),
             )
         )
     return items

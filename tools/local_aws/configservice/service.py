@@ -205,11 +205,12 @@ class ConfigService:
             if types and resource_type not in types:
                 return {}
             only_id = rule.scope.compliance_resource_id
+        params = rule.input_parameters_dict or {}
         verdicts = {}
         for key, item in self._account(scope).recorded.items():
             if key[0] != resource_type or (only_id and key[1] != only_id):
                 continue
-            verdicts[key] = evaluate(item)
+            verdicts[key] = evaluate(item, params)
         return verdicts
 
     def _evaluate(self, scope: Scope, rule: Any, force: bool) -> list[Alert]:
