@@ -257,7 +257,7 @@ class ReportGenerator(Construct):
             metric=cloudwatch.Metric(
                 namespace=METRICS_NAMESPACE,
                 metric_name="ReportGenerationErrors",
-                dimensions_map={"EnvironmentSuffix": suffix},
+                dimensions_map={"Environment": suffix},
                 period=Duration.minutes(5),
                 statistic="Sum",
             ),
@@ -272,7 +272,7 @@ class ReportGenerator(Construct):
             metric=cloudwatch.Metric(
                 namespace=METRICS_NAMESPACE,
                 metric_name="ReportDurationMs",
-                dimensions_map={"EnvironmentSuffix": suffix},
+                dimensions_map={"Environment": suffix},
                 period=Duration.days(1),
                 statistic="SampleCount",
             ),

@@ -165,3 +165,38 @@ def test_alarms_on_errors_incomplete_and_missing_reports(template):
     missing = names["compliance-report-missing-dev"]
     assert missing["TreatMissingData"] == "breaching"
     assert missing["Period"] == 86400
+
+
+def test_alarms_watch_the_metrics_the_runtime_emits(template):
+    """The alarms' namespace, metric names and dimensions are those of the EMF documents the Lambda
+    code writes; a rename on either side breaks this test rather than silencing an alarm."""
+    import importlib.util
+
+    from lib.report_generator.infrastructure import RUNTIME_DIR
+
+    spec = importlib.util.spec_from_file_location(
+        "runtime_metrics", RUNTIME_DIR / "compliance_report" / "metrics.py"
+    )
+    metrics = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(metrics)
+    env = function(template)["Environment"]["Variables"]
+    emitted = {}
+    for doc in metrics.run_documents(
+        namespace=env["METRICS_NAMESPACE"],
+        environment=env["ENVIRONMENT_SUFFIX"],
+        non_compliant_by_rule={"r": 1},
+        errors=1,
+        duration_ms=5.0,
+        now_ms=0,
+    ):
+        (directive,) = doc["_aws"]["CloudWatchMetrics"]
+        dims = {d: doc[d] for d in directive["Dimensions"][0]}
+        for metric in directive["Metrics"]:
+            emitted[metric["Name"]] = (directive["Namespace"], dims)
+    for alarm in template.find_resources("AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        if props.get("Namespace") != env["METRICS_NAMESPACE"]:
+            continue
+        namespace, dims = emitted[props["MetricName"]]
+        assert namespace == props["Namespace"]
+        assert {d["Name"]: d["Value"] for d in props["Dimensions"]} == dims
