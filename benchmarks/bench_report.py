@@ -197,6 +197,7 @@ def child() -> None:
                 "complete": result["complete"],
                 "findings": result["totalNonCompliant"],
                 "sequence": result["sequence"],
+                "phases": result.get("phases", {}),
             }
         )
     )
@@ -250,6 +251,10 @@ def main() -> None:
                     f"api_calls={figures['api_calls']} peak_rss_mb={figures['peak_rss_mb']:.1f} "
                     f"findings={figures['findings']} complete={figures['complete']} "
                     f"sequence={figures['sequence']}"
+                )
+                print(
+                    "  phases (ms): "
+                    + ", ".join(f"{k[:-2]}={v}" for k, v in figures["phases"].items())
                 )
         finally:
             process.terminate()

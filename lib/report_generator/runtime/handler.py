@@ -86,6 +86,7 @@ def _result_fields(result: RunResult) -> dict[str, Any]:
         "alert": result.alert,
         "errorCount": result.error_count,
         "apiCalls": result.api_calls,
+        **result.fields,
     }
 
 

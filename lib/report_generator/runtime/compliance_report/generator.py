@@ -154,10 +154,21 @@ def generate(
                 store, clients, settings, Stored(claim, record["sha256"]), record["alert"]
             )
 
+        phases: dict[str, float] = {}
+        mark = time.monotonic()
+
+        def phase(name: str) -> None:
+            nonlocal mark
+            now = time.monotonic()
+            phases[name] = round((now - mark) * 1000, 1)
+            mark = now
+
         budget_ms = int(max(0.0, deadline.collect_timeout_s()) * 1000)
         collection = collector.finish(deadline.collect_timeout_s(), budget_ms)
         lease = clock() + timedelta(seconds=max(0.0, deadline.remaining_s())) + LEASE_MARGIN
+        phase("collectMs")
         claimed = store.claim(report_id, lease, deadline.claim_give_up_at(), head.result())
+        phase("claimMs")
         if isinstance(claimed, Stored):
             found = store.find_trigger(report_id) or {}
             return _finish_duplicate(
@@ -176,13 +187,17 @@ def generate(
             previous_key=None if claimed.previous is None else claimed.previous.key,
             previous_sha256=None if claimed.previous is None else claimed.previous.sha256,
         )
-        stored = store.write_report(claimed, report_bytes(report))
+        body = report_bytes(report)
+        phase("buildMs")
+        stored = store.write_report(claimed, body)
+        phase("storeMs")
 
         wants_alert = alert.needs_alert(report)
         published = (
             pool.submit(_publish, clients, settings, report, claimed.key) if wants_alert else None
         )
         store.commit(stored, "pending" if wants_alert else "not-needed")
+        phase("commitMs")
         result = RunResult(
             "stored",
             report_id,
@@ -209,6 +224,8 @@ def generate(
                 ) from e
             store.record_trigger(stored, "sent")
             result.api_calls += 1
+            phase("alertMs")
+        result.fields["phases"] = phases
         return result
     except (ClientError, BotoCoreError) as e:
         raise ReportWriteFailed(
