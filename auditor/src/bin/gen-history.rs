@@ -1,0 +1,147 @@
+//! `gen-history`: writes a synthetic, correctly chained daily report history for the benchmark:
+//! by default seven years (2,557 reports) with about 2,000 open findings each and realistic churn
+//! (findings appear, stay open for days to months, get fixed, some reopen), a few missing days,
+//! an occasional incomplete rule and an occasional stopped recorder. Deterministic for a seed.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use clap::Parser;
+
+use auditor::synth::{ChainWriter, RULES, ReportSpec, Rng, RuleSpec};
+
+/// Writes a synthetic report trail under OUT/reports/.
+#[derive(Parser)]
+#[command(name = "gen-history")]
+struct Args {
+    /// Output folder (a bucket root: reports go under OUT/reports/).
+    out: PathBuf,
+    /// Number of days.
+    #[arg(long, default_value_t = 2557)]
+    days: u32,
+    /// Open findings to keep, across the three rules.
+    #[arg(long, default_value_t = 2000)]
+    findings: u32,
+    /// Days without a report (the chain stays intact; the cadence has gaps).
+    #[arg(long, default_value_t = 6)]
+    missing: u32,
+    /// First day.
+    #[arg(long, default_value = "2019-07-01")]
+    start: NaiveDate,
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+}
+
+/// Days a new finding stays open: mostly days to weeks, some months, a few most of a year or more.
+fn lifetime(rng: &mut Rng) -> u32 {
+    let p = rng.below(100);
+    (match p {
+        0..40 => 1 + rng.below(7),
+        40..75 => 8 + rng.below(23),
+        75..95 => 31 + rng.below(90),
+        _ => 121 + rng.below(580),
+    }) as u32
+}
+/// Mean of [`lifetime`], to size the daily arrivals for a steady open count.
+const MEAN_LIFETIME: f64 = 0.40 * 4.0 + 0.35 * 19.0 + 0.20 * 75.5 + 0.05 * 410.5;
+
+fn resource_id(rule: usize, n: u64) -> String {
+    let h = n.wrapping_mul(0x2545_F491_4F6C_DD1D);
+    match rule {
+        0 => format!("acme-data-{n:07}-{:x}", h & 0xffff),
+        1 => format!("db-{:020X}", h as u128 * 7919),
+        _ => format!("i-{:017x}", h & 0x0fff_ffff_ffff_ffff),
+    }
+}
+
+struct RuleState {
+    open: Vec<(u64, u32)>,
+    resolved: Vec<u64>,
+    next_id: u64,
+}
+
+fn main() -> Result<()> {
+    let a = Args::parse();
+    let manifest = format!("days={} findings={} missing={} start={} seed={}\n", a.days, a.findings, a.missing, a.start, a.seed);
+    let manifest_path = a.out.join("MANIFEST");
+    if fs::read_to_string(&manifest_path).ok().as_deref() == Some(manifest.as_str()) {
+        eprintln!("gen-history: {} already holds this history; reusing it", a.out.display());
+        return Ok(());
+    }
+    if a.out.join("reports").exists() {
+        fs::remove_dir_all(a.out.join("reports")).with_context(|| format!("{}: cannot clear old history", a.out.display()))?;
+    }
+    let _ = fs::remove_file(&manifest_path);
+    let mut rng = Rng::new(a.seed);
+    let per_rule = f64::from(a.findings) / RULES.len() as f64;
+    let mut rules: Vec<RuleState> = (0..RULES.len()).map(|_| RuleState { open: Vec::new(), resolved: Vec::new(), next_id: 0 }).collect();
+    for st in &mut rules {
+        for _ in 0..per_rule as u32 {
+            let id = st.next_id;
+            st.next_id += 1;
+            let life = lifetime(&mut rng);
+            st.open.push((id, 1 + rng.below(u64::from(life)) as u32));
+        }
+    }
+    let mut missing = std::collections::BTreeSet::new();
+    while (missing.len() as u32) < a.missing.min(a.days.saturating_sub(2)) {
+        missing.insert(1 + rng.below(u64::from(a.days - 2)) as u32);
+    }
+    let mut chain = ChainWriter::new(a.seed);
+    let (mut bytes_total, mut written) = (0u64, 0u32);
+    for day in 0..a.days {
+        for st in &mut rules {
+            let (keep, gone): (Vec<_>, Vec<_>) = st.open.iter().partition(|(_, until)| *until > day);
+            st.resolved.extend(gone.iter().map(|(id, _)| *id));
+            st.open = keep;
+            let arrivals = per_rule / MEAN_LIFETIME;
+            let n = arrivals as u64 + u64::from(rng.chance(arrivals.fract()));
+            for _ in 0..n {
+                let id = if !st.resolved.is_empty() && rng.chance(0.15) {
+                    let i = rng.below(st.resolved.len() as u64) as usize;
+                    st.resolved.swap_remove(i)
+                } else {
+                    st.next_id += 1;
+                    st.next_id - 1
+                };
+                if !st.open.iter().any(|(o, _)| *o == id) {
+                    st.open.push((id, day + lifetime(&mut rng)));
+                }
+            }
+        }
+        if missing.contains(&day) {
+            continue;
+        }
+        let date = a.start + Duration::days(i64::from(day));
+        let at = Utc.from_utc_datetime(&date.and_hms_opt(6, 0, 0).expect("valid time")) + Duration::seconds(rng.below(1800) as i64);
+        let mut spec_rules = Vec::with_capacity(RULES.len());
+        for (i, st) in rules.iter().enumerate() {
+            let (name, identifier, ty) = RULES[i];
+            let mut findings: Vec<(String, String)> = st.open.iter().map(|(id, _)| (ty.to_owned(), resource_id(i, *id))).collect();
+            let complete = !rng.chance(0.01);
+            if !complete {
+                findings.truncate(findings.len() / 2);
+            }
+            spec_rules.push(RuleSpec { name: name.to_owned(), identifier: identifier.to_owned(), complete, findings });
+        }
+        let mut spec = ReportSpec::new(at, spec_rules);
+        spec.recorder_recording = !rng.chance(0.005);
+        let (key, bytes) = chain.next(&spec);
+        write(&a.out, &key, &bytes)?;
+        bytes_total += bytes.len() as u64;
+        written += 1;
+    }
+    fs::write(&manifest_path, manifest)?;
+    eprintln!("gen-history: wrote {written} reports, {bytes_total} bytes, under {}", a.out.join("reports").display());
+    Ok(())
+}
+
+fn write(root: &Path, key: &str, bytes: &[u8]) -> Result<()> {
+    let path = root.join(key);
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    }
+    fs::write(&path, bytes).with_context(|| format!("{}: cannot write", path.display()))
+}

@@ -1,0 +1,232 @@
+//! Command-line interface: argument definitions (their doc comments are the `--help` text) and
+//! [`run`], which executes a parsed command against injected output streams and returns whether
+//! findings were made. Exit codes are mapped in `main.rs`.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::chain::{ChainOptions, DEFAULT_MAX_GAP_HOURS, hours};
+use crate::commands;
+use crate::period::Period;
+use crate::render::verify::VerifyFormat;
+use crate::render::{TimelineFormat, renderer};
+use crate::source::{self, S3Options};
+
+const MAIN_HELP: &str = "\
+Exit codes:
+  0  clean: the trail is intact and complete
+  1  findings: a broken chain, a bad report, an overwritten or deleted report, a cadence gap
+  2  could not run: bad arguments, unreadable or empty source, unreachable bucket
+
+Sources:
+  A local folder is read recursively; it may be a copy of the bucket root, of reports/, or of any
+  folder below. Keys are compared with previousKey from reports/YYYY/MM/DD/ on.
+  s3://bucket/prefix is read with the AWS SDK (standard credential chain and region); object
+  versions are listed, so overwrites and deletions are reported.
+
+Examples:
+  auditor verify ./reports-copy
+  auditor verify s3://acme-compliance-reports/reports/ --format json
+  AWS_ENDPOINT_URL=http://127.0.0.1:5000 auditor verify s3://local-bucket
+  auditor timeline s3://acme-compliance-reports --quarter 2026-Q3 -o q3.html
+  auditor timeline ./reports-copy --from 2026-01-01 --to 2026-03-31 --format csv -o q1.csv";
+
+const VERIFY_HELP: &str = "\
+Checks, for every report: UTF-8 JSON, schemaVersion \"1.0\", the v1 schema, the key naming rule;
+then the chain (each previousSha256 is the SHA-256 of the exact stored bytes of the previous
+report, sequences contiguous and unique), the daily cadence, and for s3:// sources object
+versions (more than one version: overwritten; a delete marker: deleted).
+
+Examples:
+  auditor verify ./reports-copy
+  auditor verify s3://acme-compliance-reports --max-gap-hours 30 --format json";
+
+const TIMELINE_HELP: &str = "\
+The period report: non-compliant resources per rule and resource type per day (days without a
+report carry the last known state and are marked as gaps), exposure windows per finding,
+remediation figures per rule, the longest-open findings, days on which monitoring was not fully
+on, and the trail check of the period (its reports and the link into it). The current quarter
+(UTC) is used when no period is given.
+
+Examples:
+  auditor timeline ./reports-copy --quarter 2026-Q3 -o q3.html
+  auditor timeline s3://acme-compliance-reports --from 2026-07-01 --to 2026-07-31 --format md
+  auditor timeline ./reports-copy --format json | jq '.ruleStats'";
+
+/// Verifies the compliance report trail and renders compliance timelines.
+#[derive(Debug, Parser)]
+#[command(name = "auditor", version, after_help = MAIN_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// S3 endpoint URL, e.g. a local emulator (implies path-style addressing).
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// AWS region of the bucket (default: from the environment or profile).
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Never show the progress bar (it is hidden anyway when stderr is not a terminal).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check that the report trail is intact: schema, hash chain, sequences, cadence, versions.
+    #[command(after_help = VERIFY_HELP)]
+    Verify(VerifyArgs),
+    /// Render the compliance timeline of a period (HTML, CSV, JSON or Markdown).
+    #[command(after_help = TIMELINE_HELP)]
+    Timeline(TimelineArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A folder of reports, or s3://bucket/prefix.
+    pub source: String,
+    /// Longest allowed time between consecutive reports before a cadence gap is reported.
+    #[arg(long, default_value_t = DEFAULT_MAX_GAP_HOURS, value_name = "HOURS", value_parser = positive_hours)]
+    pub max_gap_hours: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: VerifyFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// A folder of reports, or s3://bucket/prefix.
+    pub source: String,
+    /// Calendar quarter, e.g. 2026-Q3.
+    #[arg(long, conflicts_with_all = ["from", "to"], value_name = "YYYY-QN")]
+    pub quarter: Option<String>,
+    /// First day of the period (UTC, inclusive); needs --to.
+    #[arg(long, requires = "to", value_name = "YYYY-MM-DD")]
+    pub from: Option<String>,
+    /// Last day of the period (UTC, inclusive); needs --from.
+    #[arg(long, requires = "from", value_name = "YYYY-MM-DD")]
+    pub to: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "html")]
+    pub format: TimelineFormat,
+    /// Write to FILE (replaced only when complete) instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Longest allowed time between consecutive reports before a cadence gap is reported.
+    #[arg(long, default_value_t = DEFAULT_MAX_GAP_HOURS, value_name = "HOURS", value_parser = positive_hours)]
+    pub max_gap_hours: f64,
+}
+
+fn positive_hours(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(h) if h.is_finite() && h > 0.0 && h < 1e6 => Ok(h),
+        _ => Err(format!("{s}: expected a positive number of hours, e.g. 26")),
+    }
+}
+
+/// Whether a run found anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Clean,
+    Findings,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Clean => 0,
+            Outcome::Findings => 1,
+        }
+    }
+}
+
+/// Streams and facts from the environment, injected so tests can run commands in-process.
+pub struct Io<'a> {
+    pub stdout: &'a mut dyn Write,
+    pub stderr: &'a mut dyn Write,
+    /// Today's UTC date (default period, end of a running period).
+    pub today: NaiveDate,
+    /// Whether a progress bar may be drawn on stderr.
+    pub progress: bool,
+}
+
+impl Io<'_> {
+    /// True when the real stderr is a terminal.
+    pub fn stderr_is_terminal() -> bool {
+        io::stderr().is_terminal()
+    }
+}
+
+fn progress_bar(visible: bool) -> ProgressBar {
+    if !visible {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{spinner} reading reports {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Runs one parsed command. `Err` means the command could not run (exit 2).
+pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<Outcome> {
+    let s3 = S3Options { endpoint_url: cli.endpoint_url.clone(), region: cli.region.clone() };
+    let progress = progress_bar(io.progress && !cli.quiet);
+    match cli.command {
+        Command::Verify(args) => {
+            let source = source::open(&args.source, &s3)?;
+            let opts = ChainOptions { max_gap: hours(args.max_gap_hours), from_origin: true };
+            let result = commands::verify(source.as_ref(), opts, &progress)?;
+            let bytes = crate::render::verify::render(source.name(), &result, args.format)?;
+            write_stdout(io, &bytes)?;
+            Ok(if result.finding_count() == 0 { Outcome::Clean } else { Outcome::Findings })
+        }
+        Command::Timeline(args) => {
+            let period = Period::resolve(args.quarter.as_deref(), args.from.as_deref(), args.to.as_deref(), io.today)?;
+            let source = source::open(&args.source, &s3)?;
+            let (timeline, notes) =
+                commands::timeline(source.as_ref(), period, io.today, hours(args.max_gap_hours), &progress)?;
+            if notes.unplaced_keys > 0 {
+                let _ = writeln!(
+                    io.stderr,
+                    "auditor: warning: {} object(s) in {} do not follow the report naming rule and were skipped; run `auditor verify` for details",
+                    notes.unplaced_keys,
+                    source.name()
+                );
+            }
+            let bytes = renderer(args.format).render(&timeline)?;
+            match &args.output {
+                Some(path) => write_file(path, &bytes)?,
+                None => write_stdout(io, &bytes)?,
+            }
+            // Days without a report count too: a period with no report at all has no chain to
+            // break, but its evidence is missing.
+            let findings = timeline.chain.finding_count() + timeline.monitoring.days_without_report;
+            Ok(if findings == 0 { Outcome::Clean } else { Outcome::Findings })
+        }
+    }
+}
+
+fn write_stdout(io: &mut Io<'_>, bytes: &[u8]) -> Result<()> {
+    match io.stdout.write_all(bytes).and_then(|()| io.stdout.flush()) {
+        // The reader went away (`| head`): nothing left to say, and nothing went wrong here.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("writing to standard output"),
+    }
+}
+
+/// Writes next to `path` and renames into place, so a failed run never leaves half a report.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().with_context(|| format!("{}: not a file name", path.display()))?;
+    let tmp = dir.join(format!(".{}.{}.partial", name.to_string_lossy(), std::process::id()));
+    let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.with_context(|| format!("{}: cannot write the output file", path.display()))
+}

@@ -1,0 +1,26 @@
+//! The `auditor` command: parses arguments, runs [`auditor::cli::run`], maps the outcome to the
+//! exit code (0 clean, 1 findings, 2 could not run).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use auditor::cli::{Cli, Io, run};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (mut stdout, mut stderr) = (std::io::stdout().lock(), std::io::stderr());
+    let mut io = Io {
+        stdout: &mut stdout,
+        stderr: &mut stderr,
+        today: chrono::Utc::now().date_naive(),
+        progress: Io::stderr_is_terminal(),
+    };
+    match run(cli, &mut io) {
+        Ok(outcome) => ExitCode::from(outcome.exit_code()),
+        Err(e) => {
+            eprintln!("auditor: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

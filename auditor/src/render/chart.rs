@@ -1,0 +1,140 @@
+//! Daily line charts as inline SVG, drawn with `plotters` (SVG backend, no font files: text is left
+//! to the browser). Days without a report are grey bands and break the lines, so a gap is never
+//! drawn as a value.
+
+use chrono::NaiveDate;
+use plotters::prelude::*;
+
+use crate::error::RenderError;
+
+/// One line of a chart.
+pub struct Series<'a> {
+    pub name: &'a str,
+    pub values: Vec<u32>,
+}
+
+fn chart_error<E: std::fmt::Display>(e: E) -> RenderError {
+    RenderError::Chart(e.to_string())
+}
+
+/// Colours that stay distinct in print and for common colour-vision deficiencies (Okabe–Ito).
+const COLOURS: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(0, 0, 0),
+    RGBColor(240, 228, 66),
+];
+
+/// Draws `series` over `dates`; `gaps[i]` marks a day without a report. Returns one `<svg>` element
+/// with `role="img"` and a `<title>`.
+pub fn daily_chart(id: &str, title: &str, dates: &[NaiveDate], gaps: &[bool], series: &[Series<'_>]) -> Result<String, RenderError> {
+    let n = dates.len().max(1) as i32;
+    let y_max = series.iter().flat_map(|s| s.values.iter().copied()).max().unwrap_or(0).max(1);
+    let y_top = y_max + y_max / 10 + 1;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (960, 340)).into_drawing_area();
+        root.fill(&WHITE).map_err(chart_error)?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(32)
+            .y_label_area_size(56)
+            .build_cartesian_2d(0..n, 0..y_top)
+            .map_err(chart_error)?;
+        let label = |x: &i32| dates.get(*x as usize).map(|d| d.to_string()).unwrap_or_default();
+        chart
+            .configure_mesh()
+            .x_labels(8)
+            .y_labels(6)
+            .x_label_formatter(&label)
+            .y_desc("non-compliant")
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(chart_error)?;
+        let grey = RGBColor(200, 200, 200).mix(0.7).filled();
+        let bands = runs(gaps, true);
+        chart
+            .draw_series(bands.iter().map(|&(a, b)| Rectangle::new([(a as i32, 0), (b as i32 + 1, y_top)], grey)))
+            .map_err(chart_error)?;
+        for (i, s) in series.iter().enumerate() {
+            let colour = COLOURS[i % COLOURS.len()];
+            let mut labelled = false;
+            for (a, b) in runs(gaps, false) {
+                let points: Vec<(i32, u32)> = (a..=b).map(|d| (d as i32, s.values.get(d).copied().unwrap_or(0))).collect();
+                // A single reported day between gaps is a point, not a line: draw a dot.
+                let drawn = if points.len() == 1 {
+                    chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled()))).map_err(chart_error)?
+                } else {
+                    chart.draw_series(LineSeries::new(points, colour.stroke_width(2))).map_err(chart_error)?
+                };
+                if !labelled {
+                    drawn.label(s.name).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(3)));
+                    labelled = true;
+                }
+            }
+        }
+        if series.iter().any(|s| !s.name.is_empty()) && gaps.iter().any(|g| !g) {
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperLeft)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .draw()
+                .map_err(chart_error)?;
+        }
+        root.present().map_err(chart_error)?;
+    }
+    Ok(accessible(svg, id, title))
+}
+
+/// Contiguous runs of days whose gap flag equals `gap`, as inclusive index ranges.
+fn runs(gaps: &[bool], gap: bool) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, &g) in gaps.iter().enumerate() {
+        match (g == gap, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                out.push((s, i - 1));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, gaps.len() - 1));
+    }
+    out
+}
+
+/// Inline SVG in HTML needs no namespace declaration; dropping it keeps the page free of URLs.
+/// Adds the role and title that screen readers and the page's print layout rely on.
+fn accessible(svg: String, id: &str, title: &str) -> String {
+    let svg = svg.replace(" xmlns=\"http://www.w3.org/2000/svg\"", "").replace(" xmlns:xlink=\"http://www.w3.org/1999/xlink\"", "");
+    let title = super::html::escape(title);
+    match svg.find('>') {
+        Some(end) if svg.starts_with("<svg") => format!(
+            "<svg role=\"img\" aria-labelledby=\"{id}-title\" class=\"chart\"{}><title id=\"{id}-title\">{title}</title>{}",
+            &svg[4..end],
+            &svg[end + 1..]
+        ),
+        _ => svg,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_split_gaps_and_reports() {
+        let g = [false, false, true, true, false, true];
+        assert_eq!(runs(&g, true), vec![(2, 3), (5, 5)]);
+        assert_eq!(runs(&g, false), vec![(0, 1), (4, 4)]);
+        assert_eq!(runs(&[], false), vec![]);
+    }
+}

@@ -1,0 +1,302 @@
+//! Judging one stored report: UTF-8, JSON, `schemaVersion`, the v1 schema, then a compact digest of
+//! the parts the chain check and the timeline need. The schema file in `schema/` is embedded at
+//! build time, so the auditor and the report generator always read the same contract.
+
+use std::sync::OnceLock;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::ReportProblem;
+
+/// The contract, embedded from `schema/compliance-report.v1.schema.json`.
+pub const SCHEMA_TEXT: &str = include_str!("../../schema/compliance-report.v1.schema.json");
+
+/// The only `schemaVersion` this auditor understands.
+pub const SCHEMA_VERSION: &str = "1.0";
+
+/// The compiled v1 schema, built once per process.
+pub fn schema() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        // The schema is part of this build and is compiled by the test suite, so failure here is
+        // a build defect, not bad input.
+        let value: Value = serde_json::from_str(SCHEMA_TEXT).expect("embedded schema is JSON");
+        jsonschema::draft202012::new(&value).expect("embedded schema compiles")
+    })
+}
+
+/// What the auditor keeps of a valid report once its bytes are gone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportDigest {
+    pub report_id: String,
+    pub generated_at: DateTime<Utc>,
+    pub sequence: u64,
+    pub previous_key: Option<String>,
+    pub previous_sha256: Option<String>,
+    pub complete: bool,
+    pub rules: Vec<RuleDigest>,
+    pub monitoring_issues: Vec<MonitoringIssue>,
+}
+
+impl ReportDigest {
+    /// UTC date of `generatedAt`: the day this report speaks for.
+    pub fn day(&self) -> NaiveDate {
+        self.generated_at.date_naive()
+    }
+}
+
+/// One rule of one report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleDigest {
+    pub name: String,
+    /// False when the generator could not read the rule's results in full: such a rule neither
+    /// opens nor resolves findings.
+    pub complete: bool,
+    pub findings: Vec<FindingRef>,
+}
+
+/// A non-compliant resource as listed by one rule: `resourceType` and `resourceId` packed into
+/// one allocation, because a seven-year trail holds millions of them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FindingRef {
+    packed: Box<str>,
+    split: u32,
+}
+
+impl FindingRef {
+    pub fn new(resource_type: &str, resource_id: &str) -> Self {
+        let mut s = String::with_capacity(resource_type.len() + resource_id.len());
+        s.push_str(resource_type);
+        s.push_str(resource_id);
+        FindingRef { packed: s.into_boxed_str(), split: resource_type.len() as u32 }
+    }
+    pub fn resource_type(&self) -> &str {
+        &self.packed[..self.split as usize]
+    }
+    pub fn resource_id(&self) -> &str {
+        &self.packed[self.split as usize..]
+    }
+}
+
+/// Evidence, in one report, that monitoring itself was not fully on.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MonitoringIssue {
+    pub kind: IssueKind,
+    /// Recorder, rule or API operation concerned.
+    pub subject: String,
+    pub detail: String,
+}
+
+/// The three things auditors ask about, plus everything else `monitoring.problems[]` can say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum IssueKind {
+    /// A configuration recorder was missing, stopped or failing.
+    RecorderNotRecording,
+    /// A rule was missing, never evaluated, or its last evaluation failed.
+    RuleNotEvaluating,
+    /// The report says it is incomplete (`complete: false`).
+    ReportIncomplete,
+    /// Any other monitoring problem (delivery channel, status call).
+    MonitoringProblem,
+}
+
+impl IssueKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            IssueKind::RecorderNotRecording => "recorder not recording",
+            IssueKind::RuleNotEvaluating => "rule not evaluating",
+            IssueKind::ReportIncomplete => "report incomplete",
+            IssueKind::MonitoringProblem => "monitoring problem",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawReport<'a> {
+    report_id: &'a str,
+    generated_at: &'a str,
+    complete: bool,
+    #[serde(borrow)]
+    rules: Vec<RawRule<'a>>,
+    #[serde(borrow)]
+    monitoring: RawMonitoring<'a>,
+    #[serde(borrow)]
+    errors: Vec<RawError<'a>>,
+    #[serde(borrow)]
+    chain: RawChain<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawRule<'a> {
+    name: &'a str,
+    complete: bool,
+    #[serde(borrow)]
+    evaluation_status: Option<RawEvaluationStatus<'a>>,
+    #[serde(borrow)]
+    non_compliant: Vec<RawFinding<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawEvaluationStatus<'a> {
+    last_successful_evaluation_time: Option<&'a str>,
+    last_failed_evaluation_time: Option<&'a str>,
+    last_error_code: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawFinding<'a> {
+    resource_type: &'a str,
+    resource_id: &'a str,
+}
+
+#[derive(Deserialize)]
+struct RawMonitoring<'a> {
+    #[serde(borrow)]
+    recorders: Vec<RawRecorder<'a>>,
+    #[serde(borrow)]
+    problems: Vec<RawProblem<'a>>,
+}
+
+#[derive(Deserialize)]
+struct RawRecorder<'a> {
+    name: &'a str,
+    recording: bool,
+}
+
+#[derive(Deserialize)]
+struct RawProblem<'a> {
+    code: &'a str,
+    subject: &'a str,
+    message: &'a str,
+}
+
+#[derive(Deserialize)]
+struct RawError<'a> {
+    scope: &'a str,
+    subject: &'a str,
+    code: &'a str,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawChain<'a> {
+    sequence: u64,
+    previous_key: Option<&'a str>,
+    previous_sha256: Option<&'a str>,
+}
+
+/// Judges the stored bytes of one report. Never panics, whatever the bytes.
+pub fn judge(bytes: &[u8]) -> Result<ReportDigest, ReportProblem> {
+    let text = std::str::from_utf8(bytes).map_err(|e| ReportProblem::NotUtf8(e.valid_up_to()))?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| ReportProblem::Malformed(e.to_string()))?;
+    // Check the version first: a future report should be refused for what it is, not drowned in
+    // schema errors about fields this auditor does not know.
+    match value.get("schemaVersion") {
+        Some(Value::String(v)) if v == SCHEMA_VERSION => {}
+        Some(other) => return Err(ReportProblem::WrongSchemaVersion(other.to_string())),
+        None if value.is_object() => {
+            return Err(ReportProblem::WrongSchemaVersion("missing".to_owned()));
+        }
+        None => {}
+    }
+    let validator = schema();
+    if !validator.is_valid(&value) {
+        let (path, message) = validator
+            .iter_errors(&value)
+            .next()
+            .map(|e| (path_or_root(e.instance_path().to_string()), e.to_string()))
+            .unwrap_or_else(|| ("/".to_owned(), "invalid".to_owned()));
+        return Err(ReportProblem::Schema { path, message });
+    }
+    let raw = RawReport::deserialize(&value)
+        .map_err(|e| ReportProblem::Schema { path: "/".to_owned(), message: e.to_string() })?;
+    digest(raw)
+}
+
+fn path_or_root(p: String) -> String {
+    if p.is_empty() { "/".to_owned() } else { p }
+}
+
+fn parse_time(field: &str, s: &str) -> Result<DateTime<Utc>, ReportProblem> {
+    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|e| {
+        ReportProblem::Schema { path: field.to_owned(), message: format!("{s:?} is not a valid time: {e}") }
+    })
+}
+
+fn digest(raw: RawReport<'_>) -> Result<ReportDigest, ReportProblem> {
+    let generated_at = parse_time("/generatedAt", raw.generated_at)?;
+    let mut issues = Vec::new();
+    for r in &raw.monitoring.recorders {
+        if !r.recording {
+            issues.push(issue(IssueKind::RecorderNotRecording, r.name, "recording is false"));
+        }
+    }
+    for p in &raw.monitoring.problems {
+        let kind = match p.code {
+            "RECORDER_MISSING" | "RECORDER_NOT_RECORDING" | "RECORDER_FAILURE" => {
+                IssueKind::RecorderNotRecording
+            }
+            "RULE_MISSING" | "RULE_NOT_EVALUATED" | "RULE_EVALUATION_FAILED" => {
+                IssueKind::RuleNotEvaluating
+            }
+            _ => IssueKind::MonitoringProblem,
+        };
+        issues.push(issue(kind, p.subject, &format!("{}: {}", p.code, p.message)));
+    }
+    let mut rules = Vec::with_capacity(raw.rules.len());
+    for (i, r) in raw.rules.into_iter().enumerate() {
+        if let Some(st) = &r.evaluation_status {
+            if let Some(failed) = st.last_failed_evaluation_time {
+                let failed_at = parse_time(&format!("/rules/{i}/evaluationStatus"), failed)?;
+                let ok_at = match st.last_successful_evaluation_time {
+                    Some(s) => Some(parse_time(&format!("/rules/{i}/evaluationStatus"), s)?),
+                    None => None,
+                };
+                if ok_at.is_none_or(|ok| failed_at > ok) {
+                    let code = st.last_error_code.unwrap_or("unknown error");
+                    issues.push(issue(
+                        IssueKind::RuleNotEvaluating,
+                        r.name,
+                        &format!("last evaluation failed ({code})"),
+                    ));
+                }
+            }
+        }
+        let findings =
+            r.non_compliant.iter().map(|f| FindingRef::new(f.resource_type, f.resource_id)).collect();
+        rules.push(RuleDigest { name: r.name.to_owned(), complete: r.complete, findings });
+    }
+    if !raw.complete {
+        if raw.errors.is_empty() {
+            issues.push(issue(IssueKind::ReportIncomplete, "report", "complete is false"));
+        }
+        for e in &raw.errors {
+            issues.push(issue(IssueKind::ReportIncomplete, e.subject, &format!("{}: {}", e.scope, e.code)));
+        }
+    }
+    issues.sort();
+    issues.dedup();
+    Ok(ReportDigest {
+        report_id: raw.report_id.to_owned(),
+        generated_at,
+        sequence: raw.chain.sequence,
+        previous_key: raw.chain.previous_key.map(str::to_owned),
+        previous_sha256: raw.chain.previous_sha256.map(str::to_owned),
+        complete: raw.complete,
+        rules,
+        monitoring_issues: issues,
+    })
+}
+
+fn issue(kind: IssueKind, subject: &str, detail: &str) -> MonitoringIssue {
+    MonitoringIssue { kind, subject: subject.to_owned(), detail: detail.to_owned() }
+}

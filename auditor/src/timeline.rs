@@ -1,0 +1,481 @@
+//! The period report: a daily series of open findings per rule and per resource type, exposure
+//! windows per finding, per-rule remediation figures, the longest-lived open findings, the days on
+//! which monitoring itself was not fully on, and the trail check of the period.
+//!
+//! Rules of the aggregation (docs/report-format.md, "A finding"):
+//! - A finding is (rule name, resourceType, resourceId).
+//! - The state of a day is the last report generated that UTC day; earlier reports that day count
+//!   only for monitoring evidence.
+//! - A rule marked `complete: false` neither opens nor resolves findings: its last known state is
+//!   carried forward.
+//! - A day without a report carries the last known state forward and is flagged as a gap, never
+//!   shown as compliant.
+//! - The report before the period (if any) gives the state at the start of the period; findings
+//!   open in it are "opened before the period" and their first-seen date is the period start.
+
+use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::chain::TrailResult;
+use crate::period::Period;
+use crate::report::{FindingRef, MonitoringIssue, ReportDigest};
+
+/// How many long-lived open findings the report lists.
+pub const LONGEST_OPEN: usize = 20;
+
+/// The whole period report; also the `--format json` document (field names are stable).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Timeline {
+    /// Identifies this document layout.
+    pub format: &'static str,
+    pub source: String,
+    pub period: PeriodInfo,
+    /// The trail check over the period's reports and the link into the period.
+    pub chain: TrailResult,
+    /// Rule names in order of first appearance.
+    pub rules: Vec<String>,
+    /// Resource types, sorted.
+    pub resource_types: Vec<String>,
+    pub days: Vec<Day>,
+    pub rule_stats: Vec<RuleStats>,
+    pub exposures: Vec<Exposure>,
+    pub longest_open: Vec<Exposure>,
+    pub monitoring: Monitoring,
+}
+
+/// The period and how far into it the series goes.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PeriodInfo {
+    pub label: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Last day in the series: `to`, or today when the period is still running.
+    pub through: NaiveDate,
+    pub days: usize,
+}
+
+/// Whether a day's figures come from a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum DayState {
+    /// A report of that day gave the figures.
+    Reported,
+    /// No report that day: the last known state is carried forward (a gap).
+    Carried,
+    /// No report that day and none before it in the period's reach: nothing is known (a gap).
+    Unknown,
+}
+
+/// One day of the series.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Day {
+    pub date: NaiveDate,
+    pub state: DayState,
+    /// True when no report was made that day.
+    pub gap: bool,
+    /// Key of the report that gave the state, when `state` is `reported`.
+    pub report: Option<String>,
+    pub total: u32,
+    pub by_rule: BTreeMap<String, u32>,
+    pub by_resource_type: BTreeMap<String, u32>,
+}
+
+/// Remediation figures for one rule over the period.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleStats {
+    pub rule: String,
+    pub open_at_start: u32,
+    pub open_at_end: u32,
+    /// Exposure windows that began in the period (first openings and reopenings).
+    pub opened: u32,
+    /// Exposure windows that ended in the period.
+    pub resolved: u32,
+    /// Of `opened`, how many were reopenings of a finding fixed earlier in the period.
+    pub reopened: u32,
+    /// Mean days from opening to resolution, over windows opened and resolved in the period.
+    pub mean_days_to_remediate: Option<f64>,
+    pub max_days_to_remediate: Option<i64>,
+    /// How many windows the mean and max are computed over.
+    pub remediated_windows: u32,
+}
+
+/// One finding's exposure over the period.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Exposure {
+    pub rule: String,
+    pub resource_type: String,
+    pub resource_id: String,
+    /// First day the finding was open in the period (the period start if it was open before).
+    pub first_seen: NaiveDate,
+    pub opened_before_period: bool,
+    /// Day of the report that last resolved it; null while it is open at the end.
+    pub resolved_at: Option<NaiveDate>,
+    pub open_at_end: bool,
+    /// Days open within the period, over all windows.
+    pub days_non_compliant: i64,
+    pub times_reopened: u32,
+    pub windows: Vec<Window>,
+}
+
+/// One stretch of non-compliance: from the report that listed it to the report that no longer did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Window {
+    pub opened: NaiveDate,
+    pub resolved: Option<NaiveDate>,
+    pub opened_before_period: bool,
+}
+
+/// "Monitoring stayed on": the days on which a report showed monitoring not fully on.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Monitoring {
+    pub days_in_series: usize,
+    pub days_with_report: usize,
+    pub days_without_report: usize,
+    pub days_with_issues: usize,
+    /// Days with a report and no issue at all.
+    pub days_monitoring_on: usize,
+    pub days: Vec<MonitoringDay>,
+}
+
+/// Issues seen in the reports of one day.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MonitoringDay {
+    pub date: NaiveDate,
+    pub reports: Vec<String>,
+    pub issues: Vec<MonitoringIssue>,
+}
+
+struct FindingState {
+    rule: u16,
+    resource_type: u16,
+    finding: FindingRef,
+    windows: Vec<Window>,
+    seen: u32,
+}
+
+impl FindingState {
+    fn is_open(&self) -> bool {
+        self.windows.last().is_some_and(|w| w.resolved.is_none())
+    }
+}
+
+struct DaySnapshot {
+    date: NaiveDate,
+    state: DayState,
+    report: Option<String>,
+    by_rule: Vec<u32>,
+    by_type: Vec<u32>,
+}
+
+/// Folds reports, in sequence order, into a [`Timeline`]. Memory grows with the number of distinct
+/// findings and days, not with the number or size of reports.
+pub struct TimelineBuilder {
+    period: Period,
+    through: NaiveDate,
+    rules: Vec<String>,
+    rule_index: HashMap<String, u16>,
+    types: Vec<String>,
+    type_index: HashMap<String, u16>,
+    findings: HashMap<(u16, FindingRef), u32, ahash::RandomState>,
+    states: Vec<FindingState>,
+    open: Vec<Vec<u32>>,
+    type_open: Vec<u32>,
+    stamp: u32,
+    known: bool,
+    open_at_start: Option<Vec<u32>>,
+    pending: Option<(String, ReportDigest)>,
+    next_day: NaiveDate,
+    days: Vec<DaySnapshot>,
+    monitoring: BTreeMap<NaiveDate, MonitoringDay>,
+}
+
+impl TimelineBuilder {
+    /// `today` stops the series for a period that is still running.
+    pub fn new(period: Period, today: NaiveDate) -> Self {
+        let through = period.to.min(today).max(period.from);
+        TimelineBuilder {
+            period,
+            through,
+            rules: Vec::new(),
+            rule_index: HashMap::new(),
+            types: Vec::new(),
+            type_index: HashMap::new(),
+            findings: HashMap::with_hasher(ahash::RandomState::new()),
+            states: Vec::new(),
+            open: Vec::new(),
+            type_open: Vec::new(),
+            stamp: 0,
+            known: false,
+            open_at_start: None,
+            pending: None,
+            next_day: period.from,
+            days: Vec::new(),
+            monitoring: BTreeMap::new(),
+        }
+    }
+
+    /// The period being built.
+    pub fn period(&self) -> Period {
+        self.period
+    }
+
+    /// Adds one valid report. Reports before the period set the starting state; reports after the
+    /// series end are ignored.
+    pub fn add(&mut self, key: &str, report: ReportDigest) {
+        let day = report.day();
+        if day < self.period.from {
+            self.apply(report, self.period.from, true);
+            return;
+        }
+        if day > self.through {
+            return;
+        }
+        if !report.monitoring_issues.is_empty() {
+            let entry = self.monitoring.entry(day).or_insert_with(|| MonitoringDay { date: day, reports: Vec::new(), issues: Vec::new() });
+            entry.reports.push(key.to_owned());
+            entry.issues.extend(report.monitoring_issues.iter().cloned());
+            entry.issues.sort();
+            entry.issues.dedup();
+        }
+        match &self.pending {
+            Some((_, p)) if p.day() == day => {
+                if report.generated_at >= p.generated_at {
+                    self.pending = Some((key.to_owned(), report));
+                }
+            }
+            // Dated before the day already being built: out of order, reported by the trail
+            // check; the state cannot be rewound, so it is not applied.
+            Some((_, p)) if day < p.day() => {}
+            _ => {
+                self.flush();
+                self.pending = Some((key.to_owned(), report));
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        let Some((key, report)) = self.pending.take() else { return };
+        let day = report.day();
+        self.fill_until(day);
+        self.start();
+        self.apply(report, day, false);
+        self.snapshot(day, DayState::Reported, Some(key));
+        self.next_day = day.succ_opt().unwrap_or(day);
+    }
+
+    fn start(&mut self) {
+        if self.open_at_start.is_none() {
+            self.open_at_start = Some(self.open.iter().map(|o| o.len() as u32).collect());
+        }
+    }
+
+    fn fill_until(&mut self, day: NaiveDate) {
+        while self.next_day < day && self.next_day <= self.through {
+            self.start();
+            let state = if self.known { DayState::Carried } else { DayState::Unknown };
+            self.snapshot(self.next_day, state, None);
+            self.next_day = self.next_day.succ_opt().unwrap_or(NaiveDate::MAX);
+        }
+    }
+
+    fn snapshot(&mut self, date: NaiveDate, state: DayState, report: Option<String>) {
+        let by_rule = self.open.iter().map(|o| o.len() as u32).collect();
+        self.days.push(DaySnapshot { date, state, report, by_rule, by_type: self.type_open.clone() });
+    }
+
+    fn rule_id(&mut self, name: &str) -> u16 {
+        if let Some(&i) = self.rule_index.get(name) {
+            return i;
+        }
+        let i = self.rules.len() as u16;
+        self.rules.push(name.to_owned());
+        self.rule_index.insert(name.to_owned(), i);
+        self.open.push(Vec::new());
+        i
+    }
+
+    fn type_id(&mut self, name: &str) -> u16 {
+        if let Some(&i) = self.type_index.get(name) {
+            return i;
+        }
+        let i = self.types.len() as u16;
+        self.types.push(name.to_owned());
+        self.type_index.insert(name.to_owned(), i);
+        self.type_open.push(0);
+        i
+    }
+
+    /// Makes `report` the current state as of `day`.
+    fn apply(&mut self, report: ReportDigest, day: NaiveDate, before_period: bool) {
+        self.known = true;
+        for rule in report.rules {
+            let r = self.rule_id(&rule.name);
+            if !rule.complete {
+                continue; // carry this rule's state forward
+            }
+            self.stamp += 1;
+            let stamp = self.stamp;
+            for finding in rule.findings {
+                let t = self.type_id(finding.resource_type());
+                let next = self.states.len() as u32;
+                let idx = match self.findings.entry((r, finding)) {
+                    Entry::Occupied(e) => *e.get(),
+                    Entry::Vacant(e) => {
+                        let finding = e.key().1.clone();
+                        e.insert(next);
+                        self.states.push(FindingState { rule: r, resource_type: t, finding, windows: Vec::new(), seen: 0 });
+                        next
+                    }
+                };
+                let st = &mut self.states[idx as usize];
+                st.seen = stamp;
+                if !st.is_open() {
+                    st.windows.push(Window { opened: day, resolved: None, opened_before_period: before_period });
+                    self.open[r as usize].push(idx);
+                    self.type_open[t as usize] += 1;
+                }
+            }
+            let (states, type_open) = (&mut self.states, &mut self.type_open);
+            self.open[r as usize].retain(|&idx| {
+                let st = &mut states[idx as usize];
+                if st.seen == stamp {
+                    return true;
+                }
+                type_open[st.resource_type as usize] -= 1;
+                if before_period {
+                    st.windows.pop(); // fixed before the period began: not part of this report
+                } else if let Some(w) = st.windows.last_mut() {
+                    w.resolved = Some(day);
+                }
+                false
+            });
+        }
+    }
+
+    /// Ends the series and assembles the report.
+    pub fn finish(mut self, source: &str, chain: TrailResult) -> Timeline {
+        self.flush();
+        let end = self.through.succ_opt().unwrap_or(self.through);
+        self.fill_until(end);
+        self.start();
+        let mut type_order: Vec<usize> = (0..self.types.len()).collect();
+        type_order.sort_by(|&a, &b| self.types[a].cmp(&self.types[b]));
+        let days = self.days.iter().map(|s| self.day_row(s)).collect::<Vec<_>>();
+        let mut exposures: Vec<Exposure> =
+            self.states.iter().filter(|s| !s.windows.is_empty()).map(|s| self.exposure(s, end)).collect();
+        exposures.sort_by(|a, b| (&a.rule, &a.resource_type, &a.resource_id).cmp(&(&b.rule, &b.resource_type, &b.resource_id)));
+        let mut longest: Vec<Exposure> = exposures.iter().filter(|e| e.open_at_end).cloned().collect();
+        longest.sort_by_key(|e| (e.windows.last().map(|w| w.opened), e.rule.clone(), e.resource_id.clone()));
+        longest.truncate(LONGEST_OPEN);
+        let with_report = days.iter().filter(|d| d.state == DayState::Reported).count();
+        let monitoring_days: Vec<MonitoringDay> = std::mem::take(&mut self.monitoring).into_values().collect();
+        let monitoring = Monitoring {
+            days_in_series: days.len(),
+            days_with_report: with_report,
+            days_without_report: days.len() - with_report,
+            days_with_issues: monitoring_days.len(),
+            days_monitoring_on: with_report - monitoring_days.len().min(with_report),
+            days: monitoring_days,
+        };
+        let rule_stats = (0..self.rules.len()).map(|r| self.rule_stats(r)).collect();
+        Timeline {
+            format: "auditor-timeline/1",
+            source: source.to_owned(),
+            period: PeriodInfo {
+                label: self.period.label(),
+                from: self.period.from,
+                to: self.period.to,
+                through: self.through,
+                days: days.len(),
+            },
+            chain,
+            rules: self.rules.clone(),
+            resource_types: type_order.iter().map(|&i| self.types[i].clone()).collect(),
+            days,
+            rule_stats,
+            exposures,
+            longest_open: longest,
+            monitoring,
+        }
+    }
+
+    fn day_row(&self, s: &DaySnapshot) -> Day {
+        let count = |v: &Vec<u32>, i: usize| v.get(i).copied().unwrap_or(0);
+        Day {
+            date: s.date,
+            state: s.state,
+            gap: s.state != DayState::Reported,
+            report: s.report.clone(),
+            total: s.by_rule.iter().sum(),
+            by_rule: self.rules.iter().enumerate().map(|(i, n)| (n.clone(), count(&s.by_rule, i))).collect(),
+            by_resource_type: self.types.iter().enumerate().map(|(i, n)| (n.clone(), count(&s.by_type, i))).collect(),
+        }
+    }
+
+    fn exposure(&self, s: &FindingState, end: NaiveDate) -> Exposure {
+        let last = s.windows.last().copied().expect("only findings with windows");
+        Exposure {
+            rule: self.rules[s.rule as usize].clone(),
+            resource_type: s.finding.resource_type().to_owned(),
+            resource_id: s.finding.resource_id().to_owned(),
+            first_seen: s.windows[0].opened,
+            opened_before_period: s.windows[0].opened_before_period,
+            resolved_at: last.resolved,
+            open_at_end: last.resolved.is_none(),
+            days_non_compliant: s.windows.iter().map(|w| (w.resolved.unwrap_or(end) - w.opened).num_days()).sum(),
+            times_reopened: s.windows.len() as u32 - 1,
+            windows: s.windows.clone(),
+        }
+    }
+
+    fn rule_stats(&self, r: usize) -> RuleStats {
+        let mut stats = RuleStats {
+            rule: self.rules[r].clone(),
+            open_at_start: self.open_at_start.as_ref().and_then(|o| o.get(r)).copied().unwrap_or(0),
+            open_at_end: self.open[r].len() as u32,
+            opened: 0,
+            resolved: 0,
+            reopened: 0,
+            mean_days_to_remediate: None,
+            max_days_to_remediate: None,
+            remediated_windows: 0,
+        };
+        let mut total = 0i64;
+        for s in self.states.iter().filter(|s| s.rule as usize == r) {
+            for (i, w) in s.windows.iter().enumerate() {
+                if !w.opened_before_period {
+                    stats.opened += 1;
+                    if i > 0 {
+                        stats.reopened += 1;
+                    }
+                }
+                if let Some(res) = w.resolved {
+                    stats.resolved += 1;
+                    if !w.opened_before_period {
+                        let days = (res - w.opened).num_days();
+                        total += days;
+                        stats.remediated_windows += 1;
+                        stats.max_days_to_remediate = stats.max_days_to_remediate.max(Some(days));
+                    }
+                }
+            }
+        }
+        if stats.remediated_windows > 0 {
+            let mean = total as f64 / f64::from(stats.remediated_windows);
+            stats.mean_days_to_remediate = Some((mean * 100.0).round() / 100.0);
+        }
+        stats
+    }
+}

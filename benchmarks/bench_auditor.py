@@ -1,0 +1,99 @@
+"""Benchmark of the `auditor` CLI on a synthetic seven-year report history.
+
+Builds the auditor in release mode, generates the history once into .bench/history/ (reused when
+its parameters match), then times, each on a warm page cache:
+  auditor verify (whole trail), auditor timeline (whole 7 years, JSON), auditor timeline (one
+  quarter, HTML), and the standard-library Python baseline of the same timeline aggregation.
+Checks that the auditor and the baseline agree (every per-day per-rule count, every finding's
+days non-compliant and reopenings) before printing the figures. Peak RSS comes from wait4().
+
+Run: .venv/bin/python benchmarks/bench_auditor.py     (the last line holds the figures)
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CRATE = os.path.join(ROOT, "auditor")
+BIN = os.path.join(CRATE, "target", "release")
+HISTORY = os.path.join(ROOT, ".bench", "history")
+START, END, QUARTER = "2019-07-01", "2026-06-30", "2026-Q2"  # gen-history: 2,557 days from START
+
+
+def run(argv, ok=(0,), stdout=subprocess.DEVNULL):
+    """Runs argv; returns (seconds, peak RSS in MB)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=stdout, cwd=ROOT)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - t0
+    code = os.waitstatus_to_exitcode(status)
+    if code not in ok:
+        sys.exit(f"bench: {' '.join(argv)} exited {code}")
+    return seconds, usage.ru_maxrss / 1024.0
+
+
+def warm(paths):
+    for p in paths:
+        with open(p, "rb") as fh:
+            while fh.read(1 << 20):
+                pass
+
+
+def main():
+    subprocess.run(["cargo", "build", "--release", "--quiet", "--bins"], cwd=CRATE, check=True)
+    run([os.path.join(BIN, "gen-history"), HISTORY])
+    files = []
+    for folder, _d, names in os.walk(os.path.join(HISTORY, "reports")):
+        files += [os.path.join(folder, n) for n in names if n.endswith(".json")]
+    total = sum(os.path.getsize(f) for f in files)
+    warm(files)
+    auditor = os.path.join(BIN, "auditor")
+    with tempfile.TemporaryDirectory() as tmp:
+        full_json = os.path.join(tmp, "full.json")
+        base_json = os.path.join(tmp, "baseline.json")
+        # Exit 1 is expected: the history has missing days (cadence gaps are findings).
+        verify_s, verify_rss = run([auditor, "verify", HISTORY, "--format", "json"], ok=(0, 1))
+        timeline_s, timeline_rss = run(
+            [auditor, "timeline", HISTORY, "--from", START, "--to", END, "--format", "json",
+             "-o", full_json], ok=(0, 1))
+        quarter_s, quarter_rss = run(
+            [auditor, "timeline", HISTORY, "--quarter", QUARTER, "--format", "html",
+             "-o", os.path.join(tmp, "q.html")], ok=(0, 1))
+        with open(base_json, "wb") as out:
+            baseline_s, _ = run([sys.executable, os.path.join(ROOT, "benchmarks", "timeline_baseline.py"),
+                                 HISTORY, "--from", START, "--to", END], stdout=out)
+        with open(full_json) as fh:
+            ours = json.load(fh)
+        with open(base_json) as fh:
+            theirs = json.load(fh)
+    compare(ours, theirs)
+    mb = total / 1e6
+    print(f"verify: {verify_s:.2f}s {verify_rss:.0f} MB; timeline 7y: {timeline_s:.2f}s "
+          f"{timeline_rss:.0f} MB; timeline {QUARTER}: {quarter_s:.2f}s {quarter_rss:.0f} MB; "
+          f"baseline: {baseline_s:.2f}s; findings compared: {len(ours['exposures'])}")
+    slowest = max(verify_s, timeline_s)
+    print(f"reports={len(files)} bytes={total} verify_s={verify_s:.2f} timeline_s={timeline_s:.2f} "
+          f"mb_per_s={mb / slowest:.0f} baseline_s={baseline_s:.2f} "
+          f"speedup={baseline_s / timeline_s:.1f} peak_rss_mb={max(verify_rss, timeline_rss, quarter_rss):.0f}")
+
+
+def compare(ours, theirs):
+    days = {d["date"]: d["byRule"] for d in ours["days"]}
+    if days != theirs["days"]:
+        bad = next(k for k in sorted(set(days) | set(theirs["days"])) if days.get(k) != theirs["days"].get(k))
+        sys.exit(f"bench: auditor and baseline disagree on {bad}: {days.get(bad)} vs {theirs['days'].get(bad)}")
+    mine = {f"{e['rule']}|{e['resourceType']}|{e['resourceId']}": [e["daysNonCompliant"], e["timesReopened"]]
+            for e in ours["exposures"]}
+    if mine != theirs["exposures"]:
+        bad = next(k for k in sorted(set(mine) | set(theirs["exposures"])) if mine.get(k) != theirs["exposures"].get(k))
+        sys.exit(f"bench: exposure of {bad} differs: {mine.get(bad)} vs {theirs['exposures'].get(bad)}")
+    if not ours["chain"]["intact"] or theirs["brokenLinks"]:
+        sys.exit("bench: the synthetic chain should be intact")
+
+
+if __name__ == "__main__":
+    main()
