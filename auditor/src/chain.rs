@@ -89,7 +89,10 @@ pub struct ChainOptions {
 
 impl Default for ChainOptions {
     fn default() -> Self {
-        ChainOptions { max_gap: hours(DEFAULT_MAX_GAP_HOURS), from_origin: true }
+        ChainOptions {
+            max_gap: hours(DEFAULT_MAX_GAP_HOURS),
+            from_origin: true,
+        }
     }
 }
 
@@ -124,7 +127,10 @@ pub struct TrailCheck {
 
 impl TrailCheck {
     pub fn new(versions_checked: bool) -> Self {
-        TrailCheck { versions_checked, ..Self::default() }
+        TrailCheck {
+            versions_checked,
+            ..Self::default()
+        }
     }
 
     /// Records object-version evidence from the listing.
@@ -133,7 +139,9 @@ impl TrailCheck {
             VersionAnomaly::Overwritten { key, versions } => Problem {
                 code: "overwritten",
                 key: key.clone(),
-                detail: format!("{versions} object versions: the report was overwritten after it was written"),
+                detail: format!(
+                    "{versions} object versions: the report was overwritten after it was written"
+                ),
             },
             VersionAnomaly::Deleted { key, current } => Problem {
                 code: "deleted",
@@ -157,7 +165,8 @@ impl TrailCheck {
             self.problem(
                 "key-name",
                 &s.key,
-                "key does not follow reports/YYYY/MM/DD/<8+ digit sequence>-<reportId>.json".to_owned(),
+                "key does not follow reports/YYYY/MM/DD/<8+ digit sequence>-<reportId>.json"
+                    .to_owned(),
             );
         }
         match &s.outcome {
@@ -183,13 +192,22 @@ impl TrailCheck {
                 if let Some(name) = &s.name {
                     let mut wrong = Vec::new();
                     if name.sequence != d.sequence {
-                        wrong.push(format!("sequence {} in the key but {} in chain.sequence", name.sequence, d.sequence));
+                        wrong.push(format!(
+                            "sequence {} in the key but {} in chain.sequence",
+                            name.sequence, d.sequence
+                        ));
                     }
                     if name.report_id != d.report_id {
-                        wrong.push(format!("reportId {} in the key but {} in the report", name.report_id, d.report_id));
+                        wrong.push(format!(
+                            "reportId {} in the key but {} in the report",
+                            name.report_id, d.report_id
+                        ));
                     }
                     if name.date != d.day() {
-                        wrong.push(format!("date {} in the key but generatedAt is {}", name.date, d.generated_at));
+                        wrong.push(format!(
+                            "date {} in the key but generatedAt is {}",
+                            name.date, d.generated_at
+                        ));
                     }
                     if !wrong.is_empty() {
                         self.problem("key-mismatch", &s.key, wrong.join("; "));
@@ -203,7 +221,10 @@ impl TrailCheck {
                 self.links.push(Link {
                     order,
                     key: s.key.clone(),
-                    canonical: s.name.as_ref().map_or_else(|| canonical(&s.key), |n| n.canonical.clone()),
+                    canonical: s
+                        .name
+                        .as_ref()
+                        .map_or_else(|| canonical(&s.key), |n| n.canonical.clone()),
                     sha256: s.sha256.clone(),
                     sequence: d.sequence,
                     previous,
@@ -215,7 +236,11 @@ impl TrailCheck {
     }
 
     fn problem(&mut self, code: &'static str, key: &str, detail: String) {
-        self.problems.push(Problem { code, key: key.to_owned(), detail });
+        self.problems.push(Problem {
+            code,
+            key: key.to_owned(),
+            detail,
+        });
     }
 
     /// Checks sequences, links, order and cadence over everything added.
@@ -227,12 +252,24 @@ impl TrailCheck {
             groups.entry(l.sequence).or_default().push(l);
         }
         let mut chain = Vec::new();
-        let mut expected = if opts.from_origin { Some(0) } else { groups.keys().next().copied() };
+        let mut expected = if opts.from_origin {
+            Some(0)
+        } else {
+            groups.keys().next().copied()
+        };
         for (&seq, group) in &groups {
             let first = group[0];
             if let Some(exp) = expected.filter(|&e| e < seq) {
-                let what = if seq - exp == 1 { format!("sequence {exp} is") } else { format!("sequences {exp}..{} are", seq - 1) };
-                chain.push(Problem { code: "missing-sequence", key: first.key.clone(), detail: format!("{what} missing before this report (deleted or never written)") });
+                let what = if seq - exp == 1 {
+                    format!("sequence {exp} is")
+                } else {
+                    format!("sequences {exp}..{} are", seq - 1)
+                };
+                chain.push(Problem {
+                    code: "missing-sequence",
+                    key: first.key.clone(),
+                    detail: format!("{what} missing before this report (deleted or never written)"),
+                });
             }
             expected = Some(seq + 1);
             for dup in &group[1..] {
@@ -243,7 +280,11 @@ impl TrailCheck {
                 });
             }
             for l in group {
-                self.check_link(l, groups.get(&seq.wrapping_sub(1)).filter(|_| seq > 0), &mut chain);
+                self.check_link(
+                    l,
+                    groups.get(&seq.wrapping_sub(1)).filter(|_| seq > 0),
+                    &mut chain,
+                );
             }
         }
         // Listing order is key order, which the zero-padded names make sequence order; a report
@@ -252,10 +293,24 @@ impl TrailCheck {
         for l in &links {
             if let Some(p) = prev {
                 if l.order < p.order && l.sequence != p.sequence {
-                    chain.push(Problem { code: "out-of-order", key: l.key.clone(), detail: format!("sequence {} is stored before sequence {} ({})", l.sequence, p.sequence, p.key) });
+                    chain.push(Problem {
+                        code: "out-of-order",
+                        key: l.key.clone(),
+                        detail: format!(
+                            "sequence {} is stored before sequence {} ({})",
+                            l.sequence, p.sequence, p.key
+                        ),
+                    });
                 } else if let (Some(a), Some(b)) = (p.generated_at, l.generated_at) {
                     if b < a {
-                        chain.push(Problem { code: "out-of-order", key: l.key.clone(), detail: format!("generatedAt {b} is earlier than {a} of sequence {}", p.sequence) });
+                        chain.push(Problem {
+                            code: "out-of-order",
+                            key: l.key.clone(),
+                            detail: format!(
+                                "generatedAt {b} is earlier than {a} of sequence {}",
+                                p.sequence
+                            ),
+                        });
                     }
                 }
             }
@@ -285,12 +340,23 @@ impl TrailCheck {
         }
         if l.sequence == 0 {
             if l.has_previous_field {
-                out.push(Problem { code: "broken-link", key: l.key.clone(), detail: "sequence 0 must have null previousKey and previousSha256".to_owned() });
+                out.push(Problem {
+                    code: "broken-link",
+                    key: l.key.clone(),
+                    detail: "sequence 0 must have null previousKey and previousSha256".to_owned(),
+                });
             }
             return;
         }
         let Some((prev_key, prev_sha)) = &l.previous else {
-            out.push(Problem { code: "broken-link", key: l.key.clone(), detail: format!("sequence {} has a null previousKey or previousSha256", l.sequence) });
+            out.push(Problem {
+                code: "broken-link",
+                key: l.key.clone(),
+                detail: format!(
+                    "sequence {} has a null previousKey or previousSha256",
+                    l.sequence
+                ),
+            });
             return;
         };
         let Some(candidates) = before else { return }; // the predecessor is missing: reported once
@@ -314,14 +380,22 @@ impl TrailCheck {
 }
 
 fn cadence(links: &[Link], max_gap: Duration) -> Vec<CadenceGap> {
-    let mut dated: Vec<(&Link, DateTime<Utc>)> = links.iter().filter_map(|l| l.generated_at.map(|t| (l, t))).collect();
+    let mut dated: Vec<(&Link, DateTime<Utc>)> = links
+        .iter()
+        .filter_map(|l| l.generated_at.map(|t| (l, t)))
+        .collect();
     dated.sort_by_key(|(l, t)| (*t, l.sequence));
     dated
         .windows(2)
         .filter(|w| w[1].1 - w[0].1 > max_gap)
         .map(|w| {
             let (from, to) = (w[0].1, w[1].1);
-            let missing_dates = from.date_naive().iter_days().skip(1).take_while(|d| *d < to.date_naive()).collect();
+            let missing_dates = from
+                .date_naive()
+                .iter_days()
+                .skip(1)
+                .take_while(|d| *d < to.date_naive())
+                .collect();
             CadenceGap {
                 after_key: w[0].0.key.clone(),
                 before_key: w[1].0.key.clone(),

@@ -166,7 +166,9 @@ fn progress_bar(visible: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{spinner} reading reports {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}") {
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} reading reports {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    ) {
         bar.set_style(style);
     }
     bar
@@ -174,22 +176,42 @@ fn progress_bar(visible: bool) -> ProgressBar {
 
 /// Runs one parsed command. `Err` means the command could not run (exit 2).
 pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<Outcome> {
-    let s3 = S3Options { endpoint_url: cli.endpoint_url.clone(), region: cli.region.clone() };
+    let s3 = S3Options {
+        endpoint_url: cli.endpoint_url.clone(),
+        region: cli.region.clone(),
+    };
     let progress = progress_bar(io.progress && !cli.quiet);
     match cli.command {
         Command::Verify(args) => {
             let source = source::open(&args.source, &s3)?;
-            let opts = ChainOptions { max_gap: hours(args.max_gap_hours), from_origin: true };
+            let opts = ChainOptions {
+                max_gap: hours(args.max_gap_hours),
+                from_origin: true,
+            };
             let result = commands::verify(source.as_ref(), opts, &progress)?;
             let bytes = crate::render::verify::render(source.name(), &result, args.format)?;
             write_stdout(io, &bytes)?;
-            Ok(if result.finding_count() == 0 { Outcome::Clean } else { Outcome::Findings })
+            Ok(if result.finding_count() == 0 {
+                Outcome::Clean
+            } else {
+                Outcome::Findings
+            })
         }
         Command::Timeline(args) => {
-            let period = Period::resolve(args.quarter.as_deref(), args.from.as_deref(), args.to.as_deref(), io.today)?;
+            let period = Period::resolve(
+                args.quarter.as_deref(),
+                args.from.as_deref(),
+                args.to.as_deref(),
+                io.today,
+            )?;
             let source = source::open(&args.source, &s3)?;
-            let (timeline, notes) =
-                commands::timeline(source.as_ref(), period, io.today, hours(args.max_gap_hours), &progress)?;
+            let (timeline, notes) = commands::timeline(
+                source.as_ref(),
+                period,
+                io.today,
+                hours(args.max_gap_hours),
+                &progress,
+            )?;
             if notes.unplaced_keys > 0 {
                 let _ = writeln!(
                     io.stderr,
@@ -206,7 +228,11 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<Outcome> {
             // Days without a report count too: a period with no report at all has no chain to
             // break, but its evidence is missing.
             let findings = timeline.chain.finding_count() + timeline.monitoring.days_without_report;
-            Ok(if findings == 0 { Outcome::Clean } else { Outcome::Findings })
+            Ok(if findings == 0 {
+                Outcome::Clean
+            } else {
+                Outcome::Findings
+            })
         }
     }
 }
@@ -221,9 +247,18 @@ fn write_stdout(io: &mut Io<'_>, bytes: &[u8]) -> Result<()> {
 
 /// Writes next to `path` and renames into place, so a failed run never leaves half a report.
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().with_context(|| format!("{}: not a file name", path.display()))?;
-    let tmp = dir.join(format!(".{}.{}.partial", name.to_string_lossy(), std::process::id()));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .with_context(|| format!("{}: not a file name", path.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.partial",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);

@@ -13,7 +13,11 @@ use crate::source::{ReportSource, StoredObject};
 use crate::timeline::{Timeline, TimelineBuilder};
 
 /// `auditor verify`: checks every report in the source.
-pub fn verify(source: &dyn ReportSource, opts: ChainOptions, progress: &ProgressBar) -> Result<TrailResult, SourceError> {
+pub fn verify(
+    source: &dyn ReportSource,
+    opts: ChainOptions,
+    progress: &ProgressBar,
+) -> Result<TrailResult, SourceError> {
     let listing = source.list()?;
     if listing.objects.is_empty() && listing.anomalies.is_empty() {
         return Err(SourceError::Empty(source.name().to_owned()));
@@ -67,7 +71,8 @@ pub fn timeline(
     let mut check = TrailCheck::new(listing.versions_checked);
     for a in &listing.anomalies {
         let key = match a {
-            crate::source::VersionAnomaly::Overwritten { key, .. } | crate::source::VersionAnomaly::Deleted { key, .. } => key,
+            crate::source::VersionAnomaly::Overwritten { key, .. }
+            | crate::source::VersionAnomaly::Deleted { key, .. } => key,
         };
         if parse_key(key).is_some_and(|k| k.date >= period.from && k.date <= period.to) {
             check.add_anomaly(a);
@@ -83,6 +88,9 @@ pub fn timeline(
     progress.finish_and_clear();
     // Without a report before the period, the period holds the start of the trail, which must
     // then begin at sequence 0.
-    let chain = check.finish(ChainOptions { max_gap, from_origin: !has_baseline });
+    let chain = check.finish(ChainOptions {
+        max_gap,
+        from_origin: !has_baseline,
+    });
     Ok((builder.finish(source.name(), chain), notes))
 }

@@ -9,7 +9,9 @@ use thiserror::Error;
 pub enum SourceError {
     #[error("{source_name}: cannot read the folder: {reason}")]
     Folder { source_name: String, reason: String },
-    #[error("{source_name}: S3 request failed: {reason} (check the bucket name, region, credentials and --endpoint-url)")]
+    #[error(
+        "{source_name}: S3 request failed: {reason} (check the bucket name, region, credentials and --endpoint-url)"
+    )]
     S3 { source_name: String, reason: String },
     #[error("{0}: not a valid source; give a folder path or s3://bucket/prefix")]
     BadLocation(String),

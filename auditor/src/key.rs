@@ -31,11 +31,7 @@ pub fn parse_key(key: &str) -> Option<ReportKey> {
     if year.len() != 4 || month.len() != 2 || day.len() != 2 {
         return None;
     }
-    let date = NaiveDate::from_ymd_opt(
-        year.parse().ok()?,
-        month.parse().ok()?,
-        day.parse().ok()?,
-    )?;
+    let date = NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, day.parse().ok()?)?;
     let stem = file.strip_suffix(".json")?;
     let (seq, id) = stem.split_once('-')?;
     if seq.len() < 8 || !seq.bytes().all(|b| b.is_ascii_digit()) || !is_uuid(id) {
@@ -74,12 +70,18 @@ mod tests {
     fn parses_key_at_any_root() {
         for prefix in ["", "bucket/", "/tmp/copy/", "x/reports/"] {
             let k = parse_key(&format!("{prefix}reports/2026/07/01/00000042-{ID}.json")).unwrap();
-            assert_eq!(k.canonical, format!("reports/2026/07/01/00000042-{ID}.json"));
+            assert_eq!(
+                k.canonical,
+                format!("reports/2026/07/01/00000042-{ID}.json")
+            );
             assert_eq!(k.sequence, 42);
             assert_eq!(k.date, NaiveDate::from_ymd_opt(2026, 7, 1).unwrap());
         }
         let below = parse_key(&format!("2026/07/01/00000042-{ID}.json")).unwrap();
-        assert_eq!(below.canonical, format!("reports/2026/07/01/00000042-{ID}.json"));
+        assert_eq!(
+            below.canonical,
+            format!("reports/2026/07/01/00000042-{ID}.json")
+        );
     }
 
     #[test]

@@ -19,17 +19,23 @@ impl Period {
         let bad = || PeriodError::Quarter(text.to_owned());
         let (year, q) = text.split_once(['-', ' ']).ok_or_else(bad)?;
         let q = q.strip_prefix(['Q', 'q']).ok_or_else(bad)?;
-        let (year, q): (i32, u32) = (year.parse().map_err(|_| bad())?, q.parse().map_err(|_| bad())?);
+        let (year, q): (i32, u32) = (
+            year.parse().map_err(|_| bad())?,
+            q.parse().map_err(|_| bad())?,
+        );
         if !(1..=4).contains(&q) || !(1970..=9999).contains(&year) {
             return Err(bad());
         }
-        Ok(Self::quarter_of(NaiveDate::from_ymd_opt(year, 3 * q - 2, 1).ok_or_else(bad)?))
+        Ok(Self::quarter_of(
+            NaiveDate::from_ymd_opt(year, 3 * q - 2, 1).ok_or_else(bad)?,
+        ))
     }
 
     /// The quarter containing `day`.
     pub fn quarter_of(day: NaiveDate) -> Self {
         let first_month = (day.month0() / 3) * 3 + 1;
-        let from = NaiveDate::from_ymd_opt(day.year(), first_month, 1).expect("valid quarter start");
+        let from =
+            NaiveDate::from_ymd_opt(day.year(), first_month, 1).expect("valid quarter start");
         let next = if first_month == 10 {
             NaiveDate::from_ymd_opt(day.year() + 1, 1, 1)
         } else {
@@ -42,12 +48,17 @@ impl Period {
     /// `--from` and `--to`, both inclusive.
     pub fn between(from: &str, to: &str) -> Result<Self, PeriodError> {
         let parse = |flag: &'static str, value: &str| {
-            NaiveDate::parse_from_str(value, "%Y-%m-%d")
-                .map_err(|_| PeriodError::Date { flag, value: value.to_owned() })
+            NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| PeriodError::Date {
+                flag,
+                value: value.to_owned(),
+            })
         };
         let (f, t) = (parse("--from", from)?, parse("--to", to)?);
         if f > t {
-            return Err(PeriodError::Reversed { from: from.to_owned(), to: to.to_owned() });
+            return Err(PeriodError::Reversed {
+                from: from.to_owned(),
+                to: to.to_owned(),
+            });
         }
         Ok(Period { from: f, to: t })
     }
@@ -93,7 +104,13 @@ mod tests {
 
     #[test]
     fn quarters() {
-        assert_eq!(Period::quarter("2026-Q3").unwrap(), Period { from: d("2026-07-01"), to: d("2026-09-30") });
+        assert_eq!(
+            Period::quarter("2026-Q3").unwrap(),
+            Period {
+                from: d("2026-07-01"),
+                to: d("2026-09-30")
+            }
+        );
         assert_eq!(Period::quarter("2024-Q1").unwrap().to, d("2024-03-31"));
         assert_eq!(Period::quarter("2025-Q4").unwrap().to, d("2025-12-31"));
         assert_eq!(Period::quarter("2026-Q3").unwrap().label(), "2026-Q3");
@@ -105,9 +122,21 @@ mod tests {
     #[test]
     fn resolve_defaults_to_current_quarter() {
         let p = Period::resolve(None, None, None, d("2026-11-26")).unwrap();
-        assert_eq!(p, Period { from: d("2026-10-01"), to: d("2026-12-31") });
-        assert_eq!(Period::resolve(None, Some("2026-01-01"), None, d("2026-11-26")), Err(PeriodError::HalfOpen));
+        assert_eq!(
+            p,
+            Period {
+                from: d("2026-10-01"),
+                to: d("2026-12-31")
+            }
+        );
+        assert_eq!(
+            Period::resolve(None, Some("2026-01-01"), None, d("2026-11-26")),
+            Err(PeriodError::HalfOpen)
+        );
         assert!(Period::between("2026-02-01", "2026-01-01").is_err());
-        assert_eq!(Period::between("2026-01-01", "2026-01-31").unwrap().days(), 31);
+        assert_eq!(
+            Period::between("2026-01-01", "2026-01-31").unwrap().days(),
+            31
+        );
     }
 }

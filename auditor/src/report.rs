@@ -70,7 +70,10 @@ impl FindingRef {
         let mut s = String::with_capacity(resource_type.len() + resource_id.len());
         s.push_str(resource_type);
         s.push_str(resource_id);
-        FindingRef { packed: s.into_boxed_str(), split: resource_type.len() as u32 }
+        FindingRef {
+            packed: s.into_boxed_str(),
+            split: resource_type.len() as u32,
+        }
     }
     pub fn resource_type(&self) -> &str {
         &self.packed[..self.split as usize]
@@ -217,8 +220,10 @@ pub fn judge(bytes: &[u8]) -> Result<ReportDigest, ReportProblem> {
             .unwrap_or_else(|| ("/".to_owned(), "invalid".to_owned()));
         return Err(ReportProblem::Schema { path, message });
     }
-    let raw = RawReport::deserialize(&value)
-        .map_err(|e| ReportProblem::Schema { path: "/".to_owned(), message: e.to_string() })?;
+    let raw = RawReport::deserialize(&value).map_err(|e| ReportProblem::Schema {
+        path: "/".to_owned(),
+        message: e.to_string(),
+    })?;
     digest(raw)
 }
 
@@ -227,9 +232,12 @@ fn path_or_root(p: String) -> String {
 }
 
 fn parse_time(field: &str, s: &str) -> Result<DateTime<Utc>, ReportProblem> {
-    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|e| {
-        ReportProblem::Schema { path: field.to_owned(), message: format!("{s:?} is not a valid time: {e}") }
-    })
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| ReportProblem::Schema {
+            path: field.to_owned(),
+            message: format!("{s:?} is not a valid time: {e}"),
+        })
 }
 
 fn digest(raw: RawReport<'_>) -> Result<ReportDigest, ReportProblem> {
@@ -237,7 +245,11 @@ fn digest(raw: RawReport<'_>) -> Result<ReportDigest, ReportProblem> {
     let mut issues = Vec::new();
     for r in &raw.monitoring.recorders {
         if !r.recording {
-            issues.push(issue(IssueKind::RecorderNotRecording, r.name, "recording is false"));
+            issues.push(issue(
+                IssueKind::RecorderNotRecording,
+                r.name,
+                "recording is false",
+            ));
         }
     }
     for p in &raw.monitoring.problems {
@@ -250,7 +262,11 @@ fn digest(raw: RawReport<'_>) -> Result<ReportDigest, ReportProblem> {
             }
             _ => IssueKind::MonitoringProblem,
         };
-        issues.push(issue(kind, p.subject, &format!("{}: {}", p.code, p.message)));
+        issues.push(issue(
+            kind,
+            p.subject,
+            &format!("{}: {}", p.code, p.message),
+        ));
     }
     let mut rules = Vec::with_capacity(raw.rules.len());
     for (i, r) in raw.rules.into_iter().enumerate() {
@@ -271,16 +287,31 @@ fn digest(raw: RawReport<'_>) -> Result<ReportDigest, ReportProblem> {
                 }
             }
         }
-        let findings =
-            r.non_compliant.iter().map(|f| FindingRef::new(f.resource_type, f.resource_id)).collect();
-        rules.push(RuleDigest { name: r.name.to_owned(), complete: r.complete, findings });
+        let findings = r
+            .non_compliant
+            .iter()
+            .map(|f| FindingRef::new(f.resource_type, f.resource_id))
+            .collect();
+        rules.push(RuleDigest {
+            name: r.name.to_owned(),
+            complete: r.complete,
+            findings,
+        });
     }
     if !raw.complete {
         if raw.errors.is_empty() {
-            issues.push(issue(IssueKind::ReportIncomplete, "report", "complete is false"));
+            issues.push(issue(
+                IssueKind::ReportIncomplete,
+                "report",
+                "complete is false",
+            ));
         }
         for e in &raw.errors {
-            issues.push(issue(IssueKind::ReportIncomplete, e.subject, &format!("{}: {}", e.scope, e.code)));
+            issues.push(issue(
+                IssueKind::ReportIncomplete,
+                e.subject,
+                &format!("{}: {}", e.scope, e.code),
+            ));
         }
     }
     issues.sort();
@@ -298,5 +329,9 @@ fn digest(raw: RawReport<'_>) -> Result<ReportDigest, ReportProblem> {
 }
 
 fn issue(kind: IssueKind, subject: &str, detail: &str) -> MonitoringIssue {
-    MonitoringIssue { kind, subject: subject.to_owned(), detail: detail.to_owned() }
+    MonitoringIssue {
+        kind,
+        subject: subject.to_owned(),
+        detail: detail.to_owned(),
+    }
 }

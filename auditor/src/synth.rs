@@ -8,8 +8,16 @@ use sha2::{Digest, Sha256};
 
 /// The three AWS managed rules the stack deploys: (rule name, identifier, resource type).
 pub const RULES: [(&str, &str, &str); 3] = [
-    ("s3-bucket-server-side-encryption-enabled", "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED", "AWS::S3::Bucket"),
-    ("rds-storage-encrypted", "RDS_STORAGE_ENCRYPTED", "AWS::RDS::DBInstance"),
+    (
+        "s3-bucket-server-side-encryption-enabled",
+        "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED",
+        "AWS::S3::Bucket",
+    ),
+    (
+        "rds-storage-encrypted",
+        "RDS_STORAGE_ENCRYPTED",
+        "AWS::RDS::DBInstance",
+    ),
     ("ec2-imdsv2-check", "EC2_IMDSV2_CHECK", "AWS::EC2::Instance"),
 ];
 
@@ -31,7 +39,10 @@ impl RuleSpec {
             name: name.to_owned(),
             identifier: identifier.to_owned(),
             complete: true,
-            findings: ids.iter().map(|id| (ty.to_owned(), (*id).to_owned())).collect(),
+            findings: ids
+                .iter()
+                .map(|id| (ty.to_owned(), (*id).to_owned()))
+                .collect(),
         }
     }
 }
@@ -48,19 +59,34 @@ pub struct ReportSpec {
 
 impl ReportSpec {
     pub fn new(generated_at: DateTime<Utc>, rules: Vec<RuleSpec>) -> Self {
-        ReportSpec { generated_at, rules, recorder_recording: true, problems: Vec::new() }
+        ReportSpec {
+            generated_at,
+            rules,
+            recorder_recording: true,
+            problems: Vec::new(),
+        }
     }
 }
 
 /// A deterministic lower-case UUID-shaped report id for a sequence number.
 pub fn report_id(sequence: u64, salt: u64) -> String {
     let a = sequence.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt;
-    format!("{:08x}-{:04x}-5{:03x}-8{:03x}-{:012x}", (a >> 32) as u32, (a >> 16) & 0xffff, sequence & 0xfff, salt & 0xfff, sequence & 0xffff_ffff_ffff)
+    format!(
+        "{:08x}-{:04x}-5{:03x}-8{:03x}-{:012x}",
+        (a >> 32) as u32,
+        (a >> 16) & 0xffff,
+        sequence & 0xfff,
+        salt & 0xfff,
+        sequence & 0xffff_ffff_ffff
+    )
 }
 
 /// The object key of a report.
 pub fn key_for(generated_at: DateTime<Utc>, sequence: u64, id: &str) -> String {
-    format!("reports/{}/{sequence:08}-{id}.json", generated_at.format("%Y/%m/%d"))
+    format!(
+        "reports/{}/{sequence:08}-{id}.json",
+        generated_at.format("%Y/%m/%d")
+    )
 }
 
 fn timestamp(t: DateTime<Utc>) -> String {
@@ -68,7 +94,12 @@ fn timestamp(t: DateTime<Utc>) -> String {
 }
 
 /// The report document for `spec` at `sequence`, linked to `previous` = (key, sha256).
-pub fn report_value(spec: &ReportSpec, sequence: u64, id: &str, previous: Option<(&str, &str)>) -> Value {
+pub fn report_value(
+    spec: &ReportSpec,
+    sequence: u64,
+    id: &str,
+    previous: Option<(&str, &str)>,
+) -> Value {
     let at = timestamp(spec.generated_at);
     let mut by_rule = serde_json::Map::new();
     let mut by_type: std::collections::BTreeMap<String, u64> = Default::default();
@@ -112,8 +143,17 @@ pub fn report_value(spec: &ReportSpec, sequence: u64, id: &str, previous: Option
             })
         })
         .collect();
-    let mut problems: Vec<Value> = spec.problems.iter().map(|(c, s, m)| json!({"code": c, "subject": s, "message": m})).collect();
-    if !spec.recorder_recording && !spec.problems.iter().any(|p| p.0 == "RECORDER_NOT_RECORDING") {
+    let mut problems: Vec<Value> = spec
+        .problems
+        .iter()
+        .map(|(c, s, m)| json!({"code": c, "subject": s, "message": m}))
+        .collect();
+    if !spec.recorder_recording
+        && !spec
+            .problems
+            .iter()
+            .any(|p| p.0 == "RECORDER_NOT_RECORDING")
+    {
         problems.push(json!({"code": "RECORDER_NOT_RECORDING", "subject": "default", "message": "The configuration recorder is stopped."}));
     }
     json!({
@@ -161,7 +201,10 @@ pub struct ChainWriter {
 
 impl ChainWriter {
     pub fn new(salt: u64) -> Self {
-        ChainWriter { salt, ..Self::default() }
+        ChainWriter {
+            salt,
+            ..Self::default()
+        }
     }
 
     /// Returns the key and stored bytes of the next report.
@@ -169,7 +212,10 @@ impl ChainWriter {
         let seq = self.next;
         let id = report_id(seq, self.salt);
         let key = key_for(spec.generated_at, seq, &id);
-        let prev = self.previous.as_ref().map(|(k, h)| (k.as_str(), h.as_str()));
+        let prev = self
+            .previous
+            .as_ref()
+            .map(|(k, h)| (k.as_str(), h.as_str()));
         let bytes = encode(&report_value(spec, seq, &id, prev));
         self.previous = Some((key.clone(), sha256_hex(&bytes)));
         self.next += 1;

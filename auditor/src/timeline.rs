@@ -243,9 +243,15 @@ impl TimelineBuilder {
             return;
         }
         if !report.monitoring_issues.is_empty() {
-            let entry = self.monitoring.entry(day).or_insert_with(|| MonitoringDay { date: day, reports: Vec::new(), issues: Vec::new() });
+            let entry = self.monitoring.entry(day).or_insert_with(|| MonitoringDay {
+                date: day,
+                reports: Vec::new(),
+                issues: Vec::new(),
+            });
             entry.reports.push(key.to_owned());
-            entry.issues.extend(report.monitoring_issues.iter().cloned());
+            entry
+                .issues
+                .extend(report.monitoring_issues.iter().cloned());
             entry.issues.sort();
             entry.issues.dedup();
         }
@@ -266,7 +272,9 @@ impl TimelineBuilder {
     }
 
     fn flush(&mut self) {
-        let Some((key, report)) = self.pending.take() else { return };
+        let Some((key, report)) = self.pending.take() else {
+            return;
+        };
         let day = report.day();
         self.fill_until(day);
         self.start();
@@ -284,7 +292,11 @@ impl TimelineBuilder {
     fn fill_until(&mut self, day: NaiveDate) {
         while self.next_day < day && self.next_day <= self.through {
             self.start();
-            let state = if self.known { DayState::Carried } else { DayState::Unknown };
+            let state = if self.known {
+                DayState::Carried
+            } else {
+                DayState::Unknown
+            };
             self.snapshot(self.next_day, state, None);
             self.next_day = self.next_day.succ_opt().unwrap_or(NaiveDate::MAX);
         }
@@ -292,7 +304,13 @@ impl TimelineBuilder {
 
     fn snapshot(&mut self, date: NaiveDate, state: DayState, report: Option<String>) {
         let by_rule = self.open.iter().map(|o| o.len() as u32).collect();
-        self.days.push(DaySnapshot { date, state, report, by_rule, by_type: self.type_open.clone() });
+        self.days.push(DaySnapshot {
+            date,
+            state,
+            report,
+            by_rule,
+            by_type: self.type_open.clone(),
+        });
     }
 
     fn rule_id(&mut self, name: &str) -> u16 {
@@ -335,14 +353,24 @@ impl TimelineBuilder {
                     Entry::Vacant(e) => {
                         let finding = e.key().1.clone();
                         e.insert(next);
-                        self.states.push(FindingState { rule: r, resource_type: t, finding, windows: Vec::new(), seen: 0 });
+                        self.states.push(FindingState {
+                            rule: r,
+                            resource_type: t,
+                            finding,
+                            windows: Vec::new(),
+                            seen: 0,
+                        });
                         next
                     }
                 };
                 let st = &mut self.states[idx as usize];
                 st.seen = stamp;
                 if !st.is_open() {
-                    st.windows.push(Window { opened: day, resolved: None, opened_before_period: before_period });
+                    st.windows.push(Window {
+                        opened: day,
+                        resolved: None,
+                        opened_before_period: before_period,
+                    });
                     self.open[r as usize].push(idx);
                     self.type_open[t as usize] += 1;
                 }
@@ -372,15 +400,43 @@ impl TimelineBuilder {
         self.start();
         let mut type_order: Vec<usize> = (0..self.types.len()).collect();
         type_order.sort_by(|&a, &b| self.types[a].cmp(&self.types[b]));
-        let days = self.days.iter().map(|s| self.day_row(s)).collect::<Vec<_>>();
-        let mut exposures: Vec<Exposure> =
-            self.states.iter().filter(|s| !s.windows.is_empty()).map(|s| self.exposure(s, end)).collect();
-        exposures.sort_by(|a, b| (&a.rule, &a.resource_type, &a.resource_id).cmp(&(&b.rule, &b.resource_type, &b.resource_id)));
-        let mut longest: Vec<Exposure> = exposures.iter().filter(|e| e.open_at_end).cloned().collect();
-        longest.sort_by_key(|e| (e.windows.last().map(|w| w.opened), e.rule.clone(), e.resource_id.clone()));
+        let days = self
+            .days
+            .iter()
+            .map(|s| self.day_row(s))
+            .collect::<Vec<_>>();
+        let mut exposures: Vec<Exposure> = self
+            .states
+            .iter()
+            .filter(|s| !s.windows.is_empty())
+            .map(|s| self.exposure(s, end))
+            .collect();
+        exposures.sort_by(|a, b| {
+            (&a.rule, &a.resource_type, &a.resource_id).cmp(&(
+                &b.rule,
+                &b.resource_type,
+                &b.resource_id,
+            ))
+        });
+        let mut longest: Vec<Exposure> = exposures
+            .iter()
+            .filter(|e| e.open_at_end)
+            .cloned()
+            .collect();
+        longest.sort_by_key(|e| {
+            (
+                e.windows.last().map(|w| w.opened),
+                e.rule.clone(),
+                e.resource_id.clone(),
+            )
+        });
         longest.truncate(LONGEST_OPEN);
-        let with_report = days.iter().filter(|d| d.state == DayState::Reported).count();
-        let monitoring_days: Vec<MonitoringDay> = std::mem::take(&mut self.monitoring).into_values().collect();
+        let with_report = days
+            .iter()
+            .filter(|d| d.state == DayState::Reported)
+            .count();
+        let monitoring_days: Vec<MonitoringDay> =
+            std::mem::take(&mut self.monitoring).into_values().collect();
         let monitoring = Monitoring {
             days_in_series: days.len(),
             days_with_report: with_report,
@@ -419,13 +475,27 @@ impl TimelineBuilder {
             gap: s.state != DayState::Reported,
             report: s.report.clone(),
             total: s.by_rule.iter().sum(),
-            by_rule: self.rules.iter().enumerate().map(|(i, n)| (n.clone(), count(&s.by_rule, i))).collect(),
-            by_resource_type: self.types.iter().enumerate().map(|(i, n)| (n.clone(), count(&s.by_type, i))).collect(),
+            by_rule: self
+                .rules
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.clone(), count(&s.by_rule, i)))
+                .collect(),
+            by_resource_type: self
+                .types
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.clone(), count(&s.by_type, i)))
+                .collect(),
         }
     }
 
     fn exposure(&self, s: &FindingState, end: NaiveDate) -> Exposure {
-        let last = s.windows.last().copied().expect("only findings with windows");
+        let last = s
+            .windows
+            .last()
+            .copied()
+            .expect("only findings with windows");
         Exposure {
             rule: self.rules[s.rule as usize].clone(),
             resource_type: s.finding.resource_type().to_owned(),
@@ -434,7 +504,11 @@ impl TimelineBuilder {
             opened_before_period: s.windows[0].opened_before_period,
             resolved_at: last.resolved,
             open_at_end: last.resolved.is_none(),
-            days_non_compliant: s.windows.iter().map(|w| (w.resolved.unwrap_or(end) - w.opened).num_days()).sum(),
+            days_non_compliant: s
+                .windows
+                .iter()
+                .map(|w| (w.resolved.unwrap_or(end) - w.opened).num_days())
+                .sum(),
             times_reopened: s.windows.len() as u32 - 1,
             windows: s.windows.clone(),
         }
@@ -443,7 +517,12 @@ impl TimelineBuilder {
     fn rule_stats(&self, r: usize) -> RuleStats {
         let mut stats = RuleStats {
             rule: self.rules[r].clone(),
-            open_at_start: self.open_at_start.as_ref().and_then(|o| o.get(r)).copied().unwrap_or(0),
+            open_at_start: self
+                .open_at_start
+                .as_ref()
+                .and_then(|o| o.get(r))
+                .copied()
+                .unwrap_or(0),
             open_at_end: self.open[r].len() as u32,
             opened: 0,
             resolved: 0,

@@ -13,18 +13,27 @@ use proptest::sample::Index;
 
 fn spec(day: i64, ids: &[&str]) -> ReportSpec {
     let at = Utc.with_ymd_and_hms(2026, 7, 1, 6, 0, 0).unwrap() + Duration::days(day);
-    ReportSpec::new(at, vec![RuleSpec::standard(0, ids), RuleSpec::standard(2, &[])])
+    ReportSpec::new(
+        at,
+        vec![RuleSpec::standard(0, ids), RuleSpec::standard(2, &[])],
+    )
 }
 
 fn chain(n: usize) -> Vec<(String, Vec<u8>)> {
     let mut w = ChainWriter::new(3);
-    (0..n).map(|i| w.next(&spec(i as i64, &["bucket-a", "bucket-b"][..i % 3]))).collect()
+    (0..n)
+        .map(|i| w.next(&spec(i as i64, &["bucket-a", "bucket-b"][..i % 3])))
+        .collect()
 }
 
 fn check(reports: &[(String, Vec<u8>)]) -> TrailResult {
     let mut c = TrailCheck::new(false);
     for (key, bytes) in reports {
-        let o = StoredObject { key: key.clone(), size: bytes.len() as u64, version_id: None };
+        let o = StoredObject {
+            key: key.clone(),
+            size: bytes.len() as u64,
+            version_id: None,
+        };
         c.add(&judge_object(&o, Ok(bytes.clone())));
     }
     c.finish(ChainOptions::default())

@@ -33,19 +33,36 @@ fn repo_root() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Starts `tools.local_aws` when the repository has it, else moto's own server.
 fn start_emulator() -> Emulator {
     let root = repo_root();
     let python = root.join(".venv/bin/python");
-    assert!(python.exists(), "{} is missing: run `make bootstrap` first", python.display());
+    assert!(
+        python.exists(),
+        "{} is missing: run `make bootstrap` first",
+        python.display()
+    );
     let port_file = tempfile::NamedTempFile::new().unwrap().into_temp_path();
     std::fs::remove_file(&port_file).ok();
     let (child, fixed_port) = if root.join("tools/local_aws").is_dir() {
         let child = Process::new(&python)
-            .args(["-m", "tools.local_aws", "serve", "--host", "127.0.0.1", "--port", "0", "--port-file"])
+            .args([
+                "-m",
+                "tools.local_aws",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--port-file",
+            ])
             .arg(&port_file)
             .current_dir(&root)
             .stdout(Stdio::null())
@@ -63,10 +80,17 @@ fn start_emulator() -> Emulator {
             .expect("start moto_server");
         (child, Some(port))
     };
-    let mut emulator = Emulator { child, endpoint: String::new() };
+    let mut emulator = Emulator {
+        child,
+        endpoint: String::new(),
+    };
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let port = fixed_port.or_else(|| std::fs::read_to_string(&port_file).ok().and_then(|s| s.trim().parse().ok()));
+        let port = fixed_port.or_else(|| {
+            std::fs::read_to_string(&port_file)
+                .ok()
+                .and_then(|s| s.trim().parse().ok())
+        });
         if let Some(port) = port {
             if TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 emulator.endpoint = format!("http://127.0.0.1:{port}");
@@ -76,7 +100,10 @@ fn start_emulator() -> Emulator {
         if let Ok(Some(status)) = emulator.child.try_wait() {
             panic!("the emulator exited early with {status}");
         }
-        assert!(Instant::now() < deadline, "the emulator did not start within 60 s");
+        assert!(
+            Instant::now() < deadline,
+            "the emulator did not start within 60 s"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -110,11 +137,20 @@ fn auditor(endpoint: &str, args: &[&str]) -> (i32, Value, String) {
         .output()
         .unwrap();
     let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (out.status.code().unwrap(), json, String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap(),
+        json,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn codes(v: &Value) -> Vec<String> {
-    let mut c: Vec<String> = v["problems"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap().to_owned()).collect();
+    let mut c: Vec<String> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap().to_owned())
+        .collect();
     c.sort();
     c
 }
@@ -123,57 +159,126 @@ fn codes(v: &Value) -> Vec<String> {
 fn s3_source_against_the_emulator() {
     let emulator = start_emulator();
     let s3 = client(&emulator.endpoint);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let trail = clean_trail();
     rt.block_on(async {
         for bucket in ["clean", "tampered"] {
             s3.create_bucket().bucket(bucket).send().await.unwrap();
             s3.put_bucket_versioning()
                 .bucket(bucket)
-                .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build())
+                .versioning_configuration(
+                    VersioningConfiguration::builder()
+                        .status(BucketVersioningStatus::Enabled)
+                        .build(),
+                )
                 .send()
                 .await
                 .unwrap();
             for (i, key) in trail.keys.iter().enumerate() {
-                s3.put_object().bucket(bucket).key(key).body(ByteStream::from(trail.read(i))).send().await.unwrap();
+                s3.put_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .body(ByteStream::from(trail.read(i)))
+                    .send()
+                    .await
+                    .unwrap();
             }
         }
         // Overwrite report 2 with one changed byte, delete report 6.
         let mut edited = trail.read(2);
         edited.insert(1, b' ');
-        s3.put_object().bucket("tampered").key(&trail.keys[2]).body(ByteStream::from(edited)).send().await.unwrap();
-        s3.delete_object().bucket("tampered").key(&trail.keys[6]).send().await.unwrap();
+        s3.put_object()
+            .bucket("tampered")
+            .key(&trail.keys[2])
+            .body(ByteStream::from(edited))
+            .send()
+            .await
+            .unwrap();
+        s3.delete_object()
+            .bucket("tampered")
+            .key(&trail.keys[6])
+            .send()
+            .await
+            .unwrap();
     });
     let ep = emulator.endpoint.as_str();
 
     let (code, v, err) = auditor(ep, &["verify", "s3://clean", "--format", "json"]);
     assert_eq!(code, 0, "{err}\n{v:#}");
-    assert_eq!((v["reports"].as_u64(), v["versionsChecked"].as_bool()), (Some(10), Some(true)));
+    assert_eq!(
+        (v["reports"].as_u64(), v["versionsChecked"].as_bool()),
+        (Some(10), Some(true))
+    );
 
-    let (code, v, _) = auditor(ep, &["verify", "s3://clean/reports/2026/07/", "--format", "json"]);
-    assert_eq!((code, v["reports"].as_u64()), (0, Some(10)), "a prefix is a source too");
+    let (code, v, _) = auditor(
+        ep,
+        &["verify", "s3://clean/reports/2026/07/", "--format", "json"],
+    );
+    assert_eq!(
+        (code, v["reports"].as_u64()),
+        (0, Some(10)),
+        "a prefix is a source too"
+    );
 
     let (code, v, err) = auditor(ep, &["verify", "s3://tampered", "--format", "json"]);
     assert_eq!(code, 1, "{err}");
-    assert_eq!(codes(&v), vec!["deleted", "hash-mismatch", "missing-sequence", "overwritten"], "{v:#}");
-    let overwritten = v["problems"].as_array().unwrap().iter().find(|p| p["code"] == "overwritten").unwrap();
+    assert_eq!(
+        codes(&v),
+        vec![
+            "deleted",
+            "hash-mismatch",
+            "missing-sequence",
+            "overwritten"
+        ],
+        "{v:#}"
+    );
+    let overwritten = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "overwritten")
+        .unwrap();
     assert_eq!(overwritten["key"], trail.keys[2].as_str());
 
-    let (code, v, err) = auditor(ep, &["timeline", "s3://clean", "--from", "2026-07-01", "--to", "2026-07-10", "--format", "json"]);
+    let (code, v, err) = auditor(
+        ep,
+        &[
+            "timeline",
+            "s3://clean",
+            "--from",
+            "2026-07-01",
+            "--to",
+            "2026-07-10",
+            "--format",
+            "json",
+        ],
+    );
     assert_eq!(code, 0, "{err}");
     assert_eq!(v["days"].as_array().unwrap().len(), 10);
     assert_eq!(v["ruleStats"][0]["opened"], 2);
 
     let (code, _, err) = auditor(ep, &["verify", "s3://no-such-bucket"]);
     assert_eq!(code, 2);
-    assert!(err.contains("s3://no-such-bucket") && err.contains("NoSuchBucket"), "{err}");
+    assert!(
+        err.contains("s3://no-such-bucket") && err.contains("NoSuchBucket"),
+        "{err}"
+    );
     assert_eq!(err.lines().count(), 1, "{err}");
 }
 
 #[test]
 fn unreachable_endpoint_cannot_run() {
     let port = free_port(); // nothing listens there any more
-    let (code, _, err) = auditor(&format!("http://127.0.0.1:{port}"), &["verify", "s3://bucket"]);
+    let (code, _, err) = auditor(
+        &format!("http://127.0.0.1:{port}"),
+        &["verify", "s3://bucket"],
+    );
     assert_eq!(code, 2);
-    assert!(err.starts_with("auditor: error: s3://bucket: S3 request failed"), "{err}");
+    assert!(
+        err.starts_with("auditor: error: s3://bucket: S3 request failed"),
+        "{err}"
+    );
 }

@@ -35,7 +35,10 @@ impl ReportSource for Named {
 fn spec(day: &str, s3: &[&str], rds: &[&str], rds_complete: bool) -> ReportSpec {
     let mut rds = RuleSpec::standard(1, rds);
     rds.complete = rds_complete;
-    ReportSpec::new(morning(day), vec![RuleSpec::standard(0, s3), rds, RuleSpec::standard(2, &[])])
+    ReportSpec::new(
+        morning(day),
+        vec![RuleSpec::standard(0, s3), rds, RuleSpec::standard(2, &[])],
+    )
 }
 
 fn fixture() -> Trail {
@@ -63,7 +66,15 @@ fn fixture() -> Trail {
 fn build(t: &Trail) -> Timeline {
     let period = Period::between("2026-07-01", "2026-07-10").unwrap();
     let source = Named(LocalSource::new(t.root()));
-    commands::timeline(&source, period, date("2026-07-20"), hours(26.0), &ProgressBar::hidden()).unwrap().0
+    commands::timeline(
+        &source,
+        period,
+        date("2026-07-20"),
+        hours(26.0),
+        &ProgressBar::hidden(),
+    )
+    .unwrap()
+    .0
 }
 
 fn exposure<'a>(t: &'a Timeline, id: &str) -> &'a auditor::timeline::Exposure {
@@ -78,9 +89,16 @@ fn daily_series_carries_state_over_gaps() {
     let counts: Vec<u32> = t.days.iter().map(|d| d.by_rule[s3]).collect();
     assert_eq!(counts, vec![2, 1, 2, 2, 1, 2, 2, 1, 1, 1]);
     let gap = &t.days[3];
-    assert_eq!((gap.date, gap.state, gap.gap, gap.report.as_deref()), (date("2026-07-04"), DayState::Carried, true, None));
+    assert_eq!(
+        (gap.date, gap.state, gap.gap, gap.report.as_deref()),
+        (date("2026-07-04"), DayState::Carried, true, None)
+    );
     // The incomplete rds rule on 07-05 neither resolves db-1 nor opens anything: carried.
-    let rds: Vec<u32> = t.days.iter().map(|d| d.by_rule["rds-storage-encrypted"]).collect();
+    let rds: Vec<u32> = t
+        .days
+        .iter()
+        .map(|d| d.by_rule["rds-storage-encrypted"])
+        .collect();
     assert_eq!(rds, vec![1, 1, 1, 1, 1, 0, 0, 0, 0, 0]);
     assert_eq!(t.days[3].total, 3);
     assert_eq!(t.days[0].by_resource_type["AWS::S3::Bucket"], 2);
@@ -92,40 +110,106 @@ fn daily_series_carries_state_over_gaps() {
 fn exposure_windows_and_reopenings() {
     let t = build(&fixture());
     let a = exposure(&t, "a");
-    assert_eq!((a.first_seen, a.times_reopened, a.days_non_compliant, a.open_at_end), (date("2026-07-01"), 1, 9, true));
+    assert_eq!(
+        (
+            a.first_seen,
+            a.times_reopened,
+            a.days_non_compliant,
+            a.open_at_end
+        ),
+        (date("2026-07-01"), 1, 9, true)
+    );
     assert_eq!(a.windows[0].resolved, Some(date("2026-07-05")));
     assert_eq!(a.windows[1].opened, date("2026-07-06"));
     let b = exposure(&t, "b");
-    assert_eq!((b.first_seen, b.resolved_at, b.days_non_compliant), (date("2026-07-03"), Some(date("2026-07-08")), 5));
+    assert_eq!(
+        (b.first_seen, b.resolved_at, b.days_non_compliant),
+        (date("2026-07-03"), Some(date("2026-07-08")), 5)
+    );
     let old = exposure(&t, "old");
     assert!(old.opened_before_period);
-    assert_eq!((old.resolved_at, old.days_non_compliant), (Some(date("2026-07-02")), 1));
+    assert_eq!(
+        (old.resolved_at, old.days_non_compliant),
+        (Some(date("2026-07-02")), 1)
+    );
     let db = exposure(&t, "db-1");
-    assert_eq!((db.resolved_at, db.days_non_compliant), (Some(date("2026-07-06")), 5));
-    assert_eq!(t.longest_open.iter().map(|e| e.resource_id.as_str()).collect::<Vec<_>>(), vec!["a"]);
+    assert_eq!(
+        (db.resolved_at, db.days_non_compliant),
+        (Some(date("2026-07-06")), 5)
+    );
+    assert_eq!(
+        t.longest_open
+            .iter()
+            .map(|e| e.resource_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["a"]
+    );
 }
 
 #[test]
 fn per_rule_remediation_figures() {
     let t = build(&fixture());
     let s3 = &t.rule_stats[0];
-    assert_eq!((s3.open_at_start, s3.open_at_end, s3.opened, s3.resolved, s3.reopened), (1, 1, 3, 3, 1));
-    assert_eq!((s3.mean_days_to_remediate, s3.max_days_to_remediate, s3.remediated_windows), (Some(4.5), Some(5), 2));
+    assert_eq!(
+        (
+            s3.open_at_start,
+            s3.open_at_end,
+            s3.opened,
+            s3.resolved,
+            s3.reopened
+        ),
+        (1, 1, 3, 3, 1)
+    );
+    assert_eq!(
+        (
+            s3.mean_days_to_remediate,
+            s3.max_days_to_remediate,
+            s3.remediated_windows
+        ),
+        (Some(4.5), Some(5), 2)
+    );
     let rds = &t.rule_stats[1];
-    assert_eq!((rds.open_at_start, rds.open_at_end, rds.opened, rds.resolved), (1, 0, 0, 1));
-    assert_eq!(rds.mean_days_to_remediate, None, "opened before the period: no exact duration");
+    assert_eq!(
+        (rds.open_at_start, rds.open_at_end, rds.opened, rds.resolved),
+        (1, 0, 0, 1)
+    );
+    assert_eq!(
+        rds.mean_days_to_remediate, None,
+        "opened before the period: no exact duration"
+    );
 }
 
 #[test]
 fn monitoring_days_and_period_chain() {
     let t = build(&fixture());
-    let days: Vec<String> = t.monitoring.days.iter().map(|d| d.date.to_string()).collect();
+    let days: Vec<String> = t
+        .monitoring
+        .days
+        .iter()
+        .map(|d| d.date.to_string())
+        .collect();
     assert_eq!(days, vec!["2026-07-05", "2026-07-06"]);
-    assert_eq!(t.monitoring.days[0].issues[0].kind, auditor::report::IssueKind::ReportIncomplete);
-    assert_eq!(t.monitoring.days[1].issues[0].kind, auditor::report::IssueKind::RecorderNotRecording);
-    assert_eq!((t.monitoring.days_with_report, t.monitoring.days_without_report, t.monitoring.days_monitoring_on), (9, 1, 7));
+    assert_eq!(
+        t.monitoring.days[0].issues[0].kind,
+        auditor::report::IssueKind::ReportIncomplete
+    );
+    assert_eq!(
+        t.monitoring.days[1].issues[0].kind,
+        auditor::report::IssueKind::RecorderNotRecording
+    );
+    assert_eq!(
+        (
+            t.monitoring.days_with_report,
+            t.monitoring.days_without_report,
+            t.monitoring.days_monitoring_on
+        ),
+        (9, 1, 7)
+    );
     assert!(t.chain.intact);
-    assert_eq!(t.chain.reports, 11, "the period's reports plus the one before it");
+    assert_eq!(
+        t.chain.reports, 11,
+        "the period's reports plus the one before it"
+    );
     assert_eq!(t.chain.gaps.len(), 1);
     assert_eq!(t.chain.gaps[0].missing_dates, vec![date("2026-07-04")]);
 }
@@ -145,7 +229,12 @@ fn tampering_before_the_period_shows_in_the_link_into_it() {
 #[test]
 fn renderers_snapshot() {
     let t = build(&fixture());
-    for (format, name) in [(TimelineFormat::Json, "json"), (TimelineFormat::Md, "md"), (TimelineFormat::Csv, "csv"), (TimelineFormat::Html, "html")] {
+    for (format, name) in [
+        (TimelineFormat::Json, "json"),
+        (TimelineFormat::Md, "md"),
+        (TimelineFormat::Csv, "csv"),
+        (TimelineFormat::Html, "html"),
+    ] {
         let text = String::from_utf8(renderer(format).render(&t).unwrap()).unwrap();
         insta::assert_snapshot!(format!("timeline_{name}"), text);
     }
@@ -156,11 +245,20 @@ fn html_is_self_contained_and_accessible() {
     let t = build(&fixture());
     let html = String::from_utf8(renderer(TimelineFormat::Html).render(&t).unwrap()).unwrap();
     assert!(!html.contains("<script"));
-    assert!(!html.contains("http://") && !html.contains("https://"), "no URL of any kind");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no URL of any kind"
+    );
     assert!(!html.contains("src=") && !html.contains("href="));
-    assert_eq!(html.matches("<table>").count(), html.matches("<caption>").count());
+    assert_eq!(
+        html.matches("<table>").count(),
+        html.matches("<caption>").count()
+    );
     assert_eq!(html.matches("<svg role=\"img\"").count(), 2);
-    assert_eq!(html.matches("<svg").count(), html.matches("<title id=").count());
+    assert_eq!(
+        html.matches("<svg").count(),
+        html.matches("<title id=").count()
+    );
     assert!(html.contains("@media print"));
 }
 
@@ -171,24 +269,51 @@ fn cli_writes_the_output_file_and_reports_gaps_with_exit_1() {
     let out_file = out_dir.path().join("q.html");
     let out = Command::cargo_bin("auditor")
         .unwrap()
-        .args(["timeline", "--from", "2026-07-01", "--to", "2026-07-10", "-o"])
+        .args([
+            "timeline",
+            "--from",
+            "2026-07-01",
+            "--to",
+            "2026-07-10",
+            "-o",
+        ])
         .arg(&out_file)
         .arg(t.root())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let html = std::fs::read_to_string(&out_file).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
-    assert_eq!(std::fs::read_dir(out_dir.path()).unwrap().count(), 1, "no partial file left behind");
+    assert_eq!(
+        std::fs::read_dir(out_dir.path()).unwrap().count(),
+        1,
+        "no partial file left behind"
+    );
 }
 
 #[test]
 fn quarter_without_reports_is_all_gap_never_compliant() {
     let t = fixture();
     let source = Named(LocalSource::new(t.root()));
-    let (tl, _) = commands::timeline(&source, Period::quarter("2027-Q1").unwrap(), date("2027-06-01"), hours(26.0), &ProgressBar::hidden()).unwrap();
+    let (tl, _) = commands::timeline(
+        &source,
+        Period::quarter("2027-Q1").unwrap(),
+        date("2027-06-01"),
+        hours(26.0),
+        &ProgressBar::hidden(),
+    )
+    .unwrap();
     assert_eq!(tl.days.len(), 90);
-    assert!(tl.days.iter().all(|d| d.gap && d.state == DayState::Carried));
+    assert!(
+        tl.days
+            .iter()
+            .all(|d| d.gap && d.state == DayState::Carried)
+    );
     // Carried from the last report (2026-07-11): "z" stays open, it is not shown as fixed.
     assert!(tl.days.iter().all(|d| d.total == 1));
 }

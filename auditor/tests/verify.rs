@@ -8,17 +8,33 @@ use common::*;
 use serde_json::Value;
 
 fn verify(root: &std::path::Path) -> (i32, Value) {
-    let out = Command::cargo_bin("auditor").unwrap().args(["verify", "--format", "json"]).arg(root).output().unwrap();
+    let out = Command::cargo_bin("auditor")
+        .unwrap()
+        .args(["verify", "--format", "json"])
+        .arg(root)
+        .output()
+        .unwrap();
     let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     (out.status.code().unwrap(), json)
 }
 
 fn codes(v: &Value) -> Vec<String> {
-    v["problems"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap().to_owned()).collect()
+    v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 fn problem_keys(v: &Value, code: &str) -> Vec<String> {
-    v["problems"].as_array().unwrap().iter().filter(|p| p["code"] == code).map(|p| p["key"].as_str().unwrap().to_owned()).collect()
+    v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["code"] == code)
+        .map(|p| p["key"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[test]
@@ -36,7 +52,12 @@ fn clean_trail_passes_with_exit_0() {
 #[test]
 fn human_summary_names_the_verdict() {
     let t = clean_trail();
-    let out = Command::cargo_bin("auditor").unwrap().arg("verify").arg(t.root()).output().unwrap();
+    let out = Command::cargo_bin("auditor")
+        .unwrap()
+        .arg("verify")
+        .arg(t.root())
+        .output()
+        .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("chain:    INTACT"), "{text}");
     assert!(text.contains("result:   OK"), "{text}");
@@ -68,8 +89,17 @@ fn deleted_report_is_a_missing_sequence() {
     let (code, v) = verify(&t.root());
     assert_eq!(code, 1);
     assert_eq!(codes(&v), vec!["missing-sequence"]);
-    assert!(v["problems"][0]["detail"].as_str().unwrap().contains("sequence 3"));
-    assert_eq!(v["gaps"].as_array().unwrap().len(), 1, "the missing day is also a cadence gap");
+    assert!(
+        v["problems"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("sequence 3")
+    );
+    assert_eq!(
+        v["gaps"].as_array().unwrap().len(),
+        1,
+        "the missing day is also a cadence gap"
+    );
 }
 
 #[test]
@@ -87,12 +117,23 @@ fn two_reports_with_one_sequence() {
     // A second generator wrote its own sequence-5 report the same day.
     let raw = String::from_utf8(t.read(5)).unwrap();
     let other_id = "ffffffff-ffff-5fff-8fff-ffffffffffff";
-    let id = t.keys[5].rsplit('-').take(5).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("-").replace(".json", "");
+    let id = t.keys[5]
+        .rsplit('-')
+        .take(5)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect::<Vec<_>>()
+        .join("-")
+        .replace(".json", "");
     let forged = raw.replace(&id, other_id);
     t.add(&t.keys[5].replace(&id, other_id), forged.as_bytes());
     let (code, v) = verify(&t.root());
     assert_eq!(code, 1);
-    assert!(codes(&v).contains(&"duplicate-sequence".to_owned()), "{v:#}");
+    assert!(
+        codes(&v).contains(&"duplicate-sequence".to_owned()),
+        "{v:#}"
+    );
 }
 
 #[test]
@@ -105,7 +146,10 @@ fn malformed_and_truncated_json() {
     assert_eq!(problem_keys(&v, "malformed-json"), vec![t.keys[2].clone()]);
     // The truncated report still has bytes: its successor's link is checked against them.
     assert_eq!(problem_keys(&v, "hash-mismatch"), vec![t.keys[3].clone()]);
-    assert_eq!(v["validReports"], 9, "the run went on over the other reports");
+    assert_eq!(
+        v["validReports"], 9,
+        "the run went on over the other reports"
+    );
 }
 
 #[test]
@@ -122,26 +166,46 @@ fn non_utf8_bytes() {
 #[test]
 fn wrong_schema_version() {
     let t = clean_trail();
-    let text = String::from_utf8(t.read(9)).unwrap().replace("\"schemaVersion\":\"1.0\"", "\"schemaVersion\":\"2.0\"");
+    let text = String::from_utf8(t.read(9))
+        .unwrap()
+        .replace("\"schemaVersion\":\"1.0\"", "\"schemaVersion\":\"2.0\"");
     t.write(9, text.as_bytes());
     let (code, v) = verify(&t.root());
     assert_eq!(code, 1);
     assert_eq!(codes(&v), vec!["wrong-schema-version"]);
-    assert!(v["problems"][0]["detail"].as_str().unwrap().contains("\"2.0\""));
+    assert!(
+        v["problems"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("\"2.0\"")
+    );
 }
 
 #[test]
 fn unknown_field_and_wrong_type_break_the_schema() {
     let t = clean_trail();
     let text = String::from_utf8(t.read(9)).unwrap();
-    t.write(9, text.replacen("{\"account\"", "{\"extra\":1,\"account\"", 1).as_bytes());
+    t.write(
+        9,
+        text.replacen("{\"account\"", "{\"extra\":1,\"account\"", 1)
+            .as_bytes(),
+    );
     let text = String::from_utf8(t.read(8)).unwrap();
-    t.write(8, text.replacen("\"complete\":true", "\"complete\":\"yes\"", 1).as_bytes());
+    t.write(
+        8,
+        text.replacen("\"complete\":true", "\"complete\":\"yes\"", 1)
+            .as_bytes(),
+    );
     let (code, v) = verify(&t.root());
     assert_eq!(code, 1);
     let bad = problem_keys(&v, "schema-violation");
     assert_eq!(bad, vec![t.keys[8].clone(), t.keys[9].clone()], "{v:#}");
-    let details: Vec<&str> = v["problems"].as_array().unwrap().iter().filter_map(|p| p["detail"].as_str()).collect();
+    let details: Vec<&str> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["detail"].as_str())
+        .collect();
     assert!(details.iter().any(|d| d.contains("extra")), "{details:?}");
 }
 
@@ -153,10 +217,18 @@ fn missing_day_with_intact_chain_is_a_cadence_gap() {
     let (code, v) = verify(&t.root());
     assert_eq!(code, 1);
     assert_eq!(v["intact"], true, "the chain itself is intact");
-    assert_eq!(v["gaps"][0]["missingDates"], serde_json::json!(["2026-07-05"]));
+    assert_eq!(
+        v["gaps"][0]["missingDates"],
+        serde_json::json!(["2026-07-05"])
+    );
     assert_eq!(v["gaps"][0]["hours"], 48.0);
     // A looser cadence accepts it.
-    let out = Command::cargo_bin("auditor").unwrap().args(["verify", "--max-gap-hours", "50"]).arg(t.root()).output().unwrap();
+    let out = Command::cargo_bin("auditor")
+        .unwrap()
+        .args(["verify", "--max-gap-hours", "50"])
+        .arg(t.root())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
 }
 
@@ -187,7 +259,12 @@ fn key_off_the_naming_rule() {
 #[test]
 fn empty_source_cannot_run() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("auditor").unwrap().arg("verify").arg(dir.path()).output().unwrap();
+    let out = Command::cargo_bin("auditor")
+        .unwrap()
+        .arg("verify")
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("holds no reports"), "{err}");
@@ -196,26 +273,53 @@ fn empty_source_cannot_run() {
 
 #[test]
 fn missing_folder_cannot_run() {
-    let out = Command::cargo_bin("auditor").unwrap().args(["verify", "/nonexistent/auditor-test"]).output().unwrap();
+    let out = Command::cargo_bin("auditor")
+        .unwrap()
+        .args(["verify", "/nonexistent/auditor-test"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8(out.stderr).unwrap().contains("/nonexistent/auditor-test"));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("/nonexistent/auditor-test")
+    );
 }
 
 #[test]
 fn bad_arguments_exit_2() {
-    let out = Command::cargo_bin("auditor").unwrap().args(["verify", ".", "--max-gap-hours", "-3"]).output().unwrap();
+    let out = Command::cargo_bin("auditor")
+        .unwrap()
+        .args(["verify", ".", "--max-gap-hours", "-3"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let out = Command::cargo_bin("auditor").unwrap().args(["timeline", ".", "--quarter", "2026-Q9"]).output().unwrap();
+    let out = Command::cargo_bin("auditor")
+        .unwrap()
+        .args(["timeline", ".", "--quarter", "2026-Q9"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8(out.stderr).unwrap().contains("2026-Q9"));
 }
 
 #[test]
 fn help_has_examples() {
-    for args in [vec!["--help"], vec!["verify", "--help"], vec!["timeline", "--help"]] {
-        let out = Command::cargo_bin("auditor").unwrap().args(&args).output().unwrap();
+    for args in [
+        vec!["--help"],
+        vec!["verify", "--help"],
+        vec!["timeline", "--help"],
+    ] {
+        let out = Command::cargo_bin("auditor")
+            .unwrap()
+            .args(&args)
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(0));
-        assert!(String::from_utf8(out.stdout).unwrap().contains("Examples:"), "{args:?}");
+        assert!(
+            String::from_utf8(out.stdout).unwrap().contains("Examples:"),
+            "{args:?}"
+        );
     }
 }
 
@@ -224,7 +328,15 @@ fn broken_pipe_exits_quietly() {
     let t = clean_trail();
     let bin = assert_cmd::cargo::cargo_bin("auditor");
     let mut child = std::process::Command::new(bin)
-        .args(["timeline", "--format", "json", "--from", "2026-07-01", "--to", "2026-07-10"])
+        .args([
+            "timeline",
+            "--format",
+            "json",
+            "--from",
+            "2026-07-01",
+            "--to",
+            "2026-07-10",
+        ])
         .arg(t.root())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -233,5 +345,9 @@ fn broken_pipe_exits_quietly() {
     drop(child.stdout.take()); // the reader goes away before the output is written
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

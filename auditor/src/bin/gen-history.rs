@@ -64,19 +64,32 @@ struct RuleState {
 
 fn main() -> Result<()> {
     let a = Args::parse();
-    let manifest = format!("days={} findings={} missing={} start={} seed={}\n", a.days, a.findings, a.missing, a.start, a.seed);
+    let manifest = format!(
+        "days={} findings={} missing={} start={} seed={}\n",
+        a.days, a.findings, a.missing, a.start, a.seed
+    );
     let manifest_path = a.out.join("MANIFEST");
     if fs::read_to_string(&manifest_path).ok().as_deref() == Some(manifest.as_str()) {
-        eprintln!("gen-history: {} already holds this history; reusing it", a.out.display());
+        eprintln!(
+            "gen-history: {} already holds this history; reusing it",
+            a.out.display()
+        );
         return Ok(());
     }
     if a.out.join("reports").exists() {
-        fs::remove_dir_all(a.out.join("reports")).with_context(|| format!("{}: cannot clear old history", a.out.display()))?;
+        fs::remove_dir_all(a.out.join("reports"))
+            .with_context(|| format!("{}: cannot clear old history", a.out.display()))?;
     }
     let _ = fs::remove_file(&manifest_path);
     let mut rng = Rng::new(a.seed);
     let per_rule = f64::from(a.findings) / RULES.len() as f64;
-    let mut rules: Vec<RuleState> = (0..RULES.len()).map(|_| RuleState { open: Vec::new(), resolved: Vec::new(), next_id: 0 }).collect();
+    let mut rules: Vec<RuleState> = (0..RULES.len())
+        .map(|_| RuleState {
+            open: Vec::new(),
+            resolved: Vec::new(),
+            next_id: 0,
+        })
+        .collect();
     for st in &mut rules {
         for _ in 0..per_rule as u32 {
             let id = st.next_id;
@@ -93,7 +106,8 @@ fn main() -> Result<()> {
     let (mut bytes_total, mut written) = (0u64, 0u32);
     for day in 0..a.days {
         for st in &mut rules {
-            let (keep, gone): (Vec<_>, Vec<_>) = st.open.iter().partition(|(_, until)| *until > day);
+            let (keep, gone): (Vec<_>, Vec<_>) =
+                st.open.iter().partition(|(_, until)| *until > day);
             st.resolved.extend(gone.iter().map(|(id, _)| *id));
             st.open = keep;
             let arrivals = per_rule / MEAN_LIFETIME;
@@ -115,16 +129,26 @@ fn main() -> Result<()> {
             continue;
         }
         let date = a.start + Duration::days(i64::from(day));
-        let at = Utc.from_utc_datetime(&date.and_hms_opt(6, 0, 0).expect("valid time")) + Duration::seconds(rng.below(1800) as i64);
+        let at = Utc.from_utc_datetime(&date.and_hms_opt(6, 0, 0).expect("valid time"))
+            + Duration::seconds(rng.below(1800) as i64);
         let mut spec_rules = Vec::with_capacity(RULES.len());
         for (i, st) in rules.iter().enumerate() {
             let (name, identifier, ty) = RULES[i];
-            let mut findings: Vec<(String, String)> = st.open.iter().map(|(id, _)| (ty.to_owned(), resource_id(i, *id))).collect();
+            let mut findings: Vec<(String, String)> = st
+                .open
+                .iter()
+                .map(|(id, _)| (ty.to_owned(), resource_id(i, *id)))
+                .collect();
             let complete = !rng.chance(0.01);
             if !complete {
                 findings.truncate(findings.len() / 2);
             }
-            spec_rules.push(RuleSpec { name: name.to_owned(), identifier: identifier.to_owned(), complete, findings });
+            spec_rules.push(RuleSpec {
+                name: name.to_owned(),
+                identifier: identifier.to_owned(),
+                complete,
+                findings,
+            });
         }
         let mut spec = ReportSpec::new(at, spec_rules);
         spec.recorder_recording = !rng.chance(0.005);
@@ -134,7 +158,10 @@ fn main() -> Result<()> {
         written += 1;
     }
     fs::write(&manifest_path, manifest)?;
-    eprintln!("gen-history: wrote {written} reports, {bytes_total} bytes, under {}", a.out.join("reports").display());
+    eprintln!(
+        "gen-history: wrote {written} reports, {bytes_total} bytes, under {}",
+        a.out.join("reports").display()
+    );
     Ok(())
 }
 

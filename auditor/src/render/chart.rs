@@ -31,9 +31,22 @@ const COLOURS: [RGBColor; 8] = [
 
 /// Draws `series` over `dates`; `gaps[i]` marks a day without a report. Returns one `<svg>` element
 /// with `role="img"` and a `<title>`.
-pub fn daily_chart(id: &str, title: &str, dates: &[NaiveDate], gaps: &[bool], series: &[Series<'_>]) -> Result<String, RenderError> {
-    let n = dates.len().max(1) as i32;
-    let y_max = series.iter().flat_map(|s| s.values.iter().copied()).max().unwrap_or(0).max(1);
+pub fn daily_chart(
+    id: &str,
+    title: &str,
+    dates: &[NaiveDate],
+    gaps: &[bool],
+    series: &[Series<'_>],
+) -> Result<String, RenderError> {
+    // Day i spans x = 2i..2i+2 and its value is drawn at its middle, 2i+1, so a grey gap band
+    // covers exactly the missing day and the lines stop at the neighbouring days' centres.
+    let n = 2 * dates.len().max(1) as i32;
+    let y_max = series
+        .iter()
+        .flat_map(|s| s.values.iter().copied())
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let y_top = y_max + y_max / 10 + 1;
     let mut svg = String::new();
     {
@@ -45,7 +58,12 @@ pub fn daily_chart(id: &str, title: &str, dates: &[NaiveDate], gaps: &[bool], se
             .y_label_area_size(56)
             .build_cartesian_2d(0..n, 0..y_top)
             .map_err(chart_error)?;
-        let label = |x: &i32| dates.get(*x as usize).map(|d| d.to_string()).unwrap_or_default();
+        let label = |x: &i32| {
+            dates
+                .get((*x / 2) as usize)
+                .map(|d| d.to_string())
+                .unwrap_or_default()
+        };
         chart
             .configure_mesh()
             .x_labels(8)
@@ -58,21 +76,31 @@ pub fn daily_chart(id: &str, title: &str, dates: &[NaiveDate], gaps: &[bool], se
         let grey = RGBColor(200, 200, 200).mix(0.7).filled();
         let bands = runs(gaps, true);
         chart
-            .draw_series(bands.iter().map(|&(a, b)| Rectangle::new([(a as i32, 0), (b as i32 + 1, y_top)], grey)))
+            .draw_series(bands.iter().map(|&(a, b)| {
+                Rectangle::new([(2 * a as i32, 0), (2 * b as i32 + 2, y_top)], grey)
+            }))
             .map_err(chart_error)?;
         for (i, s) in series.iter().enumerate() {
             let colour = COLOURS[i % COLOURS.len()];
             let mut labelled = false;
             for (a, b) in runs(gaps, false) {
-                let points: Vec<(i32, u32)> = (a..=b).map(|d| (d as i32, s.values.get(d).copied().unwrap_or(0))).collect();
+                let points: Vec<(i32, u32)> = (a..=b)
+                    .map(|d| (2 * d as i32 + 1, s.values.get(d).copied().unwrap_or(0)))
+                    .collect();
                 // A single reported day between gaps is a point, not a line: draw a dot.
                 let drawn = if points.len() == 1 {
-                    chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled()))).map_err(chart_error)?
+                    chart
+                        .draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled())))
+                        .map_err(chart_error)?
                 } else {
-                    chart.draw_series(LineSeries::new(points, colour.stroke_width(2))).map_err(chart_error)?
+                    chart
+                        .draw_series(LineSeries::new(points, colour.stroke_width(2)))
+                        .map_err(chart_error)?
                 };
                 if !labelled {
-                    drawn.label(s.name).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(3)));
+                    drawn.label(s.name).legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(3))
+                    });
                     labelled = true;
                 }
             }
@@ -114,7 +142,9 @@ fn runs(gaps: &[bool], gap: bool) -> Vec<(usize, usize)> {
 /// Inline SVG in HTML needs no namespace declaration; dropping it keeps the page free of URLs.
 /// Adds the role and title that screen readers and the page's print layout rely on.
 fn accessible(svg: String, id: &str, title: &str) -> String {
-    let svg = svg.replace(" xmlns=\"http://www.w3.org/2000/svg\"", "").replace(" xmlns:xlink=\"http://www.w3.org/1999/xlink\"", "");
+    let svg = svg
+        .replace(" xmlns=\"http://www.w3.org/2000/svg\"", "")
+        .replace(" xmlns:xlink=\"http://www.w3.org/1999/xlink\"", "");
     let title = super::html::escape(title);
     match svg.find('>') {
         Some(end) if svg.starts_with("<svg") => format!(

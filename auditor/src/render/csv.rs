@@ -19,7 +19,9 @@ impl Sections {
         I: IntoIterator<Item = S>,
         S: AsRef<[u8]>,
     {
-        self.out.write_record(cells).map_err(|e| RenderError::Csv(e.to_string()))
+        self.out
+            .write_record(cells)
+            .map_err(|e| RenderError::Csv(e.to_string()))
     }
 
     fn section(&mut self, name: &str, header: &[&str]) -> Result<(), RenderError> {
@@ -28,7 +30,9 @@ impl Sections {
     }
 
     fn end(&mut self) -> Result<(), RenderError> {
-        self.out.write_record(None::<&[u8]>).map_err(|e| RenderError::Csv(e.to_string()))
+        self.out
+            .write_record(None::<&[u8]>)
+            .map_err(|e| RenderError::Csv(e.to_string()))
     }
 }
 
@@ -38,7 +42,9 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 
 impl Renderer for CsvRenderer {
     fn render(&self, t: &Timeline) -> Result<Vec<u8>, RenderError> {
-        let out = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+        let out = csv::WriterBuilder::new()
+            .flexible(true)
+            .from_writer(Vec::new());
         let mut s = Sections { out };
         let c = &t.chain;
         s.section("summary", &["field", "value"])?;
@@ -52,15 +58,26 @@ impl Renderer for CsvRenderer {
             ("reports_checked", c.reports.to_string()),
             ("chain_problems", c.problems.len().to_string()),
             ("cadence_gaps", c.gaps.len().to_string()),
-            ("days_with_report", t.monitoring.days_with_report.to_string()),
-            ("days_without_report", t.monitoring.days_without_report.to_string()),
-            ("days_with_monitoring_issues", t.monitoring.days_with_issues.to_string()),
+            (
+                "days_with_report",
+                t.monitoring.days_with_report.to_string(),
+            ),
+            (
+                "days_without_report",
+                t.monitoring.days_without_report.to_string(),
+            ),
+            (
+                "days_with_monitoring_issues",
+                t.monitoring.days_with_issues.to_string(),
+            ),
         ] {
             s.row([k, v.as_str()])?;
         }
         s.end()?;
 
-        let mut header: Vec<String> = ["date", "state", "gap", "report", "total"].map(String::from).to_vec();
+        let mut header: Vec<String> = ["date", "state", "gap", "report", "total"]
+            .map(String::from)
+            .to_vec();
         header.extend(t.rules.iter().map(|r| format!("rule:{r}")));
         header.extend(t.resource_types.iter().map(|r| format!("type:{r}")));
         s.row(["section", "daily"])?;
@@ -73,13 +90,34 @@ impl Renderer for CsvRenderer {
                 d.report.clone().unwrap_or_default(),
                 d.total.to_string(),
             ];
-            row.extend(t.rules.iter().map(|r| d.by_rule.get(r).copied().unwrap_or(0).to_string()));
-            row.extend(t.resource_types.iter().map(|r| d.by_resource_type.get(r).copied().unwrap_or(0).to_string()));
+            row.extend(
+                t.rules
+                    .iter()
+                    .map(|r| d.by_rule.get(r).copied().unwrap_or(0).to_string()),
+            );
+            row.extend(
+                t.resource_types
+                    .iter()
+                    .map(|r| d.by_resource_type.get(r).copied().unwrap_or(0).to_string()),
+            );
             s.row(&row)?;
         }
         s.end()?;
 
-        s.section("rules", &["rule", "open_at_start", "open_at_end", "opened", "resolved", "reopened", "mean_days_to_remediate", "max_days_to_remediate", "remediated_windows"])?;
+        s.section(
+            "rules",
+            &[
+                "rule",
+                "open_at_start",
+                "open_at_end",
+                "opened",
+                "resolved",
+                "reopened",
+                "mean_days_to_remediate",
+                "max_days_to_remediate",
+                "remediated_windows",
+            ],
+        )?;
         for r in &t.rule_stats {
             s.row([
                 r.rule.clone(),
@@ -95,8 +133,21 @@ impl Renderer for CsvRenderer {
         }
         s.end()?;
 
-        let exposure_header = ["rule", "resource_type", "resource_id", "first_seen", "opened_before_period", "resolved_at", "open_at_end", "days_non_compliant", "times_reopened"];
-        for (name, list) in [("exposures", &t.exposures), ("longest_open", &t.longest_open)] {
+        let exposure_header = [
+            "rule",
+            "resource_type",
+            "resource_id",
+            "first_seen",
+            "opened_before_period",
+            "resolved_at",
+            "open_at_end",
+            "days_non_compliant",
+            "times_reopened",
+        ];
+        for (name, list) in [
+            ("exposures", &t.exposures),
+            ("longest_open", &t.longest_open),
+        ] {
             s.section(name, &exposure_header)?;
             for e in list {
                 s.row([
@@ -114,10 +165,19 @@ impl Renderer for CsvRenderer {
             s.end()?;
         }
 
-        s.section("monitoring", &["date", "kind", "subject", "detail", "reports"])?;
+        s.section(
+            "monitoring",
+            &["date", "kind", "subject", "detail", "reports"],
+        )?;
         for d in &t.monitoring.days {
             for i in &d.issues {
-                s.row([d.date.to_string(), i.kind.label().to_owned(), i.subject.clone(), i.detail.clone(), d.reports.join(" ")])?;
+                s.row([
+                    d.date.to_string(),
+                    i.kind.label().to_owned(),
+                    i.subject.clone(),
+                    i.detail.clone(),
+                    d.reports.join(" "),
+                ])?;
             }
         }
         s.end()?;
@@ -128,12 +188,31 @@ impl Renderer for CsvRenderer {
         }
         s.end()?;
 
-        s.section("cadence_gaps", &["from", "to", "hours", "missing_dates", "after_key", "before_key"])?;
+        s.section(
+            "cadence_gaps",
+            &[
+                "from",
+                "to",
+                "hours",
+                "missing_dates",
+                "after_key",
+                "before_key",
+            ],
+        )?;
         for g in &c.gaps {
             let dates: Vec<String> = g.missing_dates.iter().map(|d| d.to_string()).collect();
-            s.row([g.from.to_rfc3339(), g.to.to_rfc3339(), g.hours.to_string(), dates.join(" "), g.after_key.clone(), g.before_key.clone()])?;
+            s.row([
+                g.from.to_rfc3339(),
+                g.to.to_rfc3339(),
+                g.hours.to_string(),
+                dates.join(" "),
+                g.after_key.clone(),
+                g.before_key.clone(),
+            ])?;
         }
         s.end()?;
-        s.out.into_inner().map_err(|e| RenderError::Csv(e.to_string()))
+        s.out
+            .into_inner()
+            .map_err(|e| RenderError::Csv(e.to_string()))
     }
 }

@@ -57,9 +57,16 @@ pub(crate) fn opt_i64(v: Option<i64>) -> String {
 pub(crate) fn trail_verdict(t: &Timeline) -> String {
     let c = &t.chain;
     let chain = if c.intact {
-        format!("Trail intact: {} reports checked, every link verified", c.reports)
+        format!(
+            "Trail intact: {} reports checked, every link verified",
+            c.reports
+        )
     } else {
-        format!("Trail BROKEN: {} problem(s) in {} reports checked", c.problems.len(), c.reports)
+        format!(
+            "Trail BROKEN: {} problem(s) in {} reports checked",
+            c.problems.len(),
+            c.reports
+        )
     };
     let gaps = match (c.gaps.len(), t.monitoring.days_without_report) {
         (0, 0) => "a report every day".to_owned(),

@@ -30,7 +30,12 @@ struct VerifyDocument<'a> {
 pub fn render(source: &str, r: &TrailResult, format: VerifyFormat) -> Result<Vec<u8>, RenderError> {
     match format {
         VerifyFormat::Json => {
-            let doc = VerifyDocument { format: "auditor-verify/1", source, findings: r.finding_count(), result: r };
+            let doc = VerifyDocument {
+                format: "auditor-verify/1",
+                source,
+                findings: r.finding_count(),
+                result: r,
+            };
             let mut out = serde_json::to_vec_pretty(&doc)?;
             out.push(b'\n');
             Ok(out)
@@ -46,12 +51,26 @@ fn text(source: &str, r: &TrailResult) -> String {
         (Some(a), Some(b)) => format!(", sequences {a}..{b}"),
         _ => String::new(),
     };
-    let _ = writeln!(o, "reports:  {} ({} valid, {:.1} MB{span})", r.reports, r.valid_reports, r.bytes as f64 / 1e6);
+    let _ = writeln!(
+        o,
+        "reports:  {} ({} valid, {:.1} MB{span})",
+        r.reports,
+        r.valid_reports,
+        r.bytes as f64 / 1e6
+    );
     if let (Some(a), Some(b)) = (r.first_generated_at, r.last_generated_at) {
-        let _ = writeln!(o, "covering: {} to {}", a.format("%Y-%m-%d %H:%M:%SZ"), b.format("%Y-%m-%d %H:%M:%SZ"));
+        let _ = writeln!(
+            o,
+            "covering: {} to {}",
+            a.format("%Y-%m-%d %H:%M:%SZ"),
+            b.format("%Y-%m-%d %H:%M:%SZ")
+        );
     }
     if !r.versions_checked {
-        let _ = writeln!(o, "versions: not applicable (local folder); overwrites and deletions show only as chain breaks");
+        let _ = writeln!(
+            o,
+            "versions: not applicable (local folder); overwrites and deletions show only as chain breaks"
+        );
     }
     if r.intact {
         let _ = writeln!(o, "chain:    INTACT");
@@ -71,7 +90,11 @@ fn text(source: &str, r: &TrailResult) -> String {
                 (Some(a), Some(b)) => format!("no report from {a} to {b}"),
                 _ => "late report".to_owned(),
             };
-            let _ = writeln!(o, "  {days}: {} h between {} and {}", g.hours, g.after_key, g.before_key);
+            let _ = writeln!(
+                o,
+                "  {days}: {} h between {} and {}",
+                g.hours, g.after_key, g.before_key
+            );
         }
     }
     let verdict = match r.finding_count() {

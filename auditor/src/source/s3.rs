@@ -46,18 +46,32 @@ struct KeyVersions {
 
 impl S3Source {
     /// Builds the client; makes no request yet.
-    pub fn connect(name: &str, bucket: &str, prefix: &str, opts: &S3Options) -> Result<Self, SourceError> {
-        let fail = |reason: String| SourceError::S3 { source_name: name.to_owned(), reason };
+    pub fn connect(
+        name: &str,
+        bucket: &str,
+        prefix: &str,
+        opts: &S3Options,
+    ) -> Result<Self, SourceError> {
+        let fail = |reason: String| SourceError::S3 {
+            source_name: name.to_owned(),
+            reason,
+        };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| fail(format!("cannot start the I/O runtime: {e}")))?;
         let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::Ring,
+            ))
             .build_https();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http)
-            .timeout_config(TimeoutConfig::builder().connect_timeout(Duration::from_secs(5)).build());
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .build(),
+            );
         if let Some(region) = &opts.region {
             loader = loader.region(Region::new(region.clone()));
         }
@@ -72,7 +86,9 @@ impl S3Source {
                 conf = conf.region(Region::new("us-east-1"));
             }
         } else if shared.region().is_none() {
-            return Err(fail("no AWS region configured; set AWS_REGION or pass --region".to_owned()));
+            return Err(fail(
+                "no AWS region configured; set AWS_REGION or pass --region".to_owned(),
+            ));
         }
         Ok(S3Source {
             name: name.to_owned(),
@@ -126,7 +142,11 @@ impl S3Source {
         Ok(keys)
     }
 
-    async fn get(client: aws_sdk_s3::Client, bucket: String, object: StoredObject) -> Result<Vec<u8>, String> {
+    async fn get(
+        client: aws_sdk_s3::Client,
+        bucket: String,
+        object: StoredObject,
+    ) -> Result<Vec<u8>, String> {
         let out = client
             .get_object()
             .bucket(bucket)
@@ -135,7 +155,11 @@ impl S3Source {
             .send()
             .await
             .map_err(|e| DisplayErrorContext(e).to_string())?;
-        let body = out.body.collect().await.map_err(|e| format!("reading the body: {e}"))?;
+        let body = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| format!("reading the body: {e}"))?;
         Ok(body.into_bytes().to_vec())
     }
 }
@@ -149,8 +173,14 @@ impl ReportSource for S3Source {
         let keys = self
             .runtime
             .block_on(self.list_versions())
-            .map_err(|reason| SourceError::S3 { source_name: self.name.clone(), reason })?;
-        let mut listing = Listing { versions_checked: true, ..Listing::default() };
+            .map_err(|reason| SourceError::S3 {
+                source_name: self.name.clone(),
+                reason,
+            })?;
+        let mut listing = Listing {
+            versions_checked: true,
+            ..Listing::default()
+        };
         for (key, kv) in keys {
             if !key.ends_with(".json") {
                 continue;
@@ -158,22 +188,32 @@ impl ReportSource for S3Source {
             // Keys stay as stored: the chain check rebuilds the canonical form from their tail.
             let rel = key;
             if kv.versions > 1 {
-                listing.anomalies.push(VersionAnomaly::Overwritten { key: rel.clone(), versions: kv.versions });
+                listing.anomalies.push(VersionAnomaly::Overwritten {
+                    key: rel.clone(),
+                    versions: kv.versions,
+                });
             }
             if kv.markers > 0 {
-                listing
-                    .anomalies
-                    .push(VersionAnomaly::Deleted { key: rel.clone(), current: kv.latest_is_marker });
+                listing.anomalies.push(VersionAnomaly::Deleted {
+                    key: rel.clone(),
+                    current: kv.latest_is_marker,
+                });
             }
             if let (false, Some((version, size))) = (kv.latest_is_marker, kv.latest) {
-                listing.objects.push(StoredObject { key: rel, size, version_id: Some(version) });
+                listing.objects.push(StoredObject {
+                    key: rel,
+                    size,
+                    version_id: Some(version),
+                });
             }
         }
         Ok(listing)
     }
 
     fn fetch(&self, object: &StoredObject) -> Result<Vec<u8>, String> {
-        self.fetch_batch(std::slice::from_ref(object)).pop().unwrap_or_else(|| Err("no result".into()))
+        self.fetch_batch(std::slice::from_ref(object))
+            .pop()
+            .unwrap_or_else(|| Err("no result".into()))
     }
 
     fn fetch_batch(&self, objects: &[StoredObject]) -> Vec<Result<Vec<u8>, String>> {
@@ -184,7 +224,9 @@ impl ReportSource for S3Source {
                 let (client, bucket) = (self.client.clone(), self.bucket.clone());
                 set.spawn(async move { (i, Self::get(client, bucket, full).await) });
             }
-            let mut out: Vec<Result<Vec<u8>, String>> = (0..objects.len()).map(|_| Err("not fetched".into())).collect();
+            let mut out: Vec<Result<Vec<u8>, String>> = (0..objects.len())
+                .map(|_| Err("not fetched".into()))
+                .collect();
             while let Some(joined) = set.join_next().await {
                 if let Ok((i, result)) = joined {
                     out[i] = result;

@@ -64,7 +64,14 @@ pub fn daily(first: &str, days: u32, ids: impl Fn(u32) -> Vec<&'static str>) -> 
     (0..days)
         .map(|d| {
             let at = morning(first) + chrono::Duration::days(i64::from(d));
-            ReportSpec::new(at, vec![RuleSpec::standard(0, &ids(d)), RuleSpec::standard(1, &[]), RuleSpec::standard(2, &[])])
+            ReportSpec::new(
+                at,
+                vec![
+                    RuleSpec::standard(0, &ids(d)),
+                    RuleSpec::standard(1, &[]),
+                    RuleSpec::standard(2, &[]),
+                ],
+            )
         })
         .collect()
 }
