@@ -59,7 +59,7 @@ class Emulator:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
             )
         emulator = cls("http://127.0.0.1:0", process)
         try:

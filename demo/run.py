@@ -200,8 +200,9 @@ class Demo:
             self.tamper(account, binary)
         finally:
             if self.emulator is not None and self.emulator.process is not None:
+                pid = self.emulator.pid
                 self.emulator.stop()
-                c.line(f"\nemulator stopped (pid {self.emulator.pid})")
+                c.line(f"\nemulator stopped (pid {pid})")
         self.finish()
         return 1 if self.mismatches else 0
 
@@ -241,7 +242,11 @@ class Demo:
     def create_account(self) -> Account:
         # The rule names the stack deploys for this suffix. Importing the CDK app starts jsii's node
         # process; its end-of-life banner for the pinned node is noise here, as in the Makefile.
-        os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "1")
+        # The variable holds the node major versions to keep quiet about.
+        quiet = os.environ.get("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "")
+        os.environ["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = f"{quiet},18,20,22".lstrip(
+            ","
+        )
         os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
         from lib.config_monitoring.infrastructure import rules_json_literal
 
@@ -294,7 +299,7 @@ class Demo:
             f"{s.date_of(s.recorder_off_day)}, no report on "
             f"{' and '.join(str(s.date_of(d)) for d in s.skipped_days)}"
         )
-        c.line("day  date        report  open findings      inbox  what happened")
+        c.line("day  date        report  open findings          inbox  what happened")
         results: list[dict[str, Any]] = []
         kind_of_rule = {v: k for k, v in rule_names_by_kind(account.names.rules).items()}
         with open(self.logs / "report-generator.jsonl", "w", encoding="utf-8") as log:
@@ -337,12 +342,14 @@ class Demo:
                     notes.append("no report today")
                 arrived = account.drain_inbox()
                 c.line(
-                    f"{day + 1:>3}  {want.date}  {report}  {found:<17}  +{len(arrived):<4}  "
+                    f"{day + 1:>3}  {want.date}  {report}  {found:<21}  +{len(arrived):<4}  "
                     + "; ".join(notes)
                 )
                 for alert in arrived:
                     if len(self.alerts) < SHOW_ALERTS:
-                        c.line(f"       inbox: {alert.headline[:100]}")
+                        c.line(
+                            f"       inbox: {re.sub(r' in [0-9]{12}/[a-z0-9-]+', '', alert.headline)[:120]}"
+                        )
                     self.alerts.append(alert)
         late = account.drain_inbox(settle_s=1.0)
         self.alerts.extend(late)
@@ -351,7 +358,7 @@ class Demo:
     def audit(self, account: Account, binary: Path, results: list[dict[str, Any]]) -> None:
         c, s, e = self.console, self.scenario, self.expectation
         auditor = auditor_mod.Auditor(binary, account.endpoint_url)
-        source = f"s3://{account.names.report_bucket}"
+        source = f"s3://{account.names.report_bucket}/reports/"
         c.step(f"auditor verify {source}  (through the emulator's S3 API)")
         text = auditor.run("verify", source)
         (self.out / "verify.txt").write_text(text.stdout)

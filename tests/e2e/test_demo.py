@@ -86,7 +86,7 @@ def test_the_bucket_holds_one_chained_report_per_reported_day(short_demo):
 
 def test_auditor_verify_through_s3_finds_the_chain_intact_and_only_the_skipped_days(short_demo):
     scenario = short_demo.scenario
-    source = f"s3://compliance-reports-{short_demo.suffix}"
+    source = f"s3://compliance-reports-{short_demo.suffix}/reports/"
 
     strict = _auditor(short_demo, "verify", source, "--format", "json")
     tolerant = _auditor(short_demo, "verify", source, "--max-gap-hours", "49")
@@ -237,7 +237,7 @@ def test_an_interrupted_demo_leaves_no_emulator_running(
     [
         (["--days", "3"], "--days 3"),
         (["--quarter", "2026-Q5"], "--quarter '2026-Q5'"),
-        (["--quarter", "2999-Q1"], "--quarter 2999-Q1"),
+        (["--quarter", "2099-Q1"], "--quarter 2099-Q1"),
         (["--endpoint-url", "http://10.0.0.1:4566"], "--endpoint-url"),
     ],
 )
