@@ -35,6 +35,7 @@ from .scenario import MIN_DAYS, Expectation, Scenario
 
 REPORT_TIME = clock_time(6, 0)  # the daily schedule's hour (UTC)
 SHOW_ALERTS = 5
+MARKER = ".demo-output"
 
 
 class Interrupted(BaseException):
@@ -46,6 +47,10 @@ class Interrupted(BaseException):
 
 
 class Mismatch(Exception):
+    pass
+
+
+class UsageError(Exception):
     pass
 
 
@@ -195,7 +200,9 @@ class Demo:
         try:
             self.start_emulator()
             account = self.create_account()
+            started = time.monotonic()
             reports = self.simulate(account)
+            c.line(f"simulated {o.days} days in {time.monotonic() - started:.1f} s")
             self.audit(account, binary, reports)
             self.tamper(account, binary)
         finally:
@@ -207,7 +214,16 @@ class Demo:
         return 1 if self.mismatches else 0
 
     def prepare_output(self) -> None:
+        """Clear what an earlier run left in the output folder; never touch a folder the demo did not
+        create (``--out .`` must not delete ./logs)."""
+        marker = self.out / MARKER
+        if self.out.exists() and any(self.out.iterdir()) and not marker.exists():
+            raise UsageError(
+                f"--out {self.out}: folder exists and was not written by the demo; "
+                "choose a new or empty folder"
+            )
         self.out.mkdir(parents=True, exist_ok=True)
+        marker.write_text("written by python -m demo.run; safe to delete\n")
         for stale in ("tampered", "logs"):
             shutil.rmtree(self.out / stale, ignore_errors=True)
         for path in self.out.glob("timeline-*"):
@@ -575,6 +591,9 @@ def main(argv: list[str] | None = None) -> int:
         signum = e.signum if isinstance(e, Interrupted) else signal.SIGINT
         print(f"\ndemo: interrupted by signal {signum}; the emulator is stopped", file=sys.stderr)
         return 128 + signum
+    except UsageError as e:
+        print(f"python -m demo.run: error: {e}", file=sys.stderr)
+        return 2
     except (EmulatorError, auditor_mod.AuditorError, Mismatch, RuntimeError, OSError) as e:
         print(f"demo: error: {e}", file=sys.stderr)
         return 2

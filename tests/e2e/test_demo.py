@@ -252,3 +252,21 @@ def test_bad_arguments_are_one_line_errors(demo_cli, args, names):
     assert proc.returncode == 2
     last = proc.stderr.strip().splitlines()[-1]
     assert names in last and "error:" in last
+
+
+def test_an_output_folder_the_demo_did_not_write_is_left_alone(demo_cli, tmp_path):
+    keep = tmp_path / "logs" / "keep.txt"
+    keep.parent.mkdir()
+    keep.write_text("not the demo's")
+
+    proc = subprocess.run(
+        demo_cli.command("--days", "8", "--out", str(tmp_path), "--auditor", "/bin/true"),
+        cwd=str(demo_cli.repo),
+        env=demo_cli.env(),
+        capture_output=True,
+        text=True,
+    )
+
+    assert proc.returncode == 2
+    assert f"--out {tmp_path}: folder exists and was not written by the demo" in proc.stderr
+    assert keep.read_text() == "not the demo's"
