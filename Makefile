@@ -22,6 +22,9 @@ CDK := node_modules/.bin/cdk
 GUARD_VERSION := 3.2.1
 GUARD := .tools/bin/cfn-guard
 CARGO ?= cargo
+# The demo and the end-to-end tests use the debug build: it shares its compiled dependencies with
+# `cargo test`, so CI compiles the AWS SDK once. `make bench-auditor` builds --release for itself.
+AUDITOR := auditor/target/debug/auditor
 
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -31,7 +34,7 @@ export AWS_REGION ?= us-east-1
 CONTEXT = -c environmentSuffix=$(ENV_SUFFIX) $(if $(ALERT_EMAIL),-c alertEmail=$(ALERT_EMAIL),) $(CDK_ARGS)
 TEMPLATE = cdk.out/ComplianceAudit-$(ENV_SUFFIX).template.json
 
-.PHONY: help bootstrap synth validate report-now test test-python test-py39 test-rust lint fmt deploy destroy demo \
+.PHONY: help bootstrap auditor synth validate report-now test test-python test-py39 test-rust lint fmt deploy destroy demo \
 	bench-report bench-auditor clean
 
 help: ## list the targets
@@ -77,15 +80,15 @@ destroy: bootstrap ## empty the stack's buckets (all versions), then delete the 
 	$(CDK) destroy $(CONTEXT) --force
 
 # ---- checks --------------------------------------------------------------------------------------------
-test: bootstrap ## every check: lint, unit, policies, py3.9 runtime, emulator, Rust
+test: bootstrap ## every check: lint, unit, policies, py3.9 runtime, emulator, Rust, end to end
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory validate
+	$(MAKE) --no-print-directory test-rust
 	$(MAKE) --no-print-directory test-python
 	$(MAKE) --no-print-directory test-py39
-	$(MAKE) --no-print-directory test-rust
 
-test-python: bootstrap
-	$(PY) -m pytest -q -n 2 tests
+test-python: bootstrap auditor
+	AUDITOR_BINARY=$(CURDIR)/$(AUDITOR) $(PY) -m pytest -q -n 2 tests
 
 test-py39: bootstrap ## the Lambda runtime's tests on CPython 3.9, the deployed runtime
 	$(PY39) -m pytest -q -p no:cacheprovider tests/runtime tests/integration
@@ -104,8 +107,12 @@ fmt: bootstrap
 	cd auditor && $(CARGO) fmt
 
 # ---- demo and benchmarks -------------------------------------------------------------------------------
-demo: bootstrap ## the platform end to end on this machine, no AWS account needed
+auditor: bootstrap ## build the auditor CLI (auditor/target/debug/auditor)
+	cd auditor && $(CARGO) build --locked --quiet
+
+demo: bootstrap auditor ## the platform end to end on this machine, no AWS account needed
 	$(MAKE) --no-print-directory validate ENV_SUFFIX=$(DEMO_SUFFIX)
+	$(PY) -m demo.run --out demo-output --suffix $(DEMO_SUFFIX) --auditor $(AUDITOR)
 
 bench-report: bootstrap ## report generator: API calls, wall time and memory for 10,000 findings
 	$(PY) benchmarks/bench_report.py

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import jsii
-from aws_cdk import Annotations, Aspects, CfnOutput, IAspect, Stack, Tags
+from aws_cdk import Aspects, CfnOutput, IAspect, Stack, Tags
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
@@ -26,9 +26,6 @@ class ComplianceAuditStack(Stack):
         suffix = settings.environment_suffix
         for key, value in TAGS.items():
             Tags.of(self).add(key, value)
-        warning = settings.runtime_warning()
-        if warning:
-            Annotations.of(self).add_warning_v2("compliance:python39-deprecated", warning)
 
         self.storage = ReportStorage(
             self,
