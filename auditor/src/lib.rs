@@ -6,6 +6,7 @@ pub mod chain;
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod fastcheck;
 pub mod key;
 pub mod period;
 pub mod render;

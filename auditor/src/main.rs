@@ -7,6 +7,11 @@ use clap::Parser;
 
 use auditor::cli::{Cli, Io, run};
 
+// The scan allocates millions of small strings (every finding of every report); mimalloc is
+// markedly faster than the system allocator at that and returns memory just as well.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let (mut stdout, mut stderr) = (std::io::stdout().lock(), std::io::stderr());

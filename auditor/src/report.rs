@@ -199,6 +199,10 @@ struct RawChain<'a> {
 /// Judges the stored bytes of one report. Never panics, whatever the bytes.
 pub fn judge(bytes: &[u8]) -> Result<ReportDigest, ReportProblem> {
     let text = std::str::from_utf8(bytes).map_err(|e| ReportProblem::NotUtf8(e.valid_up_to()))?;
+    if let Some(report) = crate::fastcheck::check(text) {
+        return digest(from_typed(&report));
+    }
+    // Not certainly valid: the general validator over the embedded schema decides and explains.
     let value: Value =
         serde_json::from_str(text).map_err(|e| ReportProblem::Malformed(e.to_string()))?;
     // Check the version first: a future report should be refused for what it is, not drowned in
@@ -225,6 +229,83 @@ pub fn judge(bytes: &[u8]) -> Result<ReportDigest, ReportProblem> {
         message: e.to_string(),
     })?;
     digest(raw)
+}
+
+/// Views a report that passed the typed check as the digest's input.
+fn from_typed<'a>(r: &'a crate::fastcheck::Report<'a>) -> RawReport<'a> {
+    RawReport {
+        report_id: &r.report_id,
+        generated_at: &r.generated_at,
+        complete: r.complete,
+        rules: r
+            .rules
+            .iter()
+            .map(|rule| RawRule {
+                name: &rule.name,
+                complete: rule.complete,
+                evaluation_status: rule
+                    .evaluation_status
+                    .0
+                    .as_ref()
+                    .map(|e| RawEvaluationStatus {
+                        last_successful_evaluation_time: e
+                            .last_successful_evaluation_time
+                            .0
+                            .as_deref(),
+                        last_failed_evaluation_time: e.last_failed_evaluation_time.0.as_deref(),
+                        last_error_code: e.last_error_code.0.as_deref(),
+                    }),
+                non_compliant: rule
+                    .non_compliant
+                    .iter()
+                    .map(|f| RawFinding {
+                        resource_type: &f.resource_type,
+                        resource_id: &f.resource_id,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        monitoring: RawMonitoring {
+            recorders: r
+                .monitoring
+                .recorders
+                .iter()
+                .map(|x| RawRecorder {
+                    name: &x.name,
+                    recording: x.recording,
+                })
+                .collect(),
+            problems: r
+                .monitoring
+                .problems
+                .iter()
+                .map(|p| RawProblem {
+                    code: &p.code,
+                    subject: &p.subject,
+                    message: &p.message,
+                })
+                .collect(),
+        },
+        errors: r
+            .errors
+            .iter()
+            .map(|e| RawError {
+                scope: &e.scope,
+                subject: &e.subject,
+                code: &e.code,
+            })
+            .collect(),
+        chain: RawChain {
+            sequence: r.chain.sequence,
+            previous_key: r.chain.previous_key.0.as_deref(),
+            previous_sha256: r.chain.previous_sha256.0.as_deref(),
+        },
+    }
+}
+
+/// The general validator's verdict alone, for tests that hold the typed check to the schema.
+pub fn schema_accepts(text: &str) -> bool {
+    serde_json::from_str::<Value>(text).is_ok_and(|v| schema().is_valid(&v))
 }
 
 fn path_or_root(p: String) -> String {

@@ -50,22 +50,36 @@ pub fn judge_object(object: &StoredObject, bytes: Result<Vec<u8>, String>) -> Sc
 }
 
 /// Reads, hashes and judges `objects` in order, calling `consume` once per object in that order.
+///
+/// Batches are read and judged on a worker thread (with all cores) while the caller consumes the
+/// previous batch, so the sequential part overlaps the parallel part; at most two batches are in
+/// memory at once.
 pub fn scan(
     source: &dyn ReportSource,
     objects: &[StoredObject],
     progress: &ProgressBar,
     mut consume: impl FnMut(Scanned),
 ) {
-    for chunk in objects.chunks(BATCH) {
-        let fetched = source.fetch_batch(chunk);
-        let judged: Vec<Scanned> = chunk
-            .par_iter()
-            .zip(fetched.into_par_iter())
-            .map(|(object, bytes)| judge_object(object, bytes))
-            .collect();
-        for scanned in judged {
-            progress.inc(scanned.size);
-            consume(scanned);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Scanned>>(1);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            for chunk in objects.chunks(BATCH) {
+                let fetched = source.fetch_batch(chunk);
+                let judged: Vec<Scanned> = chunk
+                    .par_iter()
+                    .zip(fetched.into_par_iter())
+                    .map(|(object, bytes)| judge_object(object, bytes))
+                    .collect();
+                if tx.send(judged).is_err() {
+                    return;
+                }
+            }
+        });
+        for batch in rx {
+            for scanned in batch {
+                progress.inc(scanned.size);
+                consume(scanned);
+            }
         }
-    }
+    });
 }

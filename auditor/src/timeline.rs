@@ -345,8 +345,17 @@ impl TimelineBuilder {
             }
             self.stamp += 1;
             let stamp = self.stamp;
+            // Findings come sorted by resource type: look the type up once per run of equal types.
+            let mut last_type: Option<(String, u16)> = None;
             for finding in rule.findings {
-                let t = self.type_id(finding.resource_type());
+                let t = match &last_type {
+                    Some((name, id)) if name == finding.resource_type() => *id,
+                    _ => {
+                        let id = self.type_id(finding.resource_type());
+                        last_type = Some((finding.resource_type().to_owned(), id));
+                        id
+                    }
+                };
                 let next = self.states.len() as u32;
                 let idx = match self.findings.entry((r, finding)) {
                     Entry::Occupied(e) => *e.get(),

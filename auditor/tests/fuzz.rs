@@ -11,6 +11,60 @@ use chrono::{Duration, TimeZone, Utc};
 use proptest::prelude::*;
 use proptest::sample::Index;
 
+/// (text, replacement) pairs; ("", "") means a random byte change.
+const EDITS: &[(&str, &str)] = &[
+    ("", ""),
+    ("\"AWS::S3::Bucket\"", "\"AWS::S3\""),
+    ("\"AWS::S3::Bucket\"", "\"AWS::S3::Bucket::X\""),
+    ("06:00:00Z", "06:00:00.Z"),
+    ("06:00:00Z", "06:00:00.1234567890Z"),
+    ("06:00:00Z", "06:00:00+00:00"),
+    ("\"us-east-1\"", "\"us-east-12\""),
+    ("\"us-east-1\"", "\"us-gov-west-1\""),
+    ("\"dev\"", "\"dev-\""),
+    ("\"dev\"", "\"abcdefghijklmnopq\""),
+    ("\"123456789012\"", "\"12345678901\""),
+    ("\"schedule\"", "\"cron\""),
+    ("\"COMPLIANT\"", "\"compliant\""),
+    ("\"SUCCESS\"", "\"DONE\""),
+    ("\"Success\"", "null"),
+    ("\"Success\"", "\"OK\""),
+    (":100,", ":-1,"),
+    (":100,", ":1.5,"),
+    (":100,", ":1.0,"),
+    ("\"resourceId\":\"", "\"resourceId\":\"\"+\""),
+    ("\"annotation\":", "\"annotation\":null,\"x\":"),
+    ("\"note\":null", "\"note\":7"),
+    ("\"previousSha256\":\"", "\"previousSha256\":\"A"),
+    ("\"previousKey\":\"reports/", "\"previousKey\":\"report/"),
+    (
+        "\"schemaVersion\":\"1.0\"",
+        "\"schemaVersion\":\"1.0\",\"schemaVersion\":\"1.0\"",
+    ),
+    ("\"lastErrorCode\":null", "\"lastErrorCode\":1"),
+    ("\"recording\":true", "\"recording\":\"true\""),
+    (
+        "\"errors\":[]",
+        "\"errors\":[{\"scope\":\"rule\",\"subject\":\"x\",\"code\":\"\",\"message\":\"\"}]",
+    ),
+    (
+        "\"problems\":[]",
+        "\"problems\":[{\"code\":\"RULE_MISSING\",\"subject\":\"x\",\"message\":\"\"}]",
+    ),
+];
+
+#[test]
+fn typed_check_accepts_generated_reports() {
+    for (_, bytes) in chain(3) {
+        let text = std::str::from_utf8(&bytes).unwrap();
+        assert!(auditor::report::schema_accepts(text));
+        assert!(
+            auditor::fastcheck::check(text).is_some(),
+            "the fast path must take valid reports"
+        );
+    }
+}
+
 fn spec(day: i64, ids: &[&str]) -> ReportSpec {
     let at = Utc.with_ymd_and_hms(2026, 7, 1, 6, 0, 0).unwrap() + Duration::days(day);
     ReportSpec::new(
@@ -55,6 +109,30 @@ proptest! {
             _ => bytes.insert(i, byte),
         }
         let _ = judge(&bytes);
+    }
+
+    #[test]
+    fn typed_check_is_never_looser_than_the_schema(at in any::<Index>(), edit in 0usize..EDITS.len(), byte in any::<u8>()) {
+        let (_, bytes) = chain(3).pop().unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        // Structured edits hit the constraints; a raw byte change hits everything else.
+        let damaged = match EDITS[edit] {
+            ("", "") => {
+                let mut b = text.into_bytes();
+                let i = at.index(b.len());
+                b[i] = byte;
+                match String::from_utf8(b) { Ok(t) => t, Err(_) => return Ok(()) }
+            }
+            (from, to) => {
+                let hits: Vec<usize> = text.match_indices(from).map(|(i, _)| i).collect();
+                prop_assume!(!hits.is_empty());
+                let i = hits[at.index(hits.len())];
+                format!("{}{}{}", &text[..i], to, &text[i + from.len()..])
+            }
+        };
+        if auditor::fastcheck::check(&damaged).is_some() {
+            prop_assert!(auditor::report::schema_accepts(&damaged), "typed check accepted what the schema refuses:\n{}", damaged);
+        }
     }
 
     #[test]

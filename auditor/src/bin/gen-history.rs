@@ -27,6 +27,10 @@ struct Args {
     /// Days without a report (the chain stays intact; the cadence has gaps).
     #[arg(long, default_value_t = 6)]
     missing: u32,
+    /// Days with an extra on-demand report before the scheduled one (the later one gives the
+    /// day's state). Defaults to the number of missing days, so 2,557 days give 2,557 reports.
+    #[arg(long)]
+    extra: Option<u32>,
     /// First day.
     #[arg(long, default_value = "2019-07-01")]
     start: NaiveDate,
@@ -64,8 +68,9 @@ struct RuleState {
 
 fn main() -> Result<()> {
     let a = Args::parse();
+    let extra = a.extra.unwrap_or(a.missing);
     let manifest = format!(
-        "days={} findings={} missing={} start={} seed={}\n",
+        "days={} findings={} missing={} extra={extra} start={} seed={}\n",
         a.days, a.findings, a.missing, a.start, a.seed
     );
     let manifest_path = a.out.join("MANIFEST");
@@ -101,6 +106,13 @@ fn main() -> Result<()> {
     let mut missing = std::collections::BTreeSet::new();
     while (missing.len() as u32) < a.missing.min(a.days.saturating_sub(2)) {
         missing.insert(1 + rng.below(u64::from(a.days - 2)) as u32);
+    }
+    let mut doubled = std::collections::BTreeSet::new();
+    while (doubled.len() as u32) < extra.min(a.days.saturating_sub(2 + a.missing)) {
+        let day = 1 + rng.below(u64::from(a.days - 2)) as u32;
+        if !missing.contains(&day) {
+            doubled.insert(day);
+        }
     }
     let mut chain = ChainWriter::new(a.seed);
     let (mut bytes_total, mut written) = (0u64, 0u32);
@@ -152,6 +164,19 @@ fn main() -> Result<()> {
         }
         let mut spec = ReportSpec::new(at, spec_rules);
         spec.recorder_recording = !rng.chance(0.005);
+        if doubled.contains(&day) {
+            // An on-demand run in the night, listing one finding more than the scheduled run.
+            let mut early = spec.clone();
+            early.generated_at -= Duration::hours(4);
+            let (_, _, ty) = RULES[0];
+            early.rules[0]
+                .findings
+                .push((ty.to_owned(), format!("acme-transient-{day}")));
+            let (key, bytes) = chain.next(&early);
+            write(&a.out, &key, &bytes)?;
+            bytes_total += bytes.len() as u64;
+            written += 1;
+        }
         let (key, bytes) = chain.next(&spec);
         write(&a.out, &key, &bytes)?;
         bytes_total += bytes.len() as u64;
