@@ -47,7 +47,8 @@ pub fn daily_chart(
         .max()
         .unwrap_or(0)
         .max(1);
-    let y_top = y_max + y_max / 10 + 1;
+    // Headroom above the highest value keeps the legend (upper left) clear of the lines.
+    let y_top = y_max + y_max * 2 / 5 + 1;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (960, 340)).into_drawing_area();
