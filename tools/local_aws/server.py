@@ -1,6 +1,7 @@
 """The emulator's WSGI application and the ``LocalAws`` context manager.
 
-One threaded HTTP server on loopback. Each request is either a control call under ``/_local_aws/``
+One threaded HTTP/1.1 server on loopback, one thread per connection, connections kept alive
+(transport.py). Each request is either a control call under ``/_local_aws/``
 or an AWS call; an AWS call is counted, delayed by the plan's latency (sleeping in the request's own
 thread, holding no lock), possibly answered with an injected fault, answered by the Config extension
 for the operations it owns, and otherwise handed to moto's own server application unchanged.
@@ -16,11 +17,7 @@ import time
 import urllib.request
 from typing import Any, Callable, Iterable
 
-from moto.moto_server.werkzeug_app import (
-    DomainDispatcherApplication,
-    MotoRequestHandler,
-    create_backend_app,
-)
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from .calls import AwsCall, error_response, identify
@@ -31,6 +28,7 @@ from .faults import FaultPlan
 from .hosts import check_loopback
 from .moto_patches import patch_moto
 from .stats import CallStats
+from .transport import ConnectionTracker, KeepAliveRequestHandler
 
 CONTROL_PREFIX = "/_local_aws/"
 StartResponse = Callable[..., Any]
@@ -169,8 +167,9 @@ class LocalAws:
         if self.quiet:
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._server = make_server(
-            self.host, self.port, self.app, threaded=True, request_handler=MotoRequestHandler
+            self.host, self.port, self.app, threaded=True, request_handler=KeepAliveRequestHandler
         )
+        self._server.connections = ConnectionTracker()  # type: ignore[attr-defined]
         self.port = self._server.server_port
         self._thread = threading.Thread(
             target=self._server.serve_forever, name=f"local_aws:{self.port}", daemon=True
@@ -182,6 +181,7 @@ class LocalAws:
         if self._server is None:
             return
         self._server.shutdown()
+        self._server.connections.close_all()  # type: ignore[attr-defined]
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=10)
