@@ -108,3 +108,102 @@ def test_store_reserve_is_a_fifth_of_the_run_within_2_and_30_seconds(remaining_m
 
     assert deadline.reserve_s == reserve_s
     assert deadline.collect_timeout_s() == pytest.approx(remaining_ms / 1000 - reserve_s, abs=0.5)
+
+
+def _details_page(results=3, token="opaque-token"):
+    page = {
+        "EvaluationResults": [
+            {
+                "EvaluationResultIdentifier": {
+                    "EvaluationResultQualifier": {
+                        "ConfigRuleName": "s3-bucket-sse-dev",
+                        "ResourceType": "AWS::S3::Bucket",
+                        "ResourceId": f"bucket-{i:03d}",
+                        "EvaluationMode": "DETECTIVE",
+                    },
+                    "OrderingTimestamp": 1795672800.123,
+                },
+                "ComplianceType": "NON_COMPLIANT",
+                "ResultRecordedTime": 1795672800.123,
+                "ConfigRuleInvokedTime": 1795672801,
+                "Annotation": "Server-side encryption is not enabled. ü",
+            }
+            for i in range(results)
+        ]
+    }
+    if token:
+        page["NextToken"] = token
+    return page
+
+
+def _parse(session, operation, body, status=200):
+    model = session.get_service_model("config").operation_model(operation)
+    parser = session.get_component("response_parser_factory").create_parser("json")
+    response = {"status_code": status, "headers": {"x-amzn-requestid": "r-1"}, "body": body}
+    return parser.parse(response, model.output_shape)
+
+
+def test_compliance_detail_pages_parse_to_what_botocores_model_walk_gives():
+    """The runtime skips botocore's per-member walk for these pages; the result must not change."""
+    import botocore.session
+    from compliance_report.clients import _raw_timestamps, raw_timestamp_session
+
+    stock = botocore.session.get_session()
+    stock.get_component("response_parser_factory").set_parser_defaults(
+        timestamp_parser=_raw_timestamps
+    )
+    runtime = raw_timestamp_session()
+    for page in (
+        _details_page(),
+        _details_page(results=100, token=None),
+        {"EvaluationResults": []},
+    ):
+        body = json.dumps(page, ensure_ascii=False).encode()
+
+        ours = _parse(runtime, "GetComplianceDetailsByConfigRule", body)
+
+        assert ours == _parse(stock, "GetComplianceDetailsByConfigRule", body)
+    # A member outside the model is kept (botocore's walk would drop it): the walk was skipped.
+    page = _details_page(results=1)
+    page["EvaluationResults"][0]["NotInTheModel"] = 1
+    ours = _parse(runtime, "GetComplianceDetailsByConfigRule", json.dumps(page).encode())
+    assert ours["EvaluationResults"][0]["NotInTheModel"] == 1
+
+
+def test_other_json_outputs_and_errors_still_go_through_botocores_parser():
+    from compliance_report.clients import raw_timestamp_session
+
+    runtime = raw_timestamp_session()
+    # Members outside the model are dropped by botocore's walk: proof that it ran.
+    status = {
+        "ConfigRulesEvaluationStatus": [
+            {"ConfigRuleName": "r", "LastSuccessfulEvaluationTime": 1795672800, "Extra": 1}
+        ]
+    }
+    parsed = _parse(runtime, "DescribeConfigRuleEvaluationStatus", json.dumps(status).encode())
+    assert parsed["ConfigRulesEvaluationStatus"] == [
+        {"ConfigRuleName": "r", "LastSuccessfulEvaluationTime": 1795672800}
+    ]
+    error = _parse(
+        runtime,
+        "GetComplianceDetailsByConfigRule",
+        b'{"__type": "NoSuchConfigRuleException", "message": "no rule r"}',
+        status=400,
+    )
+    assert error["Error"] == {"Code": "NoSuchConfigRuleException", "Message": "no rule r"}
+
+
+def test_a_finding_tolerates_members_sent_as_null():
+    from compliance_report.collect import finding_from
+
+    assert finding_from({"EvaluationResultIdentifier": None, "ResultRecordedTime": 1}) is None
+    identifier = {"EvaluationResultQualifier": None}
+    assert finding_from({"EvaluationResultIdentifier": identifier}) is None
+    (result,) = _details_page(results=1)["EvaluationResults"]
+    result["Annotation"] = None
+    assert finding_from(result) == {
+        "resourceType": "AWS::S3::Bucket",
+        "resourceId": "bucket-000",
+        "annotation": None,
+        "resultRecordedTime": "2026-11-26T06:00:00.123Z",
+    }

@@ -74,9 +74,10 @@ class Collection:
 
 def finding_from(evaluation: dict[str, Any]) -> dict[str, Any] | None:
     """Schema finding from one EvaluationResult; None when AWS left out the resource identity."""
-    qualifier = evaluation.get("EvaluationResultIdentifier", {}).get(
-        "EvaluationResultQualifier", {}
-    )
+    # ``or {}``: GetComplianceDetailsByConfigRule pages are read as sent (clients.PLAIN_JSON_OUTPUTS),
+    # so a member AWS sends as null is None here rather than left out.
+    identifier = evaluation.get("EvaluationResultIdentifier") or {}
+    qualifier = identifier.get("EvaluationResultQualifier") or {}
     resource_type, resource_id = qualifier.get("ResourceType"), qualifier.get("ResourceId")
     recorded = evaluation.get("ResultRecordedTime")
     if not resource_type or not resource_id or recorded is None:

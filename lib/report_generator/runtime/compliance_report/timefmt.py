@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 _FRACTION = re.compile(r"\.(\d+)")
@@ -42,8 +43,12 @@ def to_datetime(value: Any) -> datetime | None:
     return moment.astimezone(timezone.utc)
 
 
+@lru_cache(maxsize=4096)
 def _epoch_utc_z(seconds: float) -> str:
-    """Fast path for the JSON protocols' epoch seconds: one per finding, 10,000 in a large report."""
+    """Fast path for the JSON protocols' epoch seconds: one per finding, 10,000 in a large report.
+
+    Cached: the results of one evaluation share their recording times, so most findings repeat one.
+    """
     whole = int(seconds // 1)
     micros = int(round((seconds - whole) * 1_000_000))  # as datetime.fromtimestamp rounds
     if micros == 1_000_000:
