@@ -18,7 +18,8 @@ pub fn verify(
     opts: ChainOptions,
     progress: &ProgressBar,
 ) -> Result<TrailResult, SourceError> {
-    let listing = source.list()?;
+    let mut listing = source.list()?;
+    listing.keep_reports();
     if listing.objects.is_empty() && listing.anomalies.is_empty() {
         return Err(SourceError::Empty(source.name().to_owned()));
     }
@@ -48,7 +49,8 @@ pub fn timeline(
     max_gap: chrono::Duration,
     progress: &ProgressBar,
 ) -> Result<(Timeline, TimelineNotes), SourceError> {
-    let listing = source.list()?;
+    let mut listing = source.list()?;
+    listing.keep_reports();
     if listing.objects.is_empty() && listing.anomalies.is_empty() {
         return Err(SourceError::Empty(source.name().to_owned()));
     }

@@ -71,6 +71,23 @@ fn folder_rooted_below_reports_still_links() {
 }
 
 #[test]
+fn bucket_root_with_the_generators_bookkeeping_still_passes() {
+    // The report bucket also holds chain/head.json and chain/triggers/*.json: not reports.
+    let t = clean_trail();
+    t.add(
+        "chain/head.json",
+        br#"{"format": "compliance-chain-head/1"}"#,
+    );
+    t.add(
+        "chain/triggers/0b6f3c1e-8d2a-5f4e-9c1b-2a3d4e5f6a7b.json",
+        b"{}",
+    );
+    let (code, v) = verify(&t.root());
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["reports"], 10);
+}
+
+#[test]
 fn edited_report_breaks_the_next_link() {
     let t = clean_trail();
     let mut bytes = t.read(4);

@@ -40,6 +40,35 @@ pub struct Listing {
     pub versions_checked: bool,
 }
 
+impl Listing {
+    /// Keeps only what the generator stores as reports. A source rooted at the bucket root also
+    /// lists the generator's bookkeeping (`chain/head.json`, `chain/triggers/…`, see
+    /// docs/report-format.md) and anything else kept in the bucket; once any key shows a `reports/`
+    /// folder, keys outside one are not reports and are left out (and counted). A source rooted at
+    /// or below `reports/` shows no such folder, and every `*.json` under it is a report.
+    pub fn keep_reports(&mut self) -> usize {
+        fn in_reports(key: &str) -> bool {
+            key.split('/').any(|segment| segment == "reports")
+        }
+        fn anomaly_key(a: &VersionAnomaly) -> &str {
+            match a {
+                VersionAnomaly::Overwritten { key, .. } | VersionAnomaly::Deleted { key, .. } => {
+                    key
+                }
+            }
+        }
+        let rooted_above = self.objects.iter().any(|o| in_reports(&o.key))
+            || self.anomalies.iter().any(|a| in_reports(anomaly_key(a)));
+        if !rooted_above {
+            return 0;
+        }
+        let before = self.objects.len() + self.anomalies.len();
+        self.objects.retain(|o| in_reports(&o.key));
+        self.anomalies.retain(|a| in_reports(anomaly_key(a)));
+        before - self.objects.len() - self.anomalies.len()
+    }
+}
+
 /// A place holding reports.
 pub trait ReportSource: Send + Sync {
     /// How the user named it, for messages.
