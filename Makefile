@@ -118,7 +118,7 @@ bench-report: bootstrap ## report generator: API calls, wall time and memory for
 	$(PY) benchmarks/bench_report.py
 
 bench-auditor: bootstrap ## auditor: 7 years of daily reports, verify and timeline throughput
-	bash benchmarks/bench_auditor.sh
+	$(PY) benchmarks/bench_auditor.py
 
 clean:
 	rm -rf cdk.out demo-output .bench auditor/target

@@ -73,44 +73,101 @@ def main():
         full_json = os.path.join(tmp, "full.json")
         base_json = os.path.join(tmp, "baseline.json")
         # Exit 1 is expected: the history has missing days (cadence gaps are findings).
-        verify_s, verify_rss, verify_cpu = run([auditor, "verify", HISTORY, "--format", "json"], ok=(0, 1))
+        verify_s, verify_rss, verify_cpu = run(
+            [auditor, "verify", HISTORY, "--format", "json"], ok=(0, 1)
+        )
         timeline_s, timeline_rss, timeline_cpu = run(
-            [auditor, "timeline", HISTORY, "--from", START, "--to", END, "--format", "json",
-             "-o", full_json], ok=(0, 1))
+            [
+                auditor,
+                "timeline",
+                HISTORY,
+                "--from",
+                START,
+                "--to",
+                END,
+                "--format",
+                "json",
+                "-o",
+                full_json,
+            ],
+            ok=(0, 1),
+        )
         quarter_s, quarter_rss, _ = run(
-            [auditor, "timeline", HISTORY, "--quarter", QUARTER, "--format", "html",
-             "-o", os.path.join(tmp, "q.html")], ok=(0, 1))
+            [
+                auditor,
+                "timeline",
+                HISTORY,
+                "--quarter",
+                QUARTER,
+                "--format",
+                "html",
+                "-o",
+                os.path.join(tmp, "q.html"),
+            ],
+            ok=(0, 1),
+        )
         with open(base_json, "wb") as out:
             baseline_s, _, baseline_cpu = run(
-                [sys.executable, os.path.join(ROOT, "benchmarks", "timeline_baseline.py"),
-                 HISTORY, "--from", START, "--to", END], stdout=out, runs=BASELINE_RUNS)
+                [
+                    sys.executable,
+                    os.path.join(ROOT, "benchmarks", "timeline_baseline.py"),
+                    HISTORY,
+                    "--from",
+                    START,
+                    "--to",
+                    END,
+                ],
+                stdout=out,
+                runs=BASELINE_RUNS,
+            )
         with open(full_json) as fh:
             ours = json.load(fh)
         with open(base_json) as fh:
             theirs = json.load(fh)
     compare(ours, theirs)
     mb = total / 1e6
-    print(f"verify: {verify_s:.2f}s (cpu {verify_cpu:.2f}s) {verify_rss:.0f} MB; "
-          f"timeline 7y: {timeline_s:.2f}s (cpu {timeline_cpu:.2f}s) {timeline_rss:.0f} MB; "
-          f"timeline {QUARTER}: {quarter_s:.2f}s {quarter_rss:.0f} MB; baseline: {baseline_s:.2f}s "
-          f"(cpu {baseline_cpu:.2f}s); best of {RUNS} (baseline {BASELINE_RUNS}); "
-          f"findings compared: {len(ours['exposures'])}; load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"verify: {verify_s:.2f}s (cpu {verify_cpu:.2f}s) {verify_rss:.0f} MB; "
+        f"timeline 7y: {timeline_s:.2f}s (cpu {timeline_cpu:.2f}s) {timeline_rss:.0f} MB; "
+        f"timeline {QUARTER}: {quarter_s:.2f}s {quarter_rss:.0f} MB; baseline: {baseline_s:.2f}s "
+        f"(cpu {baseline_cpu:.2f}s); best of {RUNS} (baseline {BASELINE_RUNS}); "
+        f"findings compared: {len(ours['exposures'])}; load average {os.getloadavg()[0]:.1f}"
+    )
     slowest = max(verify_s, timeline_s)
-    print(f"reports={len(files)} bytes={total} verify_s={verify_s:.2f} timeline_s={timeline_s:.2f} "
-          f"mb_per_s={mb / slowest:.0f} baseline_s={baseline_s:.2f} "
-          f"speedup={baseline_s / timeline_s:.1f} peak_rss_mb={max(verify_rss, timeline_rss, quarter_rss):.0f}")
+    print(
+        f"reports={len(files)} bytes={total} verify_s={verify_s:.2f} timeline_s={timeline_s:.2f} "
+        f"mb_per_s={mb / slowest:.0f} baseline_s={baseline_s:.2f} "
+        f"speedup={baseline_s / timeline_s:.1f} peak_rss_mb={max(verify_rss, timeline_rss, quarter_rss):.0f}"
+    )
 
 
 def compare(ours, theirs):
     days = {d["date"]: d["byRule"] for d in ours["days"]}
     if days != theirs["days"]:
-        bad = next(k for k in sorted(set(days) | set(theirs["days"])) if days.get(k) != theirs["days"].get(k))
-        sys.exit(f"bench: auditor and baseline disagree on {bad}: {days.get(bad)} vs {theirs['days'].get(bad)}")
-    mine = {f"{e['rule']}|{e['resourceType']}|{e['resourceId']}": [e["daysNonCompliant"], e["timesReopened"]]
-            for e in ours["exposures"]}
+        bad = next(
+            k
+            for k in sorted(set(days) | set(theirs["days"]))
+            if days.get(k) != theirs["days"].get(k)
+        )
+        sys.exit(
+            f"bench: auditor and baseline disagree on {bad}: {days.get(bad)} vs {theirs['days'].get(bad)}"
+        )
+    mine = {
+        f"{e['rule']}|{e['resourceType']}|{e['resourceId']}": [
+            e["daysNonCompliant"],
+            e["timesReopened"],
+        ]
+        for e in ours["exposures"]
+    }
     if mine != theirs["exposures"]:
-        bad = next(k for k in sorted(set(mine) | set(theirs["exposures"])) if mine.get(k) != theirs["exposures"].get(k))
-        sys.exit(f"bench: exposure of {bad} differs: {mine.get(bad)} vs {theirs['exposures'].get(bad)}")
+        bad = next(
+            k
+            for k in sorted(set(mine) | set(theirs["exposures"]))
+            if mine.get(k) != theirs["exposures"].get(k)
+        )
+        sys.exit(
+            f"bench: exposure of {bad} differs: {mine.get(bad)} vs {theirs['exposures'].get(bad)}"
+        )
     if not ours["chain"]["intact"] or theirs["brokenLinks"]:
         sys.exit("bench: the synthetic chain should be intact")
 
