@@ -34,7 +34,7 @@ export AWS_REGION ?= us-east-1
 CONTEXT = -c environmentSuffix=$(ENV_SUFFIX) $(if $(ALERT_EMAIL),-c alertEmail=$(ALERT_EMAIL),) $(CDK_ARGS)
 TEMPLATE = cdk.out/ComplianceAudit-$(ENV_SUFFIX).template.json
 
-.PHONY: help bootstrap auditor synth validate report-now test test-python test-py39 test-rust lint fmt deploy destroy demo \
+.PHONY: help bootstrap auditor synth validate report-now test test-python test-e2e test-py39 test-rust lint lint-python fmt deploy destroy demo \
 	bench-report bench-auditor clean
 
 help: ## list the targets
@@ -81,24 +81,33 @@ destroy: bootstrap ## empty the stack's buckets (all versions), then delete the 
 
 # ---- checks --------------------------------------------------------------------------------------------
 test: bootstrap ## every check: lint, unit, policies, py3.9 runtime, emulator, Rust, end to end
-	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory lint-python
 	$(MAKE) --no-print-directory validate
-	$(MAKE) --no-print-directory test-rust
-	$(MAKE) --no-print-directory test-python
+	@# The Rust build is CPU-bound and the emulator tests mostly wait on sockets and injected latency,
+	@# so the two run side by side; each one's output is printed whole when it finishes.
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-rust test-python
+	$(MAKE) --no-print-directory test-e2e
 	$(MAKE) --no-print-directory test-py39
 
-test-python: bootstrap auditor
-	AUDITOR_BINARY=$(CURDIR)/$(AUDITOR) $(PY) -m pytest -q -n 2 tests
+test-python: bootstrap ## Python tests on the development Python: CDK, policies, emulator, runtime, integration
+	$(PY) -m pytest -q -n 2 tests --ignore=tests/e2e
+
+test-e2e: bootstrap auditor ## a shortened demo and the report in headless Chromium
+	AUDITOR_BINARY=$(CURDIR)/$(AUDITOR) $(PY) -m pytest -q -n 2 tests/e2e
 
 test-py39: bootstrap ## the Lambda runtime's tests on CPython 3.9, the deployed runtime
 	$(PY39) -m pytest -q -p no:cacheprovider tests/runtime tests/integration
 
-test-rust: bootstrap
+test-rust: bootstrap ## rustfmt, clippy -D warnings, cargo test
+	cd auditor && $(CARGO) fmt --check
+	cd auditor && $(CARGO) clippy --locked --quiet --all-targets -- -D warnings
 	cd auditor && $(CARGO) test --locked --quiet
 
-lint: bootstrap ## ruff (format + check), rustfmt, clippy
+lint-python: bootstrap
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+
+lint: lint-python ## ruff (format + check), rustfmt, clippy
 	cd auditor && $(CARGO) fmt --check && $(CARGO) clippy --locked --quiet --all-targets -- -D warnings
 
 fmt: bootstrap
