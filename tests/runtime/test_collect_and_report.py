@@ -4,6 +4,7 @@ builds its report THEN counts, findings, errors and the deadline are reported, a
 The real clients, retries and HTTP are exercised in tests/integration against the emulator.
 """
 
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -11,7 +12,14 @@ from datetime import datetime, timezone
 import pytest
 from botocore.exceptions import ClientError
 from compliance_report.collect import Collector
-from compliance_report.report import build_report, report_bytes, report_key, summarise
+from compliance_report.report import (
+    build_report,
+    draft_report,
+    finish_report,
+    report_bytes,
+    report_key,
+    summarise,
+)
 from compliance_report.settings import MonitoredRule
 from compliance_report.triggers import Trigger
 
@@ -280,6 +288,57 @@ def test_report_bytes_are_sorted_compact_utf8_with_one_trailing_newline():
     report = {"b": 1, "a": {"z": "é", "y": [1, 2]}}
 
     assert report_bytes(report) == '{"a":{"y":[1,2],"z":"é"},"b":1}\n'.encode()
+
+
+def test_a_report_drafted_before_its_claim_has_the_bytes_of_the_whole_report_serialised_at_once():
+    estate = _estate([1234, 3, 0])  # more findings than one ENCODE_SLICE
+    for evaluation in estate["s3-bucket-sse-dev"][:5]:
+        evaluation["Annotation"] = 'Verschlüsselung fehlt — «SSE» 暗号化なし \u2028 "quoted" \\ end'
+    collection = _collect(InMemoryConfig(estate, missing_rules=["ec2-imdsv2-check-dev"]))
+    trigger = Trigger("on-demand", "ops-ticket-ü-17", RECORDED, "Prüfung für das Quartal ✓")
+    identity = {
+        "report_id": "2c9d7a8e-5b1f-5e4a-9c3d-7f6e5d4c3b2a",
+        "trigger": trigger,
+        "account": "123456789012",
+        "region": "eu-west-1",
+        "environment_suffix": "dev",
+        "collection": collection,
+    }
+    chain = {
+        "generated_at": datetime(2026, 11, 26, 6, 0, 1, 250000, tzinfo=timezone.utc),
+        "sequence": 7,
+        "previous_key": "reports/2026/11/25/00000006-0b1c2d3e-4f50-5a6b-8c7d-9e0f1a2b3c4d.json",
+        "previous_sha256": "ab" * 32,
+    }
+
+    draft = draft_report(**identity)
+    report = finish_report(draft, **chain)
+
+    assert report == build_report(**identity, **chain)
+    assert set(draft.encoded) == set(report) - {"generatedAt", "chain"}
+    reference = json.dumps(report, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert report_bytes(report, draft.encoded) == reference.encode("utf-8") + b"\n"
+    assert report_bytes(report) == reference.encode("utf-8") + b"\n"
+    assert "Verschlüsselung".encode() in report_bytes(report, draft.encoded)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "plain ascii",
+        "é",
+        "DEL \x7f",
+        "tab\tnew\nline \x01",
+        "literal \\u00e9",
+        "😀 surrogate pair",
+        "",
+    ],
+)
+def test_report_bytes_match_the_reference_serialiser_character_for_character(text):
+    report = {"b": [{"annotation": text, "z": 1}] * 3, "a": text}
+
+    expected = json.dumps(report, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert report_bytes(report) == expected.encode("utf-8") + b"\n"
 
 
 def test_report_key_is_dated_by_generated_at_with_an_8_digit_sequence():

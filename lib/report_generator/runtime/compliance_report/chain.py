@@ -21,6 +21,7 @@ import base64
 import hashlib
 import json
 import random
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -149,14 +150,19 @@ class ChainStore:
         self.trigger_prefix = f"{chain_prefix}triggers/"
         self.clock = clock
         self.sleep = sleep
+        self._calls_lock = threading.Lock()  # a run writes the trigger record and the head at once
         self.api_calls = 0
         self.claimed_head: Head | None = (
             None  # the head as our claim left it, for the commit's swap
         )
 
     # -- small S3 helpers ---------------------------------------------------------------------------
+    def _count(self) -> None:
+        with self._calls_lock:
+            self.api_calls += 1
+
     def _get(self, key: str) -> dict[str, Any] | None:
-        self.api_calls += 1
+        self._count()
         try:
             return self.s3.get_object(Bucket=self.bucket, Key=key)
         except ClientError as e:
@@ -165,7 +171,7 @@ class ChainStore:
             raise
 
     def _put(self, key: str, body: bytes, **conditions: str) -> dict[str, Any]:
-        self.api_calls += 1
+        self._count()
         return self.s3.put_object(
             Bucket=self.bucket,
             Key=key,
@@ -177,7 +183,7 @@ class ChainStore:
         )
 
     def _exists(self, key: str) -> bool:
-        self.api_calls += 1
+        self._count()
         try:
             self.s3.head_object(Bucket=self.bucket, Key=key)
             return True
@@ -335,6 +341,10 @@ class ChainStore:
     def commit(self, stored: Stored, alert: str) -> None:
         """Record the trigger, then move the head to the new report (unless someone rolled it forward)."""
         self.record_trigger(stored, alert)
+        self.commit_head(stored)
+
+    def commit_head(self, stored: Stored) -> None:
+        """Move the head to the new report; only after its trigger record is written (``commit``)."""
         link = Link(stored.claim.sequence, stored.claim.key, stored.sha256)
         head = self.claimed_head
         if head is not None and head.etag and self._swap(head, link, None) is not None:

@@ -7,11 +7,13 @@ Order matters and is the reliability story (each step is covered by tests/integr
    re-sent.
 2. Wait for the reads until the deadline minus a reserve for storing; unfinished reads become
    ``deadline`` errors and the report is stored incomplete rather than the function being killed mid-write.
-3. Claim the next sequence (compare-and-swap on the chain head), build the report, store it write-once.
+3. Claim the next sequence (compare-and-swap on the chain head) while the report is built from the reads
+   (all but generatedAt and chain, which the claim decides), then store it write-once.
    A failed store releases the claim and fails the invocation, so the platform retries it.
 4. Publish the alert (if the report has findings, monitoring problems or errors) while the trigger record
-   and the chain head are committed. A failed publish leaves the report in place and fails the invocation;
-   the retry finds the report and sends only the alert.
+   is written; then commit the chain head, and, once the alert is out, mark it sent in the trigger record
+   at the same time. A failed publish leaves the report in place and fails the invocation; the retry finds
+   the report and sends only the alert.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
@@ -31,7 +33,7 @@ from .chain import LEASE_MARGIN, ChainStore, Claim, Stored
 from .clients import Clients
 from .collect import Collector
 from .errors import AlertPublishFailed, ReportWriteFailed
-from .report import build_report, report_bytes
+from .report import draft_report, finish_report, report_bytes
 from .settings import Settings
 from .triggers import Trigger
 
@@ -167,7 +169,19 @@ def generate(
         collection = collector.finish(deadline.collect_timeout_s(), budget_ms)
         lease = clock() + timedelta(seconds=max(0.0, deadline.remaining_s())) + LEASE_MARGIN
         phase("collectMs")
-        claimed = store.claim(report_id, lease, deadline.claim_give_up_at(), head.result())
+        claiming = pool.submit(
+            store.claim, report_id, lease, deadline.claim_give_up_at(), head.result()
+        )
+        # Everything but generatedAt and chain, serialised while the claim is in flight.
+        draft = draft_report(
+            report_id=report_id,
+            trigger=trigger,
+            account=account,
+            region=settings.region,
+            environment_suffix=settings.environment_suffix,
+            collection=collection,
+        )
+        claimed = claiming.result()
         phase("claimMs")
         if isinstance(claimed, Stored):
             found = store.find_trigger(report_id) or {}
@@ -175,19 +189,14 @@ def generate(
                 store, clients, settings, claimed, found.get("alert", "pending")
             )
 
-        report = build_report(
-            report_id=report_id,
+        report = finish_report(
+            draft,
             generated_at=claimed.generated_at,
-            trigger=trigger,
-            account=account,
-            region=settings.region,
-            environment_suffix=settings.environment_suffix,
-            collection=collection,
             sequence=claimed.sequence,
             previous_key=None if claimed.previous is None else claimed.previous.key,
             previous_sha256=None if claimed.previous is None else claimed.previous.sha256,
         )
-        body = report_bytes(report)
+        body = report_bytes(report, draft.encoded)
         phase("buildMs")
         stored = store.write_report(claimed, body)
         phase("storeMs")
@@ -196,8 +205,27 @@ def generate(
         published = (
             pool.submit(_publish, clients, settings, report, claimed.key) if wants_alert else None
         )
-        store.commit(stored, "pending" if wants_alert else "not-needed")
+        # The trigger record first (while the alert is published), then the head; marking the alert
+        # sent only touches the trigger record, so it goes out together with the head's swap.
+        store.record_trigger(stored, "pending" if wants_alert else "not-needed")
+        committing = pool.submit(store.commit_head, stored)
+        marking = None
+        alert_error: Exception | None = None
+        if published is not None:
+            try:
+                published.result()
+            except (ClientError, BotoCoreError) as e:
+                alert_error = e
+            else:
+                marking = pool.submit(store.record_trigger, stored, "sent")
+        try:
+            committing.result()
+        finally:
+            if marking is not None:
+                wait([marking])
         phase("commitMs")
+        if marking is not None:
+            marking.result()
         result = RunResult(
             "stored",
             report_id,
@@ -212,19 +240,13 @@ def generate(
             len(report["errors"]),
             collection.api_calls + store.api_calls + (1 if wants_alert else 0),
         )
-        if published is not None:
-            try:
-                published.result()
-            except (ClientError, BotoCoreError) as e:
-                result.alert = "failed"
-                raise AlertFailedAfterStore(
-                    f"report {claimed.key} is stored but publishing its alert to {settings.topic_arn} "
-                    f"failed: {e}",
-                    result,
-                ) from e
-            store.record_trigger(stored, "sent")
-            result.api_calls += 1
-            phase("alertMs")
+        if alert_error is not None:
+            result.alert = "failed"
+            raise AlertFailedAfterStore(
+                f"report {claimed.key} is stored but publishing its alert to {settings.topic_arn} "
+                f"failed: {alert_error}",
+                result,
+            ) from alert_error
         result.fields["phases"] = phases
         return result
     except (ClientError, BotoCoreError) as e:
