@@ -134,14 +134,19 @@ class KeepAliveRequestHandler(MotoRequestHandler):
         data = b"" if no_body else b"".join(chunks)
         if not no_body and not has_length:
             kept.append(("Content-Length", str(len(data))))
-        self.send_response(code, reason)
-        for key, value in kept:
-            self.send_header(key, value)
+        # Status line, headers and body in one write: one system call (and one release of the GIL,
+        # which another request's thread may hold for a while) per answer instead of two.
+        lines = [
+            f"{self.protocol_version} {code} {reason}",
+            f"Server: {self.version_string()}",
+            f"Date: {self.date_time_string()}",
+        ]
+        lines += [f"{key}: {value}" for key, value in kept]
         if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if data:
-            self.wfile.write(data)
+            lines.append("Connection: close")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "strict")
+        self.wfile.write(head + data)
+        self.log_request(code)
 
 
 def _bounded_input(environ: dict[str, Any]) -> Any:
