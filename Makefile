@@ -100,8 +100,8 @@ test-py39: bootstrap ## the Lambda runtime's tests on CPython 3.9, the deployed 
 
 test-rust: bootstrap ## rustfmt, clippy -D warnings, cargo test
 	cd auditor && $(CARGO) fmt --check
-	cd auditor && $(CARGO) clippy --locked --quiet --all-targets -- -D warnings
-	cd auditor && $(CARGO) test --locked --quiet
+	+cd auditor && $(CARGO) clippy --locked --quiet --all-targets -- -D warnings
+	+cd auditor && $(CARGO) test --locked --quiet
 
 lint-python: bootstrap
 	$(VENV)/bin/ruff format --check .
