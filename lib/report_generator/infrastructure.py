@@ -230,14 +230,38 @@ class ReportGenerator(Construct):
         ]
 
     def _alarms(self, suffix: str, action: cw_actions.SnsAction) -> None:
-        def alarm(id_: str, name: str, description: str, **props) -> None:
+        def runtime_metric(name: str, period: Duration, statistic: str) -> cloudwatch.Metric:
+            """A metric the function writes in embedded metric format (dimension: Environment)."""
+            return cloudwatch.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name=name,
+                dimensions_map={"Environment": suffix},
+                period=period,
+                statistic=statistic,
+            )
+
+        def alarm(
+            id_: str, name: str, description: str, metric: cloudwatch.IMetric, *, when_absent=False
+        ) -> None:
+            """Fires at 1 or more, or with ``when_absent`` below 1, where no data counts as a breach."""
             created = cloudwatch.Alarm(
                 self,
                 id_,
                 alarm_name=physical_name(name, suffix),
                 alarm_description=description,
+                metric=metric,
+                threshold=1,
                 evaluation_periods=1,
-                **props,
+                comparison_operator=(
+                    cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
+                    if when_absent
+                    else cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+                ),
+                treat_missing_data=(
+                    cloudwatch.TreatMissingData.BREACHING
+                    if when_absent
+                    else cloudwatch.TreatMissingData.NOT_BREACHING
+                ),
             )
             created.add_alarm_action(action)
 
@@ -245,38 +269,18 @@ class ReportGenerator(Construct):
             "ErrorsAlarm",
             "compliance-report-generator-errors",
             "The report generator failed an invocation. See the README runbook, 'Re-running a report'.",
-            metric=self.function.metric_errors(period=Duration.minutes(5), statistic="Sum"),
-            threshold=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            self.function.metric_errors(period=Duration.minutes(5), statistic="Sum"),
         )
         alarm(
             "IncompleteAlarm",
             "compliance-report-incomplete",
             "A report was written incomplete (errors[] not empty). Read its errors[] section.",
-            metric=cloudwatch.Metric(
-                namespace=METRICS_NAMESPACE,
-                metric_name="ReportGenerationErrors",
-                dimensions_map={"Environment": suffix},
-                period=Duration.minutes(5),
-                statistic="Sum",
-            ),
-            threshold=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            runtime_metric("ReportGenerationErrors", Duration.minutes(5), "Sum"),
         )
         alarm(
             "MissingAlarm",
             "compliance-report-missing",
             "No report was generated in the last 24 hours: the audit trail has a gap.",
-            metric=cloudwatch.Metric(
-                namespace=METRICS_NAMESPACE,
-                metric_name="ReportDurationMs",
-                dimensions_map={"Environment": suffix},
-                period=Duration.days(1),
-                statistic="SampleCount",
-            ),
-            threshold=1,
-            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+            runtime_metric("ReportDurationMs", Duration.days(1), "SampleCount"),
+            when_absent=True,
         )
