@@ -71,6 +71,25 @@ class Alerting(Construct):
             display_name="AWS Config notifications",
             enforce_ssl=True,
         )
+        # A topic policy replaces SNS's default policy, and CloudWatch alarms publish as the
+        # cloudwatch.amazonaws.com service, which then needs its own statement; without it every alarm
+        # action fails with "no resource-based policy allows the SNS:Publish action".
+        self.alerts.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsPublish",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.alerts.topic_arn],
+                conditions={
+                    "ArnLike": {
+                        "aws:SourceArn": (
+                            f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:{Aws.ACCOUNT_ID}:alarm:*"
+                        )
+                    },
+                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                },
+            )
+        )
         self.alarm_action = cw_actions.SnsAction(self.alerts)
         self.dead_letter_queues: list[sqs.Queue] = []
 

@@ -121,3 +121,30 @@ def test_queues_are_encrypted_and_tls_only(template):
             and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
             for s in policy["Properties"]["PolicyDocument"]["Statement"]
         )
+
+
+def test_cloudwatch_alarms_may_publish_to_the_alert_topic(template):
+    """The topic policy replaces SNS's default one, so the alarms' service principal needs a statement."""
+    alert_policies = [
+        p["Properties"]["PolicyDocument"]["Statement"]
+        for p in template.find_resources("AWS::SNS::TopicPolicy").values()
+        if any(
+            s.get("Sid") == "CloudWatchAlarmsPublish"
+            for s in p["Properties"]["PolicyDocument"]["Statement"]
+        )
+    ]
+    assert len(alert_policies) == 1
+    (statement,) = [s for s in alert_policies[0] if s.get("Sid") == "CloudWatchAlarmsPublish"]
+    assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert statement["Action"] == "sns:Publish"
+    assert statement["Condition"]["StringEquals"] == {
+        "aws:SourceAccount": {"Ref": "AWS::AccountId"}
+    }
+    # and every alarm's action is that topic
+    (topic_id,) = [
+        k
+        for k, r in template.find_resources("AWS::SNS::Topic").items()
+        if r["Properties"]["TopicName"] == "compliance-alerts-dev"
+    ]
+    for alarm in template.find_resources("AWS::CloudWatch::Alarm").values():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
