@@ -68,6 +68,21 @@ def control(method: str, path: str) -> Callable[[_Builder], Any]:
     return wrap
 
 
+def _failure(
+    name_field: str,
+    name: str,
+    error_code: str | None,
+    error_message: str | None,
+    account_id: str | None,
+    region: str | None,
+) -> dict[str, Any]:
+    """The body of a ``config/*-failure`` call: what fails, with which error (None: stop failing)."""
+    body: dict[str, Any] = {name_field: name, "errorCode": error_code}
+    if error_message is not None:
+        body["errorMessage"] = error_message
+    return {**body, **_scope(account_id, region)}
+
+
 def _scope(account_id: str | None, region: str | None) -> dict[str, str]:
     """The optional (account, region) of a ``config/*`` call; the emulator defaults both."""
     scope = {}
@@ -191,10 +206,7 @@ class LocalAwsClient:
         region: str | None = None,
     ) -> Body:
         """Make the rule's evaluations fail with ``error_code``; ``None`` ends the failure."""
-        body: dict[str, Any] = {"ruleName": rule_name, "errorCode": error_code}
-        if error_message is not None:
-            body["errorMessage"] = error_message
-        return {**body, **_scope(account_id, region)}
+        return _failure("ruleName", rule_name, error_code, error_message, account_id, region)
 
     @control("POST", "config/recorder-failure")
     def set_recorder_failure(
@@ -206,10 +218,9 @@ class LocalAwsClient:
         region: str | None = None,
     ) -> Body:
         """Make the configuration recorder fail (findings freeze); ``None`` ends the failure."""
-        body: dict[str, Any] = {"recorderName": recorder_name, "errorCode": error_code}
-        if error_message is not None:
-            body["errorMessage"] = error_message
-        return {**body, **_scope(account_id, region)}
+        return _failure(
+            "recorderName", recorder_name, error_code, error_message, account_id, region
+        )
 
     @control("POST", "config/delivery-failure")
     def set_delivery_failure(
@@ -221,10 +232,7 @@ class LocalAwsClient:
         region: str | None = None,
     ) -> Body:
         """Make the delivery channel report failed deliveries; ``None`` ends the failure."""
-        body: dict[str, Any] = {"channelName": channel_name, "errorCode": error_code}
-        if error_message is not None:
-            body["errorMessage"] = error_message
-        return {**body, **_scope(account_id, region)}
+        return _failure("channelName", channel_name, error_code, error_message, account_id, region)
 
     @control("POST", "config/synthetic")
     def load_synthetic(

@@ -38,6 +38,14 @@ class ConfigControl:
     def __init__(self, service: ConfigService) -> None:
         self.service = service
 
+    @staticmethod
+    def _rule(scope: Scope, name: str) -> Any:
+        """moto's rule object named ``ruleName``; call with the service lock held."""
+        known = moto_backend(scope).config_rules
+        if name not in known:
+            raise ControlError(f"ruleName: no Config rule named {name!r} in {scope[0]}/{scope[1]}")
+        return known[name]
+
     @route("GET", "config/alert-topic")
     def alert_topic(self, _: Any = None) -> dict[str, Any]:
         with self.service.lock:
@@ -79,20 +87,13 @@ class ConfigControl:
 
     @route("POST", "config/rule-failure")
     def set_rule_failure(self, body: Any) -> dict[str, Any]:
-        body = _object(body, {"ruleName", "errorCode", "errorMessage", "accountId", "region"})
-        scope = _control_scope(body)
-        name = _required_str(body, "ruleName")
-        failure = _failure(body)
+        scope, name, failure = _failure_request(body, "ruleName")
         with self.service.lock:
-            known = moto_backend(scope).config_rules
-            if name not in known:
-                raise ControlError(
-                    f"ruleName: no Config rule named {name!r} in {scope[0]}/{scope[1]}"
-                )
+            rule = self._rule(scope, name)
             self.service.record(scope)
-            state = self.service.rule_state(scope, known[name])
+            state = self.service.rule_state(scope, rule)
             state.failure = failure
-            changes = self.service.evaluate(scope, known[name], force=True)
+            changes = self.service.evaluate(scope, rule, force=True)
             result = {
                 "ruleName": name,
                 "failing": failure is not None,
@@ -104,10 +105,7 @@ class ConfigControl:
 
     @route("POST", "config/recorder-failure")
     def set_recorder_failure(self, body: Any) -> dict[str, Any]:
-        body = _object(body, {"recorderName", "errorCode", "errorMessage", "accountId", "region"})
-        scope = _control_scope(body)
-        name = _required_str(body, "recorderName")
-        failure = _failure(body)
+        scope, name, failure = _failure_request(body, "recorderName")
         with self.service.lock:
             if name not in moto_backend(scope).recorders:
                 raise ControlError(
@@ -124,10 +122,7 @@ class ConfigControl:
 
     @route("POST", "config/delivery-failure")
     def set_delivery_failure(self, body: Any) -> dict[str, Any]:
-        body = _object(body, {"channelName", "errorCode", "errorMessage", "accountId", "region"})
-        scope = _control_scope(body)
-        name = _required_str(body, "channelName")
-        failure = _failure(body)
+        scope, name, failure = _failure_request(body, "channelName")
         with self.service.lock:
             if name not in moto_backend(scope).delivery_channels:
                 raise ControlError(
@@ -173,13 +168,9 @@ class ConfigControl:
                 raise ControlError(f"{field_name}: must be an integer from 0 to {MAX_SYNTHETIC}")
             counts[field_name] = value
         with self.service.lock:
-            known = moto_backend(scope).config_rules
-            if name not in known:
-                raise ControlError(
-                    f"ruleName: no Config rule named {name!r} in {scope[0]}/{scope[1]}"
-                )
+            rule = self._rule(scope, name)
             self.service.record(scope)
-            state = self.service.rule_state(scope, known[name])
+            state = self.service.rule_state(scope, rule)
             now = self.service.clock.now()
             kept = {k: r for k, r in state.synthetic.items() if k[0] != resource_type}
             index = 0
@@ -228,6 +219,12 @@ def _required_str(body: dict[str, Any], name: str) -> str:
     if not isinstance(value, str) or not value:
         raise ControlError(f"{name}: required, a non-empty string")
     return value
+
+
+def _failure_request(body: Any, name_field: str) -> tuple[Scope, str, tuple[str, str] | None]:
+    """(scope, name, failure) of a ``config/*-failure`` body; failure None ends the failure."""
+    body = _object(body, {name_field, "errorCode", "errorMessage", "accountId", "region"})
+    return _control_scope(body), _required_str(body, name_field), _failure(body)
 
 
 def _failure(body: dict[str, Any]) -> tuple[str, str] | None:
