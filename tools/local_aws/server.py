@@ -14,6 +14,7 @@ import os
 import sys
 import threading
 import time
+from traceback import format_exc
 from typing import Any, Callable, Iterable
 
 from cheroot.wsgi import Server as WSGIServer
@@ -214,6 +215,9 @@ class LocalAws(LocalAwsClient):
 
 
 def _quiet_error_log(msg: str = "", level: int = logging.INFO, traceback: bool = False) -> None:
-    """cheroot's error log without the noise of clients that hang up; real errors still print."""
+    """cheroot's error log without the noise of clients that hang up; an application error still
+    prints, with its traceback."""
     if level >= logging.ERROR:
         sys.stderr.write(f"local_aws: {msg}\n")
+        if traceback:
+            sys.stderr.write(format_exc())
