@@ -5,7 +5,9 @@ pass straight through to it). This module answers the operations moto lacks or a
 clock: compliance reads, rule evaluation status, on-demand evaluation, recorder and delivery channel
 status. Evaluation is lazy: every compliance or status read of a rule first re-records the account's
 resources (if the recorder is on) and re-evaluates the rule; see ``state.py`` for when that counts
-as an invocation.
+as an invocation. The test hooks that steer this service (injected failures, synthetic results, where
+compliance changes are published) are in ``control.py``; they use the service's lock and its
+``record``, ``rule_state``, ``evaluate`` and ``publish``.
 """
 
 from __future__ import annotations
@@ -129,7 +131,7 @@ class ConfigService:
         from moto.core.exceptions import JsonRESTError
 
         scope = (_account_of(call.access_key), call.region)
-        alerts: list[ComplianceChange] = []
+        changes: list[ComplianceChange] = []
         try:
             operation = self._ops[call.operation]
             if call.operation in _SELF_LOCKING:
@@ -138,14 +140,14 @@ class ConfigService:
                 with self.lock:
                     result = operation(scope, call.params)
             if isinstance(result, tuple):
-                result, alerts = result
+                result, changes = result
         except ConfigApiError as e:
             return error_response(call, e.code, 400, e.message)
         except (
             JsonRESTError
         ) as e:  # moto's own validation, e.g. NoSuchConfigurationRecorderException
             return error_response(call, e.error_type, e.code, e.message)
-        self.publish(alerts)
+        self.publish(changes)
         body = result.body if isinstance(result, EncodedJson) else json.dumps(result).encode()
         return 200, [("Content-Type", "application/x-amz-json-1.1")], body
 
@@ -243,10 +245,10 @@ class ConfigService:
         self, scope: Scope, rules: list[Any], force: bool = False
     ) -> list[ComplianceChange]:
         self.record(scope)
-        alerts: list[ComplianceChange] = []
+        changes: list[ComplianceChange] = []
         for rule in rules:
-            alerts.extend(self.evaluate(scope, rule, force))
-        return alerts
+            changes.extend(self.evaluate(scope, rule, force))
+        return changes
 
     # -- operations --------------------------------------------------------------------------------
     def _get_compliance_details(self, scope: Scope, params: dict[str, Any]) -> Any:
@@ -263,7 +265,7 @@ class ConfigService:
             [rule] = self._rules(scope, [name])
             # A continuation page reads the results the first page evaluated: AWS evaluates on its
             # own schedule, not per read, and re-recording for each of 100 pages only costs time.
-            alerts = [] if token else self._refresh(scope, [rule])
+            changes = [] if token else self._refresh(scope, [rule])
             keys, found = self.rule_state(scope, rule).filtered(wanted)
         # The page is built outside the lock: the cached lists are replaced, never changed in place,
         # so parallel readers of different rules do not queue behind each other.
@@ -285,7 +287,7 @@ class ConfigService:
         if end < len(keys):
             next_token = _encode_token(token_scope, list(keys[end - 1]))
             body += b',"NextToken":' + json.dumps(next_token).encode()
-        return EncodedJson(body + b"}"), alerts
+        return EncodedJson(body + b"}"), changes
 
     def _describe_compliance(self, scope: Scope, params: dict[str, Any]) -> Any:
         names = _rule_names(params, "ConfigRuleNames")
@@ -293,7 +295,7 @@ class ConfigService:
             _compliance_types(params, RULE_TYPES, "DescribeComplianceByConfigRule") or RULE_TYPES
         )
         rules = self._rules(scope, names)
-        alerts = self._refresh(scope, rules)
+        changes = self._refresh(scope, rules)
         rows = []
         for rule in rules:
             state = self.rule_state(scope, rule)
@@ -316,13 +318,13 @@ class ConfigService:
         token_scope = {"op": "compliance", "names": names, "types": sorted(types)}
         return _paginate(
             rows, params, token_scope, MAX_RULE_NAMES, "ComplianceByConfigRules"
-        ), alerts
+        ), changes
 
     def _describe_evaluation_status(self, scope: Scope, params: dict[str, Any]) -> Any:
         names = _rule_names(params, "ConfigRuleNames")
         limit = _limit(params, STATUS_MAX_LIMIT) or STATUS_MAX_LIMIT
         rules = self._rules(scope, names)
-        alerts = self._refresh(scope, rules)
+        changes = self._refresh(scope, rules)
         rows = []
         for rule in rules:
             s = self.rule_state(scope, rule)
@@ -347,7 +349,7 @@ class ConfigService:
                 )
             )
         token_scope = {"op": "status", "names": names}
-        return _paginate(rows, params, token_scope, limit, "ConfigRulesEvaluationStatus"), alerts
+        return _paginate(rows, params, token_scope, limit, "ConfigRulesEvaluationStatus"), changes
 
     def _start_evaluation(self, scope: Scope, params: dict[str, Any]) -> Any:
         names = params.get("ConfigRuleNames")
@@ -363,7 +365,7 @@ class ConfigService:
 
     def _compliance_summary(self, scope: Scope, params: dict[str, Any]) -> Any:
         rules = self._rules(scope, None)
-        alerts = self._refresh(scope, rules)
+        changes = self._refresh(scope, rules)
         tally = {"COMPLIANT": 0, "NON_COMPLIANT": 0}
         for rule in rules:
             compliance = self.rule_state(scope, rule).rule_compliance()
@@ -374,7 +376,7 @@ class ConfigService:
             "NonCompliantResourceCount": _capped(tally["NON_COMPLIANT"], SUMMARY_RULE_CAP),
             "ComplianceSummaryTimestamp": _ts(self.clock.now()),
         }
-        return {"ComplianceSummary": summary}, alerts
+        return {"ComplianceSummary": summary}, changes
 
     def _start_recorder(self, scope: Scope, params: dict[str, Any]) -> Any:
         name = params.get("ConfigurationRecorderName")
