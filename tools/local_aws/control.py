@@ -33,6 +33,7 @@ class ControlApi:
             "stats": {"GET": lambda _: app.stats.snapshot(), "DELETE": self._reset_stats},
             "clock": {"GET": lambda _: app.clock.describe(), "POST": self._set_clock},
             "reset": {"POST": self._reset},
+            "iam": app.iam.routes(),
             "config/alert-topic": {
                 "GET": lambda _: config.alert_target(),
                 "POST": config.set_alert_target,

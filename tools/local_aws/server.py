@@ -26,6 +26,7 @@ from .configservice import ConfigService
 from .control import ControlApi
 from .faults import FaultPlan
 from .hosts import check_loopback
+from .iam.enforce import IamSwitch
 from .moto_patches import patch_moto
 from .stats import CallStats
 from .transport import ConnectionTracker, KeepAliveRequestHandler
@@ -42,6 +43,7 @@ class EmulatorApp:
         self.stats = CallStats()
         self.faults = FaultPlan()
         self.config = ConfigService(self.clock)
+        self.iam = IamSwitch(self.clock.now)  # off until a template is loaded (iam/enforce.py)
         self.control = ControlApi(self)
         self._moto = DomainDispatcherApplication(create_backend_app)
         # moto checks If-None-Match / If-Match and stores the object in two steps; serialise
@@ -82,6 +84,9 @@ class EmulatorApp:
         latency = self.faults.latency_s
         if latency:
             time.sleep(latency)
+        denied = self.iam.check(call, environ)
+        if denied is not None:
+            return _respond(environ, start_response, *denied)
         fault = self.faults.pick(call)
         if fault is not None:
             self.stats.record_fault(call.key)
@@ -145,6 +150,7 @@ class LocalAws:
         port: int = 0,
         quiet: bool = True,
         load_default_amis: bool = False,
+        iam_template: str | os.PathLike[str] | None = None,
     ) -> None:
         check_loopback(host)
         if not load_default_amis:
@@ -157,6 +163,8 @@ class LocalAws:
         self.port = port
         self.quiet = quiet
         self.app = EmulatorApp()
+        if iam_template is not None:
+            self.app.iam.load_file(iam_template)  # ControlError names a template problem
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -281,3 +289,8 @@ class LocalAws:
 
     def reset(self) -> Any:
         return self.control("POST", "reset")
+
+    def load_iam(self, template: str | os.PathLike[str] | dict[str, Any], **options: Any) -> Any:
+        """Enforce IAM as the template's policies say; answers the roles and their access keys."""
+        body = {"template": template if isinstance(template, dict) else os.fspath(template)}
+        return self.control("POST", "iam", {**body, **options})
