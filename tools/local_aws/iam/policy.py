@@ -187,7 +187,7 @@ def parse_policy(document: object, name: str, kind: str) -> Policy:
     if raw is None or not statements:
         raise PolicyError(f"{name}: Statement is required")
     parsed = tuple(
-        _parse_statement(s, f"{name} Statement[{i}]", kind) for i, s in enumerate(statements)
+        parse_statement(s, f"{name} Statement[{i}]", kind) for i, s in enumerate(statements)
     )
     sids = [s.sid for s in parsed if s.sid and kind == IDENTITY]
     duplicates = sorted({sid for sid in sids if sids.count(sid) > 1})
@@ -196,7 +196,7 @@ def parse_policy(document: object, name: str, kind: str) -> Policy:
     return Policy(name, kind, parsed)
 
 
-def _parse_statement(raw: object, where: str, kind: str) -> Statement:
+def parse_statement(raw: object, where: str, kind: str) -> Statement:
     if not isinstance(raw, dict):
         raise PolicyError(f"{where}: a statement must be a JSON object")
     extra = sorted(set(raw) - _STATEMENT_KEYS)

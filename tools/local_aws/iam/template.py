@@ -24,7 +24,6 @@ Anything else is a ``TemplateError`` naming the logical id.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -96,8 +95,7 @@ def stand_in_ids(attribute: DeployTimeAttribute) -> str:
         attribute.resource_type == "AWS::Config::ConfigRule"
         and attribute.attribute == "ConfigRuleId"
     ):
-        digest = hashlib.sha256(attribute.logical_id.encode()).hexdigest()
-        return f"config-rule-{digest[:6]}"
+        return f"<{attribute.logical_id}.ConfigRuleId>"
     raise Unresolved(f"{attribute.logical_id}.{attribute.attribute}")
 
 
