@@ -35,15 +35,14 @@ from typing import Any
 
 from . import reference
 from .conditions import PolicyError
-from .globs import Pattern, literal, resource_pattern
-from .policy import IDENTITY, TRUST, VERSIONS, Statement, parse_statement
+from .globs import Pattern
+from .policy import TRUST, VERSIONS, Statement, parse_statement
 from .template import Document, StackTemplate, TemplateError
 
 MALFORMED = "MALFORMED"
 UNKNOWN_ACTION = "UNKNOWN_ACTION"
 RESOURCE_MISMATCH = "RESOURCE_MISMATCH"
 UNKNOWN_CONDITION_KEY = "UNKNOWN_CONDITION_KEY"
-_STAR = literal("*")
 
 
 @dataclass(frozen=True)
