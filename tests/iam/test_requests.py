@@ -46,10 +46,7 @@ CASES = [
     ),
     (
         s3("PutObject", key="AWSLogs/x", headers={"x-amz-acl": "bucket-owner-full-control"}),
-        [
-            ("s3:PutObject", ("arn:aws:s3:::reports/AWSLogs/x",)),
-            ("s3:PutObjectAcl", ("arn:aws:s3:::reports/AWSLogs/x",)),
-        ],
+        [("s3:PutObject", ("arn:aws:s3:::reports/AWSLogs/x",))],  # no s3:PutObjectAcl: requests.py
     ),
     (
         s3("ListObjectsV2", key="", query="list-type=2&prefix=reports/"),

@@ -142,14 +142,6 @@ _S3_HEADER_KEYS = (
     "if-match",
     "if-none-match",
 )
-_S3_GRANT_HEADERS = (
-    "x-amz-acl",
-    "x-amz-grant-full-control",
-    "x-amz-grant-read",
-    "x-amz-grant-read-acp",
-    "x-amz-grant-write",
-    "x-amz-grant-write-acp",
-)
 
 
 def _s3(call: AwsCall, environ: Mapping[str, Any], world: World) -> list[Authorization]:
@@ -172,10 +164,10 @@ def _s3(call: AwsCall, environ: Mapping[str, Any], world: World) -> list[Authori
         if version:
             context["s3:versionid"] = [version]
         out = [Authorization(versioned if version else plain, (f"{bucket_arn}/{key}",), context)]
-        if operation in ("PutObject", "CopyObject") and any(
-            h in headers for h in _S3_GRANT_HEADERS
-        ):
-            out.append(Authorization("s3:PutObjectAcl", (f"{bucket_arn}/{key}",), context))
+        # The PutObject API reference says ACL headers also need s3:PutObjectAcl, while AWS's own
+        # delivery bucket policies (AWS Config, CloudTrail) grant s3:PutObject alone with an
+        # s3:x-amz-acl condition, and deliveries work. The two disagree; the emulator accepts
+        # both, so an ACL header asks for s3:PutObject only.
         if operation in ("PutObject", "CopyObject") and "x-amz-tagging" in headers:
             out.append(Authorization("s3:PutObjectTagging", (f"{bucket_arn}/{key}",), context))
         if operation == "CopyObject":
