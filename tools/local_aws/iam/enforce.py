@@ -38,8 +38,9 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
-from ..calls import AwsCall, error_response
+from ..calls import AwsCall, error_response, s3_operation
 from ..clock import ControlError
 from . import reference
 from .conditions import PolicyError
@@ -244,6 +245,7 @@ class IamEnforcement:
         if key is not None and key in self.admin_keys:
             return None
         if key is None:
+            call = _unsigned(call, environ)
             if call.service != "s3":
                 return error_response(
                     call,
@@ -392,6 +394,20 @@ def _unknown_key(call: AwsCall) -> Response:
             call, "AuthFailure", 401, "AWS was not able to validate the provided access credentials"
         )
     return error_response(call, "InvalidClientTokenId", 403, text)
+
+
+def _unsigned(call: AwsCall, environ: Mapping[str, Any]) -> AwsCall:
+    """An unsigned request has no credential scope to name its service: a request with neither an
+    ``X-Amz-Target`` nor an ``Action`` is S3's REST protocol (the only one of ours that has neither)."""
+    if call.service == "s3" or call.protocol == "json" or "Action" in call.params:
+        return call
+    method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+    query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    headers = {
+        k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")
+    }
+    operation, params = s3_operation(method, environ.get("PATH_INFO", "") or "/", query, headers)
+    return AwsCall("s3", operation, call.region, None, "rest-xml", dict(params))
 
 
 def _session_name(template: StackTemplate, role_logical_id: str) -> str:
