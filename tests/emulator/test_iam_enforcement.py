@@ -395,3 +395,50 @@ if sys.version_info < (
     10,
 ):  # pragma: no cover - the emulator runs on the development interpreter
     pytest.skip("tools/local_aws needs Python 3.10+", allow_module_level=True)
+
+
+# -- the serve command -------------------------------------------------------------------------------
+
+
+def test_serve_enforces_the_template_given_on_the_command_line(synthesized, tmp_path):
+    import subprocess
+    import urllib.request
+
+    root = Path(__file__).resolve().parents[2]
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tools.local_aws",
+            "serve",
+            "--iam-template",
+            str(tmp_path / "no.json"),
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert bad.returncode == 2
+    (line,) = bad.stderr.strip().splitlines()
+    assert line.startswith("local_aws: --iam-template template: ") and "cannot read" in line
+
+    port_file = tmp_path / "port"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tools.local_aws", "serve", "--port-file", str(port_file)]
+        + ["--iam-template", str(synthesized.template_path)],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        proc.stdout.readline()
+        url = f"http://127.0.0.1:{int(port_file.read_text())}/_local_aws/iam"
+        with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 (loopback)
+            status = json.loads(answer.read())
+        assert status["enabled"] is True
+        assert status["roles"][GENERATOR]["accessKeyIds"] == [role_access_key(GENERATOR)]
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=20) == 0
