@@ -390,13 +390,6 @@ def test_the_report_generator_is_incomplete_until_the_describe_actions_are_on_st
         assert denied == ["DescribeComplianceByConfigRule", "DescribeConfigRuleEvaluationStatus"]
 
 
-if sys.version_info < (
-    3,
-    10,
-):  # pragma: no cover - the emulator runs on the development interpreter
-    pytest.skip("tools/local_aws needs Python 3.10+", allow_module_level=True)
-
-
 # -- the serve command -------------------------------------------------------------------------------
 
 
