@@ -127,15 +127,7 @@ def _overlaps(a: tuple[Token, ...], b: tuple[Token, ...]) -> bool:
 
 def action_pattern(text: str) -> Pattern:
     """``service:Name`` with ``*`` / ``?`` wildcards, compared without regard to case."""
-    tokens = []
-    for ch in text.lower():
-        if ch == "*":
-            tokens.append(Token(ANY, True))
-        elif ch == "?":
-            tokens.append(Token(ANY, False))
-        else:
-            tokens.append(_lit(ch))
-    return Pattern(text, tuple(tokens), ignore_case=True)
+    return string_like(text, ignore_case=True)
 
 
 def resource_pattern(text: str) -> Pattern:

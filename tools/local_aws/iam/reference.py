@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources as importlib_resources
 
-from .globs import Pattern, arn_format
+from .globs import Pattern, arn_format, string_like
 
 
 class UnknownAction(LookupError):
@@ -152,8 +152,6 @@ def expand(pattern: Pattern) -> list[Action]:
 
 
 def pattern_service_matches(service_pattern: str, service: str) -> bool:
-    from .globs import string_like
-
     return string_like(service_pattern, ignore_case=True).matches(service)
 
 
