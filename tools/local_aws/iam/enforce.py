@@ -175,11 +175,10 @@ class IamEnforcement:
                 raise ControlError(
                     "template: required, a path to a template file or a template object"
                 )
-            extra_keys = {k: v for k, v in keys.items()}
             return cls(
                 template,
                 source=source,
-                access_keys=extra_keys,
+                access_keys=keys,
                 admin_keys=tuple(admins),
                 secure_transport=secure,
                 **({"now": now} if now else {}),
