@@ -18,10 +18,11 @@ checked for:
 * ``UNKNOWN_CONDITION_KEY``: a service condition key (``s3:...``) the service does not define.
   Global keys (``aws:...``) are not checked here.
 
-parliament 1.6.4 was tried on the same policies: it finds the two Describe actions too, but its
-April 2025 data also flags ``config:DescribeConfigurationRecorderStatus`` on ``"*"`` (newer data
-gives that action a resource type, and ``"*"`` still authorizes it), and it would add json-cfg; this
-linter reads the same reference as the emulator's evaluator, so the two cannot disagree.
+parliament 1.6.4 was tried on the same policies: it finds the two Describe actions too, adds a
+RESOURCE_STAR style finding for ``config:DescribeConfigurationRecorderStatus`` on ``"*"`` (the
+action accepts a ConfigurationRecorder ARN, though ``"*"`` authorizes it as well), carries a
+reference snapshot from April 2025 and would add json-cfg. This linter reads the same reference as
+the emulator's evaluator, so the two cannot disagree.
 
 Findings a reviewer accepted are listed with their reason in ``lib/iam_acknowledgements.py``;
 an acknowledgement that matches nothing is itself an error, so the list cannot go stale.
