@@ -67,11 +67,22 @@ def describe_on_star(template: dict) -> dict:
 @pytest.fixture
 def enforced(aws, synthesized):
     """The emulator enforcing today's synthesized policies; enforcement off again afterwards."""
-    roles = aws.load_iam(synthesized.template_path)["roles"]
+    roles = load(aws, synthesized.template_path)["roles"]
     try:
         yield roles
     finally:
-        aws.control("DELETE", "iam")
+        iam(aws, "DELETE")
+
+
+def iam(aws, method, body=None):
+    """The /_local_aws/iam control endpoint (through whichever control method the client has)."""
+    call = getattr(aws, "call", None) or aws.control
+    return call(method, "iam", body)
+
+
+def load(aws, template, **options):
+    source = template if isinstance(template, dict) else str(template)
+    return iam(aws, "POST", {"template": source, **options})
 
 
 def client(aws, service, key):
@@ -108,7 +119,7 @@ def error(excinfo):
 
 
 def test_enforcement_is_off_unless_a_template_is_loaded(aws, clients):
-    assert aws.control("GET", "iam") == {"enabled": False}
+    assert iam(aws, "GET") == {"enabled": False}
     anyone = client(aws, "s3", "AKIAANYKEYATALL00000")
     anyone.create_bucket(Bucket="free-for-all")
     anyone.put_object(Bucket="free-for-all", Key="x", Body=b"1")
@@ -116,12 +127,12 @@ def test_enforcement_is_off_unless_a_template_is_loaded(aws, clients):
 
 def test_the_control_api_names_bad_input(aws, synthesized):
     with pytest.raises(RuntimeError, match="template: .*cannot read"):
-        aws.load_iam("/nonexistent/template.json")
+        load(aws, "/nonexistent/template.json")
     with pytest.raises(RuntimeError, match="secureTransport: must be true or false"):
-        aws.load_iam(synthesized.template_path, secureTransport="no")
+        load(aws, synthesized.template_path, secureTransport="no")
     with pytest.raises(RuntimeError, match="accessKeys.AKIAX: 'nobody' is not a role"):
-        aws.load_iam(synthesized.template_path, accessKeys={"AKIAX": "nobody"})
-    assert aws.control("GET", "iam") == {"enabled": False}
+        load(aws, synthesized.template_path, accessKeys={"AKIAX": "nobody"})
+    assert iam(aws, "GET") == {"enabled": False}
 
 
 # -- the report generator's role -------------------------------------------------------------------
@@ -152,7 +163,7 @@ def test_the_describe_actions_are_denied_under_todays_policy(aws, clients, enfor
 
 
 def test_the_describe_actions_are_allowed_on_star(aws, clients, synthesized):
-    aws.load_iam(describe_on_star(synthesized.template))
+    load(aws, describe_on_star(synthesized.template))
     try:
         deploy_world(clients)
         config = as_role(aws, "config", GENERATOR)
@@ -166,7 +177,7 @@ def test_the_describe_actions_are_allowed_on_star(aws, clients, synthesized):
         )
         config.describe_config_rule_evaluation_status(ConfigRuleNames=RULES)
     finally:
-        aws.control("DELETE", "iam")
+        iam(aws, "DELETE")
 
 
 def test_s3_writes_outside_the_report_prefixes_are_denied(aws, clients, enforced):
@@ -193,14 +204,14 @@ def test_s3_writes_outside_the_report_prefixes_are_denied(aws, clients, enforced
 
 
 def test_the_tls_only_bucket_policy_denies_plain_http(aws, clients, synthesized):
-    aws.load_iam(synthesized.template_path, secureTransport=False)
+    load(aws, synthesized.template_path, secureTransport=False)
     try:
         deploy_world(clients)
         with pytest.raises(botocore.exceptions.ClientError) as denied:
             as_role(aws, "s3", GENERATOR).get_object(Bucket=REPORTS, Key="reports/x.json")
         assert error(denied)[1].endswith("with an explicit deny in a resource-based policy")
     finally:
-        aws.control("DELETE", "iam")
+        iam(aws, "DELETE")
 
 
 def test_publishing_to_another_topic_is_an_sns_authorization_error(aws, clients, enforced):
@@ -249,13 +260,13 @@ def test_a_policy_scoped_by_rule_name_would_deny_the_schedule(aws, clients, synt
             statement["Resource"] = [
                 f"arn:aws:config:{REGION}:{ACCOUNT}:config-rule/{name}" for name in RULES
             ]
-    aws.load_iam(template)
+    load(aws, template)
     try:
         deploy_world(clients)
         with pytest.raises(botocore.exceptions.ClientError):
             as_role(aws, "config", SCHEDULER).start_config_rules_evaluation(ConfigRuleNames=RULES)
     finally:
-        aws.control("DELETE", "iam")
+        iam(aws, "DELETE")
 
 
 def test_the_config_role_delivers_only_under_its_prefix_with_the_owner_acl(aws, clients, enforced):
@@ -297,16 +308,16 @@ def test_requests_without_credentials_or_with_unknown_keys_are_refused(aws, clie
 
 
 def test_extra_access_keys_and_the_report_of_denials(aws, clients, synthesized):
-    status = aws.load_iam(synthesized.template_path, accessKeys={"AKIAREPORTS000000000": GENERATOR})
+    status = load(aws, synthesized.template_path, accessKeys={"AKIAREPORTS000000000": GENERATOR})
     try:
         assert "AKIAREPORTS000000000" in status["roles"][GENERATOR]["accessKeyIds"]
         deploy_world(clients)
         with pytest.raises(botocore.exceptions.ClientError):
             client(aws, "ec2", "AKIAREPORTS000000000").describe_instances()
-        (denial,) = aws.control("GET", "iam")["recentDenials"]
+        (denial,) = iam(aws, "GET")["recentDenials"]
         assert denial["call"] == "ec2.DescribeInstances" and "no IAM mapping" in denial["message"]
     finally:
-        aws.control("DELETE", "iam")
+        iam(aws, "DELETE")
 
 
 # -- the real report generator -------------------------------------------------------------------------
@@ -368,14 +379,14 @@ def test_the_report_generator_is_incomplete_until_the_describe_actions_are_on_st
     aws, clients, synthesized, monkeypatch, capsys, fixed
 ):
     template = describe_on_star(synthesized.template) if fixed else synthesized.template
-    aws.load_iam(template)
+    load(aws, template)
     try:
         deploy_world(clients)
         estate.create_bucket(clients.s3, "payments-ledger", encrypted=False)
 
         result = run_report_generator(aws, template, monkeypatch)
     finally:
-        aws.control("DELETE", "iam")
+        iam(aws, "DELETE")
     capsys.readouterr()
 
     assert result["outcome"] == "stored"

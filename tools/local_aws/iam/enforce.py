@@ -452,5 +452,26 @@ class IamSwitch:
         return {"enabled": False} if self.current is None else self.current.describe()
 
     def routes(self) -> dict[str, Callable[[Any], Any]]:
-        """Handlers of ``/_local_aws/iam`` for the control API."""
+        """Handlers of ``/_local_aws/iam`` for the control API, by HTTP method."""
         return {"GET": self.describe, "POST": self.load, "DELETE": self.clear}
+
+
+class IamControl:
+    """The same handlers as a control hook object: each method carries the ``route`` attribute that
+    a ``@route(method, path)`` marker sets, for a control API that collects marked methods."""
+
+    def __init__(self, switch: IamSwitch) -> None:
+        self.switch = switch
+
+    def iam(self, body: Any) -> dict[str, Any]:
+        return self.switch.describe(body)
+
+    def load_iam(self, body: Any) -> dict[str, Any]:
+        return self.switch.load(body)
+
+    def clear_iam(self, body: Any) -> dict[str, Any]:
+        return self.switch.clear(body)
+
+    iam.route = ("GET", "iam")  # type: ignore[attr-defined]
+    load_iam.route = ("POST", "iam")  # type: ignore[attr-defined]
+    clear_iam.route = ("DELETE", "iam")  # type: ignore[attr-defined]
