@@ -15,13 +15,15 @@ fn csv_error(e: csv::Error) -> RenderError {
 }
 
 /// Writes one section: its name, its header, its rows and an empty row.
-fn section(out: &mut csv::Writer<Vec<u8>>, table: &Table<'_>) -> Result<(), RenderError> {
-    let (fields, rows) = table.as_data();
+fn section<T: Clone>(
+    out: &mut csv::Writer<Vec<u8>>,
+    table: Table<'_, '_, T>,
+) -> Result<(), RenderError> {
     out.write_record(["section", table.name])
         .map_err(csv_error)?;
-    out.write_record(&fields).map_err(csv_error)?;
-    for row in &rows {
-        out.write_record(row).map_err(csv_error)?;
+    out.write_record(table.fields()).map_err(csv_error)?;
+    for row in table.data_rows() {
+        out.write_record(&row).map_err(csv_error)?;
     }
     out.write_record(None::<&[u8]>).map_err(csv_error)
 }
@@ -32,15 +34,15 @@ impl Renderer for CsvRenderer {
         let mut out = csv::WriterBuilder::new()
             .flexible(true)
             .from_writer(Vec::new());
-        // Tables are built one at a time, so only one is in memory beside the output.
-        section(&mut out, &rows.summary())?;
-        section(&mut out, &rows.daily(DayRows::Every))?;
-        section(&mut out, &rows.rules())?;
-        section(&mut out, &rows.exposures(usize::MAX))?;
-        section(&mut out, &rows.longest_open())?;
-        section(&mut out, &rows.monitoring(usize::MAX))?;
-        section(&mut out, &rows.chain_problems(usize::MAX))?;
-        section(&mut out, &rows.cadence_gaps(usize::MAX))?;
+        // Each section is written row by row: no table is held as text beside the output.
+        section(&mut out, rows.summary())?;
+        section(&mut out, rows.daily(DayRows::Every))?;
+        section(&mut out, rows.rules())?;
+        section(&mut out, rows.exposures(usize::MAX))?;
+        section(&mut out, rows.longest_open())?;
+        section(&mut out, rows.monitoring(usize::MAX))?;
+        section(&mut out, rows.chain_problems(usize::MAX))?;
+        section(&mut out, rows.cadence_gaps(usize::MAX))?;
         out.into_inner()
             .map_err(|e| RenderError::Csv(e.to_string()))
     }

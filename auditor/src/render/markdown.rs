@@ -67,8 +67,11 @@ impl Renderer for MarkdownRenderer {
         );
         let _ = writeln!(o, "**{}**\n", rows.verdict());
         // The verdict already says when the trail has no problem and no gap.
-        for trail in [rows.chain_problems(LIST_MAX), rows.cadence_gaps(LIST_MAX)] {
-            let trail = trail.for_people();
+        let trail = [
+            rows.chain_problems(LIST_MAX).for_people(),
+            rows.cadence_gaps(LIST_MAX).for_people(),
+        ];
+        for trail in trail {
             if !trail.rows.is_empty() {
                 table(&mut o, &trail);
                 o.push('\n');

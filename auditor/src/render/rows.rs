@@ -6,7 +6,7 @@
 //! Markdown) and how it is written as data (CSV): that is where the wording of a cell lives. A
 //! `Column` derives its cell from each item and says who reads it: most columns are read by both,
 //! a few only by people (a cell that summarises others) or only as data (a flag people read from
-//! another cell). [`Table::for_people`] and [`Table::as_data`] turn a table into text cells for
+//! another cell). [`Table::for_people`] and [`Table::data_rows`] turn a table into text cells for
 //! the two audiences.
 //!
 //! Wording chosen for auditors, the same in every format: a finding already open when the period
@@ -119,9 +119,10 @@ impl<'c, 't, T> Columns<'c, 't, T> {
     }
 }
 
-/// One value of a table, typed until a format asks for its text.
+/// One value of a table, typed until a format asks for its text. Formats never read a cell
+/// themselves: [`Table::for_people`] and [`Table::data_rows`] do.
 #[derive(Clone)]
-enum Cell<'t> {
+pub enum Cell<'t> {
     /// Words, a name or a number, the same for people and as data.
     Text(Cow<'t, str>),
     /// An identifier people may copy (an object key, a resource id): monospace for people.
@@ -201,22 +202,23 @@ fn count(n: impl ToString) -> Cell<'static> {
     Cell::Text(Cow::Owned(n.to_string()))
 }
 
-/// One table of the timeline, with the cells of every audience.
-pub struct Table<'t> {
+/// One table of the timeline: its columns and the items of its rows. Cells are derived when a
+/// format asks for them, so a long table is written row by row and never held as cells.
+pub struct Table<'c, 't, T> {
     /// Section name in the CSV output.
     pub name: &'static str,
     pub caption: &'static str,
     /// What people read instead of an empty table; `None` leaves the table out for them.
     empty: Option<&'static str>,
-    header: Vec<Header>,
-    rows: Vec<Vec<Cell<'t>>>,
+    columns: Columns<'c, 't, T>,
+    items: Vec<T>,
     /// Rows left out by the row limit.
     more: usize,
 }
 
-impl<'t> Table<'t> {
-    /// The first `limit` of `items` as rows, one cell per column; the rest are counted as `more`.
-    fn build<'c, T, I>(
+impl<'c, 't, T: Clone> Table<'c, 't, T> {
+    /// A table of the first `limit` of `items`; the rest are counted as `more`.
+    fn build<I>(
         name: &'static str,
         caption: &'static str,
         columns: Columns<'c, 't, T>,
@@ -224,22 +226,15 @@ impl<'t> Table<'t> {
         limit: usize,
     ) -> Self
     where
-        T: Copy,
         I: ExactSizeIterator<Item = T>,
     {
-        let more = items.len().saturating_sub(limit);
-        let rows = items
-            .take(limit)
-            .map(|item| columns.0.iter().map(|c| (c.cell)(item)).collect())
-            .collect();
-        let header = columns.0.into_iter().map(|c| c.header).collect();
         Table {
             name,
             caption,
             empty: None,
-            header,
-            rows,
-            more,
+            columns,
+            more: items.len().saturating_sub(limit),
+            items: items.take(limit).collect(),
         }
     }
 
@@ -250,35 +245,40 @@ impl<'t> Table<'t> {
         }
     }
 
-    fn shown_to(&self, reader: Shown) -> Vec<usize> {
-        (0..self.header.len())
-            .filter(|&i| self.header[i].shown == Shown::Both || self.header[i].shown == reader)
+    fn shown_to(&self, reader: Shown) -> Vec<&Column<'c, 't, T>> {
+        let columns = self.columns.0.iter();
+        columns
+            .filter(|c| c.header.shown == Shown::Both || c.header.shown == reader)
             .collect()
     }
 
     /// The table as people read it.
     pub fn for_people(&self) -> ReadableTable {
-        let keep = self.shown_to(Shown::People);
+        let columns = self.shown_to(Shown::People);
         ReadableTable {
             caption: self.caption,
             empty: self.empty,
             more: (self.more > 0)
                 .then(|| format!("{} more rows in the JSON and CSV outputs.", self.more)),
-            columns: keep
+            columns: columns
                 .iter()
-                .map(|&i| Heading {
-                    text: self.header[i].heading.clone(),
-                    numeric: self.header[i].numeric,
+                .map(|c| Heading {
+                    text: c.header.heading.clone(),
+                    numeric: c.header.numeric,
                 })
                 .collect(),
             rows: self
-                .rows
+                .items
                 .iter()
-                .map(|row| {
-                    keep.iter()
-                        .map(|&i| Text {
-                            text: row[i].for_people(),
-                            code: matches!(row[i], Cell::Id(_)),
+                .map(|item| {
+                    columns
+                        .iter()
+                        .map(|c| {
+                            let cell = (c.cell)(item.clone());
+                            Text {
+                                text: cell.for_people(),
+                                code: matches!(cell, Cell::Id(_)),
+                            }
                         })
                         .collect()
                 })
@@ -286,19 +286,21 @@ impl<'t> Table<'t> {
         }
     }
 
-    /// The field names and the rows as data.
-    pub fn as_data(&self) -> (Vec<&str>, Vec<Vec<String>>) {
-        let keep = self.shown_to(Shown::Data);
-        let fields = keep
-            .iter()
-            .map(|&i| self.header[i].field.as_str())
-            .collect();
-        let rows = self
-            .rows
-            .iter()
-            .map(|row| keep.iter().map(|&i| row[i].as_data()).collect())
-            .collect();
-        (fields, rows)
+    /// The field names of the data columns.
+    pub fn fields(&self) -> Vec<&str> {
+        let columns = self.shown_to(Shown::Data);
+        columns.iter().map(|c| c.header.field.as_str()).collect()
+    }
+
+    /// The rows as data, one at a time.
+    pub fn data_rows(&self) -> impl Iterator<Item = Vec<String>> + '_ {
+        let columns = self.shown_to(Shown::Data);
+        self.items.iter().map(move |item| {
+            columns
+                .iter()
+                .map(|c| (c.cell)(item.clone()).as_data())
+                .collect()
+        })
     }
 }
 
@@ -438,10 +440,10 @@ impl<'t> Rows<'t> {
     }
 
     /// Period, trail and monitoring figures, one per row (data only).
-    pub fn summary(&self) -> Table<'t> {
+    pub fn summary(&self) -> Table<'_, 't, (&'static str, Cell<'t>)> {
         let t = self.t;
         let (c, m, p) = (&t.chain, &t.monitoring, &t.period);
-        let fields: [(&str, Cell<'t>); 12] = [
+        let fields: [(&'static str, Cell<'t>); 12] = [
             ("source", text(&t.source)),
             ("period", text(&p.label)),
             ("from", Cell::Date(p.from)),
@@ -456,14 +458,20 @@ impl<'t> Rows<'t> {
             ("days_with_monitoring_issues", count(m.days_with_issues)),
         ];
         let columns = Columns::new()
-            .data("field", |(k, _): &(&str, Cell<'t>)| text(*k))
-            .data("value", |(_, v): &(&str, Cell<'t>)| v.clone());
-        Table::build("summary", "Summary", columns, fields.iter(), usize::MAX)
+            .data("field", |(k, _): (&str, Cell<'t>)| text(k))
+            .data("value", |(_, v)| v);
+        Table::build(
+            "summary",
+            "Summary",
+            columns,
+            fields.into_iter(),
+            usize::MAX,
+        )
     }
 
     /// One row per day (or per month end): where the figures come from, the open findings per rule
     /// and the total; as data also the report key and the open findings per resource type.
-    pub fn daily(&self, which: DayRows) -> Table<'t> {
+    pub fn daily(&self, which: DayRows) -> Table<'_, 't, usize> {
         let days = &self.t.days;
         let mut columns = Columns::new()
             .col("Date", "date", |i: usize| Cell::Date(days[i].date))
@@ -501,7 +509,7 @@ impl<'t> Rows<'t> {
     }
 
     /// Per-rule findings and remediation figures.
-    pub fn rules(&self) -> Table<'t> {
+    pub fn rules(&self) -> Table<'_, 't, &'t RuleStats> {
         let columns = Columns::new()
             .col("Rule", "rule", |r: &'t RuleStats| text(&r.rule))
             .col("Open at start", "open_at_start", |r| count(r.open_at_start))
@@ -533,7 +541,7 @@ impl<'t> Rows<'t> {
     }
 
     /// Every finding open at some point in the period, the first `limit` of them.
-    pub fn exposures(&self, limit: usize) -> Table<'t> {
+    pub fn exposures(&self, limit: usize) -> Table<'_, 't, &'t Exposure> {
         Table::build(
             "exposures",
             "Every finding open at some point in the period",
@@ -545,7 +553,7 @@ impl<'t> Rows<'t> {
     }
 
     /// The findings still open at the end, oldest current window first.
-    pub fn longest_open(&self) -> Table<'t> {
+    pub fn longest_open(&self) -> Table<'_, 't, &'t Exposure> {
         Table::build(
             "longest_open",
             "Findings still open at the end of the period, oldest first",
@@ -557,7 +565,10 @@ impl<'t> Rows<'t> {
     }
 
     /// Each monitoring issue of each day, the first `limit` of them.
-    pub fn monitoring(&self, limit: usize) -> Table<'t> {
+    pub fn monitoring(
+        &self,
+        limit: usize,
+    ) -> Table<'_, 't, (&'t MonitoringDay, &'t MonitoringIssue)> {
         let issues: Vec<(&'t MonitoringDay, &'t MonitoringIssue)> = self
             .t
             .monitoring
@@ -585,7 +596,7 @@ impl<'t> Rows<'t> {
     }
 
     /// The chain problems of the period's part of the trail, the first `limit` of them.
-    pub fn chain_problems(&self, limit: usize) -> Table<'t> {
+    pub fn chain_problems(&self, limit: usize) -> Table<'_, 't, &'t Problem> {
         let columns = Columns::new()
             .col("Problem", "code", |p: &'t Problem| text(p.code))
             .col("Key", "key", |p| Cell::Id(&p.key))
@@ -603,7 +614,7 @@ impl<'t> Rows<'t> {
     }
 
     /// Stretches longer than allowed without a report, the first `limit` of them.
-    pub fn cadence_gaps(&self, limit: usize) -> Table<'t> {
+    pub fn cadence_gaps(&self, limit: usize) -> Table<'_, 't, &'t CadenceGap> {
         let columns = Columns::new()
             .col("Gap from", "from", |g: &'t CadenceGap| Cell::Time(g.from))
             .col("Gap to", "to", |g| Cell::Time(g.to))
