@@ -6,10 +6,11 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-/// The three AWS managed rules the stack deploys: (rule name, identifier, resource type).
+/// The three AWS managed rules the stack deploys: (rule name, identifier, resource type), named
+/// as in `lib/config_monitoring/` without the environment suffix (a test holds the two together).
 pub const RULES: [(&str, &str, &str); 3] = [
     (
-        "s3-bucket-server-side-encryption-enabled",
+        "s3-bucket-sse-enabled",
         "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED",
         "AWS::S3::Bucket",
     ),
@@ -245,5 +246,32 @@ impl Rng {
     /// True with probability `p`.
     pub fn chance(&mut self, p: f64) -> bool {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULES;
+
+    /// The fixtures and the benchmark history name the rules as the stack does.
+    #[test]
+    fn rules_are_the_ones_the_stack_deploys() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../lib/config_monitoring");
+        let mut stack = String::new();
+        for entry in std::fs::read_dir(&dir).expect("lib/config_monitoring/ beside the crate") {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "py") {
+                stack += &std::fs::read_to_string(&path).unwrap();
+            }
+        }
+        for (name, identifier, _) in RULES {
+            for quoted in [format!("\"{name}\""), format!("\"{identifier}\"")] {
+                assert!(
+                    stack.contains(&quoted),
+                    "{quoted} is not in {}",
+                    dir.display()
+                );
+            }
+        }
     }
 }

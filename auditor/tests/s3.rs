@@ -16,33 +16,23 @@ use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
 use common::*;
 use serde_json::Value;
 
-struct Emulator {
+/// The project's emulator (`python -m tools.local_aws serve`) running as a child process of the
+/// test, and the endpoint it listens on; dropping it ends the process.
+struct EmulatorProcess {
     child: Child,
     endpoint: String,
 }
 
-impl Drop for Emulator {
+impl Drop for EmulatorProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Starts `tools.local_aws` when the repository has it, else moto's own server.
-fn start_emulator() -> Emulator {
-    let root = repo_root();
+/// Starts the emulator on a free port, which it writes to a port file once it listens.
+fn start_emulator() -> EmulatorProcess {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let python = root.join(".venv/bin/python");
     assert!(
         python.exists(),
@@ -51,46 +41,32 @@ fn start_emulator() -> Emulator {
     );
     let port_file = tempfile::NamedTempFile::new().unwrap().into_temp_path();
     std::fs::remove_file(&port_file).ok();
-    let (child, fixed_port) = if root.join("tools/local_aws").is_dir() {
-        let child = Process::new(&python)
-            .args([
-                "-m",
-                "tools.local_aws",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--port-file",
-            ])
-            .arg(&port_file)
-            .current_dir(&root)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start tools.local_aws");
-        (child, None)
-    } else {
-        let port = free_port();
-        let child = Process::new(root.join(".venv/bin/moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moto_server");
-        (child, Some(port))
-    };
-    let mut emulator = Emulator {
+    let child = Process::new(&python)
+        .args([
+            "-m",
+            "tools.local_aws",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--port-file",
+        ])
+        .arg(&port_file)
+        .current_dir(&root)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start tools.local_aws");
+    let mut emulator = EmulatorProcess {
         child,
         endpoint: String::new(),
     };
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let port = fixed_port.or_else(|| {
-            std::fs::read_to_string(&port_file)
-                .ok()
-                .and_then(|s| s.trim().parse().ok())
-        });
+        let port: Option<u16> = std::fs::read_to_string(&port_file)
+            .ok()
+            .and_then(|s| s.trim().parse().ok());
         if let Some(port) = port {
             if TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 emulator.endpoint = format!("http://127.0.0.1:{port}");
@@ -106,6 +82,15 @@ fn start_emulator() -> Emulator {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// A port that was free a moment ago (the listener is closed on return).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn client(endpoint: &str) -> aws_sdk_s3::Client {

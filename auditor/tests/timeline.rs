@@ -85,7 +85,7 @@ fn exposure<'a>(t: &'a Timeline, id: &str) -> &'a auditor::timeline::Exposure {
 fn daily_series_carries_state_over_gaps() {
     let t = build(&fixture());
     assert_eq!(t.days.len(), 10);
-    let s3 = "s3-bucket-server-side-encryption-enabled";
+    let s3 = "s3-bucket-sse-enabled";
     let counts: Vec<u32> = t.days.iter().map(|d| d.by_rule[s3]).collect();
     assert_eq!(counts, vec![2, 1, 2, 2, 1, 2, 2, 1, 1, 1]);
     let gap = &t.days[3];
@@ -316,4 +316,75 @@ fn quarter_without_reports_is_all_gap_never_compliant() {
     );
     // Carried from the last report (2026-07-11): "z" stays open, it is not shown as fixed.
     assert!(tl.days.iter().all(|d| d.total == 1));
+}
+
+#[test]
+fn long_periods_summarise_by_month_end_and_say_what_was_cut() {
+    // 60 buckets, each non-compliant for ten days, over 120 days from 2026-07-01.
+    let names: Vec<&'static str> = (0..60)
+        .map(|k| &*Box::leak(format!("bucket-{k:02}").into_boxed_str()))
+        .collect();
+    let trail = write_trail(&daily("2026-07-01", 120, |d| {
+        (0..60)
+            .filter(|k| (2 * k..2 * k + 10).contains(&d))
+            .map(|k| names[k as usize])
+            .collect()
+    }));
+    let source = Named(LocalSource::new(trail.root()));
+    let (t, _) = commands::timeline(
+        &source,
+        Period::between("2026-07-01", "2026-10-28").unwrap(),
+        date("2026-11-01"),
+        hours(26.0),
+        &ProgressBar::hidden(),
+    )
+    .unwrap();
+    assert_eq!((t.days.len(), t.exposures.len()), (120, 60));
+    let render = |f| String::from_utf8(renderer(f).render(&t).unwrap()).unwrap();
+
+    let md = render(TimelineFormat::Md);
+    assert!(md.contains("## Non-compliant resources at each month end"));
+    let daily_rows: Vec<&str> = md
+        .lines()
+        .filter(|l| l.starts_with("| 2026-") && l.contains(" | yes |"))
+        .map(|l| &l[2..12])
+        .collect();
+    assert_eq!(
+        daily_rows,
+        ["2026-07-31", "2026-08-31", "2026-09-30", "2026-10-28"]
+    );
+    let (_, exposures) = md.split_once("## Exposure windows").unwrap();
+    assert_eq!(exposures.matches("| `bucket-").count(), 50, "cut at 50");
+    assert!(exposures.ends_with("\n\n10 more rows in the JSON and CSV outputs.\n"));
+
+    let csv = render(TimelineFormat::Csv);
+    let (_, exposures) = csv.split_once("section,exposures").unwrap();
+    let (exposures, _) = exposures.split_once("section,longest_open").unwrap();
+    assert_eq!(exposures.matches("AWS::S3::Bucket,bucket-").count(), 60);
+
+    let html = render(TimelineFormat::Html);
+    let (_, exposures) = html.split_once("<h2>Exposure windows</h2>").unwrap();
+    assert_eq!(exposures.matches("<td><code>bucket-").count(), 60);
+    assert!(!html.contains("more rows"));
+}
+
+#[test]
+fn html_escapes_every_value_taken_from_reports() {
+    let mut t = build(&fixture());
+    let hostile = "<img src=x onerror=alert(1)>\"&'";
+    t.source = hostile.to_owned();
+    t.rules[0] = hostile.to_owned();
+    t.rule_stats[0].rule = hostile.to_owned();
+    t.exposures[0].resource_id = hostile.to_owned();
+    t.exposures[1].resource_type = hostile.to_owned();
+    t.monitoring.days[0].issues[0].detail = hostile.to_owned();
+    let html = String::from_utf8(renderer(TimelineFormat::Html).render(&t).unwrap()).unwrap();
+    assert!(!html.contains("<img"), "a value was written unescaped");
+    assert!(!html.contains("\"&'"));
+    // Source, rule table, exposure id and type, monitoring detail; the chart legend escapes too.
+    assert_eq!(
+        html.matches("&lt;img src=x onerror=alert(1)&gt;&quot;&amp;")
+            .count(),
+        6
+    );
 }

@@ -69,9 +69,15 @@ struct RuleState {
 fn main() -> Result<()> {
     let a = Args::parse();
     let extra = a.extra.unwrap_or(a.missing);
+    let rule_names: Vec<&str> = RULES.iter().map(|r| r.0).collect();
     let manifest = format!(
-        "days={} findings={} missing={} extra={extra} start={} seed={}\n",
-        a.days, a.findings, a.missing, a.start, a.seed
+        "days={} findings={} missing={} extra={extra} start={} seed={} rules={}\n",
+        a.days,
+        a.findings,
+        a.missing,
+        a.start,
+        a.seed,
+        rule_names.join(",")
     );
     let manifest_path = a.out.join("MANIFEST");
     if fs::read_to_string(&manifest_path).ok().as_deref() == Some(manifest.as_str()) {

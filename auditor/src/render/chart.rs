@@ -3,15 +3,11 @@
 //! drawn as a value.
 
 use chrono::NaiveDate;
+use maud::html;
 use plotters::prelude::*;
 
+use super::rows::Series;
 use crate::error::RenderError;
-
-/// One line of a chart.
-pub struct Series<'a> {
-    pub name: &'a str,
-    pub values: Vec<u32>,
-}
 
 fn chart_error<E: std::fmt::Display>(e: E) -> RenderError {
     RenderError::Chart(e.to_string())
@@ -146,11 +142,12 @@ fn accessible(svg: String, id: &str, title: &str) -> String {
     let svg = svg
         .replace(" xmlns=\"http://www.w3.org/2000/svg\"", "")
         .replace(" xmlns:xlink=\"http://www.w3.org/1999/xlink\"", "");
-    let title = super::html::escape(title);
+    let title = html! { title id={ (id) "-title" } { (title) } };
     match svg.find('>') {
         Some(end) if svg.starts_with("<svg") => format!(
-            "<svg role=\"img\" aria-labelledby=\"{id}-title\" class=\"chart\"{}><title id=\"{id}-title\">{title}</title>{}",
+            "<svg role=\"img\" aria-labelledby=\"{id}-title\" class=\"chart\"{}>{}{}",
             &svg[4..end],
+            title.into_string(),
             &svg[end + 1..]
         ),
         _ => svg,

@@ -1,11 +1,14 @@
 //! Output formats for the timeline, one file per format behind one trait. Rendering returns bytes
-//! and never writes, so every format is snapshot-tested; writing is the caller's job.
+//! and never writes, so every format is snapshot-tested; writing is the caller's job. The HTML,
+//! Markdown and CSV formats take their tables, series and shared sentences from one row model,
+//! [`rows`], and only lay them out.
 
 mod chart;
 mod csv;
 mod html;
 mod json;
 mod markdown;
+mod rows;
 pub mod verify;
 
 use crate::error::RenderError;
@@ -42,35 +45,4 @@ pub fn renderer(format: TimelineFormat) -> Box<dyn Renderer> {
         TimelineFormat::Json => Box::new(JsonRenderer),
         TimelineFormat::Md => Box::new(MarkdownRenderer),
     }
-}
-
-/// `12.5` or `—` for a missing figure.
-pub(crate) fn opt_f64(v: Option<f64>) -> String {
-    v.map_or_else(|| "—".to_owned(), |v| format!("{v}"))
-}
-
-pub(crate) fn opt_i64(v: Option<i64>) -> String {
-    v.map_or_else(|| "—".to_owned(), |v| v.to_string())
-}
-
-/// One-line trail verdict shared by the human formats.
-pub(crate) fn trail_verdict(t: &Timeline) -> String {
-    let c = &t.chain;
-    let chain = if c.intact {
-        format!(
-            "Trail intact: {} reports checked, every link verified",
-            c.reports
-        )
-    } else {
-        format!(
-            "Trail BROKEN: {} problem(s) in {} reports checked",
-            c.problems.len(),
-            c.reports
-        )
-    };
-    let gaps = match (c.gaps.len(), t.monitoring.days_without_report) {
-        (0, 0) => "a report every day".to_owned(),
-        (g, d) => format!("{g} cadence gap(s), {d} day(s) without a report"),
-    };
-    format!("{chain}; {gaps}")
 }

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use auditor::synth::{ChainWriter, ReportSpec, RuleSpec};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -83,8 +83,4 @@ pub fn clean_trail() -> Trail {
         3..=5 => vec!["bucket-a", "bucket-b"],
         _ => vec!["bucket-b"],
     }))
-}
-
-pub fn exists(p: &Path) -> bool {
-    p.exists()
 }

@@ -1,0 +1,681 @@
+//! The one row model behind the HTML, Markdown and CSV formats. Every table of the timeline (its
+//! caption, columns and cells), every daily series and every sentence the formats share is derived
+//! here once; the formats only lay the result out in their own syntax.
+//!
+//! A `Cell` keeps its value typed and decides in one place how it reads for people (HTML,
+//! Markdown) and how it is written as data (CSV): that is where the wording of a cell lives. A
+//! `Column` derives its cell from each item and says who reads it: most columns are read by both,
+//! a few only by people (a cell that summarises others) or only as data (a flag people read from
+//! another cell). [`Table::for_people`] and [`Table::data_rows`] turn a table into text cells for
+//! the two audiences.
+//!
+//! Wording chosen for auditors, the same in every format: a finding already open when the period
+//! began reads "2026-07-01 (or earlier)" (the date stays first, the qualifier is set apart the way
+//! a table cell qualifies a value); an open finding's resolution reads "open"; a missing figure
+//! reads "—"; headings are in sentence case.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+
+use crate::chain::{CadenceGap, Problem};
+use crate::report::MonitoringIssue;
+use crate::timeline::{Day, DayState, Exposure, MonitoringDay, RuleStats, Timeline};
+
+/// One line of a daily chart and one column of the daily table: open findings per day.
+pub struct Series<'t> {
+    pub name: &'t str,
+    pub values: Vec<u32>,
+}
+
+/// A daily chart: its element id, its title and its lines.
+pub struct Chart<'r, 't> {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub series: &'r [Series<'t>],
+}
+
+/// Who reads a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    Both,
+    People,
+    Data,
+}
+
+/// One column of a table under construction: its heading for people, its field name as data,
+/// whether it holds numbers (right-aligned for people), who reads it, and how its cell is derived
+/// from one item. Cells come from their column, so a row cannot fall out of step with the header.
+struct Column<'c, 't, T> {
+    header: Header,
+    cell: Box<dyn Fn(T) -> Cell<'t> + 'c>,
+}
+
+/// What a table keeps of a column once its cells are derived.
+struct Header {
+    heading: String,
+    field: String,
+    numeric: bool,
+    shown: Shown,
+}
+
+/// The columns of one table over items of type `T`, added in order.
+struct Columns<'c, 't, T>(Vec<Column<'c, 't, T>>);
+
+impl<'c, 't, T> Columns<'c, 't, T> {
+    fn new() -> Self {
+        Columns(Vec::new())
+    }
+
+    fn add(
+        mut self,
+        shown: Shown,
+        heading: &str,
+        field: &str,
+        cell: impl Fn(T) -> Cell<'t> + 'c,
+    ) -> Self {
+        self.0.push(Column {
+            header: Header {
+                heading: heading.to_owned(),
+                field: field.to_owned(),
+                numeric: false,
+                shown,
+            },
+            cell: Box::new(cell),
+        });
+        self
+    }
+
+    /// A column read by people and written as data.
+    fn col(self, heading: &str, field: &str, cell: impl Fn(T) -> Cell<'t> + 'c) -> Self {
+        self.add(Shown::Both, heading, field, cell)
+    }
+
+    /// A column only people read.
+    fn people(self, heading: &str, cell: impl Fn(T) -> Cell<'t> + 'c) -> Self {
+        self.add(Shown::People, heading, "", cell)
+    }
+
+    /// A column only written as data.
+    fn data(self, field: &str, cell: impl Fn(T) -> Cell<'t> + 'c) -> Self {
+        self.add(Shown::Data, "", field, cell)
+    }
+
+    /// Marks the last column added as numeric.
+    fn numeric(mut self) -> Self {
+        if let Some(c) = self.0.last_mut() {
+            c.header.numeric = true;
+        }
+        self
+    }
+
+    /// Leaves the last column added to the data when `cond` holds.
+    fn data_only_when(mut self, cond: bool) -> Self {
+        if let (true, Some(c)) = (cond, self.0.last_mut()) {
+            c.header.shown = Shown::Data;
+        }
+        self
+    }
+}
+
+/// One value of a table, typed until a format asks for its text. Formats never read a cell
+/// themselves: [`Table::for_people`] and [`Table::data_rows`] do.
+#[derive(Clone)]
+pub enum Cell<'t> {
+    /// Words, a name or a number, the same for people and as data.
+    Text(Cow<'t, str>),
+    /// An identifier people may copy (an object key, a resource id): monospace for people.
+    Id(&'t str),
+    /// A figure that may be unknown: `—` for people, empty as data.
+    Figure(Option<f64>),
+    Date(NaiveDate),
+    /// The day a finding was first seen or opened. For a finding already open in the report before
+    /// the period that day is the period start, which people read as "(or earlier)".
+    Since {
+        date: NaiveDate,
+        before_period: bool,
+    },
+    /// The day a finding was resolved: "open" for people while it is not, empty as data.
+    Resolved(Option<NaiveDate>),
+    Flag(bool),
+    /// A report time: `2026-07-03 06:00:00 UTC` for people, RFC 3339 as data.
+    Time(DateTime<Utc>),
+    /// Days without a report: comma-separated for people, space-separated as data.
+    Dates(&'t [NaiveDate]),
+    /// Where a day's figures come from: "yes" or "no report (…)" for people, the state as data.
+    Day(DayState),
+}
+
+impl Cell<'_> {
+    fn for_people(&self) -> String {
+        match self {
+            Cell::Text(s) => s.to_string(),
+            Cell::Id(s) => (*s).to_owned(),
+            Cell::Figure(v) => v.map_or_else(|| "—".to_owned(), |v| v.to_string()),
+            Cell::Date(d)
+            | Cell::Since {
+                date: d,
+                before_period: false,
+            } => d.to_string(),
+            Cell::Since {
+                date,
+                before_period: true,
+            } => format!("{date} (or earlier)"),
+            Cell::Resolved(d) => d.map_or_else(|| "open".to_owned(), |d| d.to_string()),
+            Cell::Time(t) => t.to_string(),
+            Cell::Dates(ds) => join(ds, ", "),
+            Cell::Flag(b) => b.to_string(),
+            Cell::Day(DayState::Reported) => "yes".to_owned(),
+            Cell::Day(DayState::Carried) => "no report (carried)".to_owned(),
+            Cell::Day(DayState::Unknown) => "no report (unknown)".to_owned(),
+        }
+    }
+
+    fn as_data(&self) -> String {
+        match self {
+            Cell::Text(s) => s.to_string(),
+            Cell::Id(s) => (*s).to_owned(),
+            Cell::Figure(v) => v.map_or_else(String::new, |v| v.to_string()),
+            Cell::Date(d) | Cell::Since { date: d, .. } => d.to_string(),
+            Cell::Resolved(d) => d.map_or_else(String::new, |d| d.to_string()),
+            Cell::Flag(b) => b.to_string(),
+            Cell::Time(t) => t.to_rfc3339(),
+            Cell::Dates(ds) => join(ds, " "),
+            Cell::Day(DayState::Reported) => "reported".to_owned(),
+            Cell::Day(DayState::Carried) => "carried".to_owned(),
+            Cell::Day(DayState::Unknown) => "unknown".to_owned(),
+        }
+    }
+}
+
+fn join(dates: &[NaiveDate], sep: &str) -> String {
+    let days: Vec<String> = dates.iter().map(NaiveDate::to_string).collect();
+    days.join(sep)
+}
+
+fn text<'t>(s: impl Into<Cow<'t, str>>) -> Cell<'t> {
+    Cell::Text(s.into())
+}
+
+fn count(n: impl ToString) -> Cell<'static> {
+    Cell::Text(Cow::Owned(n.to_string()))
+}
+
+/// One table of the timeline: its columns and the items of its rows. Cells are derived when a
+/// format asks for them, so a long table is written row by row and never held as cells.
+pub struct Table<'c, 't, T> {
+    /// Section name in the CSV output.
+    pub name: &'static str,
+    pub caption: &'static str,
+    /// What people read instead of an empty table; `None` leaves the table out for them.
+    empty: Option<&'static str>,
+    columns: Columns<'c, 't, T>,
+    items: Vec<T>,
+    /// Rows left out by the row limit.
+    more: usize,
+}
+
+impl<'c, 't, T: Clone> Table<'c, 't, T> {
+    /// A table of the first `limit` of `items`; the rest are counted as `more`.
+    fn build<I>(
+        name: &'static str,
+        caption: &'static str,
+        columns: Columns<'c, 't, T>,
+        items: I,
+        limit: usize,
+    ) -> Self
+    where
+        I: ExactSizeIterator<Item = T>,
+    {
+        Table {
+            name,
+            caption,
+            empty: None,
+            columns,
+            more: items.len().saturating_sub(limit),
+            items: items.take(limit).collect(),
+        }
+    }
+
+    fn when_empty(self, sentence: &'static str) -> Self {
+        Table {
+            empty: Some(sentence),
+            ..self
+        }
+    }
+
+    fn shown_to(&self, reader: Shown) -> Vec<&Column<'c, 't, T>> {
+        let columns = self.columns.0.iter();
+        columns
+            .filter(|c| c.header.shown == Shown::Both || c.header.shown == reader)
+            .collect()
+    }
+
+    /// The table as people read it.
+    pub fn for_people(&self) -> ReadableTable {
+        let columns = self.shown_to(Shown::People);
+        ReadableTable {
+            caption: self.caption,
+            empty: self.empty,
+            more: (self.more > 0)
+                .then(|| format!("{} more rows in the JSON and CSV outputs.", self.more)),
+            columns: columns
+                .iter()
+                .map(|c| Heading {
+                    text: c.header.heading.clone(),
+                    numeric: c.header.numeric,
+                })
+                .collect(),
+            rows: self
+                .items
+                .iter()
+                .map(|item| {
+                    columns
+                        .iter()
+                        .map(|c| {
+                            let cell = (c.cell)(item.clone());
+                            Text {
+                                text: cell.for_people(),
+                                code: matches!(cell, Cell::Id(_)),
+                            }
+                        })
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
+    /// The field names of the data columns.
+    pub fn fields(&self) -> Vec<&str> {
+        let columns = self.shown_to(Shown::Data);
+        columns.iter().map(|c| c.header.field.as_str()).collect()
+    }
+
+    /// The rows as data, one at a time.
+    pub fn data_rows(&self) -> impl Iterator<Item = Vec<String>> + '_ {
+        let columns = self.shown_to(Shown::Data);
+        self.items.iter().map(move |item| {
+            columns
+                .iter()
+                .map(|c| (c.cell)(item.clone()).as_data())
+                .collect()
+        })
+    }
+}
+
+/// A column heading for people.
+pub struct Heading {
+    pub text: String,
+    pub numeric: bool,
+}
+
+/// A cell for people; `code` marks an identifier (shown monospace).
+pub struct Text {
+    pub text: String,
+    pub code: bool,
+}
+
+/// A table as people read it (HTML, Markdown).
+pub struct ReadableTable {
+    pub caption: &'static str,
+    pub columns: Vec<Heading>,
+    pub rows: Vec<Vec<Text>>,
+    /// What to say instead of the table when it has no rows; `None`: say nothing.
+    pub empty: Option<&'static str>,
+    /// The sentence under a table cut by its row limit.
+    pub more: Option<String>,
+}
+
+/// Which days the daily table lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayRows {
+    Every,
+    /// The last day of each month in the series (and the last day of the series).
+    MonthEnds,
+}
+
+/// Everything the HTML, Markdown and CSV formats show, derived from one [`Timeline`].
+pub struct Rows<'t> {
+    t: &'t Timeline,
+    /// Open findings per rule per day, in the order of `Timeline::rules`.
+    by_rule: Vec<Series<'t>>,
+    /// Open findings per resource type per day, in the order of `Timeline::resource_types`.
+    by_type: Vec<Series<'t>>,
+}
+
+impl<'t> Rows<'t> {
+    pub fn new(t: &'t Timeline) -> Self {
+        let series = |names: &'t [String], count: fn(&'t Day) -> &'t BTreeMap<String, u32>| {
+            names
+                .iter()
+                .map(|name| Series {
+                    name,
+                    values: t
+                        .days
+                        .iter()
+                        .map(|d| count(d).get(name).copied().unwrap_or(0))
+                        .collect(),
+                })
+                .collect()
+        };
+        Rows {
+            t,
+            by_rule: series(&t.rules, |d| &d.by_rule),
+            by_type: series(&t.resource_types, |d| &d.by_resource_type),
+        }
+    }
+
+    /// One line on the trail check: the chain verdict and the cadence.
+    pub fn verdict(&self) -> String {
+        let c = &self.t.chain;
+        let chain = if c.intact {
+            format!(
+                "Trail intact: {} reports checked, every link verified",
+                c.reports
+            )
+        } else {
+            format!(
+                "Trail BROKEN: {} problem(s) in {} reports checked",
+                c.problems.len(),
+                c.reports
+            )
+        };
+        let gaps = match (c.gaps.len(), self.t.monitoring.days_without_report) {
+            (0, 0) => "a report every day".to_owned(),
+            (g, d) => format!("{g} cadence gap(s), {d} day(s) without a report"),
+        };
+        format!("{chain}; {gaps}")
+    }
+
+    /// True when the trail is intact and has no cadence gap.
+    pub fn trail_clean(&self) -> bool {
+        self.t.chain.intact && self.t.chain.gaps.is_empty()
+    }
+
+    /// The headline figures of the period, as (label, value).
+    pub fn key_figures(&self) -> [(&'static str, String); 5] {
+        let sum = |f: fn(&RuleStats) -> u32| self.t.rule_stats.iter().map(f).sum::<u32>();
+        let m = &self.t.monitoring;
+        [
+            ("Open at period end", sum(|r| r.open_at_end).to_string()),
+            ("Opened in period", sum(|r| r.opened).to_string()),
+            ("Resolved in period", sum(|r| r.resolved).to_string()),
+            (
+                "Days with a report",
+                format!("{} / {}", m.days_with_report, m.days_in_series),
+            ),
+            ("Days monitoring fully on", m.days_monitoring_on.to_string()),
+        ]
+    }
+
+    /// The sentence that opens the "Monitoring stayed on" section.
+    pub fn monitoring_summary(&self) -> String {
+        let m = &self.t.monitoring;
+        format!(
+            "{} of {} days had a report; monitoring was fully on for {} of them; {} day(s) showed an issue.",
+            m.days_with_report, m.days_in_series, m.days_monitoring_on, m.days_with_issues
+        )
+    }
+
+    /// The daily charts: per rule and per resource type.
+    pub fn charts(&self) -> [Chart<'_, 't>; 2] {
+        [
+            Chart {
+                id: "by-rule",
+                title: "Non-compliant resources per rule, per day",
+                series: &self.by_rule,
+            },
+            Chart {
+                id: "by-type",
+                title: "Non-compliant findings per resource type, per day",
+                series: &self.by_type,
+            },
+        ]
+    }
+
+    /// The days of the series and, for each, whether it had no report (a gap).
+    pub fn days(&self) -> (Vec<NaiveDate>, Vec<bool>) {
+        self.t.days.iter().map(|d| (d.date, d.gap)).unzip()
+    }
+
+    /// Period, trail and monitoring figures, one per row (data only).
+    pub fn summary(&self) -> Table<'_, 't, (&'static str, Cell<'t>)> {
+        let t = self.t;
+        let (c, m, p) = (&t.chain, &t.monitoring, &t.period);
+        let fields: [(&'static str, Cell<'t>); 12] = [
+            ("source", text(&t.source)),
+            ("period", text(&p.label)),
+            ("from", Cell::Date(p.from)),
+            ("to", Cell::Date(p.to)),
+            ("through", Cell::Date(p.through)),
+            ("chain_intact", Cell::Flag(c.intact)),
+            ("reports_checked", count(c.reports)),
+            ("chain_problems", count(c.problems.len())),
+            ("cadence_gaps", count(c.gaps.len())),
+            ("days_with_report", count(m.days_with_report)),
+            ("days_without_report", count(m.days_without_report)),
+            ("days_with_monitoring_issues", count(m.days_with_issues)),
+        ];
+        let columns = Columns::new()
+            .data("field", |(k, _): (&str, Cell<'t>)| text(k))
+            .data("value", |(_, v)| v);
+        Table::build(
+            "summary",
+            "Summary",
+            columns,
+            fields.into_iter(),
+            usize::MAX,
+        )
+    }
+
+    /// One row per day (or per month end): where the figures come from, the open findings per rule
+    /// and the total; as data also the report key and the open findings per resource type.
+    pub fn daily(&self, which: DayRows) -> Table<'_, 't, usize> {
+        let days = &self.t.days;
+        let mut columns = Columns::new()
+            .col("Date", "date", |i: usize| Cell::Date(days[i].date))
+            .col("Report", "state", |i| Cell::Day(days[i].state))
+            .data("gap", |i| Cell::Flag(days[i].gap))
+            .data("report", |i| {
+                text(days[i].report.as_deref().unwrap_or_default())
+            })
+            .data("total", |i| count(days[i].total));
+        for s in &self.by_rule {
+            let field = format!("rule:{}", s.name);
+            columns = columns
+                .col(s.name, &field, |i| count(s.values[i]))
+                .numeric();
+        }
+        for s in &self.by_type {
+            columns = columns.data(&format!("type:{}", s.name), |i| count(s.values[i]));
+        }
+        let columns = columns.people("Total", |i| count(days[i].total)).numeric();
+        let picked: Vec<usize> = (0..days.len())
+            .filter(|&i| {
+                which == DayRows::Every
+                    || days
+                        .get(i + 1)
+                        .is_none_or(|n| n.date.month() != days[i].date.month())
+            })
+            .collect();
+        Table::build(
+            "daily",
+            "Open findings per day",
+            columns,
+            picked.into_iter(),
+            usize::MAX,
+        )
+    }
+
+    /// Per-rule findings and remediation figures.
+    pub fn rules(&self) -> Table<'_, 't, &'t RuleStats> {
+        let columns = Columns::new()
+            .col("Rule", "rule", |r: &'t RuleStats| text(&r.rule))
+            .col("Open at start", "open_at_start", |r| count(r.open_at_start))
+            .numeric()
+            .col("Open at end", "open_at_end", |r| count(r.open_at_end))
+            .numeric()
+            .col("Opened", "opened", |r| count(r.opened))
+            .numeric()
+            .col("Resolved", "resolved", |r| count(r.resolved))
+            .numeric()
+            .col("Reopened", "reopened", |r| count(r.reopened))
+            .numeric()
+            .col("Mean days to remediate", "mean_days_to_remediate", |r| {
+                Cell::Figure(r.mean_days_to_remediate)
+            })
+            .numeric()
+            .col("Max days to remediate", "max_days_to_remediate", |r| {
+                Cell::Figure(r.max_days_to_remediate.map(|d| d as f64))
+            })
+            .numeric()
+            .data("remediated_windows", |r| count(r.remediated_windows));
+        Table::build(
+            "rules",
+            "Per-rule findings and remediation in the period",
+            columns,
+            self.t.rule_stats.iter(),
+            usize::MAX,
+        )
+    }
+
+    /// Every finding open at some point in the period, the first `limit` of them.
+    pub fn exposures(&self, limit: usize) -> Table<'_, 't, &'t Exposure> {
+        Table::build(
+            "exposures",
+            "Every finding open at some point in the period",
+            exposure_columns(false),
+            self.t.exposures.iter(),
+            limit,
+        )
+        .when_empty("No finding was open in the period.")
+    }
+
+    /// The findings still open at the end, oldest current window first.
+    pub fn longest_open(&self) -> Table<'_, 't, &'t Exposure> {
+        Table::build(
+            "longest_open",
+            "Findings still open at the end of the period, oldest first",
+            exposure_columns(true),
+            self.t.longest_open.iter(),
+            usize::MAX,
+        )
+        .when_empty("No finding is open at the end of the period.")
+    }
+
+    /// Each monitoring issue of each day, the first `limit` of them.
+    pub fn monitoring(
+        &self,
+        limit: usize,
+    ) -> Table<'_, 't, (&'t MonitoringDay, &'t MonitoringIssue)> {
+        let issues: Vec<(&'t MonitoringDay, &'t MonitoringIssue)> = self
+            .t
+            .monitoring
+            .days
+            .iter()
+            .flat_map(|d| d.issues.iter().map(move |i| (d, i)))
+            .collect();
+        let columns = Columns::new()
+            .col(
+                "Date",
+                "date",
+                |(d, _): (&'t MonitoringDay, &'t MonitoringIssue)| Cell::Date(d.date),
+            )
+            .col("Issue", "kind", |(_, i)| text(i.kind.label()))
+            .col("Subject", "subject", |(_, i)| text(&i.subject))
+            .col("Detail", "detail", |(_, i)| text(&i.detail))
+            .data("reports", |(d, _)| text(d.reports.join(" ")));
+        Table::build(
+            "monitoring",
+            "Days on which monitoring was not fully on",
+            columns,
+            issues.into_iter(),
+            limit,
+        )
+    }
+
+    /// The chain problems of the period's part of the trail, the first `limit` of them.
+    pub fn chain_problems(&self, limit: usize) -> Table<'_, 't, &'t Problem> {
+        let columns = Columns::new()
+            .col("Problem", "code", |p: &'t Problem| text(p.code))
+            .col("Key", "key", |p| Cell::Id(&p.key))
+            .col("Detail", "detail", |p| text(&p.detail));
+        Table::build(
+            "chain_problems",
+            "Chain problems",
+            columns,
+            self.t.chain.problems.iter(),
+            limit,
+        )
+        .when_empty(
+            "No chain problem: every report in the period validates and links to its predecessor.",
+        )
+    }
+
+    /// Stretches longer than allowed without a report, the first `limit` of them.
+    pub fn cadence_gaps(&self, limit: usize) -> Table<'_, 't, &'t CadenceGap> {
+        let columns = Columns::new()
+            .col("Gap from", "from", |g: &'t CadenceGap| Cell::Time(g.from))
+            .col("Gap to", "to", |g| Cell::Time(g.to))
+            .col("Hours", "hours", |g| Cell::Figure(Some(g.hours)))
+            .numeric()
+            .col("Days without a report", "missing_dates", |g| {
+                Cell::Dates(&g.missing_dates)
+            })
+            .data("after_key", |g| text(&g.after_key))
+            .data("before_key", |g| text(&g.before_key));
+        Table::build(
+            "cadence_gaps",
+            "Cadence gaps (no report for longer than allowed)",
+            columns,
+            self.t.chain.gaps.iter(),
+            limit,
+        )
+        .when_empty("No cadence gap.")
+    }
+}
+
+/// The columns of an exposure row. In the longest-open list people read when the current window
+/// opened ("Open since"), which orders that list, instead of the first-seen, resolved and reopened
+/// columns; as data both lists have the same fields.
+fn exposure_columns<'t>(open_since: bool) -> Columns<'static, 't, &'t Exposure> {
+    let columns = Columns::new()
+        .col("Rule", "rule", |e: &'t Exposure| text(&e.rule))
+        .col("Resource type", "resource_type", |e| text(&e.resource_type))
+        .col("Resource id", "resource_id", |e| Cell::Id(&e.resource_id))
+        .col("First seen", "first_seen", |e| Cell::Since {
+            date: e.first_seen,
+            before_period: e.opened_before_period,
+        })
+        .data_only_when(open_since)
+        .data("opened_before_period", |e| {
+            Cell::Flag(e.opened_before_period)
+        })
+        .col("Resolved at", "resolved_at", |e| {
+            Cell::Resolved(e.resolved_at)
+        })
+        .data_only_when(open_since)
+        .data("open_at_end", |e| Cell::Flag(e.open_at_end));
+    let columns = if open_since {
+        columns.people("Open since", |e| {
+            let current = e.windows.last();
+            Cell::Since {
+                date: current.map_or(e.first_seen, |w| w.opened),
+                before_period: current.is_some_and(|w| w.opened_before_period),
+            }
+        })
+    } else {
+        columns
+    };
+    columns
+        .col("Days non-compliant", "days_non_compliant", |e| {
+            count(e.days_non_compliant)
+        })
+        .numeric()
+        .col("Times reopened", "times_reopened", |e| {
+            count(e.times_reopened)
+        })
+        .numeric()
+        .data_only_when(open_since)
+}
