@@ -201,7 +201,7 @@ def test_a_finding_tolerates_members_sent_as_null():
     assert finding_from({"EvaluationResultIdentifier": identifier}) is None
     (result,) = _details_page(results=1)["EvaluationResults"]
     result["Annotation"] = None
-    assert finding_from(result) == {
+    assert finding_from(result).to_json() == {
         "resourceType": "AWS::S3::Bucket",
         "resourceId": "bucket-000",
         "annotation": None,

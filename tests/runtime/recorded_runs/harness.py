@@ -219,7 +219,7 @@ def outputs(
     puts.sort(key=lambda p: (p["key"], p["write"]))
     files["puts.json"] = _pretty(puts)
     files["metrics.jsonl"] = metric_lines.encode("utf-8")
-    fields = {k: v for k, v in vars(result).items() if k != "fields"}
+    fields = {k: v for k, v in vars(result).items() if k not in ("fields", "phases")}
     files["result.json"] = _pretty(fields)
     return files
 
