@@ -196,15 +196,16 @@ class ChainStore:
     def _get(self, key: str) -> dict[str, Any] | None:
         self._count()
         try:
-            return self.s3.get_object(Bucket=self.bucket, Key=key)
+            answer: dict[str, Any] = self.s3.get_object(Bucket=self.bucket, Key=key)
         except ClientError as e:
             if _not_found(e):
                 return None
             raise
+        return answer
 
     def _put(self, key: str, body: bytes, **conditions: str) -> dict[str, Any]:
         self._count()
-        return self.s3.put_object(
+        answer: dict[str, Any] = self.s3.put_object(
             Bucket=self.bucket,
             Key=key,
             Body=body,
@@ -213,6 +214,7 @@ class ChainStore:
             ChecksumSHA256=base64.b64encode(hashlib.sha256(body).digest()).decode("ascii"),
             **conditions,
         )
+        return answer
 
     def _exists(self, key: str) -> bool:
         self._count()
@@ -273,7 +275,8 @@ class ChainStore:
             raise ReportWriteFailed(
                 f"report s3://{self.bucket}/{key} named by the chain does not exist"
             )
-        return got["Body"].read()
+        data: bytes = got["Body"].read()
+        return data
 
     # -- claiming -----------------------------------------------------------------------------------
     def claim(

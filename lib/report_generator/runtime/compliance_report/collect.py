@@ -14,6 +14,7 @@ in the order the reads were started, so the same answers always give the same re
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 from collections.abc import Iterator, Sequence
@@ -97,6 +98,9 @@ class RuleReads:
     def complete(self) -> bool:
         return self.findings_complete and self.counts_complete
 
+    def count(self, compliant: int, not_applicable: int) -> None:
+        self.compliant, self.not_applicable = compliant, not_applicable
+
     def unique_findings(self) -> tuple[Finding, ...]:
         """Sorted by (resource type, resource id), one per resource: the one read last."""
         unique: list[Finding] = []
@@ -167,17 +171,17 @@ class Collector:
             self._count()
             yield page
 
-    def _publish(self, apply: Callable[[], None]) -> None:
+    def _publish(self, apply: Callable[..., object], *args: Any) -> None:
+        """``apply(*args)``, unless the collection is already frozen (a snapshot for the report)."""
         with self._lock:
             if not self._frozen:
-                apply()
+                apply(*args)
 
     def _error(self, log: ReadLog, scope: str, subject: str, code: str, message: str) -> None:
-        entry = PartialFailure(scope, subject, code, message)
-        self._publish(lambda: log.errors.append(entry))
+        self._publish(log.errors.append, PartialFailure(scope, subject, code, message))
 
     def _problems(self, log: ReadLog, found: Sequence[Problem]) -> None:
-        self._publish(lambda: log.problems.extend(found))
+        self._publish(log.problems.extend, found)
 
     # -- streams -------------------------------------------------------------------------------------
     def _read_findings(self, reads: RuleReads, log: ReadLog) -> None:
@@ -189,10 +193,10 @@ class Collector:
             for page in self._pages("get_compliance_details_by_config_rule", params, PAGE_LIMIT):
                 evaluations = page.get("EvaluationResults", [])
                 found = [f for f in map(finding_from, evaluations) if f is not None]
-                self._publish(lambda f=found: reads.findings.extend(f))
+                self._publish(reads.findings.extend, found)
                 if self._stop.is_set():
                     return
-            self._publish(lambda: setattr(reads, "findings_complete", True))
+            self._publish(setattr, reads, "findings_complete", True)
         except (ClientError, BotoCoreError) as e:
             self._rule_failed(log, name, "GetComplianceDetailsByConfigRule(NON_COMPLIANT)", e)
 
@@ -209,16 +213,10 @@ class Collector:
                     resource = _resource_of(evaluation)
                     if bucket is not None and resource is not None:
                         bucket.add(resource)
-                compliant, not_applicable = len(seen["COMPLIANT"]), len(seen["NOT_APPLICABLE"])
-                self._publish(
-                    lambda c=compliant, n=not_applicable: (
-                        setattr(reads, "compliant", c),
-                        setattr(reads, "not_applicable", n),
-                    )
-                )
+                self._publish(reads.count, len(seen["COMPLIANT"]), len(seen["NOT_APPLICABLE"]))
                 if self._stop.is_set():
                     return
-            self._publish(lambda: setattr(reads, "counts_complete", True))
+            self._publish(setattr, reads, "counts_complete", True)
         except (ClientError, BotoCoreError) as e:
             what = "GetComplianceDetailsByConfigRule(COMPLIANT,NOT_APPLICABLE)"
             self._rule_failed(log, name, what, e)
@@ -290,7 +288,7 @@ class Collector:
                 self._problems(log, [_rule_missing(reads.rule.name)])
                 continue
             record = monitoring.evaluation_record(raw)
-            self._publish(lambda r=reads, rec=record: setattr(r, "evaluation_status", rec))
+            self._publish(setattr, reads, "evaluation_status", record)
             self._problems(log, monitoring.evaluation_problems(reads.rule.name, raw))
 
     def _read_recorders(self, log: ReadLog) -> None:
@@ -300,7 +298,7 @@ class Collector:
             self._status_failed(log, "DescribeConfigurationRecorderStatus", e)
             return
         records = monitoring.recorder_records(page.get("ConfigurationRecordersStatus", []))
-        self._publish(lambda: setattr(self.collection, "recorders", records))
+        self._publish(setattr, self.collection, "recorders", records)
         self._problems(log, monitoring.recorder_problems(records))
 
     def _read_channels(self, log: ReadLog) -> None:
@@ -310,7 +308,7 @@ class Collector:
             self._status_failed(log, "DescribeDeliveryChannelStatus", e)
             return
         records = monitoring.channel_records(page.get("DeliveryChannelsStatus", []))
-        self._publish(lambda: setattr(self.collection, "channels", records))
+        self._publish(setattr, self.collection, "channels", records)
         self._problems(log, monitoring.channel_problems(records))
 
     def _status_failed(self, log: ReadLog, operation: str, error: Exception) -> None:
@@ -326,8 +324,8 @@ class Collector:
         jobs: list[tuple[Callable[[ReadLog], None], str]] = []
         for reads in self.collection.rules:
             label = f"rule:{reads.rule.name}"
-            jobs.append((lambda log, r=reads: self._read_findings(r, log), label))
-            jobs.append((lambda log, r=reads: self._read_counts(r, log), label))
+            jobs.append((functools.partial(self._read_findings, reads), label))
+            jobs.append((functools.partial(self._read_counts, reads), label))
         jobs.append((self._read_compliance, "op:DescribeComplianceByConfigRule"))
         jobs.append((self._read_evaluation_status, "op:DescribeConfigRuleEvaluationStatus"))
         jobs.append((self._read_recorders, "op:DescribeConfigurationRecorderStatus"))
