@@ -257,7 +257,7 @@ def fixed_deadline() -> Any:
         def claim_give_up_at(self) -> float:
             return time.monotonic() + 30.0
 
-    return FixedDeadline(0.0, REMAINING_S, 40.0)
+    return FixedDeadline(REMAINING_S, 40.0)
 
 
 def run(scenario: dict[str, Any], hooks: _Hooks | None) -> tuple[Any, str]:

@@ -50,7 +50,6 @@ MAX_RESERVE_MS = 30_000
 class Deadline:
     """When the Lambda will be stopped (monotonic clock), from ``get_remaining_time_in_millis``."""
 
-    started: float
     ends: float
     reserve_s: float
 
@@ -61,7 +60,7 @@ class Deadline:
             # A fifth of the run, within [2 s, 30 s]: enough for the claim, two PUTs and a publish with
             # a few botocore retries each.
             reserve_ms = int(min(MAX_RESERVE_MS, max(MIN_RESERVE_MS, remaining_ms * 0.2)))
-        return Deadline(now, now + remaining_ms / 1000.0, reserve_ms / 1000.0)
+        return Deadline(now + remaining_ms / 1000.0, reserve_ms / 1000.0)
 
     def remaining_s(self) -> float:
         return self.ends - time.monotonic()
@@ -269,21 +268,11 @@ class _Run:
         self.phases.mark("commitMs")
         if marking is not None:
             marking.result()
-        content = report.content
-        api_calls = collection.api_calls + self.store.api_calls + (1 if wants_alert else 0)
-        result = RunResult(
-            outcome="stored",
-            report_id=content.report_id,
-            key=stored.claim.key,
-            sequence=stored.claim.sequence,
-            sha256=stored.sha256,
-            complete=content.complete,
-            total_non_compliant=content.summary.total_non_compliant,
-            monitoring_healthy=content.monitoring.healthy,
-            alert="failed" if alert_error else ("sent" if wants_alert else "not-needed"),
-            non_compliant_by_rule=dict(content.summary.by_rule),
-            error_count=len(content.errors),
-            api_calls=api_calls,
+        result = _stored_result(
+            report,
+            stored,
+            alert_state="failed" if alert_error else ("sent" if wants_alert else "not-needed"),
+            api_calls=collection.api_calls + self.store.api_calls + (1 if wants_alert else 0),
             phases=None if alert_error else self.phases.spent,
         )
         if alert_error is not None:
@@ -304,6 +293,31 @@ class _Run:
             key,
             settings.alert_max_resources,
         )
+
+
+def _stored_result(
+    report: Report,
+    stored: Stored,
+    alert_state: str,
+    api_calls: int,
+    phases: dict[str, float] | None,
+) -> RunResult:
+    content = report.content
+    return RunResult(
+        outcome="stored",
+        report_id=content.report_id,
+        key=stored.claim.key,
+        sequence=stored.claim.sequence,
+        sha256=stored.sha256,
+        complete=content.complete,
+        total_non_compliant=content.summary.total_non_compliant,
+        monitoring_healthy=content.monitoring.healthy,
+        alert=alert_state,
+        non_compliant_by_rule=dict(content.summary.by_rule),
+        error_count=len(content.errors),
+        api_calls=api_calls,
+        phases=phases,
+    )
 
 
 def generate(
