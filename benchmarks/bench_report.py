@@ -1,12 +1,13 @@
 """Benchmark of one report run: 10,000 NON_COMPLIANT evaluations over the three rules (6,000 / 3,000 /
 1,000) with 20 ms emulated latency on every AWS call.
 
-    .venv/bin/python benchmarks/bench_report.py [--runs 3] [--latency-ms 20] [--child-python PATH]
+    .venv/bin/python -m benchmarks.bench_report [--runs 3] [--latency-ms 20] [--child-python PATH]
 
-The emulator (tools/local_aws) runs as its own process so it does not share a GIL with the generator. Each
-run is a fresh child process that imports the handler and builds its clients (Lambda's init phase, printed
-as init_s), then times one invocation (wall_s) and reports its own peak RSS (ru_maxrss, which covers
-the interpreter, boto3 and the run). api_calls comes from the emulator's per-operation counters.
+The emulator (tools/local_aws) runs as its own process (``client.spawn``) so it does not share a GIL with
+the generator. Each run is a fresh child process that loads the handler through the local harness and
+builds its clients (Lambda's init phase, printed as init_s), then times one invocation (wall_s) and
+reports its own peak RSS (ru_maxrss, which covers the interpreter, boto3 and the run). api_calls comes
+from the emulator's per-operation counters.
 
 Minimum calls M = sum over rules of ceil(N_r / 100) NON_COMPLIANT pages, plus the calls of the design that
 do not grow with N: per rule one COMPLIANT/NOT_APPLICABLE counting page; DescribeComplianceByConfigRule,
@@ -28,16 +29,19 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
-import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-RUNTIME = REPO / "lib" / "report_generator" / "runtime"
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
+if not __package__:  # run as a script (the Makefile): the repository as `python -m` would see it
+    sys.path.insert(0, str(REPO))
+
+from lib.report_generator import local_harness as harness  # noqa: E402
+from tools.local_aws.client import LocalAwsClient, spawn  # noqa: E402
+
+REGION = harness.REGION
+ACCOUNT = harness.ACCOUNT
+SUFFIX = "bench"
 BUCKET = "compliance-reports-bench"
 RULES = [
     ("s3-bucket-sse-bench", "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED", "AWS::S3::Bucket", 6000),
@@ -50,41 +54,7 @@ FIXED_S3 = 7
 FIXED_SNS = 1
 
 
-def _control(endpoint: str, method: str, path: str, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(  # noqa: S310 (loopback emulator only)
-        f"{endpoint}/_local_aws/{path}",
-        data=data,
-        method=method,
-        headers={"Content-Type": "application/json"},
-    )
-    # Only ever the emulator on loopback (http://127.0.0.1:<port>).
-    with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310
-        raw = answer.read()
-    return json.loads(raw) if raw else None
-
-
-def _start_emulator(workdir: Path):
-    port_file = workdir / "port"
-    process = subprocess.Popen(  # noqa: S603
-        [str(REPO / ".venv" / "bin" / "python"), "-m", "tools.local_aws", "serve", "--port", "0"]
-        + ["--port-file", str(port_file)],
-        cwd=str(REPO),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if port_file.exists() and port_file.read_text().strip():
-            return process, f"http://127.0.0.1:{int(port_file.read_text())}"
-        if process.poll() is not None:
-            raise SystemExit(f"emulator exited with {process.returncode}")
-        time.sleep(0.1)
-    process.kill()
-    raise SystemExit("emulator did not start within 60 s")
-
-
-def _seed(endpoint: str) -> str:
+def _seed(emulator: LocalAwsClient) -> str:
     import boto3
 
     session = boto3.session.Session(
@@ -92,9 +62,9 @@ def _seed(endpoint: str) -> str:
         aws_secret_access_key="testing",  # noqa: S106 (the emulator's dummy credentials)
         region_name=REGION,
     )
-    s3 = session.client("s3", endpoint_url=endpoint)
-    sns = session.client("sns", endpoint_url=endpoint)
-    config = session.client("config", endpoint_url=endpoint)
+    s3 = session.client("s3", endpoint_url=emulator.endpoint_url)
+    sns = session.client("sns", endpoint_url=emulator.endpoint_url)
+    config = session.client("config", endpoint_url=emulator.endpoint_url)
     for bucket in (BUCKET, "config-delivery-bench"):
         s3.create_bucket(Bucket=bucket)
         s3.put_bucket_encryption(
@@ -124,31 +94,20 @@ def _seed(endpoint: str) -> str:
     )
     config.start_configuration_recorder(ConfigurationRecorderName="default")
     for name, _, resource_type, count in RULES:
-        _control(
-            endpoint,
-            "POST",
-            "config/synthetic",
-            {"ruleName": name, "resourceType": resource_type, "nonCompliant": count},
-        )
+        emulator.load_synthetic(name, resource_type, non_compliant=count)
     return topic
 
 
 def _environment(endpoint: str, topic: str) -> dict:
     env = dict(os.environ)
     env.update(
-        {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_REGION": REGION,
-            "AWS_DEFAULT_REGION": REGION,
-            "REPORT_BUCKET": BUCKET,
-            "ALERT_TOPIC_ARN": topic,
-            "MONITORED_RULES": json.dumps(
-                [{"name": n, "managedIdentifier": i} for n, i, _, _ in RULES]
-            ),
-            "ENVIRONMENT_SUFFIX": "bench",
-        }
+        harness.function_environment(
+            endpoint_url=endpoint,
+            bucket=BUCKET,
+            topic_arn=topic,
+            rules=[{"name": n, "managedIdentifier": i} for n, i, _, _ in RULES],
+            suffix=SUFFIX,
+        )
     )
     return env
 
@@ -158,35 +117,17 @@ def child() -> None:
     import resource
 
     started = time.monotonic()
-    sys.path.insert(0, str(RUNTIME))
-    import handler  # noqa: E402 (the function's own import, timed as init)
-
+    handler = harness.load_handler()  # the function's own import, timed as init
     handler._clients(os.environ["AWS_REGION"])
     init_s = time.monotonic() - started
 
-    class Context:
-        invoked_function_arn = (
-            f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:compliance-report-generator-bench"
-        )
-        aws_request_id = str(uuid.uuid4())
-        deadline = time.monotonic() + 300
-
-        def get_remaining_time_in_millis(self):
-            return int((self.deadline - time.monotonic()) * 1000)
-
-    event = {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "detail": {},
-    }
+    event = harness.scheduled_event(suffix=SUFFIX)
+    context = harness.LambdaContext(harness.function_name(SUFFIX))
     devnull = open(os.devnull, "w")  # noqa: SIM115 (the run's own log and EMF lines)
     stdout, sys.stdout = sys.stdout, devnull
     try:
         t0 = time.monotonic()
-        result = handler.handler(event, Context())
+        result = handler.handler(event, context)
         wall = time.monotonic() - t0
     finally:
         sys.stdout = stdout
@@ -208,37 +149,31 @@ def child() -> None:
     )
 
 
-def _scale_split(total: int) -> list[int]:
-    """``total`` findings over the three rules, 6 : 3 : 1 like the base run."""
-    first, second = total * 6 // 10, total * 3 // 10
-    return [first, second, total - first - second]
-
-
 def _min_calls(counts: list[int]) -> int:
     paged = sum(math.ceil(count / PAGE) for count in counts)
     counting = len(counts)  # one COMPLIANT/NOT_APPLICABLE page per rule (each holds <= 100 results)
     return paged + counting + FIXED_CONFIG + FIXED_S3 + FIXED_SNS
 
 
-def _scale_run(endpoint: str, env: dict, args: argparse.Namespace) -> dict:
+def _scale_split(total: int) -> list[int]:
+    """``total`` findings over the three rules, 6 : 3 : 1 like the base run."""
+    first, second = total * 6 // 10, total * 3 // 10
+    return [first, second, total - first - second]
+
+
+def _scale_run(emulator: LocalAwsClient, env: dict, args: argparse.Namespace) -> dict:
     """One invocation over ``--scale-findings`` findings at ``--scale-latency-ms``; its figures."""
     counts = _scale_split(args.scale_findings)
-    _control(endpoint, "DELETE", "faults")
+    emulator.clear_faults()
     loading = time.monotonic()
     for (name, _, resource_type, _), count in zip(RULES, counts):
-        _control(
-            endpoint,
-            "POST",
-            "config/synthetic",
-            {"ruleName": name, "resourceType": resource_type, "nonCompliant": count},
-        )
+        emulator.load_synthetic(name, resource_type, non_compliant=count)
     loaded_s = time.monotonic() - loading
-    _control(
-        endpoint, "POST", "faults", {"latency_ms": args.scale_latency_ms, "seed": 1, "rules": []}
-    )
-    _control(endpoint, "DELETE", "stats")
+    emulator.set_faults([], latency_ms=args.scale_latency_ms, seed=1)
+    emulator.reset_stats()
     answer = subprocess.run(  # noqa: S603
-        [args.child_python, str(Path(__file__).resolve()), "--child"],
+        [args.child_python, "-m", "benchmarks.bench_report", "--child"],
+        cwd=str(REPO),
         env=env,
         capture_output=True,
         text=True,
@@ -251,8 +186,7 @@ def _scale_run(endpoint: str, env: dict, args: argparse.Namespace) -> dict:
         raise SystemExit(
             f"scale run reported {figures['findings']} findings, complete={figures['complete']}"
         )
-    calls = _control(endpoint, "GET", "stats")["calls"]
-    figures["api_calls"] = sum(calls.values())
+    figures["api_calls"] = sum(emulator.stats()["calls"].values())
     figures["min_calls"] = _min_calls(counts)
     print(
         f"scale run: findings={figures['findings']} ({'/'.join(map(str, counts))}) "
@@ -286,46 +220,39 @@ def main() -> None:
     if args.runs < 1:
         raise SystemExit("--runs must be at least 1")
 
-    with tempfile.TemporaryDirectory() as workdir:
-        process, endpoint = _start_emulator(Path(workdir))
-        try:
-            topic = _seed(endpoint)
-            env = _environment(endpoint, topic)
-            _control(
-                endpoint, "POST", "faults", {"latency_ms": args.latency_ms, "seed": 1, "rules": []}
+    with spawn() as emulator:
+        topic = _seed(emulator)
+        env = _environment(emulator.endpoint_url, topic)
+        emulator.set_faults([], latency_ms=args.latency_ms, seed=1)
+        runs = []
+        for index in range(args.runs):
+            emulator.reset_stats()
+            answer = subprocess.run(  # noqa: S603
+                [args.child_python, "-m", "benchmarks.bench_report", "--child"],
+                cwd=str(REPO),
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
             )
-            runs = []
-            for index in range(args.runs):
-                _control(endpoint, "DELETE", "stats")
-                answer = subprocess.run(  # noqa: S603
-                    [args.child_python, str(Path(__file__).resolve()), "--child"],
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                )
-                if answer.returncode != 0:
-                    raise SystemExit(f"run {index} failed:\n{answer.stderr.strip()[-2000:]}")
-                figures = json.loads(answer.stdout.strip().splitlines()[-1])
-                calls = _control(endpoint, "GET", "stats")["calls"]
-                figures["api_calls"] = sum(calls.values())
-                figures["calls"] = calls
-                runs.append(figures)
-                print(
-                    f"run {index}: wall_s={figures['wall_s']:.3f} init_s={figures['init_s']:.3f} "
-                    f"generator_cpu_s={figures['cpu_s']:.3f} "
-                    f"api_calls={figures['api_calls']} peak_rss_mb={figures['peak_rss_mb']:.1f} "
-                    f"findings={figures['findings']} complete={figures['complete']} "
-                    f"sequence={figures['sequence']}"
-                )
-                print(
-                    "  phases (ms): "
-                    + ", ".join(f"{k[:-2]}={v}" for k, v in figures["phases"].items())
-                )
-            scale = _scale_run(endpoint, env, args) if args.scale_findings > 0 else None
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+            if answer.returncode != 0:
+                raise SystemExit(f"run {index} failed:\n{answer.stderr.strip()[-2000:]}")
+            figures = json.loads(answer.stdout.strip().splitlines()[-1])
+            calls = emulator.stats()["calls"]
+            figures["api_calls"] = sum(calls.values())
+            figures["calls"] = calls
+            runs.append(figures)
+            print(
+                f"run {index}: wall_s={figures['wall_s']:.3f} init_s={figures['init_s']:.3f} "
+                f"generator_cpu_s={figures['cpu_s']:.3f} "
+                f"api_calls={figures['api_calls']} peak_rss_mb={figures['peak_rss_mb']:.1f} "
+                f"findings={figures['findings']} complete={figures['complete']} "
+                f"sequence={figures['sequence']}"
+            )
+            print(
+                "  phases (ms): " + ", ".join(f"{k[:-2]}={v}" for k, v in figures["phases"].items())
+            )
+        scale = _scale_run(emulator, env, args) if args.scale_findings > 0 else None
 
     paged = sum(math.ceil(count / PAGE) for _, _, _, count in RULES)
     counting = len(RULES)

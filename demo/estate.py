@@ -56,10 +56,6 @@ class Names:
     def inbox(self) -> str:
         return f"security-team-inbox-{self.suffix}"
 
-    @property
-    def function(self) -> str:
-        return f"compliance-report-generator-{self.suffix}"
-
     def rule_for(self, managed_identifier: str) -> str:
         return next(r["name"] for r in self.rules if r["managedIdentifier"] == managed_identifier)
 

@@ -26,11 +26,13 @@ from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
+from lib.report_generator import local_harness as harness
+from tools.local_aws.client import LocalAwsClient, LocalAwsError, LocalAwsProcess, spawn
+
 from . import auditor as auditor_mod
 from .check import rule_names_by_kind, timeline_differences
-from .emulator import Emulator, EmulatorError
 from .estate import REALTIME, REPORT, Account, Alert, Names
-from .generator import ReportGenerator
+from .generator import SimulatedSchedule
 from .scenario import MIN_DAYS, Expectation, Scenario
 
 REPORT_TIME = clock_time(6, 0)  # the daily schedule's hour (UTC)
@@ -182,7 +184,7 @@ class Demo:
         self.expectation: Expectation = self.scenario.expect()
         self.out = options.out
         self.logs = self.out / "logs"
-        self.emulator: Emulator | None = None
+        self.emulator: LocalAwsClient | None = None
         self.alerts: list[Alert] = []
         self.summary: dict[str, Any] = {}
         self.mismatches: list[str] = []
@@ -206,10 +208,9 @@ class Demo:
             self.audit(account, binary, reports)
             self.tamper(account, binary)
         finally:
-            if self.emulator is not None and self.emulator.process is not None:
-                pid = self.emulator.pid
+            if isinstance(self.emulator, LocalAwsProcess):
                 self.emulator.stop()
-                c.line(f"\nemulator stopped (pid {pid})")
+                c.line(f"\nemulator stopped (pid {self.emulator.pid})")
         self.finish()
         return 1 if self.mismatches else 0
 
@@ -247,13 +248,14 @@ class Demo:
     def start_emulator(self) -> None:
         c = self.console
         if self.o.endpoint_url:
-            self.emulator = Emulator(self.o.endpoint_url)
-            self.emulator.control("GET", "health")
+            self.emulator = LocalAwsClient(self.o.endpoint_url)
+            self.emulator.health()
             c.step(f"using the emulator at {self.emulator.endpoint_url}")
             return
         c.step("starting the local AWS emulator (tools/local_aws) on a free loopback port")
-        self.emulator = Emulator.start(self.logs, self.logs / "emulator.log")
-        c.line(f"emulator listening on {self.emulator.endpoint_url} (pid {self.emulator.pid})")
+        spawned = spawn(log_path=self.logs / "emulator.log")
+        self.emulator = spawned
+        c.line(f"emulator listening on {spawned.endpoint_url} (pid {spawned.pid})")
 
     def create_account(self) -> Account:
         # The rule names the stack deploys for this suffix. Importing the CDK app starts jsii's node
@@ -295,21 +297,14 @@ class Demo:
     def simulate(self, account: Account) -> list[dict[str, Any]]:
         assert self.emulator is not None
         c, s = self.console, self.scenario
-        env = {
-            "AWS_ENDPOINT_URL": account.endpoint_url,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_REGION": "us-east-1",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "REPORT_BUCKET": account.names.report_bucket,
-            "REPORT_PREFIX": "reports/",
-            "ALERT_TOPIC_ARN": account.topic_arn,
-            "MONITORED_RULES": json.dumps(account.names.rules),
-            "ENVIRONMENT_SUFFIX": self.o.suffix,
-            "METRICS_NAMESPACE": "ComplianceAudit",
-            "ALERT_MAX_RESOURCES": "5",
-        }
+        env = harness.function_environment(
+            endpoint_url=account.endpoint_url,
+            bucket=account.names.report_bucket,
+            topic_arn=account.topic_arn,
+            rules=account.names.rules,
+            suffix=self.o.suffix,
+            alert_max_resources=5,
+        )
         c.step(
             f"simulating {s.days} days: drift and fixes, the recorder off on "
             f"{s.date_of(s.recorder_off_day)}, no report on "
@@ -319,7 +314,7 @@ class Demo:
         results: list[dict[str, Any]] = []
         kind_of_rule = {v: k for k, v in rule_names_by_kind(account.names.rules).items()}
         with open(self.logs / "report-generator.jsonl", "w", encoding="utf-8") as log:
-            generator = ReportGenerator(env, account.names.function, self.o.seed, log)
+            schedule = SimulatedSchedule(env, self.o.suffix, self.o.seed, log)
             for day, want in enumerate(self.expectation.days):
                 moment = datetime.combine(want.date, REPORT_TIME, timezone.utc)
                 self.emulator.set_clock(utc_text(moment))
@@ -334,7 +329,7 @@ class Demo:
                     account.apply(change)
                     notes.append(f"{change.action} {change.kind} {change.name}")
                 if want.reported:
-                    result = generator.run_day(moment)
+                    result = schedule.run_day(moment)
                     if result.get("outcome") != "stored":
                         raise Mismatch(f"{want.date}: the report generator answered {result}")
                     results.append(result)
@@ -594,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         print(f"python -m demo.run: error: {e}", file=sys.stderr)
         return 2
-    except (EmulatorError, auditor_mod.AuditorError, Mismatch, RuntimeError, OSError) as e:
+    except (LocalAwsError, auditor_mod.AuditorError, Mismatch, RuntimeError, OSError) as e:
         print(f"demo: error: {e}", file=sys.stderr)
         return 2
     finally:

@@ -20,11 +20,15 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lib.defaults import least_privilege_role, physical_name, secure_queue
+from lib.report_generator.runtime.compliance_report.environment import (
+    DEFAULT_METRICS_NAMESPACE,
+    function_environment,
+)
 from lib.report_storage.infrastructure import CHAIN_PREFIX, REPORT_PREFIX
 
 RUNTIME_DIR = Path(__file__).parent / "runtime"
 HANDLER = "handler.handler"
-METRICS_NAMESPACE = "ComplianceAudit"
+METRICS_NAMESPACE = DEFAULT_METRICS_NAMESPACE
 
 # The contract caps the timeout at 5 minutes; the handler watches its remaining time and writes an
 # incomplete report before this runs out.
@@ -117,15 +121,16 @@ class ReportGenerator(Construct):
             dead_letter_queue=failure_dlq,
             retry_attempts=2,
             max_event_age=Duration.hours(6),
-            environment={
-                "REPORT_BUCKET": bucket.bucket_name,
-                "REPORT_PREFIX": REPORT_PREFIX,
-                "ALERT_TOPIC_ARN": topic.topic_arn,
-                "MONITORED_RULES": monitored_rules_json,
-                "ENVIRONMENT_SUFFIX": suffix,
-                "METRICS_NAMESPACE": METRICS_NAMESPACE,
-                "ALERT_MAX_RESOURCES": "10",
-            },
+            # The names and defaults live with the code that reads them (the runtime's
+            # environment.py); the local harness builds its environment with the same function.
+            environment=function_environment(
+                bucket=bucket.bucket_name,
+                topic_arn=topic.topic_arn,
+                monitored_rules_json=monitored_rules_json,
+                suffix=suffix,
+                report_prefix=REPORT_PREFIX,
+                metrics_namespace=METRICS_NAMESPACE,
+            ),
         )
         # The function references its log group, so it is created after it (else Lambda would make an
         # unmanaged group with no retention). The policy must be attached before the event source

@@ -14,14 +14,12 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from demo import auditor as auditor_mod
+from demo.run import last_complete_quarter, quarter_bounds
+from demo.scenario import Scenario
+from tools.local_aws.client import LocalAwsProcess, spawn
 
-from demo import auditor as auditor_mod  # noqa: E402
-from demo.emulator import Emulator  # noqa: E402
-from demo.run import last_complete_quarter, quarter_bounds  # noqa: E402
-from demo.scenario import Scenario  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
 
 DAYS = 10
 SEED = 2026
@@ -62,7 +60,7 @@ class DemoRun:
     returncode: int
     stdout: str
     stderr: str
-    emulator: Emulator
+    emulator: LocalAwsProcess
     binary: Path
     scenario: Scenario
     quarter: str
@@ -83,7 +81,7 @@ def quarter() -> str:
 @pytest.fixture(scope="session")
 def short_demo(tmp_path_factory, auditor_binary, quarter) -> DemoRun:
     state = tmp_path_factory.mktemp("demo-emulator")
-    emulator = Emulator.start(state, state / "emulator.log")
+    emulator = spawn(log_path=state / "emulator.log")
     try:
         out = tmp_path_factory.mktemp("demo-output")
         proc = subprocess.run(

@@ -103,7 +103,7 @@ def test_auditor_verify_through_s3_finds_the_chain_intact_and_only_the_skipped_d
 def test_every_alert_reached_the_inbox(short_demo):
     expectation = short_demo.scenario.expect()
     summary = _summary(short_demo)
-    published = short_demo.emulator.control("GET", "config/alert-topic")
+    published = short_demo.emulator.alert_topic()
 
     assert summary["alerts"]["realtime"] == expectation.realtime_alerts
     assert summary["alerts"]["report"] == expectation.report_alerts

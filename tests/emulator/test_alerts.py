@@ -52,7 +52,7 @@ def test_alert_published_once_per_change_to_non_compliant(aws, clients, rules):
         "leaky-bucket is NON_COMPLIANT with rule s3-encryption-dev in 123456789012/us-east-1 "
         "at 2026-07-03T06:00:00Z."
     )
-    assert aws.control("GET", "config/alert-topic")["published"] == 2
+    assert aws.alert_topic()["published"] == 2
 
 
 def test_no_topic_no_alerts_and_null_clears(aws, clients, rules):

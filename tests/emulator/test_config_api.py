@@ -296,9 +296,7 @@ def test_recorder_status_follows_the_clock(aws, clients, rules):
         2026, 7, 1, 7, 0, tzinfo=datetime.timezone.utc
     )
 
-    aws.control(
-        "POST", "config/recorder-failure", {"recorderName": "default", "errorCode": "AccessDenied"}
-    )
+    aws.set_recorder_failure("default", "AccessDenied")
     [status] = clients.config.describe_configuration_recorder_status()[
         "ConfigurationRecordersStatus"
     ]
@@ -314,9 +312,7 @@ def test_delivery_channel_status(aws, clients, rules):
     assert status["configSnapshotDeliveryInfo"]["lastStatus"] == "Success"
     assert status["configStreamDeliveryInfo"]["lastStatus"] == "Not_Applicable"
 
-    aws.control(
-        "POST", "config/delivery-failure", {"channelName": "default", "errorCode": "NoSuchBucket"}
-    )
+    aws.set_delivery_failure("default", "NoSuchBucket")
     [status] = clients.config.describe_delivery_channel_status(DeliveryChannelNames=["default"])[
         "DeliveryChannelsStatus"
     ]

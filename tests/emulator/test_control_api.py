@@ -8,6 +8,8 @@ import urllib.request
 
 import pytest
 
+from tools.local_aws.client import LocalAwsError
+
 
 def call(aws, method, path, body=None, raw=None):
     data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
@@ -105,8 +107,8 @@ def test_bad_json_unknown_path_and_method(aws):
     assert status == 405 and "DELETE, GET" in payload["error"]
 
 
-def test_wrapper_raises_with_the_server_message(aws):
-    with pytest.raises(RuntimeError, match="rules\\[0\\].rate: must be a number from 0 to 1"):
+def test_client_raises_with_the_server_message(aws):
+    with pytest.raises(LocalAwsError, match="rules\\[0\\].rate: must be a number from 0 to 1"):
         aws.set_faults([{"service": "s3", "operation": "*", "error": "X", "rate": 2}])
 
 
@@ -117,7 +119,7 @@ def test_fault_plan_round_trip_and_clear(aws):
         seed=7,
     )
     assert plan["latency_ms"] == 20 and plan["seed"] == 7 and plan["rules"][0]["count"] == 3
-    cleared = aws.reset_faults()
+    cleared = aws.clear_faults()
     assert cleared == {"latency_ms": 0.0, "seed": None, "rules": []}
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tools.local_aws.client import LocalAwsClient
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,9 +44,7 @@ def test_serve_writes_port_file_answers_and_stops_on_sigterm_or_sigint(tmp_path)
             assert port_file.exists()
             port = int(port_file.read_text().strip())
             assert line.strip() == f"local_aws listening on http://127.0.0.1:{port}"
-            url = f"http://127.0.0.1:{port}/_local_aws/stats"
-            with urllib.request.urlopen(url, timeout=10) as r:  # noqa: S310
-                assert json.loads(r.read())["calls"] == {}
+            assert LocalAwsClient(f"http://127.0.0.1:{port}").stats()["calls"] == {}
     finally:
         for sig, proc in procs.items():
             proc.send_signal(sig)

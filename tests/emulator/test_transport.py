@@ -1,4 +1,4 @@
-"""HTTP/1.1 persistent connections: many requests per connection, framed exactly, closed on stop."""
+"""HTTP/1.1 as AWS endpoints speak it: persistent connections, exact framing, closed on stop."""
 
 from __future__ import annotations
 
@@ -156,4 +156,4 @@ def test_a_client_that_disappears_mid_request_does_not_break_the_server(aws):
     raw = socket.create_connection(("127.0.0.1", aws.port), timeout=5)
     raw.sendall(b"POST /_local_aws/faults HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
     raw.close()
-    assert aws.control("GET", "health") == {"ok": True}
+    assert aws.health() == {"ok": True}

@@ -1,34 +1,30 @@
 """The real handler and real boto3 against the local AWS emulator over HTTP.
 
-The emulator (tools/local_aws, Python 3.11 only) runs as a subprocess of the development interpreter
-(``.venv/bin/python -m tools.local_aws serve``; override with LOCAL_AWS_PYTHON) and is driven through its
-HTTP control API, so these tests run unchanged on CPython 3.9 (the Lambda runtime) and on 3.11.
+The emulator (tools/local_aws, which needs moto and so the development Python) runs as a child process
+(``client.spawn``; ``LOCAL_AWS_PYTHON`` overrides the interpreter) and is driven through its HTTP control
+API, so these tests run unchanged on CPython 3.9 (the Lambda runtime) and on 3.11. The handler, its
+context, events and environment come from the local harness, as the demo and the benchmark get them.
 """
 
 import base64
 import hashlib
-import importlib.util
 import json
-import os
-import subprocess
-import sys
 import time
-import urllib.request
-import uuid
-from pathlib import Path
 
 import boto3
 import pytest
 from botocore.config import Config
 from jsonschema import Draft202012Validator
 
-REPO = Path(__file__).resolve().parents[2]
-RUNTIME = REPO / "lib" / "report_generator" / "runtime"
-SCHEMA = REPO / "schema" / "compliance-report.v1.schema.json"
-EMULATOR_PYTHON = os.environ.get("LOCAL_AWS_PYTHON", str(REPO / ".venv" / "bin" / "python"))
+from lib.report_generator import local_harness as harness
+from tools.local_aws.client import spawn
 
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
+REPO = harness.RUNTIME_DIR.parents[2]
+SCHEMA = REPO / "schema" / "compliance-report.v1.schema.json"
+
+ACCOUNT = harness.ACCOUNT
+REGION = harness.REGION
+SUFFIX = "test"
 BUCKET = "compliance-reports-test"
 RULES = [
     {"name": "s3-bucket-sse-test", "managedIdentifier": "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED"},
@@ -37,93 +33,11 @@ RULES = [
 ]
 S3_RULE, RDS_RULE, EC2_RULE = (r["name"] for r in RULES)
 
-if str(RUNTIME) not in sys.path:
-    sys.path.insert(0, str(RUNTIME))
-
-
-class Emulator:
-    """Client of the emulator's control API (``/_local_aws/...``)."""
-
-    def __init__(self, endpoint_url: str, process: subprocess.Popen) -> None:
-        self.endpoint_url = endpoint_url
-        self.process = process
-
-    def control(self, method: str, path: str, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(  # noqa: S310 (loopback emulator only)
-            f"{self.endpoint_url}/_local_aws/{path}",
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"},
-        )
-        # Only ever the emulator on loopback (http://127.0.0.1:<port>).
-        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
-            raw = answer.read()
-        return json.loads(raw) if raw else None
-
-    def reset(self):
-        return self.control("POST", "reset")
-
-    def set_faults(self, rules=(), latency_ms=0, seed=7):
-        return self.control(
-            "POST", "faults", {"latency_ms": latency_ms, "seed": seed, "rules": list(rules)}
-        )
-
-    def clear_faults(self):
-        return self.control("DELETE", "faults")
-
-    def stats(self):
-        return self.control("GET", "stats")
-
-    def reset_stats(self):
-        return self.control("DELETE", "stats")
-
-    def load_synthetic(self, rule, resource_type, non_compliant=0, compliant=0, not_applicable=0):
-        return self.control(
-            "POST",
-            "config/synthetic",
-            {
-                "ruleName": rule,
-                "resourceType": resource_type,
-                "nonCompliant": non_compliant,
-                "compliant": compliant,
-                "notApplicable": not_applicable,
-            },
-        )
-
-
-def start_emulator(port_file: Path) -> Emulator:
-    process = subprocess.Popen(  # noqa: S603
-        [EMULATOR_PYTHON, "-m", "tools.local_aws", "serve", "--host", "127.0.0.1", "--port", "0"]
-        + ["--port-file", str(port_file)],
-        cwd=str(REPO),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"emulator exited with {process.returncode} before listening")
-        if port_file.exists() and port_file.read_text().strip():
-            emulator = Emulator(f"http://127.0.0.1:{int(port_file.read_text())}", process)
-            emulator.control("GET", "health")
-            return emulator
-        time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("emulator did not write its port file within 60 s")
-
 
 @pytest.fixture(scope="session")
-def emulator(tmp_path_factory):
-    emulator = start_emulator(tmp_path_factory.mktemp("local_aws") / "port")
-    try:
-        yield emulator
-    finally:
-        emulator.process.terminate()
-        try:
-            emulator.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            emulator.process.kill()
+def emulator():
+    with spawn() as running:
+        yield running
 
 
 class Estate:
@@ -132,7 +46,7 @@ class Estate:
     BUCKET = BUCKET
     S3_RULE, RDS_RULE, EC2_RULE = S3_RULE, RDS_RULE, EC2_RULE
 
-    def __init__(self, emulator: Emulator) -> None:
+    def __init__(self, emulator) -> None:
         self.emulator = emulator
         session = boto3.session.Session(
             aws_access_key_id="testing",
@@ -240,23 +154,17 @@ def estate(emulator, monkeypatch):
     emulator.reset()
     emulator.clear_faults()
     seeded = Estate(emulator).seed()
-    env = {
-        "AWS_ENDPOINT_URL": emulator.endpoint_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "REPORT_BUCKET": BUCKET,
-        "REPORT_PREFIX": "reports/",
-        "ALERT_TOPIC_ARN": seeded.topic_arn,
-        "MONITORED_RULES": json.dumps(RULES),
-        "ENVIRONMENT_SUFFIX": "test",
-        "METRICS_NAMESPACE": "ComplianceAudit",
-        "ALERT_MAX_RESOURCES": "5",
-    }
+    env = harness.function_environment(
+        endpoint_url=emulator.endpoint_url,
+        bucket=BUCKET,
+        topic_arn=seeded.topic_arn,
+        rules=RULES,
+        suffix=SUFFIX,
+        alert_max_resources=5,
+    )
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "STORE_RESERVE_MS", "AWS_LAMBDA_LOG_FORMAT"):
+    for name in harness.NOT_IN_LAMBDA:
         monkeypatch.delenv(name, raising=False)
     yield seeded
     emulator.clear_faults()
@@ -264,50 +172,25 @@ def estate(emulator, monkeypatch):
 
 @pytest.fixture(scope="session")
 def handler_module():
-    spec = importlib.util.spec_from_file_location(
-        "report_generator_handler", RUNTIME / "handler.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-class LambdaContext:
-    """What the generator reads from the Lambda context object."""
-
-    def __init__(self, remaining_ms: int = 300_000, request_id: str = "") -> None:
-        self.invoked_function_arn = (
-            f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:compliance-report-generator-test"
-        )
-        self.aws_request_id = request_id or str(uuid.uuid4())
-        self.deadline = time.monotonic() + remaining_ms / 1000.0
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.deadline - time.monotonic()) * 1000))
+    return harness.load_handler()
 
 
 @pytest.fixture
 def context_factory():
-    return LambdaContext
+    def make(remaining_ms: int = harness.TIMEOUT_MS, request_id: str = ""):
+        return harness.LambdaContext(
+            harness.function_name(SUFFIX), remaining_ms, request_id or None
+        )
 
-
-def scheduled_event(event_id: str = "", time_text: str = "2026-11-26T06:00:00Z"):
-    return {
-        "version": "0",
-        "id": event_id or str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": ACCOUNT,
-        "time": time_text,
-        "region": REGION,
-        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/compliance-daily-report-test"],
-        "detail": {},
-    }
+    return make
 
 
 @pytest.fixture
 def make_scheduled_event():
-    return scheduled_event
+    def make(event_id: str = "", time_text: str = "2026-11-26T06:00:00Z"):
+        return harness.scheduled_event(time_text, event_id or None, suffix=SUFFIX)
+
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,8 @@ the security team is alerted about what is wrong."""
 
 import json
 
+from lib.report_generator import local_harness as harness
+
 
 def _lines(text):
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
@@ -82,15 +84,9 @@ def test_queue_message_carrying_the_schedule_is_reported_as_a_queue_trigger(
     estate, handler_module, context_factory, make_scheduled_event, verify_trail
 ):
     event = make_scheduled_event()
-    record = {
-        "messageId": "5f0e9a3c-1111-4222-8333-944455566677",
-        "body": json.dumps(event),
-        "attributes": {"SentTimestamp": "1795672800000", "ApproximateReceiveCount": "1"},
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:compliance-report-test.fifo",
-    }
+    record = harness.sqs_record(event, "5f0e9a3c-1111-4222-8333-944455566677", suffix="test")
 
-    result = handler_module.handler({"Records": [record]}, context_factory())
+    result = handler_module.handler(harness.sqs_event(record), context_factory())
 
     (report,) = verify_trail(estate)
     assert result["status"] == "ok"
@@ -101,15 +97,10 @@ def test_queue_message_carrying_the_schedule_is_reported_as_a_queue_trigger(
 def test_unrecognised_events_make_no_report_and_do_not_raise(
     estate, handler_module, context_factory, capsys
 ):
-    garbage_record = {
-        "messageId": "m-1",
-        "body": "not json",
-        "eventSource": "aws:sqs",
-        "attributes": {},
-    }
+    garbage_record = harness.sqs_record("not json", "m-1")
 
     ignored = handler_module.handler({"source": "aws.s3"}, context_factory())
-    queued = handler_module.handler({"Records": [garbage_record]}, context_factory())
+    queued = handler_module.handler(harness.sqs_event(garbage_record), context_factory())
 
     assert ignored["status"] == "ignored"
     assert queued["records"][0]["outcome"] == "ignored"

@@ -1,11 +1,10 @@
-"""Shared fixtures of the runtime unit tests: the runtime package on sys.path, recorded events, and the
-report schema validator every produced report must pass.
+"""Shared fixtures of the runtime unit tests: recorded events, and the report schema validator every
+produced report must pass. The runtime folder is on pytest's pythonpath (pyproject.toml).
 
 Runs on the development Python and on CPython 3.9 (the Lambda runtime).
 """
 
 import json
-import sys
 from pathlib import Path
 
 import botocore.parsers
@@ -14,12 +13,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 REPO = Path(__file__).resolve().parents[2]
-RUNTIME = REPO / "lib" / "report_generator" / "runtime"
 EVENTS = Path(__file__).resolve().parent / "events"
 SCHEMA = REPO / "schema" / "compliance-report.v1.schema.json"
-
-if str(RUNTIME) not in sys.path:
-    sys.path.insert(0, str(RUNTIME))
 
 
 @pytest.fixture(scope="session")

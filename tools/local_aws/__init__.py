@@ -1,6 +1,8 @@
 """A local AWS stand-in on loopback: moto's server, extended with AWS Config rule compliance.
 
-``from tools.local_aws import LocalAws``; see README.md in this folder for the interface.
+``from tools.local_aws import LocalAws`` serves it in this process; ``tools.local_aws.client``
+(standard library only) starts it as a child process with ``spawn()`` and talks to it. See README.md
+in this folder.
 """
 
 from __future__ import annotations

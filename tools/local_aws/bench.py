@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from . import estate
+from .client import spawn
 
 POPULATION = (
     ("s3-encryption-bench", "AWS::S3::Bucket", 6000),
@@ -38,38 +36,6 @@ def _read_rule(config: object, rule: str) -> int:
         if "NextToken" not in page:
             return total
         kwargs["NextToken"] = page["NextToken"]
-
-
-class _Emulator:
-    """``python -m tools.local_aws serve`` in a child process, driven over its control API."""
-
-    def __init__(self) -> None:
-        self._dir = tempfile.TemporaryDirectory()
-        port_file = Path(self._dir.name) / "port"
-        root = Path(__file__).resolve().parents[2]
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "tools.local_aws", "serve", "--port-file", str(port_file)],
-            cwd=root,
-            stdout=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while not port_file.exists():
-            if time.monotonic() > deadline or self._proc.poll() is not None:
-                raise SystemExit("local_aws bench: the emulator did not start")
-            time.sleep(0.05)
-        self.endpoint_url = f"http://127.0.0.1:{int(port_file.read_text())}"
-
-    def control(self, method: str, path: str, body: Any = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        url = f"{self.endpoint_url}/_local_aws/{path}"
-        request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 (loopback)
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-            return json.loads(response.read())
-
-    def close(self) -> None:
-        self._proc.terminate()
-        self._proc.wait(timeout=30)
-        self._dir.cleanup()
 
 
 def _read_rule_raw(endpoint_url: str, rule: str) -> tuple[int, int]:
@@ -107,18 +73,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="full reads of all rules (default 3)")
     args = parser.parse_args(argv)
 
-    aws = _Emulator()
-    try:
+    with spawn(python=sys.executable) as aws:
         c = estate.clients(aws.endpoint_url, max_attempts=1)
         estate.put_managed_rules(c.config, *(name for name, _, _ in POPULATION))
         estate.create_bucket(c.s3, "config-delivery-bench")
         estate.start_recording(c.config, "config-delivery-bench")
         started = time.perf_counter()
         for name, kind, count in POPULATION:
-            body = {"ruleName": name, "resourceType": kind, "nonCompliant": count}
-            aws.control("POST", "config/synthetic", body)
+            aws.load_synthetic(name, kind, non_compliant=count)
         load_s = time.perf_counter() - started
-        aws.control("POST", "faults", {"latency_ms": args.latency_ms, "rules": []})
+        aws.set_faults([], latency_ms=args.latency_ms)
 
         def one_round() -> int:
             # each reader pages through one rule; readers beyond three re-read rules concurrently
@@ -126,13 +90,13 @@ def main(argv: list[str] | None = None) -> int:
             with ThreadPoolExecutor(max_workers=args.readers) as pool:
                 return sum(pool.map(lambda rule: _read_rule(c.config, rule), rules))
 
-        aws.control("DELETE", "stats")
+        aws.reset_stats()
         timings, results = [], 0
         for _ in range(args.rounds):
             started = time.perf_counter()
             results = one_round()
             timings.append(time.perf_counter() - started)
-        stats = aws.control("GET", "stats")
+        stats = aws.stats()
         # the report generator's critical path: one reader through the 6,000-result rule
         started = time.perf_counter()
         sequential = _read_rule(c.config, POPULATION[0][0])
@@ -141,8 +105,6 @@ def main(argv: list[str] | None = None) -> int:
         raw_results, raw_pages = _read_rule_raw(aws.endpoint_url, POPULATION[0][0])
         raw_s = time.perf_counter() - started
         calls = stats["calls"].get("config.GetComplianceDetailsByConfigRule", 0)
-    finally:
-        aws.close()
     best = min(timings)
     print(f"synthetic load: 10,000 results in {load_s * 1000:.0f} ms")
     print(

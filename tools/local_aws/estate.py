@@ -27,7 +27,9 @@ RESOURCE_TYPES = {
 
 
 @dataclass
-class Clients:
+class EstateClients:
+    """boto3 clients for the services an estate is seeded through."""
+
     s3: Any
     rds: Any
     ec2: Any
@@ -36,7 +38,7 @@ class Clients:
     sqs: Any
 
 
-def clients(endpoint_url: str, region: str = REGION, max_attempts: int = 3) -> Clients:
+def clients(endpoint_url: str, region: str = REGION, max_attempts: int = 3) -> EstateClients:
     """boto3 clients for the emulator: standard retry mode, at most ``max_attempts`` calls."""
     session = boto3.session.Session(
         aws_access_key_id="testing",
@@ -48,7 +50,9 @@ def clients(endpoint_url: str, region: str = REGION, max_attempts: int = 3) -> C
     def make(service: str) -> Any:
         return session.client(service, endpoint_url=endpoint_url, config=cfg)
 
-    return Clients(make("s3"), make("rds"), make("ec2"), make("config"), make("sns"), make("sqs"))
+    return EstateClients(
+        make("s3"), make("rds"), make("ec2"), make("config"), make("sns"), make("sqs")
+    )
 
 
 # -- S3 --------------------------------------------------------------------------------------------

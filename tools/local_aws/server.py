@@ -1,37 +1,43 @@
 """The emulator's WSGI application and the ``LocalAws`` context manager.
 
-One threaded HTTP/1.1 server on loopback, one thread per connection, connections kept alive
-(transport.py). Each request is either a control call under ``/_local_aws/``
-or an AWS call; an AWS call is counted, delayed by the plan's latency (sleeping in the request's own
-thread, holding no lock), possibly answered with an injected fault, answered by the Config extension
-for the operations it owns, and otherwise handed to moto's own server application unchanged.
+``EmulatorApp.__call__`` is the one place every request passes: a control call under ``/_local_aws/``
+goes to the control API; an AWS call is counted, delayed by the plan's latency (sleeping in the
+request's own thread, holding no lock), possibly answered with an injected fault, answered by the
+Config extension for the operations it owns, and otherwise handed to moto's own server application
+unchanged. A check that every AWS call must pass belongs in ``_serve``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
+import sys
 import threading
 import time
-import urllib.request
+from traceback import format_exc
 from typing import Any, Callable, Iterable
 
+from cheroot.wsgi import Server as WSGIServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from .calls import AwsCall, error_response, identify
+from .client import LocalAwsClient
 from .clock import Clock
-from .configservice import ConfigService
-from .control import ControlApi
+from .configservice import ConfigControl, ConfigService
+from .control import PREFIX as CONTROL_PREFIX
+from .control import ControlApi, EmulatorControl
 from .faults import FaultPlan
 from .hosts import check_loopback
 from .moto_patches import patch_moto
 from .stats import CallStats
-from .transport import ConnectionTracker, KeepAliveRequestHandler
 
-CONTROL_PREFIX = "/_local_aws/"
 StartResponse = Callable[..., Any]
+# AWS calls sleep for the injected latency in their worker thread, so the pool bounds how many
+# overlap: the report generator reads with 2 x rules + 8 threads, and tests run 4 generators at once.
+WORKER_THREADS = 64
+# Longer than any pause between calls of one test or benchmark run; shorter than "forever" so a
+# client that never closes its pool does not hold a connection for the emulator's whole life.
+IDLE_TIMEOUT_S = 300.0
 
 
 class EmulatorApp:
@@ -42,12 +48,11 @@ class EmulatorApp:
         self.stats = CallStats()
         self.faults = FaultPlan()
         self.config = ConfigService(self.clock)
-        self.control = ControlApi(self)
+        self.control = ControlApi(EmulatorControl(self), ConfigControl(self.config))
         self._moto = DomainDispatcherApplication(create_backend_app)
         # moto checks If-None-Match / If-Match and stores the object in two steps; serialise
-        # conditional
-        # writes per key so concurrent writers see S3's atomic compare-and-swap. Striped to stay
-        # bounded.
+        # conditional writes per key so concurrent writers see S3's atomic compare-and-swap.
+        # Striped to stay bounded.
         self._write_locks = [threading.Lock() for _ in range(64)]
         patch_moto()
 
@@ -132,11 +137,15 @@ def _respond(
     return [body]
 
 
-class LocalAws:
-    """A running emulator on loopback; use as a context manager.
+class LocalAws(LocalAwsClient):
+    """A running emulator in this process, talked to like any other (``client.LocalAwsClient``); use
+    as a context manager. Served by cheroot: HTTP/1.1 with persistent connections, as AWS endpoints
+    keep them and botocore pools them; requests run on a pool of worker threads, while idle
+    connections wait in a selector and are closed after ``IDLE_TIMEOUT_S`` or when the emulator stops.
 
     >>> with LocalAws() as aws:                      # doctest: +SKIP
     ...     boto3.client("s3", endpoint_url=aws.endpoint_url, ...)
+    ...     aws.set_faults([], latency_ms=20)
     """
 
     def __init__(
@@ -149,43 +158,53 @@ class LocalAws:
         check_loopback(host)
         if not load_default_amis:
             # moto otherwise loads thousands of public AMIs into every EC2 backend (seconds per
-            # reset);
-            # RunInstances accepts any image id without them. An explicit setting in the environment
-            # wins.
+            # reset); RunInstances accepts any image id without them. An explicit setting in the
+            # environment wins.
             os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
         self.host = host
         self.port = port
         self.quiet = quiet
         self.app = EmulatorApp()
-        self._server: BaseWSGIServer | None = None
+        self._server: WSGIServer | None = None
         self._thread: threading.Thread | None = None
+        super().__init__(self._url())
+
+    def _url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> LocalAws:
+        """Bind (``OSError`` when the address is taken) and serve on a background thread."""
         if self._server is not None:
             return self
-        if self.quiet:
-            logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = make_server(
-            self.host, self.port, self.app, threaded=True, request_handler=KeepAliveRequestHandler
+        server = WSGIServer(
+            (self.host, self.port), self.app, numthreads=WORKER_THREADS, server_name="local_aws"
         )
-        self._server.connections = ConnectionTracker()  # type: ignore[attr-defined]
-        self.port = self._server.server_port
+        server.timeout = IDLE_TIMEOUT_S
+        # Every idle pooled connection stays open (cheroot's default keeps 10 and closes the rest,
+        # which would make botocore reconnect under parallel readers).
+        server.keep_alive_conn_limit = None
+        if self.quiet:
+            server.error_log = _quiet_error_log  # type: ignore[method-assign]
+        server.prepare()
+        self._server = server
+        self.port = server.bind_addr[1]
+        self.endpoint_url = self._url()
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"local_aws:{self.port}", daemon=True
+            target=server.serve, name=f"local_aws:{self.port}", daemon=True
         )
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        if self._server is None:
+        """Stop serving and close every connection, idle ones included. Idempotent."""
+        server, self._server = self._server, None
+        if server is None:
             return
-        self._server.shutdown()
-        self._server.connections.close_all()  # type: ignore[attr-defined]
-        self._server.server_close()
+        server.stop()
         if self._thread is not None:
             self._thread.join(timeout=10)
-        self._server = None
         self._thread = None
 
     def __enter__(self) -> LocalAws:
@@ -194,90 +213,11 @@ class LocalAws:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    @property
-    def endpoint_url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
 
-    # -- control API wrappers (over HTTP, exactly what other languages use) ------------------------
-    def control(self, method: str, path: str, body: Any = None) -> Any:
-        """Call the control API; a 4xx/5xx raises ``RuntimeError`` with the one-line message."""
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(  # noqa: S310 (always http://<loopback>)
-            f"{self.endpoint_url}{CONTROL_PREFIX}{path}",
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-                raw = response.read()
-        except urllib.error.HTTPError as e:
-            detail = e.read().decode("utf-8", "replace")
-            try:
-                detail = json.loads(detail)["error"]
-            except (ValueError, KeyError, TypeError):
-                pass
-            raise RuntimeError(f"{method} {CONTROL_PREFIX}{path}: {detail}") from None
-        return json.loads(raw) if raw else None
-
-    def set_faults(
-        self,
-        rules: list[dict[str, Any]] | None = None,
-        latency_ms: float = 0,
-        seed: int | None = None,
-    ) -> Any:
-        return self.control(
-            "POST", "faults", {"latency_ms": latency_ms, "seed": seed, "rules": rules or []}
-        )
-
-    def reset_faults(self) -> Any:
-        return self.control("DELETE", "faults")
-
-    def set_clock(self, now: str | None) -> Any:
-        return self.control("POST", "clock", {"now": now})
-
-    def stats(self) -> dict[str, dict[str, int]]:
-        return self.control("GET", "stats")
-
-    def reset_stats(self) -> Any:
-        return self.control("DELETE", "stats")
-
-    def set_alert_topic(self, topic_arn: str | None, rule_names: list[str] | None = None) -> Any:
-        return self.control(
-            "POST", "config/alert-topic", {"topicArn": topic_arn, "ruleNames": rule_names}
-        )
-
-    def set_rule_failure(
-        self,
-        rule_name: str,
-        error_code: str | None = "InternalException",
-        error_message: str | None = None,
-    ) -> Any:
-        body: dict[str, Any] = {"ruleName": rule_name, "errorCode": error_code}
-        if error_message is not None:
-            body["errorMessage"] = error_message
-        return self.control("POST", "config/rule-failure", body)
-
-    def load_synthetic(
-        self,
-        rule_name: str,
-        resource_type: str,
-        non_compliant: int = 0,
-        compliant: int = 0,
-        not_applicable: int = 0,
-    ) -> Any:
-        return self.control(
-            "POST",
-            "config/synthetic",
-            {
-                "ruleName": rule_name,
-                "resourceType": resource_type,
-                "nonCompliant": non_compliant,
-                "compliant": compliant,
-                "notApplicable": not_applicable,
-            },
-        )
-
-    def reset(self) -> Any:
-        return self.control("POST", "reset")
+def _quiet_error_log(msg: str = "", level: int = logging.INFO, traceback: bool = False) -> None:
+    """cheroot's error log without the noise of clients that hang up; an application error still
+    prints, with its traceback."""
+    if level >= logging.ERROR:
+        sys.stderr.write(f"local_aws: {msg}\n")
+        if traceback:
+            sys.stderr.write(format_exc())

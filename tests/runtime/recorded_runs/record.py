@@ -1,6 +1,6 @@
 """Record the scenarios under tests/runtime/recorded_runs/ against the local AWS emulator.
 
-    .venv/bin/python -m tests.runtime.recorded_runs.record [name ...]
+    .venv/bin/python -m tests.runtime.recorded_runs.record [--out DIR] [name ...]
 
 Each scenario seeds a fresh emulated account (clock fixed at ``harness.EMULATOR_NOW``), runs what must
 happen before it (earlier reports of the chain, a failed alert) with plain clients, then runs the
@@ -11,21 +11,23 @@ generator once with a :class:`harness.Recorder` on its clients and writes:
 * ``expected/``: the run's outputs (``harness.outputs``), byte for byte.
 
 Re-record only when an output is meant to change; tests/runtime/test_recorded_runs.py replays the
-recording through the current code and compares every byte.
+recording through the current code and compares every byte. ``--out`` records elsewhere, e.g. to check
+that a fresh recording through the current code gives the same ``expected/`` files.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
+from lib.report_generator import local_harness
 from tests.integration import conftest as integration
 from tests.runtime.recorded_runs import harness
+from tools.local_aws.client import spawn
 
 RULES = integration.RULES
 S3_RULE, RDS_RULE, EC2_RULE = (r["name"] for r in RULES)
@@ -43,7 +45,7 @@ ENVIRONMENT = {
 
 
 def scheduled(event_id: str) -> dict[str, Any]:
-    return integration.scheduled_event(event_id, "2026-11-26T06:00:00Z")
+    return local_harness.scheduled_event("2026-11-26T06:00:00Z", event_id, suffix="test")
 
 
 def _encrypt_all(estate: Any) -> None:
@@ -70,14 +72,8 @@ def _many_findings(estate: Any) -> None:
 def _incomplete_and_failing(estate: Any) -> None:
     emulator = estate.emulator
     emulator.load_synthetic(S3_RULE, "AWS::S3::Bucket", non_compliant=12, compliant=4)
-    emulator.control(
-        "POST",
-        "config/delivery-failure",
-        {
-            "channelName": "default",
-            "errorCode": "AccessDenied",
-            "errorMessage": "The bucket policy denies config.amazonaws.com",
-        },
+    emulator.set_delivery_failure(
+        "default", "AccessDenied", "The bucket policy denies config.amazonaws.com"
     )
     # AccessDenied is not retried by botocore, so the recording holds one answer per call. Only the
     # findings stream fails: the report lists errors (and problems) in the order the reads finished,
@@ -107,11 +103,7 @@ def _some_findings(estate: Any) -> None:
 
 def _rule_failing(estate: Any) -> None:
     _some_findings(estate)
-    estate.emulator.control(
-        "POST",
-        "config/rule-failure",
-        {"ruleName": EC2_RULE, "errorCode": "InternalError", "errorMessage": "Rule failed"},
-    )
+    estate.emulator.set_rule_failure(EC2_RULE, "InternalError", "Rule failed")
 
 
 def _on_demand(estate: Any) -> None:
@@ -180,10 +172,10 @@ SCENARIOS: dict[str, dict[str, Any]] = {
 }
 
 
-def record(emulator: Any, name: str, spec: dict[str, Any]) -> None:
+def record(emulator: Any, name: str, spec: dict[str, Any], out: Path) -> None:
     emulator.reset()
     emulator.clear_faults()
-    emulator.control("POST", "clock", {"now": harness.EMULATOR_NOW})
+    emulator.set_clock(harness.EMULATOR_NOW)
     estate = integration.Estate(emulator).seed()
     assert estate.topic_arn == TOPIC, estate.topic_arn
     setup: Callable[[Any], None] = spec["setup"]
@@ -206,7 +198,7 @@ def record(emulator: Any, name: str, spec: dict[str, Any]) -> None:
         emulator.clear_faults()
     recorder = harness.Recorder()
     result, metric_lines = harness.run(scenario, recorder)
-    folder = harness.SCENARIOS / name
+    folder = out / name
     if folder.exists():
         shutil.rmtree(folder)
     (folder / "expected").mkdir(parents=True)
@@ -223,27 +215,28 @@ def record(emulator: Any, name: str, spec: dict[str, Any]) -> None:
     )
 
 
-def main(names: list[str]) -> None:
-    unknown = sorted(set(names) - set(SCENARIOS))
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help=f"scenarios (default all): {', '.join(SCENARIOS)}")
+    parser.add_argument("--out", type=Path, default=harness.SCENARIOS, help="where to write")
+    args = parser.parse_args()
+    unknown = sorted(set(args.names) - set(SCENARIOS))
     if unknown:
         raise SystemExit(f"unknown scenario(s) {unknown}; known: {', '.join(SCENARIOS)}")
-    with tempfile.TemporaryDirectory() as workdir:
-        emulator = integration.start_emulator(Path(workdir) / "port")
-        os.environ.update(
-            {
-                "AWS_ENDPOINT_URL": emulator.endpoint_url,
-                "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing",
-                "AWS_DEFAULT_REGION": integration.REGION,
-            }
+    # The function's folder as Lambda's task root (pytest has it on its pythonpath; a script does not).
+    sys.path.insert(0, str(local_harness.RUNTIME_DIR))
+    with spawn() as emulator:
+        endpoint = local_harness.function_environment(
+            endpoint_url=emulator.endpoint_url,
+            bucket=integration.BUCKET,
+            topic_arn=TOPIC,
+            rules=RULES,
+            suffix="test",
         )
-        try:
-            for name in names or list(SCENARIOS):
-                record(emulator, name, SCENARIOS[name])
-        finally:
-            emulator.process.terminate()
-            emulator.process.wait(timeout=10)
+        with local_harness.environment(endpoint):
+            for name in args.names or list(SCENARIOS):
+                record(emulator, name, SCENARIOS[name], args.out)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

@@ -1,5 +1,7 @@
-"""AWS Config compliance for the emulator: recording, three managed rules, the JSON 1.1 API."""
+"""AWS Config compliance for the emulator: recording, three managed rules, the JSON 1.1 API
+(``service.py``) and its test hooks (``control.py``)."""
 
+from .control import ConfigControl
 from .service import ConfigService, alert_message
 
-__all__ = ["ConfigService", "alert_message"]
+__all__ = ["ConfigControl", "ConfigService", "alert_message"]

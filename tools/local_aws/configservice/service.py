@@ -5,7 +5,9 @@ pass straight through to it). This module answers the operations moto lacks or a
 clock: compliance reads, rule evaluation status, on-demand evaluation, recorder and delivery channel
 status. Evaluation is lazy: every compliance or status read of a rule first re-records the account's
 resources (if the recorder is on) and re-evaluates the rule; see ``state.py`` for when that counts
-as an invocation.
+as an invocation. The test hooks that steer this service (injected failures, synthetic results, where
+compliance changes are published) are in ``control.py``; they use the service's lock and its
+``record``, ``rule_state``, ``evaluate`` and ``publish``.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from datetime import datetime
 from typing import Any, Callable
 
 from ..calls import AwsCall, error_response
-from ..clock import Clock, ControlError, format_instant
+from ..clock import Clock, format_instant
 from .resources import RECORDED_TYPES, ConfigurationItem, capture
 from .rules import MANAGED_RULES
-from .state import Alert, Result, RuleState
+from .state import ComplianceChange, Result, RuleState
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -35,15 +37,11 @@ STATUS_MAX_LIMIT = 50
 MAX_RULE_NAMES = 25
 CONTRIBUTOR_CAP = 100
 SUMMARY_RULE_CAP = 25
-MAX_SYNTHETIC = 100_000
 DETAIL_TYPES = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE")
 RULE_TYPES = ("COMPLIANT", "NON_COMPLIANT", "INSUFFICIENT_DATA")
-_TOPIC_ARN = re.compile(
+TOPIC_ARN = re.compile(
     r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):([0-9]{12}):[A-Za-z0-9_-]{1,256}(\.fifo)?$"
 )
-_RESOURCE_TYPE = re.compile(r"^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$")
-_ACCOUNT = re.compile(r"^[0-9]{12}$")
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
 
 Response = tuple[int, list[tuple[str, str]], bytes]
 # Operations that take the service lock themselves, for only as long as they must.
@@ -84,7 +82,7 @@ class AlertTarget:
 
 
 @dataclass
-class Account:
+class RegionState:
     """Extension state for one (account, region)."""
 
     recorded: dict[tuple[str, str], ConfigurationItem] = field(default_factory=dict)
@@ -101,7 +99,7 @@ def _drop_none(obj: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in obj.items() if v is not None}
 
 
-def _moto_backend(scope: Scope) -> Any:
+def moto_backend(scope: Scope) -> Any:
     from moto.config.models import config_backends
 
     return config_backends[scope[0]][scope[1]]
@@ -110,9 +108,9 @@ def _moto_backend(scope: Scope) -> Any:
 class ConfigService:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
-        self._lock = threading.RLock()
-        self._accounts: dict[Scope, Account] = {}
-        self._alert = AlertTarget()
+        self.lock = threading.RLock()
+        self._regions: dict[Scope, RegionState] = {}
+        self.alert_target = AlertTarget()
         self._ops: dict[str, Callable[[Scope, dict[str, Any]], Any]] = {
             "GetComplianceDetailsByConfigRule": self._get_compliance_details,
             "DescribeComplianceByConfigRule": self._describe_compliance,
@@ -133,42 +131,42 @@ class ConfigService:
         from moto.core.exceptions import JsonRESTError
 
         scope = (_account_of(call.access_key), call.region)
-        alerts: list[Alert] = []
+        changes: list[ComplianceChange] = []
         try:
             operation = self._ops[call.operation]
             if call.operation in _SELF_LOCKING:
                 result = operation(scope, call.params)
             else:
-                with self._lock:
+                with self.lock:
                     result = operation(scope, call.params)
             if isinstance(result, tuple):
-                result, alerts = result
+                result, changes = result
         except ConfigApiError as e:
             return error_response(call, e.code, 400, e.message)
         except (
             JsonRESTError
         ) as e:  # moto's own validation, e.g. NoSuchConfigurationRecorderException
             return error_response(call, e.error_type, e.code, e.message)
-        self._publish(alerts)
+        self.publish(changes)
         body = result.body if isinstance(result, EncodedJson) else json.dumps(result).encode()
         return 200, [("Content-Type", "application/x-amz-json-1.1")], body
 
     def reset(self) -> None:
-        with self._lock:
-            self._accounts.clear()
-            self._alert = AlertTarget()
+        with self.lock:
+            self._regions.clear()
+            self.alert_target = AlertTarget()
 
     # -- recording and evaluation ------------------------------------------------------------------
-    def _account(self, scope: Scope) -> Account:
-        account = self._accounts.get(scope)
-        if account is None:
-            account = self._accounts[scope] = Account()
-        return account
+    def region_state(self, scope: Scope) -> RegionState:
+        state = self._regions.get(scope)
+        if state is None:
+            state = self._regions[scope] = RegionState()
+        return state
 
-    def _record(self, scope: Scope) -> None:
+    def record(self, scope: Scope) -> None:
         """Re-capture resources while a recorder records (and is not failing); else keep them."""
-        backend = _moto_backend(scope)
-        account = self._account(scope)
+        backend = moto_backend(scope)
+        account = self.region_state(scope)
         for name, recorder in list(backend.recorders.items()):
             times = account.recorders.get(name)
             if not recorder.status.recording or (times and times.failure):
@@ -186,8 +184,8 @@ class ConfigService:
             account.recorded = capture(scope[0], scope[1], types)
             return
 
-    def _rule_state(self, scope: Scope, rule: Any) -> RuleState:
-        account = self._account(scope)
+    def rule_state(self, scope: Scope, rule: Any) -> RuleState:
+        account = self.region_state(scope)
         state = account.rules.get(rule.config_rule_name)
         if state is None or state.rule_arn != rule.config_rule_arn:
             state = RuleState(rule.config_rule_name, rule.config_rule_arn, self.clock.now())
@@ -207,26 +205,29 @@ class ConfigService:
             only_id = rule.scope.compliance_resource_id
         params = rule.input_parameters_dict or {}
         verdicts = {}
-        for key, item in self._account(scope).recorded.items():
+        for key, item in self.region_state(scope).recorded.items():
             if key[0] != resource_type or (only_id and key[1] != only_id):
                 continue
             verdicts[key] = evaluate(item, params)
         return verdicts
 
-    def _evaluate(self, scope: Scope, rule: Any, force: bool) -> list[Alert]:
-        state = self._rule_state(scope, rule)
+    def evaluate(self, scope: Scope, rule: Any, force: bool) -> list[ComplianceChange]:
+        state = self.rule_state(scope, rule)
         verdicts = self._verdicts(scope, rule)
         if not (force or not state.first_evaluation_started or state.differs(verdicts)):
             return []
         now = self.clock.now()
         changed = state.invoke(verdicts, now)
-        return [Alert(rule.config_rule_name, t, rid, scope[0], scope[1], now) for t, rid in changed]
+        return [
+            ComplianceChange(rule.config_rule_name, t, rid, scope[0], scope[1], now)
+            for t, rid in changed
+        ]
 
     def _rules(self, scope: Scope, names: list[str] | None) -> list[Any]:
         """moto's rule objects for ``names`` (all when None), by name; unknown names are errors."""
-        backend = _moto_backend(scope)
+        backend = moto_backend(scope)
         known = backend.config_rules
-        account = self._account(scope)
+        account = self.region_state(scope)
         for gone in [n for n in account.rules if n not in known]:
             del account.rules[gone]
         if names is None:
@@ -240,12 +241,14 @@ class ConfigService:
                 )
         return [known[n] for n in sorted(set(names))]
 
-    def _refresh(self, scope: Scope, rules: list[Any], force: bool = False) -> list[Alert]:
-        self._record(scope)
-        alerts: list[Alert] = []
+    def _refresh(
+        self, scope: Scope, rules: list[Any], force: bool = False
+    ) -> list[ComplianceChange]:
+        self.record(scope)
+        changes: list[ComplianceChange] = []
         for rule in rules:
-            alerts.extend(self._evaluate(scope, rule, force))
-        return alerts
+            changes.extend(self.evaluate(scope, rule, force))
+        return changes
 
     # -- operations --------------------------------------------------------------------------------
     def _get_compliance_details(self, scope: Scope, params: dict[str, Any]) -> Any:
@@ -258,12 +261,12 @@ class ConfigService:
         limit = _limit(params, DETAILS_MAX_LIMIT) or DETAILS_DEFAULT_LIMIT
         wanted = frozenset(types)
         token = params.get("NextToken")
-        with self._lock:
+        with self.lock:
             [rule] = self._rules(scope, [name])
             # A continuation page reads the results the first page evaluated: AWS evaluates on its
             # own schedule, not per read, and re-recording for each of 100 pages only costs time.
-            alerts = [] if token else self._refresh(scope, [rule])
-            keys, found = self._rule_state(scope, rule).filtered(wanted)
+            changes = [] if token else self._refresh(scope, [rule])
+            keys, found = self.rule_state(scope, rule).filtered(wanted)
         # The page is built outside the lock: the cached lists are replaced, never changed in place,
         # so parallel readers of different rules do not queue behind each other.
         start = 0
@@ -284,7 +287,7 @@ class ConfigService:
         if end < len(keys):
             next_token = _encode_token(token_scope, list(keys[end - 1]))
             body += b',"NextToken":' + json.dumps(next_token).encode()
-        return EncodedJson(body + b"}"), alerts
+        return EncodedJson(body + b"}"), changes
 
     def _describe_compliance(self, scope: Scope, params: dict[str, Any]) -> Any:
         names = _rule_names(params, "ConfigRuleNames")
@@ -292,10 +295,10 @@ class ConfigService:
             _compliance_types(params, RULE_TYPES, "DescribeComplianceByConfigRule") or RULE_TYPES
         )
         rules = self._rules(scope, names)
-        alerts = self._refresh(scope, rules)
+        changes = self._refresh(scope, rules)
         rows = []
         for rule in rules:
-            state = self._rule_state(scope, rule)
+            state = self.rule_state(scope, rule)
             compliance = state.rule_compliance()
             if compliance not in types:
                 continue
@@ -315,16 +318,16 @@ class ConfigService:
         token_scope = {"op": "compliance", "names": names, "types": sorted(types)}
         return _paginate(
             rows, params, token_scope, MAX_RULE_NAMES, "ComplianceByConfigRules"
-        ), alerts
+        ), changes
 
     def _describe_evaluation_status(self, scope: Scope, params: dict[str, Any]) -> Any:
         names = _rule_names(params, "ConfigRuleNames")
         limit = _limit(params, STATUS_MAX_LIMIT) or STATUS_MAX_LIMIT
         rules = self._rules(scope, names)
-        alerts = self._refresh(scope, rules)
+        changes = self._refresh(scope, rules)
         rows = []
         for rule in rules:
-            s = self._rule_state(scope, rule)
+            s = self.rule_state(scope, rule)
             rows.append(
                 (
                     rule.config_rule_name,
@@ -346,7 +349,7 @@ class ConfigService:
                 )
             )
         token_scope = {"op": "status", "names": names}
-        return _paginate(rows, params, token_scope, limit, "ConfigRulesEvaluationStatus"), alerts
+        return _paginate(rows, params, token_scope, limit, "ConfigRulesEvaluationStatus"), changes
 
     def _start_evaluation(self, scope: Scope, params: dict[str, Any]) -> Any:
         names = params.get("ConfigRuleNames")
@@ -362,10 +365,10 @@ class ConfigService:
 
     def _compliance_summary(self, scope: Scope, params: dict[str, Any]) -> Any:
         rules = self._rules(scope, None)
-        alerts = self._refresh(scope, rules)
+        changes = self._refresh(scope, rules)
         tally = {"COMPLIANT": 0, "NON_COMPLIANT": 0}
         for rule in rules:
-            compliance = self._rule_state(scope, rule).rule_compliance()
+            compliance = self.rule_state(scope, rule).rule_compliance()
             if compliance in tally:
                 tally[compliance] += 1
         summary = {
@@ -373,34 +376,34 @@ class ConfigService:
             "NonCompliantResourceCount": _capped(tally["NON_COMPLIANT"], SUMMARY_RULE_CAP),
             "ComplianceSummaryTimestamp": _ts(self.clock.now()),
         }
-        return {"ComplianceSummary": summary}, alerts
+        return {"ComplianceSummary": summary}, changes
 
     def _start_recorder(self, scope: Scope, params: dict[str, Any]) -> Any:
         name = params.get("ConfigurationRecorderName")
-        _moto_backend(scope).start_configuration_recorder(name)
+        moto_backend(scope).start_configuration_recorder(name)
         now = self.clock.now()
-        times = self._account(scope).recorders.setdefault(name, RecorderTimes())
+        times = self.region_state(scope).recorders.setdefault(name, RecorderTimes())
         times.last_start = now
         if times.failure is None:
             times.last_status = "SUCCESS"
         times.last_status_change = now
-        self._record(scope)
+        self.record(scope)
         return {}
 
     def _stop_recorder(self, scope: Scope, params: dict[str, Any]) -> Any:
         name = params.get("ConfigurationRecorderName")
-        backend = _moto_backend(scope)
+        backend = moto_backend(scope)
         if name in backend.recorders and backend.recorders[name].status.recording:
-            self._record(scope)  # changes made before the stop are recorded
+            self.record(scope)  # changes made before the stop are recorded
         backend.stop_configuration_recorder(name)
         now = self.clock.now()
-        times = self._account(scope).recorders.setdefault(name, RecorderTimes())
+        times = self.region_state(scope).recorders.setdefault(name, RecorderTimes())
         times.last_stop = now
         times.last_status_change = now
         return {}
 
     def _describe_recorder_status(self, scope: Scope, params: dict[str, Any]) -> Any:
-        backend = _moto_backend(scope)
+        backend = moto_backend(scope)
         names = params.get("ConfigurationRecorderNames") or sorted(backend.recorders)
         out = []
         for name in names:
@@ -409,7 +412,7 @@ class ConfigService:
                     "NoSuchConfigurationRecorderException",
                     f"Cannot find configuration recorder with the specified name '{name}'.",
                 )
-            times = self._account(scope).recorders.get(name, RecorderTimes())
+            times = self.region_state(scope).recorders.get(name, RecorderTimes())
             failure = times.failure
             out.append(
                 _drop_none(
@@ -428,8 +431,8 @@ class ConfigService:
         return {"ConfigurationRecordersStatus": out}
 
     def _describe_delivery_status(self, scope: Scope, params: dict[str, Any]) -> Any:
-        backend = _moto_backend(scope)
-        account = self._account(scope)
+        backend = moto_backend(scope)
+        account = self.region_state(scope)
         names = params.get("DeliveryChannelNames") or sorted(backend.delivery_channels)
         started = [t.last_start for t in account.recorders.values() if t.last_start is not None]
         first_start = min(started) if started else None
@@ -445,200 +448,40 @@ class ConfigService:
             out.append(_channel_status(name, channel, failure, first_start, self.clock.now()))
         return {"DeliveryChannelsStatus": out}
 
-    # -- control API -------------------------------------------------------------------------------
-    def alert_target(self) -> dict[str, Any]:
-        with self._lock:
-            a = self._alert
-            return {
-                "topicArn": a.topic_arn,
-                "ruleNames": a.rule_names,
-                "published": a.published,
-                "failed": a.failed,
-                "lastError": a.last_error,
-            }
-
-    def set_alert_target(self, body: Any) -> dict[str, Any]:
-        body = _object(body, {"topicArn", "ruleNames"})
-        if "topicArn" not in body:
-            raise ControlError("topicArn: required, an SNS topic ARN or null to stop alerts")
-        arn = body["topicArn"]
-        names = body.get("ruleNames")
-        if names is not None and (
-            not isinstance(names, list) or not all(isinstance(n, str) and n for n in names)
-        ):
-            raise ControlError("ruleNames: must be null (every rule) or a list of rule names")
-        if arn is not None:
-            match = _TOPIC_ARN.match(arn) if isinstance(arn, str) else None
-            if not match:
-                raise ControlError(
-                    "topicArn: must be an SNS topic ARN "
-                    "such as arn:aws:sns:us-east-1:123456789012:alerts"
-                )
-            from moto.sns.models import sns_backends
-
-            region, account = match.group(1), match.group(2)
-            if arn not in sns_backends[account][region].topics:
-                raise ControlError(f"topicArn: no such SNS topic in the emulator: {arn}")
-        with self._lock:
-            self._alert = AlertTarget(topic_arn=arn, rule_names=names)
-        return self.alert_target()
-
-    def set_rule_failure(self, body: Any) -> dict[str, Any]:
-        body = _object(body, {"ruleName", "errorCode", "errorMessage", "accountId", "region"})
-        scope = _control_scope(body)
-        name = _required_str(body, "ruleName")
-        failure = _failure(body)
-        with self._lock:
-            known = _moto_backend(scope).config_rules
-            if name not in known:
-                raise ControlError(
-                    f"ruleName: no Config rule named {name!r} in {scope[0]}/{scope[1]}"
-                )
-            self._record(scope)
-            state = self._rule_state(scope, known[name])
-            state.failure = failure
-            alerts = self._evaluate(scope, known[name], force=True)
-            result = {
-                "ruleName": name,
-                "failing": failure is not None,
-                "lastErrorCode": state.last_error_code,
-                "lastErrorMessage": state.last_error_message,
-            }
-        self._publish(alerts)
-        return result
-
-    def set_recorder_failure(self, body: Any) -> dict[str, Any]:
-        body = _object(body, {"recorderName", "errorCode", "errorMessage", "accountId", "region"})
-        scope = _control_scope(body)
-        name = _required_str(body, "recorderName")
-        failure = _failure(body)
-        with self._lock:
-            if name not in _moto_backend(scope).recorders:
-                raise ControlError(
-                    f"recorderName: no configuration recorder named {name!r} "
-                    f"in {scope[0]}/{scope[1]}"
-                )
-            if failure is not None:
-                self._record(scope)  # what was recorded before the failure stays recorded
-            times = self._account(scope).recorders.setdefault(name, RecorderTimes())
-            times.failure = failure
-            times.last_status = "FAILURE" if failure else "SUCCESS"
-            times.last_status_change = self.clock.now()
-        return {"recorderName": name, "failing": failure is not None}
-
-    def set_delivery_failure(self, body: Any) -> dict[str, Any]:
-        body = _object(body, {"channelName", "errorCode", "errorMessage", "accountId", "region"})
-        scope = _control_scope(body)
-        name = _required_str(body, "channelName")
-        failure = _failure(body)
-        with self._lock:
-            if name not in _moto_backend(scope).delivery_channels:
-                raise ControlError(
-                    f"channelName: no delivery channel named {name!r} in {scope[0]}/{scope[1]}"
-                )
-            failures = self._account(scope).delivery_failures
-            if failure is None:
-                failures.pop(name, None)
-            else:
-                failures[name] = failure
-        return {"channelName": name, "failing": failure is not None}
-
-    def load_synthetic(self, body: Any) -> dict[str, Any]:
-        """Replace a rule's synthetic results of one resource type; they are never re-evaluated."""
-        body = _object(
-            body,
-            {
-                "ruleName",
-                "resourceType",
-                "nonCompliant",
-                "compliant",
-                "notApplicable",
-                "accountId",
-                "region",
-            },
-        )
-        scope = _control_scope(body)
-        name = _required_str(body, "ruleName")
-        resource_type = _required_str(body, "resourceType")
-        if not _RESOURCE_TYPE.match(resource_type):
-            raise ControlError(
-                "resourceType: must look like AWS::Service::Type, e.g. AWS::S3::Bucket"
-            )
-        counts = {}
-        for field_name in ("nonCompliant", "compliant", "notApplicable"):
-            value = body.get(field_name, 0)
-            if (
-                not isinstance(value, int)
-                or isinstance(value, bool)
-                or not 0 <= value <= MAX_SYNTHETIC
-            ):
-                raise ControlError(f"{field_name}: must be an integer from 0 to {MAX_SYNTHETIC}")
-            counts[field_name] = value
-        with self._lock:
-            known = _moto_backend(scope).config_rules
-            if name not in known:
-                raise ControlError(
-                    f"ruleName: no Config rule named {name!r} in {scope[0]}/{scope[1]}"
-                )
-            self._record(scope)
-            state = self._rule_state(scope, known[name])
-            now = self.clock.now()
-            kept = {k: r for k, r in state.synthetic.items() if k[0] != resource_type}
-            index = 0
-            for compliance, field_name in (
-                ("NON_COMPLIANT", "nonCompliant"),
-                ("COMPLIANT", "compliant"),
-                ("NOT_APPLICABLE", "notApplicable"),
-            ):
-                annotation = (
-                    "Synthetic evaluation result." if compliance == "NON_COMPLIANT" else None
-                )
-                for _ in range(counts[field_name]):
-                    kept[(resource_type, _synthetic_id(resource_type, index))] = Result(
-                        compliance, annotation, now, now
-                    )
-                    index += 1
-            state.synthetic = kept
-            state.first_evaluation_started = True
-            state.last_successful_invocation = now
-            state.invalidate()
-            total = sum(1 for k in kept if k[0] == resource_type)
-        return {"ruleName": name, "resourceType": resource_type, "loaded": total, **counts}
-
     # -- alerts ------------------------------------------------------------------------------------
-    def _publish(self, alerts: list[Alert]) -> None:
+    def publish(self, changes: list[ComplianceChange]) -> None:
         """Stands in for "Config Rules Compliance Change" -> EventBridge -> SNS; call unlocked."""
-        if not alerts:
+        if not changes:
             return
-        with self._lock:
-            target = self._alert
+        with self.lock:
+            target = self.alert_target
             arn, names = target.topic_arn, target.rule_names
         if arn is None:
             return
         from moto.sns.models import sns_backends
 
-        match = _TOPIC_ARN.match(arn)
+        match = TOPIC_ARN.match(arn)
         assert match is not None
         backend = sns_backends[match.group(2)][match.group(1)]
-        for alert in alerts:
-            if names is not None and alert.rule_name not in names:
+        for change in changes:
+            if names is not None and change.rule_name not in names:
                 continue
             try:
-                backend.publish(message=alert_message(alert), arn=arn)
+                backend.publish(message=alert_message(change), arn=arn)
             except Exception as e:  # a deleted topic must not break the Config API call
-                with self._lock:
-                    self._alert.failed += 1
-                    self._alert.last_error = f"{type(e).__name__}: {e}"
+                with self.lock:
+                    self.alert_target.failed += 1
+                    self.alert_target.last_error = f"{type(e).__name__}: {e}"
                 continue
-            with self._lock:
-                self._alert.published += 1
+            with self.lock:
+                self.alert_target.published += 1
 
 
-def alert_message(alert: Alert) -> str:
+def alert_message(change: ComplianceChange) -> str:
     """The words of the deployed EventBridge rule's input transformer."""
     return (
-        f"AWS Config: {alert.resource_type} {alert.resource_id} is NON_COMPLIANT with rule "
-        f"{alert.rule_name} in {alert.account_id}/{alert.region} at {format_instant(alert.when)}."
+        f"AWS Config: {change.resource_type} {change.resource_id} is NON_COMPLIANT with rule "
+        f"{change.rule_name} in {change.account_id}/{change.region} at {format_instant(change.when)}."
     )
 
 
@@ -793,55 +636,3 @@ def _channel_status(
         "configHistoryDeliveryInfo": export(True),
         "configStreamDeliveryInfo": stream,
     }
-
-
-def _synthetic_id(resource_type: str, index: int) -> str:
-    if resource_type == "AWS::EC2::Instance":
-        return f"i-{index:017x}"
-    if resource_type == "AWS::RDS::DBInstance":
-        return f"db-SYNTHETIC{index:017d}"
-    if resource_type == "AWS::S3::Bucket":
-        return f"synthetic-bucket-{index:06d}"
-    return f"synthetic-{index:06d}"
-
-
-def _object(body: Any, allowed: set[str]) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise ControlError(f"body: must be a JSON object with fields {', '.join(sorted(allowed))}")
-    for key in body:
-        if key not in allowed:
-            raise ControlError(f"{key}: unknown field (allowed: {', '.join(sorted(allowed))})")
-    return body
-
-
-def _required_str(body: dict[str, Any], name: str) -> str:
-    value = body.get(name)
-    if not isinstance(value, str) or not value:
-        raise ControlError(f"{name}: required, a non-empty string")
-    return value
-
-
-def _failure(body: dict[str, Any]) -> tuple[str, str] | None:
-    if "errorCode" not in body:
-        raise ControlError(
-            "errorCode: required, an error code to fail with, or null to stop failing"
-        )
-    code = body["errorCode"]
-    if code is None:
-        return None
-    if not isinstance(code, str) or not code:
-        raise ControlError("errorCode: must be a non-empty string or null")
-    message = body.get("errorMessage", f"Injected failure: {code}")
-    if not isinstance(message, str):
-        raise ControlError("errorMessage: must be a string")
-    return code, message
-
-
-def _control_scope(body: dict[str, Any]) -> Scope:
-    account = body.get("accountId", DEFAULT_ACCOUNT)
-    region = body.get("region", DEFAULT_REGION)
-    if not isinstance(account, str) or not _ACCOUNT.match(account):
-        raise ControlError("accountId: must be 12 digits")
-    if not isinstance(region, str) or not _REGION.match(region):
-        raise ControlError("region: must be an AWS region name such as us-east-1")
-    return account, region

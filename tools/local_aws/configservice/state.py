@@ -24,7 +24,10 @@ class Result:
 
 
 @dataclass
-class Alert:
+class ComplianceChange:
+    """A (rule, resource) that just became NON_COMPLIANT: what AWS Config announces as a
+    "Config Rules Compliance Change" event, and what the emulator publishes as an alert."""
+
     rule_name: str
     resource_type: str
     resource_id: str

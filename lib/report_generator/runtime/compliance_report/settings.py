@@ -7,12 +7,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from . import environment as var
 from .errors import SettingsError
 
 # Report keys of schema v1 live under reports/ (the schema's previousKey pattern fixes it), so the prefix
 # is checked rather than trusted.
-REPORT_PREFIX_V1 = "reports/"
-DEFAULT_CHAIN_PREFIX = "chain/"
+REPORT_PREFIX_V1 = var.DEFAULT_REPORT_PREFIX
+DEFAULT_CHAIN_PREFIX = var.DEFAULT_CHAIN_PREFIX
 _SUFFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 _RULE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 _MANAGED_ID = re.compile(r"^[A-Z0-9_]+$")
@@ -91,17 +92,17 @@ def _int_in_range(env: Mapping[str, str], name: str, default: int, low: int, hig
 
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Read and check every setting; raise SettingsError naming the first bad variable."""
-    prefix = env.get("REPORT_PREFIX", "").strip() or REPORT_PREFIX_V1
+    prefix = env.get(var.REPORT_PREFIX, "").strip() or REPORT_PREFIX_V1
     if prefix != REPORT_PREFIX_V1:
         raise SettingsError(
             f"REPORT_PREFIX must be {REPORT_PREFIX_V1!r}: report format v1 fixes report keys under it"
         )
-    chain_prefix = env.get("CHAIN_PREFIX", "").strip() or DEFAULT_CHAIN_PREFIX
+    chain_prefix = env.get(var.CHAIN_PREFIX, "").strip() or DEFAULT_CHAIN_PREFIX
     if not _PREFIX.match(chain_prefix) or chain_prefix.startswith(prefix):
         raise SettingsError(
             f"CHAIN_PREFIX {chain_prefix!r} must be one path segment ending in '/' outside {prefix!r}"
         )
-    suffix = _required(env, "ENVIRONMENT_SUFFIX")
+    suffix = _required(env, var.ENVIRONMENT_SUFFIX)
     if len(suffix) > 16 or not _SUFFIX.match(suffix):
         raise SettingsError(
             f"ENVIRONMENT_SUFFIX {suffix!r} must be 1-16 lower-case letters, digits or inner hyphens"
@@ -109,20 +110,25 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     region = _required(env, "AWS_REGION")
     if not _REGION.match(region):
         raise SettingsError(f"AWS_REGION {region!r} is not a region name")
-    topic = _required(env, "ALERT_TOPIC_ARN")
+    topic = _required(env, var.ALERT_TOPIC_ARN)
     if not topic.startswith("arn:") or topic.count(":") != 5:
         raise SettingsError(f"ALERT_TOPIC_ARN {topic!r} is not an SNS topic ARN")
-    reserve_raw = env.get("STORE_RESERVE_MS", "").strip()
-    store_reserve = _int_in_range(env, "STORE_RESERVE_MS", 0, 100, 600_000) if reserve_raw else None
+    reserve_raw = env.get(var.STORE_RESERVE_MS, "").strip()
+    store_reserve = (
+        _int_in_range(env, var.STORE_RESERVE_MS, 0, 100, 600_000) if reserve_raw else None
+    )
     return Settings(
-        bucket=_required(env, "REPORT_BUCKET"),
+        bucket=_required(env, var.REPORT_BUCKET),
         report_prefix=prefix,
         chain_prefix=chain_prefix,
         topic_arn=topic,
-        rules=_parse_rules(_required(env, "MONITORED_RULES")),
+        rules=_parse_rules(_required(env, var.MONITORED_RULES)),
         environment_suffix=suffix,
-        metrics_namespace=env.get("METRICS_NAMESPACE", "").strip() or "ComplianceAudit",
-        alert_max_resources=_int_in_range(env, "ALERT_MAX_RESOURCES", 10, 0, 1000),
+        metrics_namespace=env.get(var.METRICS_NAMESPACE, "").strip()
+        or var.DEFAULT_METRICS_NAMESPACE,
+        alert_max_resources=_int_in_range(
+            env, var.ALERT_MAX_RESOURCES, var.DEFAULT_ALERT_MAX_RESOURCES, 0, 1000
+        ),
         region=region,
         store_reserve_ms=store_reserve,
     )

@@ -1,0 +1,50 @@
+"""The function's environment: each variable's name and default, defined once.
+
+The stack builds the function's environment with ``function_environment`` (imported by
+``lib/report_generator/infrastructure.py`` from this file), ``settings.py`` reads the same names, and
+the local harness (``lib/report_generator/local_harness.py``) builds its environment with the same
+function, so a variable added here reaches all three; ``tests/unit/test_function_environment.py``
+fails when the synthesized function's variables and the harness's disagree.
+No imports: the CDK app loads this file without the Lambda's dependencies.
+"""
+
+from __future__ import annotations
+
+REPORT_BUCKET = "REPORT_BUCKET"
+REPORT_PREFIX = "REPORT_PREFIX"
+CHAIN_PREFIX = "CHAIN_PREFIX"
+ALERT_TOPIC_ARN = "ALERT_TOPIC_ARN"
+MONITORED_RULES = "MONITORED_RULES"  # JSON list of {"name", "managedIdentifier"}
+ENVIRONMENT_SUFFIX = "ENVIRONMENT_SUFFIX"
+METRICS_NAMESPACE = "METRICS_NAMESPACE"
+ALERT_MAX_RESOURCES = "ALERT_MAX_RESOURCES"
+# Not set by the stack: an override of the time kept back for storing the report (tests use it).
+STORE_RESERVE_MS = "STORE_RESERVE_MS"
+
+# Report keys of schema v1 live under reports/ (the schema's previousKey pattern fixes it).
+DEFAULT_REPORT_PREFIX = "reports/"
+DEFAULT_CHAIN_PREFIX = "chain/"
+DEFAULT_METRICS_NAMESPACE = "ComplianceAudit"
+DEFAULT_ALERT_MAX_RESOURCES = 10
+
+
+def function_environment(
+    *,
+    bucket: str,
+    topic_arn: str,
+    monitored_rules_json: str,
+    suffix: str,
+    report_prefix: str = DEFAULT_REPORT_PREFIX,
+    metrics_namespace: str = DEFAULT_METRICS_NAMESPACE,
+    alert_max_resources: int = DEFAULT_ALERT_MAX_RESOURCES,
+) -> dict[str, str]:
+    """The variables the stack sets on the function (values may be CloudFormation tokens)."""
+    return {
+        REPORT_BUCKET: bucket,
+        REPORT_PREFIX: report_prefix,
+        ALERT_TOPIC_ARN: topic_arn,
+        MONITORED_RULES: monitored_rules_json,
+        ENVIRONMENT_SUFFIX: suffix,
+        METRICS_NAMESPACE: metrics_namespace,
+        ALERT_MAX_RESOURCES: str(alert_max_resources),
+    }

@@ -1,0 +1,253 @@
+"""Test hooks of the AWS Config extension: the ``/_local_aws/config/*`` control routes.
+
+Kept apart from the AWS operations in ``service.py``, as moto and LocalStack keep their test hooks
+apart from the service APIs: these change what the service will answer (where compliance changes are
+published, injected rule, recorder and delivery failures, synthetic result populations) and are never
+reachable through an AWS API call. Each takes the service lock itself, for as long as it changes state.
+The ``config/*`` bodies take optional ``accountId`` and ``region`` (the emulator's defaults).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..clock import ControlError
+from ..control import route
+from .service import (
+    DEFAULT_ACCOUNT,
+    DEFAULT_REGION,
+    TOPIC_ARN,
+    AlertTarget,
+    ConfigService,
+    RecorderTimes,
+    Scope,
+    moto_backend,
+)
+from .state import Result
+
+MAX_SYNTHETIC = 100_000
+_RESOURCE_TYPE = re.compile(r"^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$")
+_ACCOUNT = re.compile(r"^[0-9]{12}$")
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
+
+
+class ConfigControl:
+    """The ``config/*`` control routes over one ``ConfigService``."""
+
+    def __init__(self, service: ConfigService) -> None:
+        self.service = service
+
+    @staticmethod
+    def _rule(scope: Scope, name: str) -> Any:
+        """moto's rule object named ``ruleName``; call with the service lock held."""
+        known = moto_backend(scope).config_rules
+        if name not in known:
+            raise ControlError(f"ruleName: no Config rule named {name!r} in {scope[0]}/{scope[1]}")
+        return known[name]
+
+    @route("GET", "config/alert-topic")
+    def alert_topic(self, _: Any = None) -> dict[str, Any]:
+        with self.service.lock:
+            a = self.service.alert_target
+            return {
+                "topicArn": a.topic_arn,
+                "ruleNames": a.rule_names,
+                "published": a.published,
+                "failed": a.failed,
+                "lastError": a.last_error,
+            }
+
+    @route("POST", "config/alert-topic")
+    def set_alert_topic(self, body: Any) -> dict[str, Any]:
+        body = _object(body, {"topicArn", "ruleNames"})
+        if "topicArn" not in body:
+            raise ControlError("topicArn: required, an SNS topic ARN or null to stop alerts")
+        arn = body["topicArn"]
+        names = body.get("ruleNames")
+        if names is not None and (
+            not isinstance(names, list) or not all(isinstance(n, str) and n for n in names)
+        ):
+            raise ControlError("ruleNames: must be null (every rule) or a list of rule names")
+        if arn is not None:
+            match = TOPIC_ARN.match(arn) if isinstance(arn, str) else None
+            if not match:
+                raise ControlError(
+                    "topicArn: must be an SNS topic ARN "
+                    "such as arn:aws:sns:us-east-1:123456789012:alerts"
+                )
+            from moto.sns.models import sns_backends
+
+            region, account = match.group(1), match.group(2)
+            if arn not in sns_backends[account][region].topics:
+                raise ControlError(f"topicArn: no such SNS topic in the emulator: {arn}")
+        with self.service.lock:
+            self.service.alert_target = AlertTarget(topic_arn=arn, rule_names=names)
+        return self.alert_topic()
+
+    @route("POST", "config/rule-failure")
+    def set_rule_failure(self, body: Any) -> dict[str, Any]:
+        scope, name, failure = _failure_request(body, "ruleName")
+        with self.service.lock:
+            rule = self._rule(scope, name)
+            self.service.record(scope)
+            state = self.service.rule_state(scope, rule)
+            state.failure = failure
+            changes = self.service.evaluate(scope, rule, force=True)
+            result = {
+                "ruleName": name,
+                "failing": failure is not None,
+                "lastErrorCode": state.last_error_code,
+                "lastErrorMessage": state.last_error_message,
+            }
+        self.service.publish(changes)
+        return result
+
+    @route("POST", "config/recorder-failure")
+    def set_recorder_failure(self, body: Any) -> dict[str, Any]:
+        scope, name, failure = _failure_request(body, "recorderName")
+        with self.service.lock:
+            if name not in moto_backend(scope).recorders:
+                raise ControlError(
+                    f"recorderName: no configuration recorder named {name!r} "
+                    f"in {scope[0]}/{scope[1]}"
+                )
+            if failure is not None:
+                self.service.record(scope)  # what was recorded before the failure stays recorded
+            times = self.service.region_state(scope).recorders.setdefault(name, RecorderTimes())
+            times.failure = failure
+            times.last_status = "FAILURE" if failure else "SUCCESS"
+            times.last_status_change = self.service.clock.now()
+        return {"recorderName": name, "failing": failure is not None}
+
+    @route("POST", "config/delivery-failure")
+    def set_delivery_failure(self, body: Any) -> dict[str, Any]:
+        scope, name, failure = _failure_request(body, "channelName")
+        with self.service.lock:
+            if name not in moto_backend(scope).delivery_channels:
+                raise ControlError(
+                    f"channelName: no delivery channel named {name!r} in {scope[0]}/{scope[1]}"
+                )
+            failures = self.service.region_state(scope).delivery_failures
+            if failure is None:
+                failures.pop(name, None)
+            else:
+                failures[name] = failure
+        return {"channelName": name, "failing": failure is not None}
+
+    @route("POST", "config/synthetic")
+    def load_synthetic(self, body: Any) -> dict[str, Any]:
+        """Replace a rule's synthetic results of one resource type; they are never re-evaluated."""
+        body = _object(
+            body,
+            {
+                "ruleName",
+                "resourceType",
+                "nonCompliant",
+                "compliant",
+                "notApplicable",
+                "accountId",
+                "region",
+            },
+        )
+        scope = _control_scope(body)
+        name = _required_str(body, "ruleName")
+        resource_type = _required_str(body, "resourceType")
+        if not _RESOURCE_TYPE.match(resource_type):
+            raise ControlError(
+                "resourceType: must look like AWS::Service::Type, e.g. AWS::S3::Bucket"
+            )
+        counts = {}
+        for field_name in ("nonCompliant", "compliant", "notApplicable"):
+            value = body.get(field_name, 0)
+            if (
+                not isinstance(value, int)
+                or isinstance(value, bool)
+                or not 0 <= value <= MAX_SYNTHETIC
+            ):
+                raise ControlError(f"{field_name}: must be an integer from 0 to {MAX_SYNTHETIC}")
+            counts[field_name] = value
+        with self.service.lock:
+            rule = self._rule(scope, name)
+            self.service.record(scope)
+            state = self.service.rule_state(scope, rule)
+            now = self.service.clock.now()
+            kept = {k: r for k, r in state.synthetic.items() if k[0] != resource_type}
+            index = 0
+            for compliance, field_name in (
+                ("NON_COMPLIANT", "nonCompliant"),
+                ("COMPLIANT", "compliant"),
+                ("NOT_APPLICABLE", "notApplicable"),
+            ):
+                annotation = (
+                    "Synthetic evaluation result." if compliance == "NON_COMPLIANT" else None
+                )
+                for _ in range(counts[field_name]):
+                    kept[(resource_type, _synthetic_id(resource_type, index))] = Result(
+                        compliance, annotation, now, now
+                    )
+                    index += 1
+            state.synthetic = kept
+            state.first_evaluation_started = True
+            state.last_successful_invocation = now
+            state.invalidate()
+            total = sum(1 for k in kept if k[0] == resource_type)
+        return {"ruleName": name, "resourceType": resource_type, "loaded": total, **counts}
+
+
+def _synthetic_id(resource_type: str, index: int) -> str:
+    if resource_type == "AWS::EC2::Instance":
+        return f"i-{index:017x}"
+    if resource_type == "AWS::RDS::DBInstance":
+        return f"db-SYNTHETIC{index:017d}"
+    if resource_type == "AWS::S3::Bucket":
+        return f"synthetic-bucket-{index:06d}"
+    return f"synthetic-{index:06d}"
+
+
+def _object(body: Any, allowed: set[str]) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ControlError(f"body: must be a JSON object with fields {', '.join(sorted(allowed))}")
+    for key in body:
+        if key not in allowed:
+            raise ControlError(f"{key}: unknown field (allowed: {', '.join(sorted(allowed))})")
+    return body
+
+
+def _required_str(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise ControlError(f"{name}: required, a non-empty string")
+    return value
+
+
+def _failure_request(body: Any, name_field: str) -> tuple[Scope, str, tuple[str, str] | None]:
+    """(scope, name, failure) of a ``config/*-failure`` body; failure None ends the failure."""
+    body = _object(body, {name_field, "errorCode", "errorMessage", "accountId", "region"})
+    return _control_scope(body), _required_str(body, name_field), _failure(body)
+
+
+def _failure(body: dict[str, Any]) -> tuple[str, str] | None:
+    if "errorCode" not in body:
+        raise ControlError(
+            "errorCode: required, an error code to fail with, or null to stop failing"
+        )
+    code = body["errorCode"]
+    if code is None:
+        return None
+    if not isinstance(code, str) or not code:
+        raise ControlError("errorCode: must be a non-empty string or null")
+    message = body.get("errorMessage", f"Injected failure: {code}")
+    if not isinstance(message, str):
+        raise ControlError("errorMessage: must be a string")
+    return code, message
+
+
+def _control_scope(body: dict[str, Any]) -> Scope:
+    account = body.get("accountId", DEFAULT_ACCOUNT)
+    region = body.get("region", DEFAULT_REGION)
+    if not isinstance(account, str) or not _ACCOUNT.match(account):
+        raise ControlError("accountId: must be 12 digits")
+    if not isinstance(region, str) or not _REGION.match(region):
+        raise ControlError("region: must be an AWS region name such as us-east-1")
+    return account, region
