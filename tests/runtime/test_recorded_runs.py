@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+from lib.report_generator.local_harness import NOT_IN_LAMBDA
 from tests.runtime.recorded_runs import harness
 
 SCENARIOS = sorted(p.parent.name for p in harness.SCENARIOS.glob("*/scenario.json"))
@@ -24,7 +25,7 @@ def offline_aws(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_MAX_ATTEMPTS"):
+    for name in (*NOT_IN_LAMBDA, "AWS_MAX_ATTEMPTS"):
         monkeypatch.delenv(name, raising=False)
 
 
