@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
-from compliance_report.chain import Claim, Head, Link
+from compliance_report.chain import Claim, Head, Link, TriggerRecord
 from compliance_report.clients import client_config, enable_conditional_put, max_attempts_from_env
 from compliance_report.generator import Deadline
 
@@ -100,6 +100,23 @@ def test_head_and_claim_round_trip_through_json():
     assert data["format"] == "compliance-chain-head/1"
     assert Claim.from_json(data["pending"]) == claim
     assert Link.from_json(data["last"]) == previous
+
+
+def test_a_trigger_record_round_trips_and_a_foreign_document_is_refused():
+    record = TriggerRecord(
+        "2c9d7a8e-5b1f-5e4a-9c3d-7f6e5d4c3b2a",
+        7,
+        "reports/2026/11/26/00000007-2c9d7a8e-5b1f-5e4a-9c3d-7f6e5d4c3b2a.json",
+        "ab" * 32,
+        "pending",
+    )
+
+    data = json.loads(record.body())
+
+    assert data["format"] == "compliance-trigger/1"
+    assert TriggerRecord.from_json(data) == record
+    with pytest.raises(ValueError, match="compliance-trigger/1"):
+        TriggerRecord.from_json(dict(data, format="compliance-chain-head/1"))
 
 
 @pytest.mark.parametrize("remaining_ms, reserve_s", [(4_000, 2.0), (60_000, 12.0), (900_000, 30.0)])

@@ -15,13 +15,13 @@ its four members in slots instead of a per-object dict: about 64 bytes an object
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping
+from typing import Any, Mapping
 
 from . import GENERATOR_NAME, GENERATOR_VERSION, SCHEMA_VERSION
 from .timefmt import parse_utc_z, utc_z
 from .triggers import Trigger
 
-Json = Dict[str, Any]  # a JSON object as json.loads gives it
+Json = dict[str, Any]  # a JSON object as json.loads gives it
 
 
 @dataclass(frozen=True)
