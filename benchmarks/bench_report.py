@@ -149,6 +149,21 @@ def child() -> None:
     )
 
 
+def _invoke(child_python: str, env: dict, what: str) -> dict:
+    """One child run (``child``); its figures."""
+    answer = subprocess.run(  # noqa: S603
+        [child_python, "-m", "benchmarks.bench_report", "--child"],
+        cwd=str(REPO),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if answer.returncode != 0:
+        raise SystemExit(f"{what} failed:\n{answer.stderr.strip()[-2000:]}")
+    return json.loads(answer.stdout.strip().splitlines()[-1])
+
+
 def _min_calls(counts: list[int]) -> int:
     paged = sum(math.ceil(count / PAGE) for count in counts)
     counting = len(counts)  # one COMPLIANT/NOT_APPLICABLE page per rule (each holds <= 100 results)
@@ -171,17 +186,7 @@ def _scale_run(emulator: LocalAwsClient, env: dict, args: argparse.Namespace) ->
     loaded_s = time.monotonic() - loading
     emulator.set_faults([], latency_ms=args.scale_latency_ms, seed=1)
     emulator.reset_stats()
-    answer = subprocess.run(  # noqa: S603
-        [args.child_python, "-m", "benchmarks.bench_report", "--child"],
-        cwd=str(REPO),
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if answer.returncode != 0:
-        raise SystemExit(f"scale run failed:\n{answer.stderr.strip()[-2000:]}")
-    figures = json.loads(answer.stdout.strip().splitlines()[-1])
+    figures = _invoke(args.child_python, env, "scale run")
     if figures["findings"] != args.scale_findings or not figures["complete"]:
         raise SystemExit(
             f"scale run reported {figures['findings']} findings, complete={figures['complete']}"
@@ -227,17 +232,7 @@ def main() -> None:
         runs = []
         for index in range(args.runs):
             emulator.reset_stats()
-            answer = subprocess.run(  # noqa: S603
-                [args.child_python, "-m", "benchmarks.bench_report", "--child"],
-                cwd=str(REPO),
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if answer.returncode != 0:
-                raise SystemExit(f"run {index} failed:\n{answer.stderr.strip()[-2000:]}")
-            figures = json.loads(answer.stdout.strip().splitlines()[-1])
+            figures = _invoke(args.child_python, env, f"run {index}")
             calls = emulator.stats()["calls"]
             figures["api_calls"] = sum(calls.values())
             figures["calls"] = calls

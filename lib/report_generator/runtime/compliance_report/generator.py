@@ -177,21 +177,7 @@ class _Run:
                 ) from e
             self.store.record_trigger(stored, "sent")
             sent = "sent"
-        content = report.content
-        return RunResult(
-            outcome="duplicate",
-            report_id=content.report_id,
-            key=stored.claim.key,
-            sequence=stored.claim.sequence,
-            sha256=stored.sha256,
-            complete=content.complete,
-            total_non_compliant=content.summary.total_non_compliant,
-            monitoring_healthy=content.monitoring.healthy,
-            alert=sent,
-            non_compliant_by_rule=None,
-            error_count=0,
-            api_calls=self.store.api_calls,
-        )
+        return _result("duplicate", report, stored, sent, self.store.api_calls, built=False)
 
     # 2 -----------------------------------------------------------------------------------------------
     def collect(self) -> Collection:
@@ -268,11 +254,13 @@ class _Run:
         self.phases.mark("commitMs")
         if marking is not None:
             marking.result()
-        result = _stored_result(
+        result = _result(
+            "stored",
             report,
             stored,
             alert_state="failed" if alert_error else ("sent" if wants_alert else "not-needed"),
             api_calls=collection.api_calls + self.store.api_calls + (1 if wants_alert else 0),
+            built=True,
             phases=None if alert_error else self.phases.spent,
         )
         if alert_error is not None:
@@ -295,16 +283,19 @@ class _Run:
         )
 
 
-def _stored_result(
+def _result(
+    outcome: str,
     report: Report,
     stored: Stored,
     alert_state: str,
     api_calls: int,
-    phases: dict[str, float] | None,
+    built: bool,
+    phases: dict[str, float] | None = None,
 ) -> RunResult:
+    """The run's result; ``built``: this run built the report (so its counts are this run's metrics)."""
     content = report.content
     return RunResult(
-        outcome="stored",
+        outcome=outcome,
         report_id=content.report_id,
         key=stored.claim.key,
         sequence=stored.claim.sequence,
@@ -313,8 +304,8 @@ def _stored_result(
         total_non_compliant=content.summary.total_non_compliant,
         monitoring_healthy=content.monitoring.healthy,
         alert=alert_state,
-        non_compliant_by_rule=dict(content.summary.by_rule),
-        error_count=len(content.errors),
+        non_compliant_by_rule=dict(content.summary.by_rule) if built else None,
+        error_count=len(content.errors) if built else 0,
         api_calls=api_calls,
         phases=phases,
     )
