@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Validation summary of a synthesized template: cfn-lint, cfn-guard and cdk-nag, a few lines each.
+"""Validation summary of a synthesized template: cfn-lint, cfn-guard, cdk-nag and the IAM linter.
 
 cdk-nag runs inside synth (its packs are CDK validation plugins), so reaching this script means the packs
 had no unacknowledged finding; this prints what was acknowledged, per pack. Exit 0 when everything
@@ -117,6 +117,13 @@ def nag_summary(template: Path) -> tuple[bool, str]:
     return True, f"cdk-nag     0 unacknowledged findings; acknowledged with reasons: {parts}"
 
 
+def iam_lint(template: Path) -> tuple[bool, str]:
+    """Every policy against the Service Authorization Reference (tools/local_aws/iam/lint.py)."""
+    from tools.local_aws.iam.lint import check_template
+
+    return check_template(template)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--template", type=Path, required=True)
@@ -133,6 +140,9 @@ def main() -> int:
         ok &= passed
         print(line)
     passed, line = cfn_guard(args.template, args.guard)
+    ok &= passed
+    print(line)
+    passed, line = iam_lint(args.template)
     ok &= passed
     print(line)
     print("validation  " + ("PASSED" if ok else "FAILED"))

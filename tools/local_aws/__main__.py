@@ -39,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument(
         "--port-file", help="write the bound port to this file (atomically) once listening"
     )
+    serve.add_argument(
+        "--iam-template",
+        help="enforce IAM as this synthesized template's policies say (default: no enforcement)",
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -58,10 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
 
+    from .clock import ControlError
     from .server import LocalAws
 
     try:
-        aws = LocalAws(host=args.host, port=args.port).start()
+        aws = LocalAws(host=args.host, port=args.port, iam_template=args.iam_template).start()
+    except ControlError as e:
+        print(f"local_aws: --iam-template {e}", file=sys.stderr)
+        return 2
     except OSError as e:
         print(
             f"local_aws: cannot listen on {args.host}:{args.port}: {e.strerror or e}",

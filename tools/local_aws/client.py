@@ -184,6 +184,24 @@ class LocalAwsClient:
         """Fix the clock at an RFC 3339 UTC instant (``...Z``), or ``None`` for real time."""
         return {"now": now}
 
+    # -- IAM enforcement (iam/enforce.py) ---------------------------------------------------------
+    @control("GET", "iam")
+    def iam(self) -> Body:
+        """Whether IAM is enforced, the roles with their access keys, and the recent denials."""
+        return None
+
+    @control("POST", "iam")
+    def load_iam(self, template: str | os.PathLike[str] | dict[str, Any], **options: Any) -> Body:
+        """Enforce IAM as the synthesized template's policies say (a path or the parsed template);
+        answers the roles and the access key each one signs with."""
+        body = {"template": template if isinstance(template, dict) else os.fspath(template)}
+        return {**body, **options}
+
+    @control("DELETE", "iam")
+    def clear_iam(self) -> Body:
+        """Stop enforcing: every request goes on, as without a template."""
+        return None
+
     # -- AWS Config test hooks (configservice/control.py) ------------------------------------------
     @control("GET", "config/alert-topic")
     def alert_topic(self) -> Body:

@@ -28,6 +28,7 @@ from .control import PREFIX as CONTROL_PREFIX
 from .control import ControlApi, EmulatorControl
 from .faults import FaultPlan
 from .hosts import check_loopback
+from .iam.enforce import IamControl, IamSwitch
 from .moto_patches import patch_moto
 from .stats import CallStats
 
@@ -48,7 +49,10 @@ class EmulatorApp:
         self.stats = CallStats()
         self.faults = FaultPlan()
         self.config = ConfigService(self.clock)
-        self.control = ControlApi(EmulatorControl(self), ConfigControl(self.config))
+        self.iam = IamSwitch(self.clock.now)  # off until a template is loaded (iam/enforce.py)
+        self.control = ControlApi(
+            EmulatorControl(self), ConfigControl(self.config), IamControl(self.iam)
+        )
         self._moto = DomainDispatcherApplication(create_backend_app)
         # moto checks If-None-Match / If-Match and stores the object in two steps; serialise
         # conditional writes per key so concurrent writers see S3's atomic compare-and-swap.
@@ -87,6 +91,9 @@ class EmulatorApp:
         latency = self.faults.latency_s
         if latency:
             time.sleep(latency)
+        denied = self.iam.check(call, environ)
+        if denied is not None:
+            return _respond(environ, start_response, *denied)
         fault = self.faults.pick(call)
         if fault is not None:
             self.stats.record_fault(call.key)
@@ -154,6 +161,7 @@ class LocalAws(LocalAwsClient):
         port: int = 0,
         quiet: bool = True,
         load_default_amis: bool = False,
+        iam_template: str | os.PathLike[str] | None = None,
     ) -> None:
         check_loopback(host)
         if not load_default_amis:
@@ -165,6 +173,8 @@ class LocalAws(LocalAwsClient):
         self.port = port
         self.quiet = quiet
         self.app = EmulatorApp()
+        if iam_template is not None:
+            self.app.iam.load_file(iam_template)  # ControlError names a template problem
         self._server: WSGIServer | None = None
         self._thread: threading.Thread | None = None
         super().__init__(self._url())
