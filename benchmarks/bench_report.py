@@ -14,7 +14,12 @@ do not grow with N: per rule one COMPLIANT/NOT_APPLICABLE counting page; Describ
 DescribeConfigRuleEvaluationStatus, DescribeConfigurationRecorderStatus, DescribeDeliveryChannelStatus;
 S3: get trigger record, get chain head, claim (put head), put report, put trigger record, commit (put head),
 mark the alert sent (put trigger record); SNS Publish. F = M x latency is the time all calls would take one
-after another. The last line is the one the issue asks for.
+after another.
+
+Then the scale run (``--scale-findings``, default 100,000, 0 skips it): the same three rules with the
+findings split 6 : 3 : 1, 50 ms emulated latency per call, one invocation. Its goal: finished within 120 s
+(the function's timeout is 300 s), peak RSS of the generator process <= 256 MB (the function has 512 MB),
+API calls at the floor (ratio <= 1.1). The last line carries the base figures and the scale figures.
 """
 
 import argparse
@@ -144,6 +149,61 @@ def child() -> None:
     )
 
 
+def _invoke(child_python: str, env: dict, what: str) -> dict:
+    """One child run (``child``); its figures."""
+    answer = subprocess.run(  # noqa: S603
+        [child_python, "-m", "benchmarks.bench_report", "--child"],
+        cwd=str(REPO),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if answer.returncode != 0:
+        raise SystemExit(f"{what} failed:\n{answer.stderr.strip()[-2000:]}")
+    return json.loads(answer.stdout.strip().splitlines()[-1])
+
+
+def _min_calls(counts: list[int]) -> int:
+    paged = sum(math.ceil(count / PAGE) for count in counts)
+    counting = len(counts)  # one COMPLIANT/NOT_APPLICABLE page per rule (each holds <= 100 results)
+    return paged + counting + FIXED_CONFIG + FIXED_S3 + FIXED_SNS
+
+
+def _scale_split(total: int) -> list[int]:
+    """``total`` findings over the three rules, 6 : 3 : 1 like the base run."""
+    first, second = total * 6 // 10, total * 3 // 10
+    return [first, second, total - first - second]
+
+
+def _scale_run(emulator: LocalAwsClient, env: dict, args: argparse.Namespace) -> dict:
+    """One invocation over ``--scale-findings`` findings at ``--scale-latency-ms``; its figures."""
+    counts = _scale_split(args.scale_findings)
+    emulator.clear_faults()
+    loading = time.monotonic()
+    for (name, _, resource_type, _), count in zip(RULES, counts):
+        emulator.load_synthetic(name, resource_type, non_compliant=count)
+    loaded_s = time.monotonic() - loading
+    emulator.set_faults([], latency_ms=args.scale_latency_ms, seed=1)
+    emulator.reset_stats()
+    figures = _invoke(args.child_python, env, "scale run")
+    if figures["findings"] != args.scale_findings or not figures["complete"]:
+        raise SystemExit(
+            f"scale run reported {figures['findings']} findings, complete={figures['complete']}"
+        )
+    figures["api_calls"] = sum(emulator.stats()["calls"].values())
+    figures["min_calls"] = _min_calls(counts)
+    print(
+        f"scale run: findings={figures['findings']} ({'/'.join(map(str, counts))}) "
+        f"latency_ms={args.scale_latency_ms:g} loaded_in_s={loaded_s:.1f} "
+        f"wall_s={figures['wall_s']:.3f} generator_cpu_s={figures['cpu_s']:.3f} "
+        f"api_calls={figures['api_calls']} min_calls={figures['min_calls']} "
+        f"peak_rss_mb={figures['peak_rss_mb']:.1f} sequence={figures['sequence']}"
+    )
+    print("  phases (ms): " + ", ".join(f"{k[:-2]}={v}" for k, v in figures["phases"].items()))
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -153,6 +213,10 @@ def main() -> None:
     parser.add_argument(
         "--child-python", default=sys.executable, help="interpreter of the generator"
     )
+    parser.add_argument(
+        "--scale-findings", type=int, default=100_000, help="findings of the scale run (0: none)"
+    )
+    parser.add_argument("--scale-latency-ms", type=float, default=50.0)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -168,17 +232,7 @@ def main() -> None:
         runs = []
         for index in range(args.runs):
             emulator.reset_stats()
-            answer = subprocess.run(  # noqa: S603
-                [args.child_python, "-m", "benchmarks.bench_report", "--child"],
-                cwd=str(REPO),
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if answer.returncode != 0:
-                raise SystemExit(f"run {index} failed:\n{answer.stderr.strip()[-2000:]}")
-            figures = json.loads(answer.stdout.strip().splitlines()[-1])
+            figures = _invoke(args.child_python, env, f"run {index}")
             calls = emulator.stats()["calls"]
             figures["api_calls"] = sum(calls.values())
             figures["calls"] = calls
@@ -193,12 +247,11 @@ def main() -> None:
             print(
                 "  phases (ms): " + ", ".join(f"{k[:-2]}={v}" for k, v in figures["phases"].items())
             )
+        scale = _scale_run(emulator, env, args) if args.scale_findings > 0 else None
 
     paged = sum(math.ceil(count / PAGE) for _, _, _, count in RULES)
-    counting = len(
-        RULES
-    )  # one COMPLIANT/NOT_APPLICABLE page per rule (each holds <= 100 results here)
-    minimum = paged + counting + FIXED_CONFIG + FIXED_S3 + FIXED_SNS
+    counting = len(RULES)
+    minimum = _min_calls([count for _, _, _, count in RULES])
     floor = minimum * args.latency_ms / 1000.0
     median = sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
     calls = median["calls"]
@@ -208,11 +261,18 @@ def main() -> None:
         f"config_status={FIXED_CONFIG} s3={FIXED_S3} sns={FIXED_SNS}; "
         f"wall_s median of {len(runs)}: {statistics.median(r['wall_s'] for r in runs):.3f}"
     )
-    print(
+    last = (
         f"api_calls={median['api_calls']} min_calls={minimum} ratio={median['api_calls'] / minimum:.3f} "
         f"wall_s={median['wall_s']:.3f} sequential_floor_s={floor:.3f} "
         f"peak_rss_mb={max(r['peak_rss_mb'] for r in runs):.1f}"
     )
+    if scale is not None:
+        last += (
+            f" scale_findings={scale['findings']} scale_wall_s={scale['wall_s']:.3f} "
+            f"scale_peak_rss_mb={scale['peak_rss_mb']:.1f} "
+            f"scale_ratio={scale['api_calls'] / scale['min_calls']:.3f}"
+        )
+    print(last)
 
 
 if __name__ == "__main__":

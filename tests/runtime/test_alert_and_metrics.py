@@ -7,46 +7,39 @@ from datetime import datetime, timezone
 
 import pytest
 from compliance_report import alert, metrics
-from compliance_report.collect import Collection, RuleResult
-from compliance_report.report import build_report
+from compliance_report.collect import Collection, RuleReads
+from compliance_report.model import ChainPosition, Finding, PartialFailure, Problem, Recorder
+from compliance_report.report import Draft, report_content
 from compliance_report.settings import MonitoredRule
 from compliance_report.triggers import Trigger
 
 KEY = "reports/2026/11/26/00000007-2c9d7a8e-5b1f-5e4a-9c3d-7f6e5d4c3b2a.json"
 
 
-def _report(findings_per_rule, problems=(), errors=(), suffix="prod-eu"):
+def _report(findings_per_rule, problems=(), errors=(), suffix="prod-eu", resource_id="bucket"):
     rules = []
     for index, count in enumerate(findings_per_rule):
-        result = RuleResult(
+        reads = RuleReads(
             MonitoredRule(f"rule-{index}", "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED")
         )
-        result.compliance_type = "NON_COMPLIANT" if count else "COMPLIANT"
-        result.findings_complete = result.counts_complete = True
-        result.compliant = 4
-        for n in range(count):
-            key = ("AWS::S3::Bucket", f"bucket-{index}-{n:03d}")
-            result.findings[key] = {
-                "resourceType": key[0],
-                "resourceId": key[1],
-                "annotation": None,
-                "resultRecordedTime": "2026-11-26T05:40:00Z",
-            }
-        rules.append(result)
-    collection = Collection(rules=rules, problems=list(problems), errors=list(errors))
-    collection.recorders = [
-        {
-            "name": "default",
-            "recording": True,
-            "lastStatus": "SUCCESS",
-            "lastStatusChangeTime": None,
-            "lastErrorCode": None,
-            "lastErrorMessage": None,
-        }
-    ]
-    return build_report(
+        reads.compliance_type = "NON_COMPLIANT" if count else "COMPLIANT"
+        reads.findings_complete = reads.counts_complete = True
+        reads.compliant = 4
+        reads.findings = [
+            Finding(
+                "AWS::S3::Bucket", f"{resource_id}-{index}-{n:03d}", None, "2026-11-26T05:40:00Z"
+            )
+            for n in range(count)
+        ]
+        rules.append(reads)
+    collection = Collection(
+        rules=rules,
+        problems=[Problem(**p) for p in problems],
+        errors=[PartialFailure(**e) for e in errors],
+    )
+    collection.recorders = [Recorder("default", True, "SUCCESS", None, None, None)]
+    content = report_content(
         report_id="2c9d7a8e-5b1f-5e4a-9c3d-7f6e5d4c3b2a",
-        generated_at=datetime(2026, 11, 26, 6, 0, 1, tzinfo=timezone.utc),
         trigger=Trigger(
             "on-demand", "req-1", datetime(2026, 11, 26, 6, 0, tzinfo=timezone.utc), "Q4 é"
         ),
@@ -54,20 +47,24 @@ def _report(findings_per_rule, problems=(), errors=(), suffix="prod-eu"):
         region="eu-west-1",
         environment_suffix=suffix,
         collection=collection,
-        sequence=7,
-        previous_key="reports/2026/11/25/00000006-0b1c2d3e-4f50-5a6b-8c7d-9e0f1a2b3c4d.json",
-        previous_sha256="cd" * 32,
     )
+    chain = ChainPosition(
+        7, "reports/2026/11/25/00000006-0b1c2d3e-4f50-5a6b-8c7d-9e0f1a2b3c4d.json", "cd" * 32
+    )
+    report, _ = Draft(content).finish("2026-11-26T06:00:01Z", chain)
+    return report
 
 
 def test_clean_report_needs_no_alert(assert_valid_report):
-    report = assert_valid_report(_report([0, 0]))
+    report = _report([0, 0])
+    assert_valid_report(report.to_json())
 
     assert alert.needs_alert(report) is False
 
 
 def test_non_compliant_alert_has_short_subject_counts_first_n_and_location(assert_valid_report):
-    report = assert_valid_report(_report([25, 0, 3]))
+    report = _report([25, 0, 3])
+    assert_valid_report(report.to_json())
 
     subject = alert.subject(report)
     body = alert.body(report, "compliance-reports-prod", KEY, max_resources=10)
@@ -88,7 +85,8 @@ def test_subject_never_exceeds_100_ascii_characters(assert_valid_report):
         {"code": "RECORDER_NOT_RECORDING", "subject": "default", "message": "recorder stopped"}
     ] * 12
     errors = [{"scope": "rule", "subject": "rule-0", "code": "Throttling", "message": "x"}]
-    report = assert_valid_report(_report([123456] and [3] * 9, problems, errors, "a" * 16))
+    report = _report([3] * 9, problems, errors, "a" * 16)
+    assert_valid_report(report.to_json())
 
     subject = alert.subject(report)
 
@@ -130,6 +128,39 @@ def test_message_attributes_let_subscriptions_filter(findings, problems, errors,
     )
     assert attributes["nonCompliantRules"]["DataType"] == "String.Array"
     assert attributes["reportKey"]["StringValue"] == KEY
+
+
+def test_an_alert_too_large_for_sns_is_cut_at_a_whole_line_and_still_says_where_the_report_is():
+    # 12 rules x 1,000 shown resources with 700-character ids: ~8.5 MB of text before the cut.
+    report = _report([1000] * 12, resource_id="r" * 700)
+
+    class Sns:
+        def publish(self, **message):
+            self.message = message
+            return {"MessageId": "m-1"}
+
+    sns = Sns()
+    alert.publish(sns, "arn:aws:sns:eu-west-1:123456789012:t", report, "b", KEY, 1000)
+
+    sent = sns.message
+    size = len(sent["Message"].encode()) + sum(
+        len(name) + len(v["DataType"]) + len(v["StringValue"].encode())
+        for name, v in sent["MessageAttributes"].items()
+    )
+    assert size <= alert.MESSAGE_MAX_BYTES
+    assert size > alert.MESSAGE_MAX_BYTES - 1000  # filled up to the limit, not cut far short
+    assert f"Full report: s3://b/{KEY}\n" in sent["Message"]
+    assert sent["Message"].endswith(f"everything is in s3://b/{KEY})\n")
+    *lines, _ = sent["Message"].splitlines()
+    assert lines[-1].startswith("    - AWS::S3::Bucket r") and len(lines[-1]) > 700
+
+
+def test_an_alert_within_the_limit_is_not_cut():
+    report = _report([40, 3])
+
+    text = alert.body(report, "b", KEY, max_resources=1000)
+
+    assert "cut" not in text and text.count("    - AWS::S3::Bucket") == 43
 
 
 def test_emf_documents_carry_the_three_metrics_with_units_and_dimensions():

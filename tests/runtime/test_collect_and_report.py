@@ -1,7 +1,8 @@
-"""GIVEN AWS Config answers (an in-memory Config with the real pagination contract) WHEN a run collects and
-builds its report THEN counts, findings, errors and the deadline are reported, and the report is valid.
+"""GIVEN AWS Config answers (an in-memory Config with the real pagination contract, behind a real botocore
+client) WHEN a run collects and builds its report THEN counts, findings, errors and the deadline are
+reported, and the report is valid.
 
-The real clients, retries and HTTP are exercised in tests/integration against the emulator.
+The real emulator, retries and HTTP are exercised in tests/integration.
 """
 
 import json
@@ -9,14 +10,17 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
+import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.awsrequest import AWSResponse
+from compliance_report.clients import client_config, raw_timestamp_session
 from compliance_report.collect import Collector
+from compliance_report.model import ChainPosition, Counts, Finding, Report, Rule
 from compliance_report.report import (
-    build_report,
-    draft_report,
-    finish_report,
+    ENCODE_SLICE,
+    Draft,
     report_bytes,
+    report_content,
     report_key,
     summarise,
 )
@@ -30,6 +34,8 @@ RULES = (
     MonitoredRule("ec2-imdsv2-check-dev", "EC2_IMDSV2_CHECK"),
 )
 TRIGGER = Trigger("schedule", "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", RECORDED, None)
+GENERATED_AT = "2026-11-26T06:00:01.250Z"
+FIRST = ChainPosition(0, None, None)
 
 
 def _evaluation(rule, resource_type, resource_id, compliance):
@@ -42,15 +48,26 @@ def _evaluation(rule, resource_type, resource_id, compliance):
             }
         },
         "ComplianceType": compliance,
-        "ResultRecordedTime": RECORDED,
+        "ResultRecordedTime": RECORDED.timestamp(),  # the JSON protocol's epoch seconds
         "Annotation": "Server-side encryption is not enabled."
         if compliance == "NON_COMPLIANT"
         else None,
     }
 
 
+class _Body:
+    def __init__(self, data):
+        self.data = data
+
+    def stream(self, **_):
+        yield self.data
+
+
 class InMemoryConfig:
-    """Answers the five Config operations the collector uses, paginating like AWS (Limit, NextToken)."""
+    """Answers the five Config operations the collector uses, paginating like AWS (Limit, NextToken).
+
+    It answers at the HTTP layer of a real botocore client (``client()``), so the collector's
+    paginators, botocore's parser and its error handling are the ones that run in Lambda."""
 
     def __init__(self, evaluations, failing_rules=(), missing_rules=(), gate=None):
         self.evaluations = evaluations  # rule -> list of evaluation dicts
@@ -60,22 +77,40 @@ class InMemoryConfig:
         self.calls = []
         self.lock = threading.Lock()
 
+    def client(self):
+        session = boto3.session.Session(
+            botocore_session=raw_timestamp_session(),
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            region_name="eu-west-1",
+        )
+        config = session.client(
+            "config", endpoint_url="http://127.0.0.1:9", config=client_config(1)
+        )
+        config.meta.events.register("before-send.config", self._answer)
+        return config
+
+    def _answer(self, request, **_):
+        operation = request.headers["X-Amz-Target"].decode().split(".")[-1]
+        params = json.loads(request.body or b"{}")
+        try:
+            status, payload = 200, getattr(self, operation)(**params)
+        except _Refused as e:
+            status, payload = 400, {"__type": e.code, "message": f"{e.code} from test"}
+        return AWSResponse(request.url, status, {}, _Body(json.dumps(payload).encode()))
+
     def _record(self, name, **params):
         with self.lock:
             self.calls.append((name, params))
 
-    @staticmethod
-    def _error(code, operation):
-        return ClientError({"Error": {"Code": code, "Message": f"{code} from test"}}, operation)
-
-    def get_compliance_details_by_config_rule(
+    def GetComplianceDetailsByConfigRule(  # noqa: N802 (the operation's name)
         self, ConfigRuleName, ComplianceTypes, Limit, NextToken=None
     ):
         self._record("details", rule=ConfigRuleName, types=tuple(ComplianceTypes), token=NextToken)
         if ConfigRuleName in self.missing_rules:
-            raise self._error("NoSuchConfigRuleException", "GetComplianceDetailsByConfigRule")
+            raise _Refused("NoSuchConfigRuleException")
         if ConfigRuleName in self.failing_rules:
-            raise self._error("ThrottlingException", "GetComplianceDetailsByConfigRule")
+            raise _Refused("ThrottlingException")
         if self.gate is not None and NextToken is not None:
             self.gate.wait()
         matching = [
@@ -89,10 +124,10 @@ class InMemoryConfig:
             page["NextToken"] = str(start + Limit)
         return page
 
-    def describe_compliance_by_config_rule(self, ConfigRuleNames, NextToken=None):
+    def DescribeComplianceByConfigRule(self, ConfigRuleNames, NextToken=None):  # noqa: N802
         self._record("compliance", names=tuple(ConfigRuleNames))
         if self.missing_rules & set(ConfigRuleNames):
-            raise self._error("NoSuchConfigRuleException", "DescribeComplianceByConfigRule")
+            raise _Refused("NoSuchConfigRuleException")
         items = []
         for name in ConfigRuleNames:
             types = {e["ComplianceType"] for e in self.evaluations.get(name, [])}
@@ -106,22 +141,22 @@ class InMemoryConfig:
                 )
         return {"ComplianceByConfigRules": items}
 
-    def describe_config_rule_evaluation_status(self, ConfigRuleNames, NextToken=None):
+    def DescribeConfigRuleEvaluationStatus(self, ConfigRuleNames, NextToken=None):  # noqa: N802
         self._record("status", names=tuple(ConfigRuleNames))
         if self.missing_rules & set(ConfigRuleNames):
-            raise self._error("NoSuchConfigRuleException", "DescribeConfigRuleEvaluationStatus")
+            raise _Refused("NoSuchConfigRuleException")
         return {
             "ConfigRulesEvaluationStatus": [
                 {
                     "ConfigRuleName": name,
                     "FirstEvaluationStarted": True,
-                    "LastSuccessfulEvaluationTime": RECORDED,
+                    "LastSuccessfulEvaluationTime": RECORDED.timestamp(),
                 }
                 for name in ConfigRuleNames
             ]
         }
 
-    def describe_configuration_recorder_status(self):
+    def DescribeConfigurationRecorderStatus(self):  # noqa: N802
         self._record("recorder")
         return {
             "ConfigurationRecordersStatus": [
@@ -129,7 +164,7 @@ class InMemoryConfig:
             ]
         }
 
-    def describe_delivery_channel_status(self):
+    def DescribeDeliveryChannelStatus(self):  # noqa: N802
         self._record("channel")
         return {
             "DeliveryChannelsStatus": [
@@ -141,6 +176,12 @@ class InMemoryConfig:
                 }
             ]
         }
+
+
+class _Refused(Exception):
+    def __init__(self, code):
+        super().__init__(code)
+        self.code = code
 
 
 def _estate(non_compliant_per_rule, compliant=3, not_applicable=2):
@@ -163,7 +204,7 @@ def _estate(non_compliant_per_rule, compliant=3, not_applicable=2):
 
 def _collect(config, timeout_s=10.0):
     stop = threading.Event()
-    collector = Collector(config, RULES, stop)
+    collector = Collector(config.client(), RULES, stop)
     with ThreadPoolExecutor(max_workers=12) as pool:
         collector.start(pool)
         collection = collector.finish(timeout_s, int(timeout_s * 1000))
@@ -171,19 +212,22 @@ def _collect(config, timeout_s=10.0):
     return collection
 
 
-def _report(collection, sequence=0, previous=(None, None)):
-    return build_report(
+def _finished(collection, trigger=TRIGGER, chain=FIRST):
+    """The report and its stored bytes, as a run writes them."""
+    content = report_content(
         report_id="2c9d7a8e-5b1f-5e4a-9c3d-7f6e5d4c3b2a",
-        generated_at=datetime(2026, 11, 26, 6, 0, 1, 250000, tzinfo=timezone.utc),
-        trigger=TRIGGER,
+        trigger=trigger,
         account="123456789012",
         region="eu-west-1",
         environment_suffix="dev",
         collection=collection,
-        sequence=sequence,
-        previous_key=previous[0],
-        previous_sha256=previous[1],
     )
+    return Draft(content).finish(GENERATED_AT, chain)
+
+
+def _report(collection, chain=FIRST):
+    """The stored report, read back as JSON."""
+    return json.loads(_finished(collection, chain=chain)[1])
 
 
 def test_every_non_compliant_page_is_read_and_counted(assert_valid_report):
@@ -263,7 +307,7 @@ def test_reads_still_running_at_the_deadline_become_deadline_errors_and_what_was
     gate = threading.Event()  # second pages block until released: the deadline falls first
     config = InMemoryConfig(_estate([150, 20, 0]), gate=gate)
     stop = threading.Event()
-    collector = Collector(config, RULES, stop)
+    collector = Collector(config.client(), RULES, stop)
     pool = ThreadPoolExecutor(max_workers=12)
     try:
         collector.start(pool)
@@ -284,42 +328,37 @@ def test_reads_still_running_at_the_deadline_become_deadline_errors_and_what_was
     assert report["rules"][1]["complete"] is True
 
 
-def test_report_bytes_are_sorted_compact_utf8_with_one_trailing_newline():
-    report = {"b": 1, "a": {"z": "é", "y": [1, 2]}}
-
-    assert report_bytes(report) == '{"a":{"y":[1,2],"z":"é"},"b":1}\n'.encode()
+def _reference_bytes(report: Report) -> bytes:
+    """The bytes rule, stated the simplest way: the whole report through json.dumps at once."""
+    text = json.dumps(report.to_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8") + b"\n"
 
 
 def test_a_report_drafted_before_its_claim_has_the_bytes_of_the_whole_report_serialised_at_once():
-    estate = _estate([1234, 3, 0])  # more findings than one ENCODE_SLICE
+    estate = _estate([2 * ENCODE_SLICE + 234, 3, 0])  # findings over several encoding slices
     for evaluation in estate["s3-bucket-sse-dev"][:5]:
         evaluation["Annotation"] = 'Verschlüsselung fehlt — «SSE» 暗号化なし \u2028 "quoted" \\ end'
     collection = _collect(InMemoryConfig(estate, missing_rules=["ec2-imdsv2-check-dev"]))
     trigger = Trigger("on-demand", "ops-ticket-ü-17", RECORDED, "Prüfung für das Quartal ✓")
-    identity = {
-        "report_id": "2c9d7a8e-5b1f-5e4a-9c3d-7f6e5d4c3b2a",
-        "trigger": trigger,
-        "account": "123456789012",
-        "region": "eu-west-1",
-        "environment_suffix": "dev",
-        "collection": collection,
-    }
-    chain = {
-        "generated_at": datetime(2026, 11, 26, 6, 0, 1, 250000, tzinfo=timezone.utc),
-        "sequence": 7,
-        "previous_key": "reports/2026/11/25/00000006-0b1c2d3e-4f50-5a6b-8c7d-9e0f1a2b3c4d.json",
-        "previous_sha256": "ab" * 32,
-    }
+    chain = ChainPosition(
+        7, "reports/2026/11/25/00000006-0b1c2d3e-4f50-5a6b-8c7d-9e0f1a2b3c4d.json", "ab" * 32
+    )
 
-    draft = draft_report(**identity)
-    report = finish_report(draft, **chain)
+    report, body = _finished(collection, trigger, chain)
 
-    assert report == build_report(**identity, **chain)
-    assert set(draft.encoded) == set(report) - {"generatedAt", "chain"}
-    reference = json.dumps(report, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    assert report_bytes(report, draft.encoded) == reference.encode("utf-8") + b"\n"
-    assert report_bytes(report) == reference.encode("utf-8") + b"\n"
-    assert "Verschlüsselung".encode() in report_bytes(report, draft.encoded)
+    assert body == _reference_bytes(report)
+    assert report_bytes(report) == body
+    assert body.endswith(b"}\n") and b"\n" not in body[:-1]
+    assert "Verschlüsselung".encode() in body
+    assert Report.from_json(json.loads(body)) == report
+
+
+def test_a_draft_finishes_once():
+    draft = Draft(_finished(_collect(InMemoryConfig(_estate([1, 0, 0]))))[0].content)
+    draft.finish(GENERATED_AT, ChainPosition(0, None, None))
+
+    with pytest.raises(RuntimeError, match="finished once"):
+        draft.finish(GENERATED_AT, ChainPosition(0, None, None))
 
 
 @pytest.mark.parametrize(
@@ -335,10 +374,15 @@ def test_a_report_drafted_before_its_claim_has_the_bytes_of_the_whole_report_ser
     ],
 )
 def test_report_bytes_match_the_reference_serialiser_character_for_character(text):
-    report = {"b": [{"annotation": text, "z": 1}] * 3, "a": text}
+    estate = _estate([3, 0, 0])
+    for evaluation in estate["s3-bucket-sse-dev"]:
+        evaluation["Annotation"] = text
+    collection = _collect(InMemoryConfig(estate))
 
-    expected = json.dumps(report, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    assert report_bytes(report) == expected.encode("utf-8") + b"\n"
+    report, body = _finished(collection, Trigger("on-demand", "t-1", RECORDED, text))
+
+    assert body == _reference_bytes(report)
+    assert report.content.rules[0].findings[0].annotation == text
 
 
 def test_report_key_is_dated_by_generated_at_with_an_8_digit_sequence():
@@ -356,7 +400,10 @@ def test_chain_fields_of_a_later_report_validate(assert_valid_report):
     previous_key = "reports/2026/11/25/00000041-0b1c2d3e-4f50-5a6b-8c7d-9e0f1a2b3c4d.json"
 
     report = assert_valid_report(
-        _report(_collect(InMemoryConfig(_estate([0, 0, 0]))), 42, (previous_key, "ab" * 32))
+        _report(
+            _collect(InMemoryConfig(_estate([0, 0, 0]))),
+            ChainPosition(42, previous_key, "ab" * 32),
+        )
     )
 
     assert report["chain"] == {
@@ -368,16 +415,13 @@ def test_chain_fields_of_a_later_report_validate(assert_valid_report):
 
 @pytest.mark.parametrize("counts, expected", [([0, 0], 0), ([1, 0], 1), ([2, 3], 2)])
 def test_rules_non_compliant_counts_rules_with_findings(counts, expected):
+    finding = Finding("AWS::S3::Bucket", "b", None, "2026-11-26T05:40:12Z")
     rules = [
-        {
-            "name": f"r{i}",
-            "counts": {"nonCompliant": n},
-            "nonCompliant": [{"resourceType": "AWS::S3::Bucket"}] * n,
-        }
+        Rule(f"r{i}", "X", "NON_COMPLIANT", True, Counts(0, n, 0), None, (finding,) * n)
         for i, n in enumerate(counts)
     ]
 
-    assert summarise(rules)["rulesNonCompliant"] == expected
+    assert summarise(rules).rules_non_compliant == expected
 
 
 @pytest.mark.parametrize(

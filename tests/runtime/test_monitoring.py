@@ -11,7 +11,7 @@ def test_stopped_recorder_is_evidence_and_a_problem(load_config_response):
     records = monitoring.recorder_records(response["ConfigurationRecordersStatus"])
     problems = monitoring.recorder_problems(records)
 
-    assert records == [
+    assert [r.to_json() for r in records] == [
         {
             "name": "default",
             "recording": False,
@@ -21,12 +21,12 @@ def test_stopped_recorder_is_evidence_and_a_problem(load_config_response):
             "lastErrorMessage": None,
         }
     ]
-    assert [(p["code"], p["subject"]) for p in problems] == [("RECORDER_NOT_RECORDING", "default")]
+    assert [(p.code, p.subject) for p in problems] == [("RECORDER_NOT_RECORDING", "default")]
 
 
 def test_no_recorder_and_no_channel_are_problems():
-    assert [p["code"] for p in monitoring.recorder_problems([])] == ["RECORDER_MISSING"]
-    assert [p["code"] for p in monitoring.channel_problems([])] == ["DELIVERY_CHANNEL_MISSING"]
+    assert [p.code for p in monitoring.recorder_problems([])] == ["RECORDER_MISSING"]
+    assert [p.code for p in monitoring.channel_problems([])] == ["DELIVERY_CHANNEL_MISSING"]
 
 
 def test_failed_recorder_status_is_a_recorder_failure():
@@ -43,8 +43,8 @@ def test_failed_recorder_status_is_a_recorder_failure():
 
     problems = monitoring.recorder_problems(records)
 
-    assert [p["code"] for p in problems] == ["RECORDER_FAILURE"]
-    assert "AccessDenied" in problems[0]["message"]
+    assert [p.code for p in problems] == ["RECORDER_FAILURE"]
+    assert "AccessDenied" in problems[0].message
 
 
 def test_failing_history_delivery_is_a_delivery_failure(load_config_response):
@@ -55,7 +55,7 @@ def test_failing_history_delivery_is_a_delivery_failure(load_config_response):
     records = monitoring.channel_records(response["DeliveryChannelsStatus"])
     problems = monitoring.channel_problems(records)
 
-    assert records == [
+    assert [r.to_json() for r in records] == [
         {
             "name": "default",
             "configHistoryLastStatus": "Failure",
@@ -64,8 +64,8 @@ def test_failing_history_delivery_is_a_delivery_failure(load_config_response):
             "lastErrorCode": "AccessDenied",
         }
     ]
-    assert [p["code"] for p in problems] == ["DELIVERY_FAILURE"]
-    assert "history" in problems[0]["message"]
+    assert [p.code for p in problems] == ["DELIVERY_FAILURE"]
+    assert "history" in problems[0].message
 
 
 def test_rule_evaluation_status_gives_one_problem_per_unhealthy_rule(load_config_response):
@@ -81,10 +81,10 @@ def test_rule_evaluation_status_gives_one_problem_per_unhealthy_rule(load_config
     never = monitoring.evaluation_problems("ec2-imdsv2-check-dev", by_name["ec2-imdsv2-check-dev"])
 
     assert healthy == []
-    assert [p["code"] for p in failed] == ["RULE_EVALUATION_FAILED"]
-    assert "InternalError" in failed[0]["message"]
-    assert [p["code"] for p in never] == ["RULE_NOT_EVALUATED"]
-    assert monitoring.evaluation_record(by_name["rds-storage-encrypted-dev"]) == {
+    assert [p.code for p in failed] == ["RULE_EVALUATION_FAILED"]
+    assert "InternalError" in failed[0].message
+    assert [p.code for p in never] == ["RULE_NOT_EVALUATED"]
+    assert monitoring.evaluation_record(by_name["rds-storage-encrypted-dev"]).to_json() == {
         "firstEvaluationStarted": True,
         "lastSuccessfulEvaluationTime": "2026-11-25T05:40:00Z",
         "lastFailedEvaluationTime": "2026-11-26T05:41:00Z",

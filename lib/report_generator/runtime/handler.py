@@ -74,7 +74,7 @@ def _account(context: Any) -> str:
 
 
 def _result_fields(result: RunResult) -> dict[str, Any]:
-    return {
+    fields: dict[str, Any] = {
         "outcome": result.outcome,
         "reportId": result.report_id,
         "reportKey": result.key,
@@ -86,8 +86,10 @@ def _result_fields(result: RunResult) -> dict[str, Any]:
         "alert": result.alert,
         "errorCount": result.error_count,
         "apiCalls": result.api_calls,
-        **result.fields,
     }
+    if result.phases is not None:
+        fields["phases"] = result.phases
+    return fields
 
 
 def _run(

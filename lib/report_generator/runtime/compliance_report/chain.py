@@ -109,6 +109,38 @@ class Stored:
     sha256: str
 
 
+@dataclass(frozen=True)
+class TriggerRecord:
+    """What ``chain/triggers/<reportId>.json`` says: the trigger's report and whether its alert is out
+    (``pending``, ``sent`` or ``not-needed``)."""
+
+    report_id: str
+    sequence: int
+    key: str
+    sha256: str
+    alert: str
+
+    def body(self) -> bytes:
+        return _json_bytes(
+            {
+                "format": TRIGGER_FORMAT,
+                "reportId": self.report_id,
+                "sequence": self.sequence,
+                "key": self.key,
+                "sha256": self.sha256,
+                "alert": self.alert,
+            }
+        )
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> TriggerRecord:
+        if data.get("format") != TRIGGER_FORMAT:
+            raise ValueError(f"not a {TRIGGER_FORMAT} document")
+        return TriggerRecord(
+            data["reportId"], int(data["sequence"]), data["key"], data["sha256"], data["alert"]
+        )
+
+
 def _json_bytes(data: dict[str, Any]) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":")).encode("utf-8") + b"\n"
 
@@ -164,15 +196,16 @@ class ChainStore:
     def _get(self, key: str) -> dict[str, Any] | None:
         self._count()
         try:
-            return self.s3.get_object(Bucket=self.bucket, Key=key)
+            answer: dict[str, Any] = self.s3.get_object(Bucket=self.bucket, Key=key)
         except ClientError as e:
             if _not_found(e):
                 return None
             raise
+        return answer
 
     def _put(self, key: str, body: bytes, **conditions: str) -> dict[str, Any]:
         self._count()
-        return self.s3.put_object(
+        answer: dict[str, Any] = self.s3.put_object(
             Bucket=self.bucket,
             Key=key,
             Body=body,
@@ -181,6 +214,7 @@ class ChainStore:
             ChecksumSHA256=base64.b64encode(hashlib.sha256(body).digest()).decode("ascii"),
             **conditions,
         )
+        return answer
 
     def _exists(self, key: str) -> bool:
         self._count()
@@ -219,28 +253,21 @@ class ChainStore:
     def trigger_key(self, report_id: str) -> str:
         return f"{self.trigger_prefix}{report_id}.json"
 
-    def find_trigger(self, report_id: str) -> dict[str, Any] | None:
-        got = self._get(self.trigger_key(report_id))
+    def find_trigger(self, report_id: str) -> TriggerRecord | None:
+        key = self.trigger_key(report_id)
+        got = self._get(key)
         if got is None:
             return None
-        return json.loads(got["Body"].read())
+        try:
+            return TriggerRecord.from_json(json.loads(got["Body"].read()))
+        except (ValueError, KeyError, TypeError) as e:
+            raise ValueError(f"s3://{self.bucket}/{key} is not a trigger record: {e}") from e
 
     def record_trigger(self, stored: Stored, alert: str) -> None:
         """``alert`` is ``pending``, ``sent`` or ``not-needed``; a retry re-sends a pending alert."""
         claim = stored.claim
-        self._put(
-            self.trigger_key(claim.report_id),
-            _json_bytes(
-                {
-                    "format": TRIGGER_FORMAT,
-                    "reportId": claim.report_id,
-                    "sequence": claim.sequence,
-                    "key": claim.key,
-                    "sha256": stored.sha256,
-                    "alert": alert,
-                }
-            ),
-        )
+        record = TriggerRecord(claim.report_id, claim.sequence, claim.key, stored.sha256, alert)
+        self._put(self.trigger_key(claim.report_id), record.body())
 
     def read_report(self, key: str) -> bytes:
         got = self._get(key)
@@ -248,7 +275,8 @@ class ChainStore:
             raise ReportWriteFailed(
                 f"report s3://{self.bucket}/{key} named by the chain does not exist"
             )
-        return got["Body"].read()
+        data: bytes = got["Body"].read()
+        return data
 
     # -- claiming -----------------------------------------------------------------------------------
     def claim(
@@ -309,7 +337,7 @@ class ChainStore:
         assert head.pending is not None
         stored = Stored(head.pending, sha256_hex(self.read_report(head.pending.key)))
         existing = self.find_trigger(head.pending.report_id)
-        self.record_trigger(stored, existing.get("alert", "pending") if existing else "pending")
+        self.record_trigger(stored, existing.alert if existing else "pending")
         if (
             self._swap(head, Link(stored.claim.sequence, stored.claim.key, stored.sha256), None)
             is not None
@@ -319,7 +347,11 @@ class ChainStore:
 
     # -- writing ------------------------------------------------------------------------------------
     def write_report(self, claim: Claim, body: bytes) -> Stored:
-        """Store the report once; on failure release the claim (best effort) and raise ReportWriteFailed."""
+        """Store the report once; on failure release the claim (best effort) and raise ReportWriteFailed.
+
+        One PutObject: S3 takes up to 5 GB in a single PUT
+        (https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html), and a report is
+        ~170 bytes a finding (17 MB at 100,000), so no report comes near needing a multipart upload."""
         if self.clock() >= claim.lease_expires_at - LEASE_MARGIN:
             self.release(claim)
             raise ReportWriteFailed(
@@ -338,13 +370,9 @@ class ChainStore:
                 "nothing was written"
             ) from e
 
-    def commit(self, stored: Stored, alert: str) -> None:
-        """Record the trigger, then move the head to the new report (unless someone rolled it forward)."""
-        self.record_trigger(stored, alert)
-        self.commit_head(stored)
-
     def commit_head(self, stored: Stored) -> None:
-        """Move the head to the new report; only after its trigger record is written (``commit``)."""
+        """Move the head to the new report (unless someone rolled it forward); only after its trigger
+        record is written (``record_trigger``), so a retry finds the report whatever the head says."""
         link = Link(stored.claim.sequence, stored.claim.key, stored.sha256)
         head = self.claimed_head
         if head is not None and head.etag and self._swap(head, link, None) is not None:

@@ -6,14 +6,18 @@ NOT_APPLICABLE evaluations (only counted) — and every stream and every status 
 With 6,000 / 3,000 / 1,000 findings the wall time is about the 60 pages of the largest rule, not the sum
 of all pages (see benchmarks/bench_report.py).
 
-Retries are botocore's (see clients.py): a call that still fails after them is recorded in ``errors`` and
-the rule is marked incomplete; nothing here loops on errors by hand.
+Pages come from botocore's paginators and retries from botocore's retry mode (see clients.py): a call that
+still fails after them is recorded in ``errors`` and the rule is marked incomplete; nothing here loops on
+NextToken or on errors by hand. Each read keeps its errors and problems apart, and the report lists them
+in the order the reads were started, so the same answers always give the same report bytes.
 """
 
 from __future__ import annotations
 
+import functools
+import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, wait
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -21,17 +25,24 @@ from typing import Any, Callable
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import monitoring
+from .model import DeliveryChannel, EvaluationStatus, Finding, PartialFailure, Problem, Recorder
 from .settings import MonitoredRule
 from .timefmt import utc_z
 
-PAGE_LIMIT = 100  # GetComplianceDetailsByConfigRule's maximum Limit
-ANNOTATION_MAX = 256
+# GetComplianceDetailsByConfigRule's Limit: "The maximum number of evaluation results returned on each
+# page. The default is 10. You cannot specify a number greater than 100."
+# https://docs.aws.amazon.com/config/latest/APIReference/API_GetComplianceDetailsByConfigRule.html
+PAGE_LIMIT = 100
+ANNOTATION_MAX = 256  # the schema's maxLength of a finding's annotation
+RESOURCE_ID_MAX = 768  # the schema's maxLength of a finding's resourceId
 _NO_SUCH_RULE = "NoSuchConfigRuleException"
+
+Page = dict[str, Any]
 
 
 def _error_code(error: Exception) -> str:
     if isinstance(error, ClientError):
-        return error.response.get("Error", {}).get("Code") or "ClientError"
+        return str(error.response.get("Error", {}).get("Code") or "ClientError")
     return type(error).__name__
 
 
@@ -39,162 +50,200 @@ def _error_text(error: Exception) -> str:
     return str(error).splitlines()[0][:500] if str(error) else type(error).__name__
 
 
+def _resource_of(evaluation: Page) -> tuple[str, str] | None:
+    """(resource type, resource id) of one EvaluationResult; None when AWS left out its identity."""
+    # ``or {}``: a member AWS sends as null must read as missing.
+    identifier = evaluation.get("EvaluationResultIdentifier") or {}
+    qualifier = identifier.get("EvaluationResultQualifier") or {}
+    resource_type, resource_id = qualifier.get("ResourceType"), qualifier.get("ResourceId")
+    if not resource_type or not resource_id or evaluation.get("ResultRecordedTime") is None:
+        return None
+    return resource_type, resource_id[:RESOURCE_ID_MAX]
+
+
+def finding_from(evaluation: Page) -> Finding | None:
+    """The finding of one NON_COMPLIANT EvaluationResult; None when AWS left out the resource identity.
+
+    Resource types and annotations repeat across thousands of findings, so one copy of each is kept
+    (``sys.intern``); recording times share one string per instant (``timefmt``)."""
+    resource = _resource_of(evaluation)
+    if resource is None:
+        return None
+    annotation = evaluation.get("Annotation")
+    if annotation is not None:
+        annotation = sys.intern(annotation[:ANNOTATION_MAX])
+    return Finding(
+        sys.intern(resource[0]), resource[1], annotation, utc_z(evaluation["ResultRecordedTime"])
+    )
+
+
+def _resource_key(finding: Finding) -> tuple[str, str]:
+    return finding.resource_type, finding.resource_id
+
+
 @dataclass
-class RuleResult:
+class RuleReads:
+    """What has been read of one rule so far; changed only through the collector's ``_publish``."""
+
     rule: MonitoredRule
     compliance_type: str = "UNKNOWN"
-    findings: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)  # as read; see unique_findings
     compliant: int = 0
     not_applicable: int = 0
     findings_complete: bool = False
     counts_complete: bool = False
-    evaluation_status: dict[str, Any] | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    evaluation_status: EvaluationStatus | None = None
 
     @property
     def complete(self) -> bool:
         return self.findings_complete and self.counts_complete
 
-    def sorted_findings(self) -> list[dict[str, Any]]:
-        with self.lock:
-            return [self.findings[k] for k in sorted(self.findings)]
+    def count(self, compliant: int, not_applicable: int) -> None:
+        self.compliant, self.not_applicable = compliant, not_applicable
+
+    def unique_findings(self) -> tuple[Finding, ...]:
+        """Sorted by (resource type, resource id), one per resource: the one read last."""
+        unique: list[Finding] = []
+        for finding in sorted(self.findings, key=_resource_key):  # stable: read order among equals
+            if unique and _resource_key(unique[-1]) == _resource_key(finding):
+                unique[-1] = finding
+            else:
+                unique.append(finding)
+        return tuple(unique)
+
+
+@dataclass
+class ReadLog:
+    """The errors and problems one read found."""
+
+    errors: list[PartialFailure] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
 
 @dataclass
 class Collection:
-    rules: list[RuleResult]
-    recorders: list[dict[str, Any]] = field(default_factory=list)
-    channels: list[dict[str, Any]] = field(default_factory=list)
-    problems: list[dict[str, str]] = field(default_factory=list)
-    errors: list[dict[str, str]] = field(default_factory=list)
+    rules: list[RuleReads]
+    recorders: list[Recorder] = field(default_factory=list)
+    channels: list[DeliveryChannel] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    errors: list[PartialFailure] = field(default_factory=list)
     api_calls: int = 0
     # Rules with a read still running at the deadline: reported incomplete even if it ends just after.
     unfinished_rules: list[str] = field(default_factory=list)
 
 
-def finding_from(evaluation: dict[str, Any]) -> dict[str, Any] | None:
-    """Schema finding from one EvaluationResult; None when AWS left out the resource identity."""
-    # ``or {}``: GetComplianceDetailsByConfigRule pages are read as sent (clients.PLAIN_JSON_OUTPUTS),
-    # so a member AWS sends as null is None here rather than left out.
-    identifier = evaluation.get("EvaluationResultIdentifier") or {}
-    qualifier = identifier.get("EvaluationResultQualifier") or {}
-    resource_type, resource_id = qualifier.get("ResourceType"), qualifier.get("ResourceId")
-    recorded = evaluation.get("ResultRecordedTime")
-    if not resource_type or not resource_id or recorded is None:
-        return None
-    annotation = evaluation.get("Annotation")
-    if annotation is not None:
-        annotation = annotation[:ANNOTATION_MAX]
-    return {
-        "resourceType": resource_type,
-        "resourceId": resource_id[:768],
-        "annotation": annotation,
-        "resultRecordedTime": utc_z(recorded),
-    }
-
-
 class Collector:
-    """One run's reads. ``start`` submits every call to the executor; ``finish`` waits up to a timeout."""
+    """One run's reads. ``start`` submits every read to the executor; ``finish`` waits up to a timeout."""
 
     def __init__(self, config: Any, rules: Sequence[MonitoredRule], stop: threading.Event) -> None:
         self._config = config
         self._stop = stop
         self._lock = threading.Lock()
-        self.collection = Collection(rules=[RuleResult(rule) for rule in rules])
-        self._pending: dict[Future, str] = {}
+        self.collection = Collection(rules=[RuleReads(rule) for rule in rules])
+        self._pending: dict[Future[None], str] = {}
+        self._logs: list[ReadLog] = []  # one per read, in the order the reads were started
         # Set by finish(): reads still running after it publish nothing, so the report is a snapshot.
         self._frozen = False
 
     # -- bookkeeping -------------------------------------------------------------------------------
-    def _call(self, operation: str, **params: Any) -> dict[str, Any]:
+    def _count(self) -> None:
         with self._lock:
             self.collection.api_calls += 1
-        return getattr(self._config, operation)(**params)
 
-    def _publish(self, apply: Callable[[], None]) -> None:
+    def _call(self, operation: str, **params: Any) -> Page:
+        self._count()
+        answer: Page = getattr(self._config, operation)(**params)
+        return answer
+
+    def _pages(self, operation: str, params: Page, page_size: int | None = None) -> Iterator[Page]:
+        """The pages of one botocore paginator; every call is counted, a failed one too."""
+        pagination = {"PageSize": page_size} if page_size else {}
+        paginator = self._config.get_paginator(operation)
+        pages = iter(paginator.paginate(**params, PaginationConfig=pagination))
+        while True:
+            try:
+                page = next(pages)
+            except StopIteration:
+                return
+            except (ClientError, BotoCoreError):
+                self._count()
+                raise
+            self._count()
+            yield page
+
+    def _publish(self, apply: Callable[..., object], *args: Any) -> None:
+        """``apply(*args)``, unless the collection is already frozen (a snapshot for the report)."""
         with self._lock:
             if not self._frozen:
-                apply()
+                apply(*args)
 
-    def _error(self, scope: str, subject: str, code: str, message: str) -> None:
-        entry = {"scope": scope, "subject": subject, "code": code, "message": message}
-        self._publish(lambda: self.collection.errors.append(entry))
+    def _error(self, log: ReadLog, scope: str, subject: str, code: str, message: str) -> None:
+        self._publish(log.errors.append, PartialFailure(scope, subject, code, message))
 
-    def _problem(self, code: str, subject: str, message: str) -> None:
-        entry = monitoring.problem(code, subject, message)
-        self._publish(lambda: self.collection.problems.append(entry))
+    def _problems(self, log: ReadLog, found: Sequence[Problem]) -> None:
+        self._publish(log.problems.extend, found)
 
     # -- streams -------------------------------------------------------------------------------------
-    def _pages(self, rule: str, compliance_types: list[str], finished: list[bool]):
-        """Yield pages until NextToken runs out (then ``finished[0]`` is True) or the run is stopped."""
-        token = None
-        while not self._stop.is_set():
-            params: dict[str, Any] = {
-                "ConfigRuleName": rule,
-                "ComplianceTypes": compliance_types,
-                "Limit": PAGE_LIMIT,
-            }
-            if token:
-                params["NextToken"] = token
-            page = self._call("get_compliance_details_by_config_rule", **params)
-            yield page.get("EvaluationResults", [])
-            token = page.get("NextToken")
-            if not token:
-                finished[0] = True
+    def _read_findings(self, reads: RuleReads, log: ReadLog) -> None:
+        name = reads.rule.name
+        params = {"ConfigRuleName": name, "ComplianceTypes": ["NON_COMPLIANT"]}
+        try:
+            if self._stop.is_set():
                 return
-
-    def _read_findings(self, result: RuleResult) -> None:
-        name = result.rule.name
-        finished = [False]
-        try:
-            for evaluations in self._pages(name, ["NON_COMPLIANT"], finished):
-                page = {}
-                for evaluation in evaluations:
-                    finding = finding_from(evaluation)
-                    if finding is not None:
-                        page[(finding["resourceType"], finding["resourceId"])] = finding
-                self._publish(lambda page=page: result.findings.update(page))
-            self._publish(lambda: setattr(result, "findings_complete", finished[0]))
+            for page in self._pages("get_compliance_details_by_config_rule", params, PAGE_LIMIT):
+                evaluations = page.get("EvaluationResults", [])
+                found = [f for f in map(finding_from, evaluations) if f is not None]
+                self._publish(reads.findings.extend, found)
+                if self._stop.is_set():
+                    return
+            self._publish(setattr, reads, "findings_complete", True)
         except (ClientError, BotoCoreError) as e:
-            self._rule_failed(name, "GetComplianceDetailsByConfigRule(NON_COMPLIANT)", e)
+            self._rule_failed(log, name, "GetComplianceDetailsByConfigRule(NON_COMPLIANT)", e)
 
-    def _read_counts(self, result: RuleResult) -> None:
-        name = result.rule.name
-        seen: dict[str, set] = {"COMPLIANT": set(), "NOT_APPLICABLE": set()}
-        finished = [False]
+    def _read_counts(self, reads: RuleReads, log: ReadLog) -> None:
+        name = reads.rule.name
+        params = {"ConfigRuleName": name, "ComplianceTypes": ["COMPLIANT", "NOT_APPLICABLE"]}
+        seen: dict[str, set[tuple[str, str]]] = {"COMPLIANT": set(), "NOT_APPLICABLE": set()}
         try:
-            for evaluations in self._pages(name, ["COMPLIANT", "NOT_APPLICABLE"], finished):
-                for evaluation in evaluations:
-                    bucket = seen.get(evaluation.get("ComplianceType", ""))
-                    finding = finding_from(evaluation)
-                    if bucket is not None and finding is not None:
-                        bucket.add((finding["resourceType"], finding["resourceId"]))
-                compliant, not_applicable = len(seen["COMPLIANT"]), len(seen["NOT_APPLICABLE"])
-                self._publish(
-                    lambda c=compliant, n=not_applicable: (
-                        setattr(result, "compliant", c),
-                        setattr(result, "not_applicable", n),
-                    )
-                )
-            self._publish(lambda: setattr(result, "counts_complete", finished[0]))
+            if self._stop.is_set():
+                return
+            for page in self._pages("get_compliance_details_by_config_rule", params, PAGE_LIMIT):
+                for evaluation in page.get("EvaluationResults", []):
+                    bucket = seen.get(evaluation.get("ComplianceType") or "")
+                    resource = _resource_of(evaluation)
+                    if bucket is not None and resource is not None:
+                        bucket.add(resource)
+                self._publish(reads.count, len(seen["COMPLIANT"]), len(seen["NOT_APPLICABLE"]))
+                if self._stop.is_set():
+                    return
+            self._publish(setattr, reads, "counts_complete", True)
         except (ClientError, BotoCoreError) as e:
-            self._rule_failed(name, "GetComplianceDetailsByConfigRule(COMPLIANT,NOT_APPLICABLE)", e)
+            what = "GetComplianceDetailsByConfigRule(COMPLIANT,NOT_APPLICABLE)"
+            self._rule_failed(log, name, what, e)
 
-    def _rule_failed(self, rule: str, what: str, error: Exception) -> None:
+    def _rule_failed(self, log: ReadLog, rule: str, what: str, error: Exception) -> None:
         code = _error_code(error)
-        self._error("rule", rule, code, f"{what} failed after retries: {_error_text(error)}")
+        self._error(log, "rule", rule, code, f"{what} failed after retries: {_error_text(error)}")
         if code == _NO_SUCH_RULE:
-            self._problem("RULE_MISSING", rule, f"rule {rule} does not exist in AWS Config")
+            self._problems(log, [_rule_missing(rule)])
 
-    def _per_rule(self, call: Callable[[list[str]], list[dict[str, Any]]]) -> list[dict[str, Any]]:
-        """Call with every rule name; when one name is unknown AWS fails the whole call, so retry per rule."""
+    def _per_rule(self, operation: str, result_key: str) -> list[Page]:
+        """Every page item for all rule names; when one name is unknown AWS fails the whole call, so
+        the call is then made once per rule and the unknown ones are left out."""
+
+        def call(names: list[str]) -> list[Page]:
+            items: list[Page] = []
+            for page in self._pages(operation, {"ConfigRuleNames": names}):
+                items.extend(page.get(result_key, []))
+            return items
+
         names = [r.rule.name for r in self.collection.rules]
         try:
             return call(names)
         except ClientError as e:
             if _error_code(e) != _NO_SUCH_RULE:
                 raise
-        items: list[dict[str, Any]] = []
+        items: list[Page] = []
         for name in names:
             try:
                 items.extend(call([name]))
@@ -203,23 +252,12 @@ class Collector:
                     raise
         return items
 
-    def _describe_compliance(self, names: list[str]) -> list[dict[str, Any]]:
-        items, token = [], None
-        while True:
-            params: dict[str, Any] = {"ConfigRuleNames": names}
-            if token:
-                params["NextToken"] = token
-            page = self._call("describe_compliance_by_config_rule", **params)
-            items.extend(page.get("ComplianceByConfigRules", []))
-            token = page.get("NextToken")
-            if not token:
-                return items
-
-    def _read_compliance(self) -> None:
+    def _read_compliance(self, log: ReadLog) -> None:
         try:
-            items = self._per_rule(self._describe_compliance)
+            items = self._per_rule("describe_compliance_by_config_rule", "ComplianceByConfigRules")
         except (ClientError, BotoCoreError) as e:
             self._error(
+                log,
                 "rule",
                 "DescribeComplianceByConfigRule",
                 _error_code(e),
@@ -229,111 +267,107 @@ class Collector:
         by_name = {i.get("ConfigRuleName"): i.get("Compliance", {}) for i in items}
 
         def apply() -> None:
-            for result in self.collection.rules:
-                compliance = by_name.get(result.rule.name)
+            for reads in self.collection.rules:
+                compliance = by_name.get(reads.rule.name)
                 if compliance is not None:
-                    result.compliance_type = compliance.get("ComplianceType") or "INSUFFICIENT_DATA"
+                    reads.compliance_type = compliance.get("ComplianceType") or "INSUFFICIENT_DATA"
 
         self._publish(apply)
 
-    def _describe_status(self, names: list[str]) -> list[dict[str, Any]]:
-        items, token = [], None
-        while True:
-            params: dict[str, Any] = {"ConfigRuleNames": names}
-            if token:
-                params["NextToken"] = token
-            page = self._call("describe_config_rule_evaluation_status", **params)
-            items.extend(page.get("ConfigRulesEvaluationStatus", []))
-            token = page.get("NextToken")
-            if not token:
-                return items
-
-    def _read_evaluation_status(self) -> None:
+    def _read_evaluation_status(self, log: ReadLog) -> None:
+        operation = "describe_config_rule_evaluation_status"
         try:
-            items = self._per_rule(self._describe_status)
+            items = self._per_rule(operation, "ConfigRulesEvaluationStatus")
         except (ClientError, BotoCoreError) as e:
-            self._status_failed("DescribeConfigRuleEvaluationStatus", e)
+            self._status_failed(log, "DescribeConfigRuleEvaluationStatus", e)
             return
         by_name = {i.get("ConfigRuleName"): i for i in items}
-        for result in self.collection.rules:
-            raw = by_name.get(result.rule.name)
+        for reads in self.collection.rules:
+            raw = by_name.get(reads.rule.name)
             if raw is None:
-                self._problem(
-                    "RULE_MISSING",
-                    result.rule.name,
-                    f"rule {result.rule.name} does not exist in AWS Config",
-                )
+                self._problems(log, [_rule_missing(reads.rule.name)])
                 continue
             record = monitoring.evaluation_record(raw)
-            self._publish(lambda r=result, rec=record: setattr(r, "evaluation_status", rec))
-            for found in monitoring.evaluation_problems(result.rule.name, raw):
-                self._problem(found["code"], found["subject"], found["message"])
+            self._publish(setattr, reads, "evaluation_status", record)
+            self._problems(log, monitoring.evaluation_problems(reads.rule.name, raw))
 
-    def _read_recorders(self) -> None:
+    def _read_recorders(self, log: ReadLog) -> None:
         try:
             page = self._call("describe_configuration_recorder_status")
         except (ClientError, BotoCoreError) as e:
-            self._status_failed("DescribeConfigurationRecorderStatus", e)
+            self._status_failed(log, "DescribeConfigurationRecorderStatus", e)
             return
         records = monitoring.recorder_records(page.get("ConfigurationRecordersStatus", []))
-        self._publish(lambda: setattr(self.collection, "recorders", records))
-        for found in monitoring.recorder_problems(records):
-            self._problem(found["code"], found["subject"], found["message"])
+        self._publish(setattr, self.collection, "recorders", records)
+        self._problems(log, monitoring.recorder_problems(records))
 
-    def _read_channels(self) -> None:
+    def _read_channels(self, log: ReadLog) -> None:
         try:
             page = self._call("describe_delivery_channel_status")
         except (ClientError, BotoCoreError) as e:
-            self._status_failed("DescribeDeliveryChannelStatus", e)
+            self._status_failed(log, "DescribeDeliveryChannelStatus", e)
             return
         records = monitoring.channel_records(page.get("DeliveryChannelsStatus", []))
-        self._publish(lambda: setattr(self.collection, "channels", records))
-        for found in monitoring.channel_problems(records):
-            self._problem(found["code"], found["subject"], found["message"])
+        self._publish(setattr, self.collection, "channels", records)
+        self._problems(log, monitoring.channel_problems(records))
 
-    def _status_failed(self, operation: str, error: Exception) -> None:
+    def _status_failed(self, log: ReadLog, operation: str, error: Exception) -> None:
         text = _error_text(error)
-        self._error("monitoring", operation, _error_code(error), f"failed after retries: {text}")
-        self._problem("STATUS_UNAVAILABLE", operation, f"{operation} could not be read: {text}")
+        self._error(
+            log, "monitoring", operation, _error_code(error), f"failed after retries: {text}"
+        )
+        problem = Problem("STATUS_UNAVAILABLE", operation, f"{operation} could not be read: {text}")
+        self._problems(log, [problem])
 
     # -- orchestration -------------------------------------------------------------------------------
     def start(self, executor: Executor) -> None:
-        jobs: list[tuple[Callable[[], None], str]] = []
-        for result in self.collection.rules:
-            jobs.append((lambda r=result: self._read_findings(r), f"rule:{result.rule.name}"))
-            jobs.append((lambda r=result: self._read_counts(r), f"rule:{result.rule.name}"))
+        jobs: list[tuple[Callable[[ReadLog], None], str]] = []
+        for reads in self.collection.rules:
+            label = f"rule:{reads.rule.name}"
+            jobs.append((functools.partial(self._read_findings, reads), label))
+            jobs.append((functools.partial(self._read_counts, reads), label))
         jobs.append((self._read_compliance, "op:DescribeComplianceByConfigRule"))
         jobs.append((self._read_evaluation_status, "op:DescribeConfigRuleEvaluationStatus"))
         jobs.append((self._read_recorders, "op:DescribeConfigurationRecorderStatus"))
         jobs.append((self._read_channels, "op:DescribeDeliveryChannelStatus"))
         for job, label in jobs:
-            self._pending[executor.submit(job)] = label
+            log = ReadLog()
+            self._logs.append(log)
+            self._pending[executor.submit(job, log)] = label
 
     def finish(self, timeout_s: float, budget_ms: int) -> Collection:
         """Wait up to ``timeout_s``; unfinished reads are told to stop and recorded as deadline errors."""
         _, not_done = wait(list(self._pending), timeout=max(0.0, timeout_s))
         with self._lock:
             self._frozen = True
+        collection = self.collection
+        collection.errors = [e for log in self._logs for e in log.errors]
+        collection.problems = [p for log in self._logs for p in log.problems]
         if not_done:
             self._stop.set()
             subjects = sorted({self._pending[f] for f in not_done})
-            self.collection.unfinished_rules = [
+            collection.unfinished_rules = [
                 s.split(":", 1)[1] for s in subjects if s.startswith("rule:")
             ]
             for subject in subjects:
                 kind, name = subject.split(":", 1)
                 what = f"rule {name} results" if kind == "rule" else name
-                self.collection.errors.append(
-                    {
-                        "scope": "deadline",
-                        "subject": name,
-                        "code": "DeadlineApproaching",
-                        "message": f"stopped reading {what} after {budget_ms} ms to store the report "
+                collection.errors.append(
+                    PartialFailure(
+                        "deadline",
+                        name,
+                        "DeadlineApproaching",
+                        f"stopped reading {what} after {budget_ms} ms to store the report "
                         "before the Lambda timeout; what was read is kept",
-                    }
+                    )
                 )
         for future in self._pending:
-            if future.done() and future.exception() is not None:
+            error = future.exception() if future.done() else None
+            if error is not None:
                 # A bug, not an AWS failure: surface it rather than write a report that hides it.
-                raise future.exception()  # type: ignore[misc]
-        return self.collection
+                raise error
+        return collection
+
+
+def _rule_missing(rule: str) -> Problem:
+    return Problem("RULE_MISSING", rule, f"rule {rule} does not exist in AWS Config")

@@ -1,19 +1,22 @@
 """One run of the report generator for one trigger: collect, claim, store, commit, alert.
 
-Order matters and is the reliability story (each step is covered by tests/integration):
+Order matters and is the reliability story (each step is covered by tests/integration); each numbered step
+is one method of ``_Run``:
 
-1. In parallel: the trigger record (was this trigger already reported?), the chain head, and every Config
-   read. A trigger that already has a report stops here (no second report); only a still-pending alert is
-   re-sent.
-2. Wait for the reads until the deadline minus a reserve for storing; unfinished reads become
-   ``deadline`` errors and the report is stored incomplete rather than the function being killed mid-write.
-3. Claim the next sequence (compare-and-swap on the chain head) while the report is built from the reads
-   (all but generatedAt and chain, which the claim decides), then store it write-once.
-   A failed store releases the claim and fails the invocation, so the platform retries it.
-4. Publish the alert (if the report has findings, monitoring problems or errors) while the trigger record
-   is written; then commit the chain head, and, once the alert is out, mark it sent in the trigger record
-   at the same time. A failed publish leaves the report in place and fails the invocation; the retry finds
-   the report and sends only the alert.
+1. ``start_reads``: in parallel, the trigger record (was this trigger already reported?), the chain head,
+   and every Config read. A trigger that already has a report stops here (no second report); only a
+   still-pending alert is re-sent (``finish_duplicate``).
+2. ``collect``: wait for the reads until the deadline minus a reserve for storing; unfinished reads become
+   ``deadline`` errors and the report is stored incomplete rather than the function being killed
+   mid-write.
+3. ``claim_while_drafting``: claim the next sequence (compare-and-swap on the chain head) while the report
+   is built and serialised from the reads (all but generatedAt and chain, which the claim decides); then
+   ``store`` writes it once. A failed store releases the claim and fails the invocation, so the platform
+   retries it.
+4. ``alert_and_commit``: publish the alert (if the report has findings, monitoring problems or errors)
+   while the trigger record is written; then commit the chain head, and, once the alert is out, mark it
+   sent in the trigger record at the same time. A failed publish leaves the report in place and fails the
+   invocation; the retry finds the report and sends only the alert.
 """
 
 from __future__ import annotations
@@ -21,31 +24,32 @@ from __future__ import annotations
 import json
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import alert
-from .chain import LEASE_MARGIN, ChainStore, Claim, Stored
+from .chain import LEASE_MARGIN, ChainStore, Claim, Head, Stored, TriggerRecord
 from .clients import Clients
-from .collect import Collector
+from .collect import Collection, Collector
 from .errors import AlertPublishFailed, ReportWriteFailed
-from .report import draft_report, finish_report, report_bytes
+from .model import ChainPosition, Report
+from .report import Draft, report_content
 from .settings import Settings
+from .timefmt import utc_z
 from .triggers import Trigger
 
 MIN_RESERVE_MS = 2_000
 MAX_RESERVE_MS = 30_000
 
 
-@dataclass
+@dataclass(frozen=True)
 class Deadline:
     """When the Lambda will be stopped (monotonic clock), from ``get_remaining_time_in_millis``."""
 
-    started: float
     ends: float
     reserve_s: float
 
@@ -56,7 +60,7 @@ class Deadline:
             # A fifth of the run, within [2 s, 30 s]: enough for the claim, two PUTs and a publish with
             # a few botocore retries each.
             reserve_ms = int(min(MAX_RESERVE_MS, max(MIN_RESERVE_MS, remaining_ms * 0.2)))
-        return Deadline(now, now + remaining_ms / 1000.0, reserve_ms / 1000.0)
+        return Deadline(now + remaining_ms / 1000.0, reserve_ms / 1000.0)
 
     def remaining_s(self) -> float:
         return self.ends - time.monotonic()
@@ -68,7 +72,7 @@ class Deadline:
         return self.ends - self.reserve_s / 2
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunResult:
     outcome: str  # "stored" | "duplicate"
     report_id: str
@@ -78,11 +82,11 @@ class RunResult:
     complete: bool
     total_non_compliant: int
     monitoring_healthy: bool
-    alert: str  # "sent" | "not-needed" | "already-sent"
-    non_compliant_by_rule: dict[str, int] | None
+    alert: str  # "sent" | "not-needed" | "already-sent" | "failed"
+    non_compliant_by_rule: dict[str, int] | None  # None: no report was built by this run
     error_count: int
     api_calls: int
-    fields: dict[str, Any] = field(default_factory=dict)
+    phases: dict[str, float] | None = None  # milliseconds per step of a stored run
 
 
 class AlertFailedAfterStore(AlertPublishFailed):
@@ -91,40 +95,219 @@ class AlertFailedAfterStore(AlertPublishFailed):
         self.result = result
 
 
-def _publish(clients: Clients, settings: Settings, report: dict[str, Any], key: str) -> None:
-    alert.publish(
-        clients.sns, settings.topic_arn, report, settings.bucket, key, settings.alert_max_resources
-    )
+class _Phases:
+    """Milliseconds between marks, for the run's log line."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = {}
+        self._mark = time.monotonic()
+
+    def mark(self, name: str) -> None:
+        now = time.monotonic()
+        self.spent[name] = round((now - self._mark) * 1000, 1)
+        self._mark = now
 
 
-def _finish_duplicate(
-    store: ChainStore, clients: Clients, settings: Settings, stored: Stored, alert_state: str
-) -> RunResult:
-    """The trigger already has a report: never write another, only re-send an alert that never went out."""
-    sent = "already-sent" if alert_state == "sent" else "not-needed"
-    report = json.loads(store.read_report(stored.claim.key))
-    if alert_state == "pending" and alert.needs_alert(report):
+class _Run:
+    """The state one run shares between its steps: clients, chain store, reads and the thread pool."""
+
+    def __init__(
+        self,
+        trigger: Trigger,
+        settings: Settings,
+        clients: Clients,
+        account: str,
+        deadline: Deadline,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.trigger = trigger
+        self.settings = settings
+        self.clients = clients
+        self.account = account
+        self.deadline = deadline
+        self.clock = clock
+        self.store = ChainStore(
+            clients.s3, settings.bucket, settings.report_prefix, settings.chain_prefix, clock=clock
+        )
+        self.stop = threading.Event()
+        self.collector = Collector(clients.config, settings.rules, self.stop)
+        self.pool = ThreadPoolExecutor(
+            max_workers=2 * len(settings.rules) + 8, thread_name_prefix="report"
+        )
+        self.phases = _Phases()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def execute(self) -> RunResult:
+        record, head = self.start_reads()
+        if record is not None:
+            self.stop.set()
+            now = self.clock()
+            claim = Claim(record.sequence, record.key, record.report_id, now, now, None)
+            return self.finish_duplicate(Stored(claim, record.sha256), record.alert)
+        self.phases = _Phases()
+        collection = self.collect()
+        claimed, draft = self.claim_while_drafting(head, collection)
+        if isinstance(claimed, Stored):
+            found = self.store.find_trigger(self.trigger.report_id)
+            return self.finish_duplicate(claimed, found.alert if found else "pending")
+        report, stored = self.store_report(claimed, draft)
+        return self.alert_and_commit(report, stored, collection)
+
+    # 1 -----------------------------------------------------------------------------------------------
+    def start_reads(self) -> tuple[TriggerRecord | None, Future[Head]]:
+        known = self.pool.submit(self.store.find_trigger, self.trigger.report_id)
+        head = self.pool.submit(self.store.read_head)
+        self.collector.start(self.pool)
+        return known.result(), head
+
+    def finish_duplicate(self, stored: Stored, alert_state: str) -> RunResult:
+        """The trigger already has a report: never write another, only re-send an alert that never
+        went out."""
+        sent = "already-sent" if alert_state == "sent" else "not-needed"
+        report = Report.from_json(json.loads(self.store.read_report(stored.claim.key)))
+        if alert_state == "pending" and alert.needs_alert(report):
+            try:
+                self._publish(report, stored.claim.key)
+            except (ClientError, BotoCoreError) as e:
+                raise AlertPublishFailed(
+                    f"report {stored.claim.key} is stored but its alert failed again: {e}"
+                ) from e
+            self.store.record_trigger(stored, "sent")
+            sent = "sent"
+        return _result("duplicate", report, stored, sent, self.store.api_calls, built=False)
+
+    # 2 -----------------------------------------------------------------------------------------------
+    def collect(self) -> Collection:
+        budget_ms = int(max(0.0, self.deadline.collect_timeout_s()) * 1000)
+        return self.collector.finish(self.deadline.collect_timeout_s(), budget_ms)
+
+    # 3 -----------------------------------------------------------------------------------------------
+    def claim_while_drafting(
+        self, head: Future[Head], collection: Collection
+    ) -> tuple[Claim | Stored, Draft]:
+        remaining = timedelta(seconds=max(0.0, self.deadline.remaining_s()))
+        lease = self.clock() + remaining + LEASE_MARGIN
+        self.phases.mark("collectMs")
+        claiming = self.pool.submit(
+            self.store.claim,
+            self.trigger.report_id,
+            lease,
+            self.deadline.claim_give_up_at(),
+            head.result(),
+        )
+        draft = Draft(
+            report_content(
+                report_id=self.trigger.report_id,
+                trigger=self.trigger,
+                account=self.account,
+                region=self.settings.region,
+                environment_suffix=self.settings.environment_suffix,
+                collection=collection,
+            )
+        )
+        claimed = claiming.result()
+        self.phases.mark("claimMs")
+        return claimed, draft
+
+    def store_report(self, claimed: Claim, draft: Draft) -> tuple[Report, Stored]:
+        previous = claimed.previous
+        report, body = draft.finish(
+            utc_z(claimed.generated_at),
+            ChainPosition(
+                claimed.sequence,
+                None if previous is None else previous.key,
+                None if previous is None else previous.sha256,
+            ),
+        )
+        self.phases.mark("buildMs")
+        stored = self.store.write_report(claimed, body)
+        self.phases.mark("storeMs")
+        return report, stored
+
+    # 4 -----------------------------------------------------------------------------------------------
+    def alert_and_commit(self, report: Report, stored: Stored, collection: Collection) -> RunResult:
+        wants_alert = alert.needs_alert(report)
+        published = (
+            self.pool.submit(self._publish, report, stored.claim.key) if wants_alert else None
+        )
+        # The trigger record first (while the alert is published), then the head; marking the alert
+        # sent only touches the trigger record, so it goes out together with the head's swap.
+        self.store.record_trigger(stored, "pending" if wants_alert else "not-needed")
+        committing = self.pool.submit(self.store.commit_head, stored)
+        marking: Future[None] | None = None
+        alert_error: Exception | None = None
+        if published is not None:
+            try:
+                published.result()
+            except (ClientError, BotoCoreError) as e:
+                alert_error = e
+            else:
+                marking = self.pool.submit(self.store.record_trigger, stored, "sent")
         try:
-            _publish(clients, settings, report, stored.claim.key)
-        except (ClientError, BotoCoreError) as e:
-            raise AlertPublishFailed(
-                f"report {stored.claim.key} is stored but its alert failed again: {e}"
-            ) from e
-        store.record_trigger(stored, "sent")
-        sent = "sent"
+            committing.result()
+        finally:
+            if marking is not None:
+                wait([marking])
+        self.phases.mark("commitMs")
+        if marking is not None:
+            marking.result()
+        result = _result(
+            "stored",
+            report,
+            stored,
+            alert_state="failed" if alert_error else ("sent" if wants_alert else "not-needed"),
+            api_calls=collection.api_calls + self.store.api_calls + (1 if wants_alert else 0),
+            built=True,
+            phases=None if alert_error else self.phases.spent,
+        )
+        if alert_error is not None:
+            raise AlertFailedAfterStore(
+                f"report {stored.claim.key} is stored but publishing its alert to "
+                f"{self.settings.topic_arn} failed: {alert_error}",
+                result,
+            ) from alert_error
+        return result
+
+    def _publish(self, report: Report, key: str) -> None:
+        settings = self.settings
+        alert.publish(
+            self.clients.sns,
+            settings.topic_arn,
+            report,
+            settings.bucket,
+            key,
+            settings.alert_max_resources,
+        )
+
+
+def _result(
+    outcome: str,
+    report: Report,
+    stored: Stored,
+    alert_state: str,
+    api_calls: int,
+    built: bool,
+    phases: dict[str, float] | None = None,
+) -> RunResult:
+    """The run's result; ``built``: this run built the report (so its counts are this run's metrics)."""
+    content = report.content
     return RunResult(
-        "duplicate",
-        report["reportId"],
-        stored.claim.key,
-        stored.claim.sequence,
-        stored.sha256,
-        report["complete"],
-        report["summary"]["totalNonCompliant"],
-        report["monitoring"]["healthy"],
-        sent,
-        None,
-        0,
-        store.api_calls,
+        outcome=outcome,
+        report_id=content.report_id,
+        key=stored.claim.key,
+        sequence=stored.claim.sequence,
+        sha256=stored.sha256,
+        complete=content.complete,
+        total_non_compliant=content.summary.total_non_compliant,
+        monitoring_healthy=content.monitoring.healthy,
+        alert=alert_state,
+        non_compliant_by_rule=dict(content.summary.by_rule) if built else None,
+        error_count=len(content.errors) if built else 0,
+        api_calls=api_calls,
+        phases=phases,
     )
 
 
@@ -136,123 +319,12 @@ def generate(
     deadline: Deadline,
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
 ) -> RunResult:
-    report_id = trigger.report_id
-    store = ChainStore(
-        clients.s3, settings.bucket, settings.report_prefix, settings.chain_prefix, clock=clock
-    )
-    stop = threading.Event()
-    collector = Collector(clients.config, settings.rules, stop)
-    pool = ThreadPoolExecutor(max_workers=2 * len(settings.rules) + 8, thread_name_prefix="report")
+    run = _Run(trigger, settings, clients, account, deadline, clock)
     try:
-        known = pool.submit(store.find_trigger, report_id)
-        head = pool.submit(store.read_head)
-        collector.start(pool)
-
-        record = known.result()
-        if record is not None:
-            stop.set()
-            claim = Claim(record["sequence"], record["key"], report_id, clock(), clock(), None)
-            return _finish_duplicate(
-                store, clients, settings, Stored(claim, record["sha256"]), record["alert"]
-            )
-
-        phases: dict[str, float] = {}
-        mark = time.monotonic()
-
-        def phase(name: str) -> None:
-            nonlocal mark
-            now = time.monotonic()
-            phases[name] = round((now - mark) * 1000, 1)
-            mark = now
-
-        budget_ms = int(max(0.0, deadline.collect_timeout_s()) * 1000)
-        collection = collector.finish(deadline.collect_timeout_s(), budget_ms)
-        lease = clock() + timedelta(seconds=max(0.0, deadline.remaining_s())) + LEASE_MARGIN
-        phase("collectMs")
-        claiming = pool.submit(
-            store.claim, report_id, lease, deadline.claim_give_up_at(), head.result()
-        )
-        # Everything but generatedAt and chain, serialised while the claim is in flight.
-        draft = draft_report(
-            report_id=report_id,
-            trigger=trigger,
-            account=account,
-            region=settings.region,
-            environment_suffix=settings.environment_suffix,
-            collection=collection,
-        )
-        claimed = claiming.result()
-        phase("claimMs")
-        if isinstance(claimed, Stored):
-            found = store.find_trigger(report_id) or {}
-            return _finish_duplicate(
-                store, clients, settings, claimed, found.get("alert", "pending")
-            )
-
-        report = finish_report(
-            draft,
-            generated_at=claimed.generated_at,
-            sequence=claimed.sequence,
-            previous_key=None if claimed.previous is None else claimed.previous.key,
-            previous_sha256=None if claimed.previous is None else claimed.previous.sha256,
-        )
-        body = report_bytes(report, draft.encoded)
-        phase("buildMs")
-        stored = store.write_report(claimed, body)
-        phase("storeMs")
-
-        wants_alert = alert.needs_alert(report)
-        published = (
-            pool.submit(_publish, clients, settings, report, claimed.key) if wants_alert else None
-        )
-        # The trigger record first (while the alert is published), then the head; marking the alert
-        # sent only touches the trigger record, so it goes out together with the head's swap.
-        store.record_trigger(stored, "pending" if wants_alert else "not-needed")
-        committing = pool.submit(store.commit_head, stored)
-        marking = None
-        alert_error: Exception | None = None
-        if published is not None:
-            try:
-                published.result()
-            except (ClientError, BotoCoreError) as e:
-                alert_error = e
-            else:
-                marking = pool.submit(store.record_trigger, stored, "sent")
-        try:
-            committing.result()
-        finally:
-            if marking is not None:
-                wait([marking])
-        phase("commitMs")
-        if marking is not None:
-            marking.result()
-        result = RunResult(
-            "stored",
-            report_id,
-            claimed.key,
-            claimed.sequence,
-            stored.sha256,
-            report["complete"],
-            report["summary"]["totalNonCompliant"],
-            report["monitoring"]["healthy"],
-            "sent" if wants_alert else "not-needed",
-            dict(report["summary"]["byRule"]),
-            len(report["errors"]),
-            collection.api_calls + store.api_calls + (1 if wants_alert else 0),
-        )
-        if alert_error is not None:
-            result.alert = "failed"
-            raise AlertFailedAfterStore(
-                f"report {claimed.key} is stored but publishing its alert to {settings.topic_arn} "
-                f"failed: {alert_error}",
-                result,
-            ) from alert_error
-        result.fields["phases"] = phases
-        return result
+        return run.execute()
     except (ClientError, BotoCoreError) as e:
         raise ReportWriteFailed(
-            f"run for report {report_id} failed before its report was committed: {e}"
+            f"run for report {trigger.report_id} failed before its report was committed: {e}"
         ) from e
     finally:
-        stop.set()
-        pool.shutdown(wait=False, cancel_futures=True)
+        run.close()

@@ -1,6 +1,7 @@
 """Turn AWS Config status responses into the report's monitoring evidence and its problems.
 
-Pure functions over the response dicts boto3 returns, so they are tested with recorded responses.
+Pure functions from the response dicts boto3 returns to the report's records (model.py), so they are
+tested with recorded responses.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .model import DeliveryChannel, EvaluationStatus, Problem, Recorder
 from .timefmt import optional_utc_z, to_datetime
 
 # DescribeConfigurationRecorderStatus answers Pending/Success/Failure/NotApplicable; the schema uses the
@@ -21,31 +23,27 @@ _RECORDER_STATUS = {
 _DELIVERY_STATUS = {"Success", "Failure", "Not_Applicable"}
 
 
-def problem(code: str, subject: str, message: str) -> dict[str, str]:
-    return {"code": code, "subject": subject, "message": message}
-
-
-def recorder_records(statuses: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def recorder_records(statuses: Sequence[dict[str, Any]]) -> list[Recorder]:
     records = []
     for status in statuses:
         last = status.get("lastStatus")
         records.append(
-            {
-                "name": status.get("name") or "(unnamed)",
-                "recording": bool(status.get("recording", False)),
-                "lastStatus": _RECORDER_STATUS.get(last) if last else None,
-                "lastStatusChangeTime": optional_utc_z(status.get("lastStatusChangeTime")),
-                "lastErrorCode": status.get("lastErrorCode"),
-                "lastErrorMessage": status.get("lastErrorMessage"),
-            }
+            Recorder(
+                name=status.get("name") or "(unnamed)",
+                recording=bool(status.get("recording", False)),
+                last_status=_RECORDER_STATUS.get(last) if last else None,
+                last_status_change_time=optional_utc_z(status.get("lastStatusChangeTime")),
+                last_error_code=status.get("lastErrorCode"),
+                last_error_message=status.get("lastErrorMessage"),
+            )
         )
     return records
 
 
-def recorder_problems(records: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
+def recorder_problems(records: Sequence[Recorder]) -> list[Problem]:
     if not records:
         return [
-            problem(
+            Problem(
                 "RECORDER_MISSING",
                 "(none)",
                 "no configuration recorder exists: AWS Config records nothing, "
@@ -54,22 +52,22 @@ def recorder_problems(records: Sequence[dict[str, Any]]) -> list[dict[str, str]]
         ]
     found = []
     for record in records:
-        if not record["recording"]:
+        if not record.recording:
             found.append(
-                problem(
+                Problem(
                     "RECORDER_NOT_RECORDING",
-                    record["name"],
-                    f"configuration recorder {record['name']} is not recording: "
+                    record.name,
+                    f"configuration recorder {record.name} is not recording: "
                     "findings may be stale or missing",
                 )
             )
-        if record["lastStatus"] == "FAILURE":
-            detail = record["lastErrorCode"] or "no error code"
+        if record.last_status == "FAILURE":
+            detail = record.last_error_code or "no error code"
             found.append(
-                problem(
+                Problem(
                     "RECORDER_FAILURE",
-                    record["name"],
-                    f"configuration recorder {record['name']} last status is FAILURE ({detail})",
+                    record.name,
+                    f"configuration recorder {record.name} last status is FAILURE ({detail})",
                 )
             )
     return found
@@ -80,7 +78,7 @@ def _delivery_status(info: dict[str, Any] | None) -> str | None:
     return status if status in _DELIVERY_STATUS else None
 
 
-def channel_records(statuses: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def channel_records(statuses: Sequence[dict[str, Any]]) -> list[DeliveryChannel]:
     records = []
     for status in statuses:
         infos = [
@@ -92,21 +90,21 @@ def channel_records(statuses: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             (i.get("lastErrorCode") for i in infos if i and i.get("lastErrorCode")), None
         )
         records.append(
-            {
-                "name": status.get("name") or "(unnamed)",
-                "configHistoryLastStatus": _delivery_status(infos[0]),
-                "configSnapshotLastStatus": _delivery_status(infos[1]),
-                "configStreamLastStatus": _delivery_status(infos[2]),
-                "lastErrorCode": error_code,
-            }
+            DeliveryChannel(
+                name=status.get("name") or "(unnamed)",
+                config_history_last_status=_delivery_status(infos[0]),
+                config_snapshot_last_status=_delivery_status(infos[1]),
+                config_stream_last_status=_delivery_status(infos[2]),
+                last_error_code=error_code,
+            )
         )
     return records
 
 
-def channel_problems(records: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
+def channel_problems(records: Sequence[DeliveryChannel]) -> list[Problem]:
     if not records:
         return [
-            problem(
+            Problem(
                 "DELIVERY_CHANNEL_MISSING",
                 "(none)",
                 "no delivery channel exists: configuration history and snapshots are not delivered",
@@ -116,42 +114,42 @@ def channel_problems(records: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
     for record in records:
         failed = [
             label
-            for label, field in (
-                ("history", "configHistoryLastStatus"),
-                ("snapshot", "configSnapshotLastStatus"),
-                ("stream", "configStreamLastStatus"),
+            for label, status in (
+                ("history", record.config_history_last_status),
+                ("snapshot", record.config_snapshot_last_status),
+                ("stream", record.config_stream_last_status),
             )
-            if record[field] == "Failure"
+            if status == "Failure"
         ]
         if failed:
-            detail = record["lastErrorCode"] or "no error code"
+            detail = record.last_error_code or "no error code"
             found.append(
-                problem(
+                Problem(
                     "DELIVERY_FAILURE",
-                    record["name"],
-                    f"delivery channel {record['name']} failed to deliver {', '.join(failed)} ({detail})",
+                    record.name,
+                    f"delivery channel {record.name} failed to deliver {', '.join(failed)} ({detail})",
                 )
             )
     return found
 
 
-def evaluation_record(status: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "firstEvaluationStarted": bool(status.get("FirstEvaluationStarted", False)),
-        "lastSuccessfulEvaluationTime": optional_utc_z(status.get("LastSuccessfulEvaluationTime")),
-        "lastFailedEvaluationTime": optional_utc_z(status.get("LastFailedEvaluationTime")),
-        "lastErrorCode": status.get("LastErrorCode"),
-        "lastErrorMessage": status.get("LastErrorMessage"),
-    }
+def evaluation_record(status: dict[str, Any]) -> EvaluationStatus:
+    return EvaluationStatus(
+        first_evaluation_started=bool(status.get("FirstEvaluationStarted", False)),
+        last_successful_evaluation_time=optional_utc_z(status.get("LastSuccessfulEvaluationTime")),
+        last_failed_evaluation_time=optional_utc_z(status.get("LastFailedEvaluationTime")),
+        last_error_code=status.get("LastErrorCode"),
+        last_error_message=status.get("LastErrorMessage"),
+    )
 
 
-def evaluation_problems(rule_name: str, raw: dict[str, Any]) -> list[dict[str, str]]:
+def evaluation_problems(rule_name: str, raw: dict[str, Any]) -> list[Problem]:
     """Problems of one rule from its raw DescribeConfigRuleEvaluationStatus entry."""
     succeeded = to_datetime(raw.get("LastSuccessfulEvaluationTime"))
     failed = to_datetime(raw.get("LastFailedEvaluationTime"))
     if (not raw.get("FirstEvaluationStarted") or succeeded is None) and failed is None:
         return [
-            problem(
+            Problem(
                 "RULE_NOT_EVALUATED",
                 rule_name,
                 f"rule {rule_name} has never completed an evaluation: its results are not evidence yet",
@@ -160,7 +158,7 @@ def evaluation_problems(rule_name: str, raw: dict[str, Any]) -> list[dict[str, s
     if failed is not None and (succeeded is None or failed > succeeded):
         code = raw.get("LastErrorCode") or "no error code"
         return [
-            problem(
+            Problem(
                 "RULE_EVALUATION_FAILED",
                 rule_name,
                 f"rule {rule_name} last evaluation failed ({code}) after its last success",

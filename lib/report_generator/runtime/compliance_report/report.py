@@ -1,27 +1,35 @@
 """Build a schema-v1 report from what was collected, and serialise it to the exact bytes that are stored.
 
 The bytes rule (docs/report-format.md): UTF-8 JSON, keys sorted, no insignificant white space, one trailing
-newline. The chain hashes these bytes, so ``report_bytes`` is the only serialiser used for storing.
+newline — ``json.dumps(report, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` plus ``\\n``.
+The chain hashes these bytes, so this module is the only serialiser used for storing.
 
 Everything but ``generatedAt`` and ``chain`` is known once the reads are over, while those two come from
-the chain claim. ``draft_report`` therefore builds and serialises the rest (the findings are nearly all of
-the bytes) while the claim is in flight, and ``finish_report`` adds the two members. A member serialised
-on its own is the same text ``json.dumps`` writes for it inside the whole report, so the bytes are those of
-serialising the finished report in one go.
+the chain claim. ``draft`` therefore serialises the rest (the findings are nearly all of the bytes) while
+the claim is in flight, and ``Draft.finish`` adds the two members. A member serialised on its own is the
+same text ``json.dumps`` writes for it inside the whole report, so the bytes are those of serialising
+the finished report in one go.
+
+Memory: the bytes are kept as chunks (a few hundred findings each) and joined once, so a 100,000-finding
+report (~17 MB) exists as its chunks and the joined body, never as a dict of every finding or a str of
+the whole report.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from . import GENERATOR_NAME, GENERATOR_VERSION, SCHEMA_VERSION
-from .collect import Collection
-from .timefmt import utc_z
+from .collect import Collection, RuleReads
+from .model import ChainPosition, Counts, Finding, Monitoring, Report, ReportContent, Rule, Summary
 from .triggers import Trigger
+
+# Findings serialised per json.dumps call. One call over 10,000 findings holds the GIL for tens of
+# milliseconds, stalling the chain claim that runs meanwhile; slices let it in between.
+ENCODE_SLICE = 500
 
 
 def report_key(prefix: str, generated_at: datetime, sequence: int, report_id: str) -> str:
@@ -29,6 +37,60 @@ def report_key(prefix: str, generated_at: datetime, sequence: int, report_id: st
     return f"{prefix}{generated_at:%Y/%m/%d}/{sequence:08d}-{report_id}.json"
 
 
+# -- building -------------------------------------------------------------------------------------------
+def _rule(reads: RuleReads, unfinished: set[str]) -> Rule:
+    findings = reads.unique_findings()
+    return Rule(
+        name=reads.rule.name,
+        managed_identifier=reads.rule.managed_identifier,
+        compliance_type=reads.compliance_type,
+        complete=reads.complete and reads.rule.name not in unfinished,
+        counts=Counts(reads.compliant, len(findings), reads.not_applicable),
+        evaluation_status=reads.evaluation_status,
+        findings=findings,
+    )
+
+
+def summarise(rules: Sequence[Rule]) -> Summary:
+    by_type: Counter[str] = Counter(f.resource_type for rule in rules for f in rule.findings)
+    by_rule = {rule.name: rule.counts.non_compliant for rule in rules}
+    return Summary(
+        total_non_compliant=sum(by_rule.values()),
+        rules_non_compliant=sum(1 for count in by_rule.values() if count > 0),
+        by_rule=by_rule,
+        by_resource_type=dict(sorted(by_type.items())),
+    )
+
+
+def report_content(
+    *,
+    report_id: str,
+    trigger: Trigger,
+    account: str,
+    region: str,
+    environment_suffix: str,
+    collection: Collection,
+) -> ReportContent:
+    unfinished = set(collection.unfinished_rules)
+    rules = tuple(_rule(reads, unfinished) for reads in collection.rules)
+    # A missing rule is seen by several reads; say it once.
+    problems = {(p.code, p.subject): p for p in collection.problems}
+    return ReportContent(
+        report_id=report_id,
+        trigger=trigger,
+        account=account,
+        region=region,
+        environment_suffix=environment_suffix,
+        rules=rules,
+        summary=summarise(rules),
+        monitoring=Monitoring(
+            tuple(collection.recorders), tuple(collection.channels), tuple(problems.values())
+        ),
+        errors=tuple(collection.errors),
+    )
+
+
+# -- serialising ----------------------------------------------------------------------------------------
 def _json_text(value: Any) -> str:
     """Sorted, compact JSON with non-ASCII characters as themselves (``ensure_ascii=False``).
 
@@ -42,174 +104,74 @@ def _json_text(value: Any) -> str:
     return text
 
 
-# Findings serialised per json.dumps call. One call over 10,000 findings holds the GIL for tens of
-# milliseconds, stalling the chain claim that runs meanwhile; slices let it in between.
-ENCODE_SLICE = 500
+def _json_bytes(value: Any) -> bytes:
+    return _json_text(value).encode("utf-8")
 
 
-def _object_text(obj: dict[str, Any], encoded: dict[str, str]) -> str:
-    """``_json_text(obj)``, with the members in ``encoded`` taken as already serialised."""
-    members = []
-    for key in sorted(obj):
-        value = encoded[key] if key in encoded else _json_text(obj[key])
-        members.append(f"{_json_text(key)}:{value}")
-    return "{" + ",".join(members) + "}"
+Chunks = list[bytes]
 
 
-def _findings_text(findings: list[dict[str, Any]]) -> str:
-    """``_json_text(findings)``, serialised ``ENCODE_SLICE`` findings at a time."""
-    parts = [
-        _json_text(findings[i : i + ENCODE_SLICE])[1:-1]
+def _array(items: Iterable[Chunks]) -> Chunks:
+    chunks = [b"["]
+    for index, item in enumerate(items):
+        if index:
+            chunks.append(b",")
+        chunks.extend(item)
+    chunks.append(b"]")
+    return chunks
+
+
+def _object(members: Mapping[str, Chunks]) -> Chunks:
+    """A JSON object from its members' serialised values, keys sorted as ``sort_keys`` sorts them."""
+    chunks = [b"{"]
+    for index, key in enumerate(sorted(members)):
+        chunks.append(b"," + _json_bytes(key) + b":" if index else _json_bytes(key) + b":")
+        chunks.extend(members[key])
+    chunks.append(b"}")
+    return chunks
+
+
+def _findings(findings: Sequence[Finding]) -> Chunks:
+    """``_json_text`` of the findings' JSON list, ``ENCODE_SLICE`` findings per chunk."""
+    return _array(
+        [_json_text([f.to_json() for f in findings[i : i + ENCODE_SLICE]])[1:-1].encode("utf-8")]
         for i in range(0, len(findings), ENCODE_SLICE)
-    ]
-    return "[" + ",".join(parts) + "]"
+    )
 
 
-def _rules_text(rules: list[dict[str, Any]]) -> str:
-    texts = [
-        _object_text(rule, {"nonCompliant": _findings_text(rule["nonCompliant"])}) for rule in rules
-    ]
-    return "[" + ",".join(texts) + "]"
+def _rule_chunks(rule: Rule) -> Chunks:
+    members = {key: [_json_bytes(value)] for key, value in rule.members().items()}
+    members["nonCompliant"] = _findings(rule.findings)
+    return _object(members)
 
 
-def report_bytes(report: dict[str, Any], encoded: dict[str, str] | None = None) -> bytes:
-    """The stored bytes. ``encoded``: top-level members already serialised (``_json_text`` of the
-    member's value, as ``draft_report`` keeps them), reused instead of serialised again."""
-    if not encoded:
-        return _json_text(report).encode("utf-8") + b"\n"
-    return _object_text(report, encoded).encode("utf-8") + b"\n"
-
-
-def _rules(collection: Collection) -> list[dict[str, Any]]:
-    unfinished = set(collection.unfinished_rules)
-    rules = []
-    for result in collection.rules:
-        findings = result.sorted_findings()
-        rules.append(
-            {
-                "name": result.rule.name,
-                "managedIdentifier": result.rule.managed_identifier,
-                "complianceType": result.compliance_type,
-                "complete": result.complete and result.rule.name not in unfinished,
-                "counts": {
-                    "compliant": result.compliant,
-                    "nonCompliant": len(findings),
-                    "notApplicable": result.not_applicable,
-                },
-                "evaluationStatus": result.evaluation_status,
-                "nonCompliant": findings,
-            }
-        )
-    return rules
-
-
-def summarise(rules: list[dict[str, Any]]) -> dict[str, Any]:
-    by_type: Counter = Counter()
-    for rule in rules:
-        by_type.update(f["resourceType"] for f in rule["nonCompliant"])
-    by_rule = {rule["name"]: rule["counts"]["nonCompliant"] for rule in rules}
-    return {
-        "totalNonCompliant": sum(by_rule.values()),
-        "rulesNonCompliant": sum(1 for count in by_rule.values() if count > 0),
-        "byRule": by_rule,
-        "byResourceType": dict(sorted(by_type.items())),
-    }
-
-
-@dataclass
 class Draft:
-    """A report without ``generatedAt`` and ``chain``, and its members already serialised."""
+    """A report's content with every member but ``generatedAt`` and ``chain`` already serialised.
 
-    members: dict[str, Any]
-    encoded: dict[str, str] = field(default_factory=dict)
+    ``finish`` adds those two and joins the bytes; it hands the chunks over, so a draft finishes once.
+    """
 
+    def __init__(self, content: ReportContent) -> None:
+        self.content = content
+        self._members: dict[str, Chunks] | None = {
+            key: [_json_bytes(value)] for key, value in content.members().items()
+        }
+        self._members["rules"] = _array(_rule_chunks(rule) for rule in content.rules)
 
-def draft_report(
-    *,
-    report_id: str,
-    trigger: Trigger,
-    account: str,
-    region: str,
-    environment_suffix: str,
-    collection: Collection,
-) -> Draft:
-    rules = _rules(collection)
-    errors = list(collection.errors)
-    # A missing rule is seen by several calls; say it once.
-    problems = list({(p["code"], p["subject"]): p for p in collection.problems}.values())
-    members = {
-        "schemaVersion": SCHEMA_VERSION,
-        "reportId": report_id,
-        "generator": {"name": GENERATOR_NAME, "version": GENERATOR_VERSION},
-        "trigger": {
-            "type": trigger.type,
-            "id": trigger.id,
-            "receivedAt": utc_z(trigger.received_at),
-            "note": trigger.note,
-        },
-        "account": account,
-        "region": region,
-        "environmentSuffix": environment_suffix,
-        "complete": not errors,
-        "rules": rules,
-        "summary": summarise(rules),
-        "monitoring": {
-            "healthy": not problems,
-            "recorders": list(collection.recorders),
-            "deliveryChannels": list(collection.channels),
-            "problems": problems,
-        },
-        "errors": errors,
-    }
-    encoded = {key: _json_text(value) for key, value in members.items() if key != "rules"}
-    encoded["rules"] = _rules_text(rules)
-    return Draft(members, encoded)
+    def finish(self, generated_at: str, chain: ChainPosition) -> tuple[Report, bytes]:
+        """The finished report and its stored bytes."""
+        members, self._members = self._members, None
+        if members is None:
+            raise RuntimeError("a report draft is finished once")
+        members["generatedAt"] = [_json_bytes(generated_at)]
+        members["chain"] = [_json_bytes(chain.to_json())]
+        chunks = _object(members)
+        del members
+        chunks.append(b"\n")
+        body = b"".join(chunks)
+        return Report(self.content, generated_at, chain), body
 
 
-def finish_report(
-    draft: Draft,
-    *,
-    generated_at: datetime,
-    sequence: int,
-    previous_key: str | None,
-    previous_sha256: str | None,
-) -> dict[str, Any]:
-    report = dict(draft.members)
-    report["generatedAt"] = utc_z(generated_at)
-    report["chain"] = {
-        "sequence": sequence,
-        "previousKey": previous_key,
-        "previousSha256": previous_sha256,
-    }
-    return report
-
-
-def build_report(
-    *,
-    report_id: str,
-    generated_at: datetime,
-    trigger: Trigger,
-    account: str,
-    region: str,
-    environment_suffix: str,
-    collection: Collection,
-    sequence: int,
-    previous_key: str | None,
-    previous_sha256: str | None,
-) -> dict[str, Any]:
-    """The whole report in one step (``draft_report`` then ``finish_report``)."""
-    draft = draft_report(
-        report_id=report_id,
-        trigger=trigger,
-        account=account,
-        region=region,
-        environment_suffix=environment_suffix,
-        collection=collection,
-    )
-    return finish_report(
-        draft,
-        generated_at=generated_at,
-        sequence=sequence,
-        previous_key=previous_key,
-        previous_sha256=previous_sha256,
-    )
+def report_bytes(report: Report) -> bytes:
+    """The stored bytes of a whole report."""
+    return Draft(report.content).finish(report.generated_at, report.chain)[1]

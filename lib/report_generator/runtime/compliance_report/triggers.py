@@ -86,17 +86,19 @@ def _parse_time(value: Any, where: str) -> datetime:
     return parsed.astimezone(timezone.utc)
 
 
-def _is_scheduled(event: dict) -> bool:
+def _is_scheduled(event: dict[str, Any]) -> bool:
     return event.get("detail-type") == "Scheduled Event" and event.get("source") == "aws.events"
 
 
-def _scheduled(event: dict, trigger_type: str, received_at: datetime | None) -> Trigger:
+def _scheduled(event: dict[str, Any], trigger_type: str, received_at: datetime | None) -> Trigger:
     event_id = _check_id(event.get("id"), "scheduled event 'id'")
     fired_at = _parse_time(event.get("time"), "scheduled event 'time'")
     return Trigger(trigger_type, event_id, received_at or fired_at, None)
 
 
-def _on_demand(event: dict, trigger_type: str, fallback_id: str, received_at: datetime) -> Trigger:
+def _on_demand(
+    event: dict[str, Any], trigger_type: str, fallback_id: str, received_at: datetime
+) -> Trigger:
     unknown = sorted(set(event) - _ON_DEMAND_KEYS)
     if unknown:
         raise UnrecognisedEvent(
