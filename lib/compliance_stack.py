@@ -28,17 +28,12 @@ class ComplianceAuditStack(Stack):
             Tags.of(self).add(key, value)
 
         self.storage = ReportStorage(
-            self,
-            "ReportStorage",
-            suffix=suffix,
-            object_lock_mode=settings.report_object_lock,
-            with_config_bucket=not settings.use_existing_config_recorder,
+            self, "ReportStorage", suffix=suffix, object_lock_mode=settings.report_object_lock
         )
         self.alerting = Alerting(self, "Alerting", suffix=suffix, alert_email=settings.alert_email)
-        if not settings.use_existing_config_recorder:
-            self.alerting.allow_config_publish()
+        schedule_group_name = physical_name("compliance", suffix)
         self.schedule_group = scheduler.CfnScheduleGroup(
-            self, "ScheduleGroup", name=physical_name("compliance", suffix)
+            self, "ScheduleGroup", name=schedule_group_name
         )
         schedule_dlq = self.alerting.dead_letter_queue("ScheduleDlq", "compliance-schedule-dlq")
 
@@ -47,10 +42,8 @@ class ComplianceAuditStack(Stack):
             "ConfigMonitoring",
             suffix=suffix,
             use_existing_recorder=settings.use_existing_config_recorder,
-            delivery_bucket=self.storage.config,
-            delivery_topic=self.alerting.config_stream,
-            delivery_topic_policy=self.alerting.config_stream.node.try_find_child("Policy"),
-            schedule_group_name=self.schedule_group.name,
+            access_logs=self.storage.access_logs,
+            schedule_group_name=schedule_group_name,
             schedule_dlq=schedule_dlq,
         )
         self.monitoring.daily_evaluation.node.add_dependency(self.schedule_group)

@@ -7,7 +7,6 @@ from typing import Sequence
 
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -19,6 +18,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from lib.alerting.infrastructure import alarm_to_team
 from lib.defaults import least_privilege_role, physical_name, secure_queue
 from lib.report_storage.infrastructure import CHAIN_PREFIX, REPORT_PREFIX
 
@@ -58,7 +58,7 @@ class ReportGenerator(Construct):
         topic: sns.ITopic,
         rule_arns: Sequence[str],
         monitored_rules_json: str,
-        alarm_action: cw_actions.SnsAction,
+        alarm_action: cloudwatch.IAlarmAction,
         failure_dlq: sqs.IQueue,
         requests_dlq: sqs.IQueue,
         schedule_dlq: sqs.IQueue,
@@ -229,7 +229,7 @@ class ReportGenerator(Construct):
             ),
         ]
 
-    def _alarms(self, suffix: str, action: cw_actions.SnsAction) -> None:
+    def _alarms(self, suffix: str, action: cloudwatch.IAlarmAction) -> None:
         def runtime_metric(name: str, period: Duration, statistic: str) -> cloudwatch.Metric:
             """A metric the function writes in embedded metric format (dimension: Environment)."""
             return cloudwatch.Metric(
@@ -240,47 +240,33 @@ class ReportGenerator(Construct):
                 statistic=statistic,
             )
 
-        def alarm(
-            id_: str, name: str, description: str, metric: cloudwatch.IMetric, *, when_absent=False
-        ) -> None:
-            """Fires at 1 or more, or with ``when_absent`` below 1, where no data counts as a breach."""
-            created = cloudwatch.Alarm(
-                self,
-                id_,
-                alarm_name=physical_name(name, suffix),
-                alarm_description=description,
-                metric=metric,
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=(
-                    cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
-                    if when_absent
-                    else cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
-                ),
-                treat_missing_data=(
-                    cloudwatch.TreatMissingData.BREACHING
-                    if when_absent
-                    else cloudwatch.TreatMissingData.NOT_BREACHING
-                ),
-            )
-            created.add_alarm_action(action)
-
-        alarm(
+        alarm_to_team(
+            self,
             "ErrorsAlarm",
-            "compliance-report-generator-errors",
-            "The report generator failed an invocation. See the README runbook, 'Re-running a report'.",
-            self.function.metric_errors(period=Duration.minutes(5), statistic="Sum"),
+            alarm_name=physical_name("compliance-report-generator-errors", suffix),
+            description=(
+                "The report generator failed an invocation. "
+                "See the README runbook, 'Re-running a report'."
+            ),
+            metric=self.function.metric_errors(period=Duration.minutes(5), statistic="Sum"),
+            action=action,
         )
-        alarm(
+        alarm_to_team(
+            self,
             "IncompleteAlarm",
-            "compliance-report-incomplete",
-            "A report was written incomplete (errors[] not empty). Read its errors[] section.",
-            runtime_metric("ReportGenerationErrors", Duration.minutes(5), "Sum"),
+            alarm_name=physical_name("compliance-report-incomplete", suffix),
+            description=(
+                "A report was written incomplete (errors[] not empty). Read its errors[] section."
+            ),
+            metric=runtime_metric("ReportGenerationErrors", Duration.minutes(5), "Sum"),
+            action=action,
         )
-        alarm(
+        alarm_to_team(
+            self,
             "MissingAlarm",
-            "compliance-report-missing",
-            "No report was generated in the last 24 hours: the audit trail has a gap.",
-            runtime_metric("ReportDurationMs", Duration.days(1), "SampleCount"),
+            alarm_name=physical_name("compliance-report-missing", suffix),
+            description="No report was generated in the last 24 hours: the audit trail has a gap.",
+            metric=runtime_metric("ReportDurationMs", Duration.days(1), "SampleCount"),
+            action=action,
             when_absent=True,
         )
