@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import jsii
-from aws_cdk import Aspects, CfnOutput, IAspect, Stack, Tags
+from aws_cdk import Aspects, CfnOutput, Environment, IAspect, Stack, Tags
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
@@ -15,14 +17,22 @@ from lib.defaults import physical_name
 from lib.nag_acknowledgements import acknowledge
 from lib.report_generator.infrastructure import ReportGenerator
 from lib.report_storage.infrastructure import ReportStorage
-from lib.settings import Settings
+from lib.settings import StackSettings
 
 TAGS = {"Environment": "audit", "CostCenter": "compliance"}
 
 
 class ComplianceAuditStack(Stack):
-    def __init__(self, scope: Construct, id_: str, *, settings: Settings, **kwargs) -> None:
-        super().__init__(scope, id_, **kwargs)
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        settings: StackSettings,
+        env: Optional[Environment] = None,
+        description: Optional[str] = None,
+    ) -> None:
+        super().__init__(scope, id_, env=env, description=description)
         suffix = settings.environment_suffix
         for key, value in TAGS.items():
             Tags.of(self).add(key, value)

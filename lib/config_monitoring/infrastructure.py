@@ -40,8 +40,10 @@ DELIVERY_TOPIC_POLICY_LOGICAL_ID = "AlertingConfigStreamPolicy4306271D"
 
 
 @dataclass(frozen=True)
-class MonitoredRule:
-    """One AWS managed rule: its short name and the resource type it evaluates."""
+class ManagedRuleSpec:
+    """An AWS managed rule the stack deploys: the short name its Config rule name starts with, its managed
+    identifier, and the one resource type it is scoped to. (The report generator's own view of a rule,
+    name and identifier as it receives them in MONITORED_RULES, is a different record in its runtime.)"""
 
     key: str
     identifier: str
@@ -49,15 +51,15 @@ class MonitoredRule:
 
 
 MONITORED_RULES = (
-    MonitoredRule(
+    ManagedRuleSpec(
         "s3-bucket-sse-enabled",
         "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED",
         config.ResourceType.S3_BUCKET,
     ),
-    MonitoredRule(
+    ManagedRuleSpec(
         "rds-storage-encrypted", "RDS_STORAGE_ENCRYPTED", config.ResourceType.RDS_DB_INSTANCE
     ),
-    MonitoredRule("ec2-imdsv2-check", "EC2_IMDSV2_CHECK", config.ResourceType.EC2_INSTANCE),
+    ManagedRuleSpec("ec2-imdsv2-check", "EC2_IMDSV2_CHECK", config.ResourceType.EC2_INSTANCE),
 )
 
 
