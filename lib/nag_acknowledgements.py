@@ -182,5 +182,5 @@ def _logical_id(stack: Stack, construct: IConstruct) -> str | None:
     from aws_cdk import CfnElement
 
     if isinstance(construct, CfnElement):
-        return stack.resolve(construct.logical_id)
+        return str(stack.resolve(construct.logical_id))
     return None

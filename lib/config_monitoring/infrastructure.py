@@ -6,16 +6,22 @@ import json
 from dataclasses import dataclass
 from typing import Optional
 
-from aws_cdk import Aws, CfnResource, Stack
+from aws_cdk import Aws, Stack
 from aws_cdk import aws_config as config
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct, IConstruct
+from constructs import Construct
 
-from lib.defaults import global_bucket_name, least_privilege_role, physical_name, secure_bucket
+from lib.defaults import (
+    global_bucket_name,
+    least_privilege_role,
+    physical_name,
+    resource_of,
+    secure_bucket,
+)
 
 # The only CloudWatch Logs type AWS Config records (botocore's Config ResourceType enum lists
 # AWS::Logs::Destination and no other AWS::Logs::* type); naming a type Config does not know fails the
@@ -212,8 +218,8 @@ class ConfigMonitoring(Construct):
         policy = bucket.policy
         if policy is None:  # secure_bucket's enforce_ssl always writes one
             raise TypeError(f"{bucket.node.path}: expected a bucket policy")
-        _keep_logical_id(bucket, DELIVERY_BUCKET_LOGICAL_ID)
-        _keep_logical_id(policy, DELIVERY_BUCKET_POLICY_LOGICAL_ID)
+        resource_of(bucket).override_logical_id(DELIVERY_BUCKET_LOGICAL_ID)
+        resource_of(policy).override_logical_id(DELIVERY_BUCKET_POLICY_LOGICAL_ID)
         return bucket, policy
 
     def _delivery_topic(self, suffix: str) -> tuple[sns.Topic, sns.TopicPolicy]:
@@ -240,8 +246,8 @@ class ConfigMonitoring(Construct):
         policy = added.policy_dependable
         if not isinstance(policy, sns.TopicPolicy):
             raise TypeError(f"{topic.node.path}: expected its topic policy, got {policy!r}")
-        _keep_logical_id(topic, DELIVERY_TOPIC_LOGICAL_ID)
-        _keep_logical_id(policy, DELIVERY_TOPIC_POLICY_LOGICAL_ID)
+        resource_of(topic).override_logical_id(DELIVERY_TOPIC_LOGICAL_ID)
+        resource_of(policy).override_logical_id(DELIVERY_TOPIC_POLICY_LOGICAL_ID)
         return topic, policy
 
     def _recorder_role(self, suffix: str, bucket: s3.IBucket, topic: sns.ITopic) -> iam.IRole:
@@ -327,14 +333,6 @@ class ConfigMonitoring(Construct):
         # The rules are referenced by the input, so CloudFormation orders them already; the policy is not.
         schedule.node.add_dependency(policy)
         return schedule
-
-
-def _keep_logical_id(construct: IConstruct, logical_id: str) -> None:
-    """Give the CloudFormation resource behind an L2 construct a fixed logical id."""
-    resource = construct.node.default_child
-    if not isinstance(resource, CfnResource):
-        raise TypeError(f"{construct.node.path}: no CloudFormation resource to give {logical_id}")
-    resource.override_logical_id(logical_id)
 
 
 def rules_json_literal(suffix: str) -> str:

@@ -19,7 +19,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lib.alerting.infrastructure import alarm_to_team
-from lib.defaults import least_privilege_role, physical_name, secure_queue
+from lib.defaults import least_privilege_role, physical_name, resource_of, secure_queue
 from lib.report_storage.infrastructure import CHAIN_PREFIX, REPORT_PREFIX
 
 RUNTIME_DIR = Path(__file__).parent / "runtime"
@@ -132,9 +132,8 @@ class ReportGenerator(Construct):
         # mapping is created, since Lambda checks that the role can receive from the queue.
         # CDK also makes the function depend on its role, which the Role property's GetAtt already
         # orders (cfn-lint W3005), so DependsOn is set to exactly the policy.
-        policy_resource = self.policy.node.default_child
-        self.function.node.default_child.add_override(
-            "DependsOn", [Stack.of(self).get_logical_id(policy_resource)]
+        resource_of(self.function).add_override(
+            "DependsOn", [Stack.of(self).get_logical_id(resource_of(self.policy))]
         )
         self.function.add_event_source(
             sources.SqsEventSource(self.requests, batch_size=1, report_batch_item_failures=True)
