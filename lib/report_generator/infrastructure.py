@@ -104,8 +104,9 @@ class ReportGenerator(Construct):
             runtime=runtime,
             architecture=lambda_.Architecture.ARM_64,
             handler=HANDLER,
+            # The README stays out of the asset, so a documentation edit does not redeploy the function.
             code=lambda_.Code.from_asset(
-                str(RUNTIME_DIR), exclude=["__pycache__", "*.pyc", "requirements*.txt"]
+                str(RUNTIME_DIR), exclude=["__pycache__", "*.pyc", "requirements*.txt", "*.md"]
             ),
             timeout=TIMEOUT,
             memory_size=MEMORY_MB,
