@@ -151,9 +151,9 @@ def alarm_to_team(
     action: cloudwatch.IAlarmAction,
     when_absent: bool = False,
 ) -> cloudwatch.Alarm:
-    """An alarm that notifies the security team through ``action`` (the alert topic's). It fires when one
-    period's value is 1 or more, where no data is no trouble; with ``when_absent``, when the value is below 1,
-    where no data counts as a breach (for a heartbeat that must arrive)."""
+    """An alarm to the security team: ``action`` (Alerting's ``alarm_action``, the alert topic) runs when
+    one period's value is 1 or more, and no data is no trouble; with ``when_absent``, when the value is
+    below 1, and no data counts as a breach (for a heartbeat that must arrive)."""
     alarm = cloudwatch.Alarm(
         scope,
         id_,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 
-from lib.alerting.infrastructure import COMPLIANCE_CHANGE_TEMPLATE, Alerting
+from lib.alerting.infrastructure import COMPLIANCE_CHANGE_TEMPLATE, Alerting, alarm_to_team
 from tests.unit.conftest import variant
 from tests.unit.synth import make_app
 
@@ -151,12 +154,6 @@ def test_cloudwatch_alarms_may_publish_to_the_alert_topic(template):
 
 
 def test_alarm_to_team_fires_on_trouble_or_on_a_missing_heartbeat():
-    from aws_cdk import aws_cloudwatch as cloudwatch
-    from aws_cdk import aws_cloudwatch_actions as cw_actions
-    from aws_cdk import aws_sns as sns
-
-    from lib.alerting.infrastructure import alarm_to_team
-
     stack = cdk.Stack(make_app(), "Bare")
     action = cw_actions.SnsAction(sns.Topic(stack, "Team"))
     metric = cloudwatch.Metric(namespace="N", metric_name="M")
