@@ -48,8 +48,8 @@ DELIVERY_TOPIC_POLICY_LOGICAL_ID = "AlertingConfigStreamPolicy4306271D"
 @dataclass(frozen=True)
 class ManagedRuleSpec:
     """An AWS managed rule the stack deploys: the short name its Config rule name starts with, its managed
-    identifier, and the one resource type it is scoped to. (The report generator's own view of a rule,
-    name and identifier as it receives them in MONITORED_RULES, is a different record in its runtime.)"""
+    identifier, and the one resource type it is scoped to. (The report generator's record of a rule, the
+    name and identifier it reads from its environment, is a different class in its runtime.)"""
 
     key: str
     identifier: str
