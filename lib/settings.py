@@ -1,8 +1,9 @@
 """Typed, validated settings for the stack, read once from CDK context.
 
-Constructs never read context: ``app.py`` calls :func:`Settings.from_context` and passes the result down.
-Every rule here exists because a deploy would otherwise fail later, or a name would outgrow its service's
-limit; the limits are quoted next to the check that depends on them.
+Constructs never read context: ``app.py`` calls :func:`StackSettings.from_context` and passes the result
+down. Every rule here exists because a deploy would otherwise fail later, or a name would outgrow its
+service's limit; the limits are quoted next to the check that depends on them. (The Lambda runtime reads
+its own settings from environment variables; those are ``compliance_report.settings.Settings``.)
 """
 
 from __future__ import annotations
@@ -33,12 +34,12 @@ SUPPORTED_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "py
 OBJECT_LOCK_MODES = ("off", "governance", "compliance")
 
 
-class SettingsError(ValueError):
+class StackSettingsError(ValueError):
     """A context value broke a rule. The message is one line naming the value and the rule."""
 
 
 @dataclass(frozen=True)
-class Settings:
+class StackSettings:
     environment_suffix: str = DEFAULT_SUFFIX
     alert_email: Optional[str] = None
     lambda_runtime: str = DEFAULT_RUNTIME
@@ -60,27 +61,27 @@ class Settings:
         )
 
     @classmethod
-    def from_context(cls, get: Callable[[str], Any]) -> Settings:
+    def from_context(cls, get: Callable[[str], Any]) -> StackSettings:
         """Build from a context getter such as ``app.node.try_get_context``."""
         return cls.from_mapping({k: get(k) for k in _KEYS})
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> Settings:
+    def from_mapping(cls, values: Mapping[str, Any]) -> StackSettings:
         suffix = _text(values, "environmentSuffix", DEFAULT_SUFFIX)
         if len(suffix) > MAX_SUFFIX_LENGTH or not _SUFFIX_RE.match(suffix):
-            raise SettingsError(
+            raise StackSettingsError(
                 f"environmentSuffix={suffix!r}: must be 1-{MAX_SUFFIX_LENGTH} lowercase letters, digits "
                 "and hyphens, starting and ending with a letter or digit"
             )
         email = _text(values, "alertEmail", "") or None
         if email is not None and not _EMAIL_RE.match(email):
-            raise SettingsError(
+            raise StackSettingsError(
                 f"alertEmail={email!r}: must be an e-mail address like team@example.com"
             )
 
         runtime = _text(values, "lambdaRuntime", DEFAULT_RUNTIME)
         if runtime not in SUPPORTED_RUNTIMES:
-            raise SettingsError(
+            raise StackSettingsError(
                 f"lambdaRuntime={runtime!r}: must be one of {', '.join(SUPPORTED_RUNTIMES)}"
             )
 
@@ -88,7 +89,7 @@ class Settings:
 
         lock = _text(values, "reportObjectLock", "off").lower()
         if lock not in OBJECT_LOCK_MODES:
-            raise SettingsError(
+            raise StackSettingsError(
                 f"reportObjectLock={lock!r}: must be one of {', '.join(OBJECT_LOCK_MODES)}"
             )
 
@@ -115,7 +116,7 @@ def _text(values: Mapping[str, Any], key: str, default: str) -> str:
     if value is None:
         return default
     if not isinstance(value, str):
-        raise SettingsError(f"{key}={value!r}: must be a string")
+        raise StackSettingsError(f"{key}={value!r}: must be a string")
     return value.strip()
 
 
@@ -130,4 +131,4 @@ def _flag(values: Mapping[str, Any], key: str) -> bool:
         return True
     if text in ("false", "0", "no", ""):
         return False
-    raise SettingsError(f"{key}={value!r}: must be true or false")
+    raise StackSettingsError(f"{key}={value!r}: must be true or false")

@@ -26,23 +26,20 @@ COMPLIANCE_CHANGE_TEMPLATE = (
 
 
 class Alerting(Construct):
-    """Two SNS topics, split on purpose:
+    """The topic for people, ``alerts`` (``compliance-alerts-<suffix>``). It carries a readable sentence for
+    each NON_COMPLIANT change of the monitored rules (an EventBridge rule on "Config Rules Compliance
+    Change" with an input transformer), the report generator's summaries, and CloudWatch alarms. The
+    security team subscribes here.
 
-    * ``alerts`` (``compliance-alerts-<suffix>``) is for people. It carries a readable sentence for each
-      NON_COMPLIANT change of the monitored rules (an EventBridge rule on "Config Rules Compliance Change"
-      with an input transformer), the report generator's summaries, and CloudWatch alarms. The security
-      team subscribes here.
-    * ``config_stream`` (``config-notifications-<suffix>``) is the delivery channel's SNS stream. AWS Config
-      sends every configuration-item change there as raw JSON: machine traffic, never routed to people.
+    AWS Config's own delivery stream goes to a separate topic (ConfigMonitoring's ``delivery_topic``): every
+    configuration-item change as raw JSON, machine traffic never routed to people. Why not one topic with a
+    filter policy: Config's notifications and the generator's summaries would then both have to be JSON for
+    a MessageBody filter to tell them apart, and e-mail would show raw JSON. With the EventBridge rule the
+    filter lives in the event pattern (rule names and NON_COMPLIANT only) and the message is a sentence.
 
-    Why not one topic with a filter policy: Config's notifications and the generator's summaries would then
-    both have to be JSON for a MessageBody filter to tell them apart, and e-mail would show raw JSON. With
-    the EventBridge rule the filter lives in the event pattern (rule names and NON_COMPLIANT only) and the
-    message is a sentence.
-
-    Neither topic is SSE-encrypted: AWS Config cannot publish to a topic encrypted with the AWS managed SNS
-    key, and EventBridge and CloudWatch need a customer managed key policy for an encrypted topic, which the
-    contract's AWS-managed-keys-only encryption rules out. Both topics deny non-TLS publishing.
+    The topic is not SSE-encrypted: EventBridge and CloudWatch need a customer managed key policy to publish
+    to an encrypted topic, which the contract's AWS-managed-keys-only encryption rules out. It denies
+    non-TLS publishing.
 
     Every subscription gets an SQS dead-letter queue, and an alarm on that queue's depth.
     """
@@ -62,13 +59,6 @@ class Alerting(Construct):
             "Alerts",
             topic_name=physical_name("compliance-alerts", suffix),
             display_name="Compliance alerts",
-            enforce_ssl=True,
-        )
-        self.config_stream = sns.Topic(
-            self,
-            "ConfigStream",
-            topic_name=physical_name("config-notifications", suffix),
-            display_name="AWS Config notifications",
             enforce_ssl=True,
         )
         # A topic policy replaces SNS's default policy, and CloudWatch alarms publish as the
@@ -91,7 +81,6 @@ class Alerting(Construct):
             )
         )
         self.alarm_action = cw_actions.SnsAction(self.alerts)
-        self.dead_letter_queues: list[sqs.Queue] = []
 
         if alert_email:
             dlq = self.dead_letter_queue("EmailDlq", "compliance-alerts-email-dlq")
@@ -100,24 +89,19 @@ class Alerting(Construct):
     def dead_letter_queue(self, id_: str, name: str, *, fifo: bool = False) -> sqs.Queue:
         """A DLQ with a depth alarm that notifies the security team."""
         queue = secure_queue(self, id_, queue_name=physical_name(name, self._suffix), fifo=fifo)
-        self.dead_letter_queues.append(queue)
-        alarm = cloudwatch.Alarm(
+        alarm_to_team(
             self,
             f"{id_}Depth",
             alarm_name=physical_name(f"{name}-not-empty", self._suffix),
-            alarm_description=(
+            description=(
                 f"Messages are waiting in {name}-{self._suffix}: a delivery failed. "
                 "See the README runbook, 'Draining a dead-letter queue'."
             ),
             metric=queue.metric_approximate_number_of_messages_visible(
                 period=Duration.minutes(5), statistic="Maximum"
             ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            action=self.alarm_action,
         )
-        alarm.add_alarm_action(self.alarm_action)
         return queue
 
     def route_compliance_changes(self, *, rule_names: Sequence[str]) -> events.Rule:
@@ -156,14 +140,38 @@ class Alerting(Construct):
         )
         return rule
 
-    def allow_config_publish(self) -> iam.PolicyStatement:
-        """Topic policy for AWS Config's delivery channel, limited to this account."""
-        statement = iam.PolicyStatement(
-            sid="AWSConfigSNSPolicy",
-            principals=[iam.ServicePrincipal("config.amazonaws.com")],
-            actions=["sns:Publish"],
-            resources=[self.config_stream.topic_arn],
-            conditions={"StringEquals": {"AWS:SourceAccount": Aws.ACCOUNT_ID}},
-        )
-        self.config_stream.add_to_resource_policy(statement)
-        return statement
+
+def alarm_to_team(
+    scope: Construct,
+    id_: str,
+    *,
+    alarm_name: str,
+    description: str,
+    metric: cloudwatch.IMetric,
+    action: cloudwatch.IAlarmAction,
+    when_absent: bool = False,
+) -> cloudwatch.Alarm:
+    """An alarm to the security team: ``action`` (Alerting's ``alarm_action``, the alert topic) runs when
+    one period's value is 1 or more, and no data is no trouble; with ``when_absent``, when the value is
+    below 1, and no data counts as a breach (for a heartbeat that must arrive)."""
+    alarm = cloudwatch.Alarm(
+        scope,
+        id_,
+        alarm_name=alarm_name,
+        alarm_description=description,
+        metric=metric,
+        threshold=1,
+        evaluation_periods=1,
+        comparison_operator=(
+            cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
+            if when_absent
+            else cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+        ),
+        treat_missing_data=(
+            cloudwatch.TreatMissingData.BREACHING
+            if when_absent
+            else cloudwatch.TreatMissingData.NOT_BREACHING
+        ),
+    )
+    alarm.add_alarm_action(action)
+    return alarm

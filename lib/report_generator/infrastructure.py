@@ -7,7 +7,6 @@ from typing import Sequence
 
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -19,7 +18,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from lib.defaults import least_privilege_role, physical_name, secure_queue
+from lib.alerting.infrastructure import alarm_to_team
+from lib.defaults import least_privilege_role, physical_name, resource_of, secure_queue
 from lib.report_generator.runtime.compliance_report.environment import (
     DEFAULT_METRICS_NAMESPACE,
     function_environment,
@@ -27,6 +27,20 @@ from lib.report_generator.runtime.compliance_report.environment import (
 from lib.report_storage.infrastructure import CHAIN_PREFIX, REPORT_PREFIX
 
 RUNTIME_DIR = Path(__file__).parent / "runtime"
+# Config reads the function makes that a statement scoped to an ARN cannot authorize. Service
+# Authorization Reference, "Actions defined by AWS Config": DescribeComplianceByConfigRule,
+# DescribeConfigRuleEvaluationStatus and DescribeDeliveryChannelStatus list no resource type, so only
+# Resource "*" matches them (scoping them to the rule ARNs made every report incomplete in a real
+# account). DescribeConfigurationRecorderStatus lists configuration-recorder, whose ARN ends in an id
+# Config assigns at creation and that a stack using an existing recorder cannot know; it is a
+# read-only status call, so it shares "*". `make validate`'s IAM lint checks the first three against
+# the reference data; tests/unit/test_report_generator.py pins this list.
+UNSCOPED_CONFIG_READS = (
+    "config:DescribeComplianceByConfigRule",
+    "config:DescribeConfigRuleEvaluationStatus",
+    "config:DescribeConfigurationRecorderStatus",
+    "config:DescribeDeliveryChannelStatus",
+)
 HANDLER = "handler.handler"
 METRICS_NAMESPACE = DEFAULT_METRICS_NAMESPACE
 
@@ -62,7 +76,7 @@ class ReportGenerator(Construct):
         topic: sns.ITopic,
         rule_arns: Sequence[str],
         monitored_rules_json: str,
-        alarm_action: cw_actions.SnsAction,
+        alarm_action: cloudwatch.IAlarmAction,
         failure_dlq: sqs.IQueue,
         requests_dlq: sqs.IQueue,
         schedule_dlq: sqs.IQueue,
@@ -108,8 +122,9 @@ class ReportGenerator(Construct):
             runtime=runtime,
             architecture=lambda_.Architecture.ARM_64,
             handler=HANDLER,
+            # The README stays out of the asset, so a documentation edit does not redeploy the function.
             code=lambda_.Code.from_asset(
-                str(RUNTIME_DIR), exclude=["__pycache__", "*.pyc", "requirements*.txt"]
+                str(RUNTIME_DIR), exclude=["__pycache__", "*.pyc", "requirements*.txt", "*.md"]
             ),
             timeout=TIMEOUT,
             memory_size=MEMORY_MB,
@@ -137,9 +152,8 @@ class ReportGenerator(Construct):
         # mapping is created, since Lambda checks that the role can receive from the queue.
         # CDK also makes the function depend on its role, which the Role property's GetAtt already
         # orders (cfn-lint W3005), so DependsOn is set to exactly the policy.
-        policy_resource = self.policy.node.default_child
-        self.function.node.default_child.add_override(
-            "DependsOn", [Stack.of(self).get_logical_id(policy_resource)]
+        resource_of(self.function).add_override(
+            "DependsOn", [Stack.of(self).get_logical_id(resource_of(self.policy))]
         )
         self.function.add_event_source(
             sources.SqsEventSource(self.requests, batch_size=1, report_batch_item_failures=True)
@@ -194,24 +208,18 @@ class ReportGenerator(Construct):
                 actions=["s3:ListBucket"],
                 resources=[bucket.bucket_arn],
             ),
-            # Compliance results of this stack's rules only.
+            # Compliance details of this stack's rules only: GetComplianceDetailsByConfigRule is the
+            # one read that the Service Authorization Reference gives a resource type (config-rule,
+            # whose ARN carries the id Config assigns, hence the GetAtt).
             iam.PolicyStatement(
                 sid="ReadRuleResults",
-                actions=[
-                    "config:DescribeComplianceByConfigRule",
-                    "config:GetComplianceDetailsByConfigRule",
-                    "config:DescribeConfigRuleEvaluationStatus",
-                ],
+                actions=["config:GetComplianceDetailsByConfigRule"],
                 resources=list(rule_arns),
             ),
-            # These two status calls accept no resource-level permissions (Service Authorization
-            # Reference: resource types column is empty), so "*" is the only value IAM allows.
+            # Actions that IAM authorizes only on "*" (UNSCOPED_CONFIG_READS says why, per action).
             iam.PolicyStatement(
-                sid="ReadMonitoringStatus",
-                actions=[
-                    "config:DescribeConfigurationRecorderStatus",
-                    "config:DescribeDeliveryChannelStatus",
-                ],
+                sid="ReadUnscopedStatus",
+                actions=list(UNSCOPED_CONFIG_READS),
                 resources=["*"],
             ),
             iam.PolicyStatement(
@@ -234,7 +242,7 @@ class ReportGenerator(Construct):
             ),
         ]
 
-    def _alarms(self, suffix: str, action: cw_actions.SnsAction) -> None:
+    def _alarms(self, suffix: str, action: cloudwatch.IAlarmAction) -> None:
         def runtime_metric(name: str, period: Duration, statistic: str) -> cloudwatch.Metric:
             """A metric the function writes in embedded metric format (dimension: Environment)."""
             return cloudwatch.Metric(
@@ -245,47 +253,33 @@ class ReportGenerator(Construct):
                 statistic=statistic,
             )
 
-        def alarm(
-            id_: str, name: str, description: str, metric: cloudwatch.IMetric, *, when_absent=False
-        ) -> None:
-            """Fires at 1 or more, or with ``when_absent`` below 1, where no data counts as a breach."""
-            created = cloudwatch.Alarm(
-                self,
-                id_,
-                alarm_name=physical_name(name, suffix),
-                alarm_description=description,
-                metric=metric,
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=(
-                    cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
-                    if when_absent
-                    else cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
-                ),
-                treat_missing_data=(
-                    cloudwatch.TreatMissingData.BREACHING
-                    if when_absent
-                    else cloudwatch.TreatMissingData.NOT_BREACHING
-                ),
-            )
-            created.add_alarm_action(action)
-
-        alarm(
+        alarm_to_team(
+            self,
             "ErrorsAlarm",
-            "compliance-report-generator-errors",
-            "The report generator failed an invocation. See the README runbook, 'Re-running a report'.",
-            self.function.metric_errors(period=Duration.minutes(5), statistic="Sum"),
+            alarm_name=physical_name("compliance-report-generator-errors", suffix),
+            description=(
+                "The report generator failed an invocation. "
+                "See the README runbook, 'Re-running a report'."
+            ),
+            metric=self.function.metric_errors(period=Duration.minutes(5), statistic="Sum"),
+            action=action,
         )
-        alarm(
+        alarm_to_team(
+            self,
             "IncompleteAlarm",
-            "compliance-report-incomplete",
-            "A report was written incomplete (errors[] not empty). Read its errors[] section.",
-            runtime_metric("ReportGenerationErrors", Duration.minutes(5), "Sum"),
+            alarm_name=physical_name("compliance-report-incomplete", suffix),
+            description=(
+                "A report was written incomplete (errors[] not empty). Read its errors[] section."
+            ),
+            metric=runtime_metric("ReportGenerationErrors", Duration.minutes(5), "Sum"),
+            action=action,
         )
-        alarm(
+        alarm_to_team(
+            self,
             "MissingAlarm",
-            "compliance-report-missing",
-            "No report was generated in the last 24 hours: the audit trail has a gap.",
-            runtime_metric("ReportDurationMs", Duration.days(1), "SampleCount"),
+            alarm_name=physical_name("compliance-report-missing", suffix),
+            description="No report was generated in the last 24 hours: the audit trail has a gap.",
+            metric=runtime_metric("ReportDurationMs", Duration.days(1), "SampleCount"),
+            action=action,
             when_absent=True,
         )

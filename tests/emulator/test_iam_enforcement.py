@@ -16,6 +16,7 @@ import botocore
 import pytest
 from botocore.config import Config
 
+from tests.iam.conftest import describe_actions_on_rule_arns
 from tools.local_aws import estate
 from tools.local_aws.iam.enforce import role_access_key
 from tools.local_aws.iam.template import StackTemplate
@@ -38,30 +39,6 @@ def synthesized():
     from tests.unit.synth import synthesize
 
     return synthesize()
-
-
-def describe_on_star(template: dict) -> dict:
-    """The fix: the two Describe actions in their own statement on "*"."""
-    template = copy.deepcopy(template)
-    describe = {
-        "config:DescribeComplianceByConfigRule",
-        "config:DescribeConfigRuleEvaluationStatus",
-    }
-    for resource in template["Resources"].values():
-        if resource["Type"] != "AWS::IAM::ManagedPolicy":
-            continue
-        statements = resource["Properties"]["PolicyDocument"]["Statement"]
-        for statement in statements:
-            actions = (
-                statement["Action"]
-                if isinstance(statement["Action"], list)
-                else [statement["Action"]]
-            )
-            if describe & set(actions):
-                statement["Action"] = sorted(set(actions) - describe)
-                statements.append({"Effect": "Allow", "Action": sorted(describe), "Resource": "*"})
-                break
-    return template
 
 
 @pytest.fixture
@@ -131,7 +108,9 @@ def test_the_control_api_names_bad_input(aws, synthesized):
 # -- the report generator's role -------------------------------------------------------------------
 
 
-def test_the_describe_actions_are_denied_under_todays_policy(aws, clients, enforced):
+def test_the_describe_actions_scoped_to_rule_arns_are_denied(aws, clients, synthesized, request):
+    load(aws, describe_actions_on_rule_arns(synthesized.template))
+    request.addfinalizer(aws.clear_iam)
     deploy_world(clients)
     config = as_role(aws, "config", GENERATOR)
 
@@ -156,7 +135,7 @@ def test_the_describe_actions_are_denied_under_todays_policy(aws, clients, enfor
 
 
 def test_the_describe_actions_are_allowed_on_star(aws, clients, synthesized):
-    load(aws, describe_on_star(synthesized.template))
+    load(aws, synthesized.template)
     try:
         deploy_world(clients)
         config = as_role(aws, "config", GENERATOR)
@@ -367,11 +346,13 @@ def run_report_generator(aws, template: dict, monkeypatch) -> dict:
     return handler.handler(event, Context())
 
 
-@pytest.mark.parametrize("fixed", [False, True], ids=["todays-policy", "describe-on-star"])
+@pytest.mark.parametrize("fixed", [False, True], ids=["describe-on-rule-arns", "stack-policy"])
 def test_the_report_generator_is_incomplete_until_the_describe_actions_are_on_star(
     aws, clients, synthesized, monkeypatch, capsys, fixed
 ):
-    template = describe_on_star(synthesized.template) if fixed else synthesized.template
+    template = (
+        synthesized.template if fixed else describe_actions_on_rule_arns(synthesized.template)
+    )
     load(aws, template)
     try:
         deploy_world(clients)

@@ -29,20 +29,24 @@ def report_generator_policy(template):
     raise AssertionError("no report generator policy in the template")
 
 
-def describe_actions_on_star(template):
-    """The fix the linter asks for: the two Describe actions in a statement of their own on "*"."""
+DESCRIBE_ACTIONS = (
+    "config:DescribeComplianceByConfigRule",
+    "config:DescribeConfigRuleEvaluationStatus",
+)
+
+
+def describe_actions_on_rule_arns(template):
+    """The first wave's defect, put back: the two Describe actions scoped to the rule ARNs (beside
+    GetComplianceDetailsByConfigRule) instead of "*", where only "*" authorizes them."""
+    template = copy.deepcopy(template)
     document = report_generator_policy(template)
-    describe = {
-        "config:DescribeComplianceByConfigRule",
-        "config:DescribeConfigRuleEvaluationStatus",
-    }
-    for statement in document["Statement"]:
-        actions = (
-            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        )
-        if describe & set(actions):
-            statement["Action"] = sorted(set(actions) - describe)
-    document["Statement"].append(
-        {"Sid": "ReadRuleStatus", "Effect": "Allow", "Action": sorted(describe), "Resource": "*"}
-    )
+    by_sid = {statement.get("Sid"): statement for statement in document["Statement"]}
+    unscoped, scoped = by_sid["ReadUnscopedStatus"], by_sid["ReadRuleResults"]
+    unscoped["Action"] = sorted(set(unscoped["Action"]) - set(DESCRIBE_ACTIONS))
+    scoped["Action"] = sorted({*_actions(scoped), *DESCRIBE_ACTIONS})
     return template
+
+
+def _actions(statement):
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else action

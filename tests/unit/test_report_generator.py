@@ -66,12 +66,10 @@ def test_role_has_exactly_the_actions_the_code_needs(template):
         "WriteOwnLogs": ["logs:CreateLogStream", "logs:PutLogEvents"],
         "ReadWriteReports": ["s3:GetObject", "s3:PutObject"],
         "ListReports": ["s3:ListBucket"],
-        "ReadRuleResults": [
+        "ReadRuleResults": ["config:GetComplianceDetailsByConfigRule"],
+        "ReadUnscopedStatus": [
             "config:DescribeComplianceByConfigRule",
             "config:DescribeConfigRuleEvaluationStatus",
-            "config:GetComplianceDetailsByConfigRule",
-        ],
-        "ReadMonitoringStatus": [
             "config:DescribeConfigurationRecorderStatus",
             "config:DescribeDeliveryChannelStatus",
         ],

@@ -1,4 +1,4 @@
-"""Settings: every bad context value fails synth with one line naming the value and the rule."""
+"""StackSettings: every bad context value fails synth with one line naming the value and the rule."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from lib.settings import Settings, SettingsError
+from lib.settings import StackSettings, StackSettingsError
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_defaults_match_the_contract():
-    settings = Settings.from_mapping({})
+    settings = StackSettings.from_mapping({})
     assert settings.environment_suffix == "dev"
     assert settings.lambda_runtime == "python3.9"
     assert settings.alert_email is None
@@ -40,24 +40,26 @@ def test_defaults_match_the_contract():
     ],
 )
 def test_bad_values_name_the_value_and_the_rule(values, fragment):
-    with pytest.raises(SettingsError) as error:
-        Settings.from_mapping(values)
+    with pytest.raises(StackSettingsError) as error:
+        StackSettings.from_mapping(values)
     message = str(error.value)
     assert fragment in message
     assert "\n" not in message
 
 
 def test_flags_accept_cli_strings():
-    assert Settings.from_mapping({"useExistingConfigRecorder": "true"}).use_existing_config_recorder
-    assert not Settings.from_mapping(
+    assert StackSettings.from_mapping(
+        {"useExistingConfigRecorder": "true"}
+    ).use_existing_config_recorder
+    assert not StackSettings.from_mapping(
         {"useExistingConfigRecorder": "false"}
     ).use_existing_config_recorder
 
 
 def test_python39_warning_gives_the_deprecation_dates():
-    warning = Settings.from_mapping({}).runtime_warning()
+    warning = StackSettings.from_mapping({}).runtime_warning()
     assert "2025-12-15" in warning and "2027-02-01" in warning and "2027-03-03" in warning
-    assert Settings.from_mapping({"lambdaRuntime": "python3.13"}).runtime_warning() is None
+    assert StackSettings.from_mapping({"lambdaRuntime": "python3.13"}).runtime_warning() is None
 
 
 def _run_app(context: dict, outdir: Path) -> subprocess.CompletedProcess:

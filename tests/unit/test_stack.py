@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from lib.report_generator.infrastructure import UNSCOPED_CONFIG_READS
 from tests.unit.cfn_schema import taggable
 
 # Physical-name property and the service's length limit, per resource type.
@@ -145,10 +146,9 @@ def test_no_policy_grants_wildcard_actions(any_template):
             for action in actions:
                 assert action != "*" and not action.endswith(":*"), f"{logical_id}: {action}"
             if statement.get("Resource") == "*":
-                assert set(actions) <= {
-                    "config:DescribeConfigurationRecorderStatus",
-                    "config:DescribeDeliveryChannelStatus",
-                }, f"{logical_id}: Resource * for {actions}"
+                assert set(actions) <= set(UNSCOPED_CONFIG_READS), (
+                    f"{logical_id}: Resource * for {actions}"
+                )
 
 
 def _statements(resource):
