@@ -56,6 +56,7 @@ LOG_STREAMS = (
     "group."
 )
 STATUS_CALLS = (
+    "config:DescribeComplianceByConfigRule, config:DescribeConfigRuleEvaluationStatus, "
     "config:DescribeConfigurationRecorderStatus and config:DescribeDeliveryChannelStatus support no "
     "resource-level permissions (Service Authorization Reference), so IAM accepts only Resource '*'."
 )

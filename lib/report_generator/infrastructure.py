@@ -197,12 +197,19 @@ class ReportGenerator(Construct):
             # Compliance results of this stack's rules only.
             iam.PolicyStatement(
                 sid="ReadRuleResults",
+                actions=["config:GetComplianceDetailsByConfigRule"],
+                resources=list(rule_arns),
+            ),
+            # The rule-level compliance and evaluation status calls support no resource-level
+            # permissions (Service Authorization Reference, AWS Config: no resource type for
+            # either), so only "*" authorizes them; scoped to the rule ARNs they are denied.
+            iam.PolicyStatement(
+                sid="ReadRuleStatus",
                 actions=[
                     "config:DescribeComplianceByConfigRule",
-                    "config:GetComplianceDetailsByConfigRule",
                     "config:DescribeConfigRuleEvaluationStatus",
                 ],
-                resources=list(rule_arns),
+                resources=["*"],
             ),
             # These two status calls accept no resource-level permissions (Service Authorization
             # Reference: resource types column is empty), so "*" is the only value IAM allows.

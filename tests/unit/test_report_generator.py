@@ -66,10 +66,10 @@ def test_role_has_exactly_the_actions_the_code_needs(template):
         "WriteOwnLogs": ["logs:CreateLogStream", "logs:PutLogEvents"],
         "ReadWriteReports": ["s3:GetObject", "s3:PutObject"],
         "ListReports": ["s3:ListBucket"],
-        "ReadRuleResults": [
+        "ReadRuleResults": ["config:GetComplianceDetailsByConfigRule"],
+        "ReadRuleStatus": [
             "config:DescribeComplianceByConfigRule",
             "config:DescribeConfigRuleEvaluationStatus",
-            "config:GetComplianceDetailsByConfigRule",
         ],
         "ReadMonitoringStatus": [
             "config:DescribeConfigurationRecorderStatus",
@@ -89,6 +89,8 @@ def test_role_has_exactly_the_actions_the_code_needs(template):
 def test_role_resources_are_scoped(template):
     statements = generator_policy(template)
     assert len(statements["ReadRuleResults"]["Resource"]) == 3
+    # No resource type in the Service Authorization Reference: scoped to the rules they are denied.
+    assert statements["ReadRuleStatus"]["Resource"] == "*"
     bucket_id, attribute = statements["ListReports"]["Resource"]["Fn::GetAtt"]
     assert (bucket_id.startswith("ReportStorageReports"), attribute) == (True, "Arn")
     for sid in (
