@@ -1,22 +1,35 @@
 """GIVEN the synthesized stack WHEN the IAM linter reads every policy THEN it reports what a real
 account would refuse, and nothing else."""
 
+import copy
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 from lib.iam_acknowledgements import IamAck
-from tests.iam.conftest import describe_actions_on_star, report_generator_policy
+from tests.iam.conftest import (
+    DESCRIBE_ACTIONS,
+    describe_actions_on_rule_arns,
+    report_generator_policy,
+)
 from tools.local_aws.iam.lint import lint_template, summary
 from tools.local_aws.iam.template import StackTemplate
 
 ROOT = Path(__file__).resolve().parents[2]
-DESCRIBE = ["config:DescribeComplianceByConfigRule", "config:DescribeConfigRuleEvaluationStatus"]
+DESCRIBE = sorted(DESCRIBE_ACTIONS)
 
 
-def test_todays_policies_scope_the_two_describe_actions_to_rule_arns(template):
+def test_the_synthesized_policies_lint_clean(template):
     report = lint_template(StackTemplate(template))
+
+    assert report.findings == ()
+    assert report.passed
+    assert ": 0 findings, 0 acknowledged" in summary(report)
+
+
+def test_the_describe_actions_scoped_to_rule_arns_are_two_findings(template):
+    report = lint_template(StackTemplate(describe_actions_on_rule_arns(template)))
 
     assert sorted(f.id for f in report.findings) == [f"RESOURCE_MISMATCH[{a}]" for a in DESCRIBE]
     for finding in report.findings:
@@ -25,16 +38,8 @@ def test_todays_policies_scope_the_two_describe_actions_to_rule_arns(template):
     assert not report.passed
 
 
-def test_the_describe_actions_on_star_lint_clean(template):
-    report = lint_template(StackTemplate(describe_actions_on_star(template)))
-
-    assert report.findings == ()
-    assert report.passed
-    assert ": 0 findings, 0 acknowledged" in summary(report)
-
-
 def test_each_kind_of_finding(template):
-    document = report_generator_policy(describe_actions_on_star(template))
+    document = report_generator_policy(template)
     bucket = "arn:aws:s3:::compliance-reports-dev-123456789012"
     document["Statement"] += [
         {"Sid": "Typo", "Effect": "Allow", "Action": "config:DescribeEverything", "Resource": "*"},
@@ -77,32 +82,34 @@ def test_each_kind_of_finding(template):
 
 
 def test_acknowledged_findings_pass_with_their_reason_and_stale_ones_fail(template):
-    loaded = StackTemplate(template)
+    loaded = StackTemplate(describe_actions_on_rule_arns(copy.deepcopy(template)))
     holder = lint_template(loaded).findings[0].logical_id
     acks = [IamAck(holder, f"RESOURCE_MISMATCH[{a}]", "a reason") for a in DESCRIBE]
 
     accepted = lint_template(loaded, acks)
     assert accepted.passed and len(accepted.acknowledged) == 2
 
-    fixed = lint_template(StackTemplate(describe_actions_on_star(template)), acks)
+    fixed = lint_template(StackTemplate(template), acks)
     assert not fixed.passed
     assert len(fixed.stale) == 2 and "stale acknowledgement" in summary(fixed)
 
 
-def test_the_command_line_exits_1_on_findings_and_prints_json(synthesized, tmp_path):
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tools.local_aws.iam.lint",
-            "--template",
-            str(synthesized.template_path),
-            "--json",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+def test_the_command_line_exits_1_on_findings_and_prints_json(synthesized, template, tmp_path):
+    def lint(path):
+        return subprocess.run(
+            [sys.executable, "-m", "tools.local_aws.iam.lint", "--template", str(path), "--json"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+
+    clean = lint(synthesized.template_path)
+    assert clean.returncode == 0, clean.stderr
+    assert json.loads(clean.stdout)["findings"] == []
+
+    regressed = tmp_path / "regressed.template.json"
+    regressed.write_text(json.dumps(describe_actions_on_rule_arns(template)))
+    proc = lint(regressed)
     assert proc.returncode == 1, proc.stderr
     assert sorted(f["subject"] for f in json.loads(proc.stdout)["findings"]) == DESCRIBE
 
