@@ -33,7 +33,7 @@ ACCOUNT = "123456789012"  # moto's default account, the emulator's
 REGION = "us-east-1"
 MANIFEST = "deployment.json"
 # What a synthesized template depends on; a change to any of these synthesizes again.
-_SOURCES = ("app.py", "cdk.json", "lib", "tools/local_aws/deployment.py")
+_SOURCES = ("app.py", "cdk.json", "lib")
 
 
 class DeploymentError(RuntimeError):
@@ -177,16 +177,33 @@ def for_suffix(suffix: str, python: Optional[str] = None, timeout_s: float = 900
         return Deployment.load(manifest)
 
 
-def source_digest() -> str:
-    """SHA-256 (16 hex digits) of every source file the template is synthesized from."""
-    digest = hashlib.sha256()
+def is_current(template: Path) -> bool:
+    """Whether ``template`` exists and was written after the last change of any source it is
+    synthesized from (``make synth`` output the code has not moved past)."""
+    template = Path(template)
+    if not template.is_file():
+        return False
+    written = template.stat().st_mtime
+    return all(path.stat().st_mtime <= written for path in _source_files())
+
+
+def _source_files() -> List[Path]:
+    files: List[Path] = []
     for name in _SOURCES:
         root = REPO / name
-        files = sorted(root.rglob("*")) if root.is_dir() else [root]
-        for path in files:
+        for path in sorted(root.rglob("*")) if root.is_dir() else [root]:
             if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-                digest.update(str(path.relative_to(REPO)).encode() + b"\0")
-                digest.update(path.read_bytes() + b"\0")
+                files.append(path)
+    return files
+
+
+def source_digest() -> str:
+    """SHA-256 (16 hex digits) of every source file the template is synthesized from, and of this
+    file (which decides what the cached description holds)."""
+    digest = hashlib.sha256()
+    for path in [*_source_files(), Path(__file__).resolve()]:
+        digest.update(str(path.relative_to(REPO)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 
