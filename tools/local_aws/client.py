@@ -184,6 +184,37 @@ class LocalAwsClient:
         """Fix the clock at an RFC 3339 UTC instant (``...Z``), or ``None`` for real time."""
         return {"now": now}
 
+    # -- S3 writes of one key (s3_writes.py) -------------------------------------------------------
+    @control("GET", "s3/conditional-conflicts")
+    def s3_conflicts(self) -> Body:
+        """The 409 settings, how often each fired, and the object writes in progress now."""
+        return None
+
+    @control("POST", "s3/conditional-conflicts")
+    def set_s3_conflicts(
+        self,
+        prefix: str | None = None,
+        count: int | None = None,
+        rate: float = 1.0,
+        bucket: str | None = None,
+        seed: int | None = None,
+        skip: int = 0,
+        racing: bool = False,
+    ) -> Body:
+        """Answer ``409 ConditionalRequestConflict`` to conditional writes: after ``skip`` of them,
+        ``count`` (or a ``rate``) of those to keys under ``prefix`` (``None``: inject none), and with
+        ``racing`` every one that overlaps another write of its key."""
+        inject = None
+        if prefix is not None:
+            inject = {"prefix": prefix, "count": count, "rate": rate, "bucket": bucket}
+            inject.update({"seed": seed, "skip": skip})
+        return {"inject": inject, "racing": racing}
+
+    @control("DELETE", "s3/conditional-conflicts")
+    def clear_s3_conflicts(self) -> Body:
+        """No injected 409s and no racing: conditional writes of one key wait for each other."""
+        return None
+
     # -- IAM enforcement (iam/enforce.py) ---------------------------------------------------------
     @control("GET", "iam")
     def iam(self) -> Body:
