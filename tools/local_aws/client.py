@@ -283,6 +283,17 @@ class LocalAwsClient:
         """Make the delivery channel report failed deliveries; ``None`` ends the failure."""
         return _failure("channelName", channel_name, error_code, error_message, account_id, region)
 
+    @control("GET", "config/status-casing")
+    def status_casing(self) -> Body:
+        """``{"casing": "model" | "upper"}``: how recorder and delivery statuses are spelled."""
+        return None
+
+    @control("POST", "config/status-casing")
+    def set_status_casing(self, casing: str) -> Body:
+        """Spell recorder and delivery statuses as the API model does (``"model"``: Success,
+        Not_Applicable) or as the AWS CLI's examples do (``"upper"``: SUCCESS, NOT_APPLICABLE)."""
+        return {"casing": casing}
+
     @control("POST", "config/synthetic")
     def load_synthetic(
         self,

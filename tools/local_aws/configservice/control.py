@@ -17,6 +17,7 @@ from ..control import route
 from .service import (
     DEFAULT_ACCOUNT,
     DEFAULT_REGION,
+    STATUS_CASINGS,
     TOPIC_ARN,
     AlertTarget,
     ConfigService,
@@ -116,7 +117,7 @@ class ConfigControl:
                 self.service.record(scope)  # what was recorded before the failure stays recorded
             times = self.service.region_state(scope).recorders.setdefault(name, RecorderTimes())
             times.failure = failure
-            times.last_status = "FAILURE" if failure else "SUCCESS"
+            times.last_status = "Failure" if failure else "Success"
             times.last_status_change = self.service.clock.now()
         return {"recorderName": name, "failing": failure is not None}
 
@@ -134,6 +135,23 @@ class ConfigControl:
             else:
                 failures[name] = failure
         return {"channelName": name, "failing": failure is not None}
+
+    @route("GET", "config/status-casing")
+    def status_casing(self, _: Any = None) -> dict[str, Any]:
+        with self.service.lock:
+            return {"casing": self.service.status_casing}
+
+    @route("POST", "config/status-casing")
+    def set_status_casing(self, body: Any) -> dict[str, Any]:
+        """How recorder and delivery statuses are spelled: "model" (Success, Not_Applicable: the API
+        model) or "upper" (SUCCESS, NOT_APPLICABLE: the AWS CLI's examples)."""
+        body = _object(body, {"casing"})
+        casing = body.get("casing")
+        if casing not in STATUS_CASINGS:
+            raise ControlError(f"casing: must be one of {', '.join(STATUS_CASINGS)}")
+        with self.service.lock:
+            self.service.status_casing = casing
+        return self.status_casing()
 
     @route("POST", "config/synthetic")
     def load_synthetic(self, body: Any) -> dict[str, Any]:

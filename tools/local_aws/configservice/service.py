@@ -43,6 +43,21 @@ TOPIC_ARN = re.compile(
     r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):([0-9]{12}):[A-Za-z0-9_-]{1,256}(\.fifo)?$"
 )
 
+# Status values. The API model (botocore's config/2014-11-12/service-2.json) defines RecorderStatus as
+# Pending | Success | Failure | NotApplicable and DeliveryStatus as Success | Failure | Not_Applicable;
+# the AWS CLI's own examples (awscli/examples/configservice/describe-configuration-recorder-status.rst
+# and describe-delivery-channel-status.rst) show "SUCCESS". AWS's documentation and its examples
+# disagree, so the emulator answers either (``config/status-casing``: "model", the default, or
+# "upper") and a consumer must read both.
+STATUS_CASINGS = ("model", "upper")
+_UPPER_STATUS = {
+    "Pending": "PENDING",
+    "Success": "SUCCESS",
+    "Failure": "FAILURE",
+    "NotApplicable": "NOT_APPLICABLE",
+    "Not_Applicable": "NOT_APPLICABLE",
+}
+
 Response = tuple[int, list[tuple[str, str]], bytes]
 # Operations that take the service lock themselves, for only as long as they must.
 _SELF_LOCKING = {"GetComplianceDetailsByConfigRule"}
@@ -111,6 +126,7 @@ class ConfigService:
         self.lock = threading.RLock()
         self._regions: dict[Scope, RegionState] = {}
         self.alert_target = AlertTarget()
+        self.status_casing = "model"
         self._ops: dict[str, Callable[[Scope, dict[str, Any]], Any]] = {
             "GetComplianceDetailsByConfigRule": self._get_compliance_details,
             "DescribeComplianceByConfigRule": self._describe_compliance,
@@ -155,6 +171,13 @@ class ConfigService:
         with self.lock:
             self._regions.clear()
             self.alert_target = AlertTarget()
+            self.status_casing = "model"
+
+    def cased(self, status: str | None) -> str | None:
+        """A status value (model spelling) in the casing the emulator answers with."""
+        if status is None or self.status_casing == "model":
+            return status
+        return _UPPER_STATUS[status]
 
     # -- recording and evaluation ------------------------------------------------------------------
     def region_state(self, scope: Scope) -> RegionState:
@@ -385,7 +408,7 @@ class ConfigService:
         times = self.region_state(scope).recorders.setdefault(name, RecorderTimes())
         times.last_start = now
         if times.failure is None:
-            times.last_status = "SUCCESS"
+            times.last_status = "Success"
         times.last_status_change = now
         self.record(scope)
         return {}
@@ -421,7 +444,7 @@ class ConfigService:
                         "lastStartTime": _ts(times.last_start),
                         "lastStopTime": _ts(times.last_stop),
                         "recording": bool(backend.recorders[name].status.recording),
-                        "lastStatus": times.last_status,
+                        "lastStatus": self.cased(times.last_status),
                         "lastErrorCode": failure[0] if failure else None,
                         "lastErrorMessage": failure[1] if failure else None,
                         "lastStatusChangeTime": _ts(times.last_status_change),
@@ -445,7 +468,9 @@ class ConfigService:
                     f"Cannot find delivery channel with specified name '{name}'.",
                 )
             failure = account.delivery_failures.get(name)
-            out.append(_channel_status(name, channel, failure, first_start, self.clock.now()))
+            out.append(
+                _channel_status(name, channel, failure, first_start, self.clock.now(), self.cased)
+            )
         return {"DeliveryChannelsStatus": out}
 
     # -- alerts ------------------------------------------------------------------------------------
@@ -603,27 +628,28 @@ def _channel_status(
     failure: tuple[str, str] | None,
     first_start: datetime | None,
     now: datetime,
+    cased: Callable[[str], str | None],
 ) -> dict[str, Any]:
     def export(applicable: bool) -> dict[str, Any]:
         if not applicable or first_start is None:
-            return {"lastStatus": "Not_Applicable"}
+            return {"lastStatus": cased("Not_Applicable")}
         if failure:
             return {
-                "lastStatus": "Failure",
+                "lastStatus": cased("Failure"),
                 "lastErrorCode": failure[0],
                 "lastErrorMessage": failure[1],
                 "lastAttemptTime": _ts(now),
             }
         return {
-            "lastStatus": "Success",
+            "lastStatus": cased("Success"),
             "lastAttemptTime": _ts(now),
             "lastSuccessfulTime": _ts(now),
         }
 
-    stream: dict[str, Any] = {"lastStatus": "Not_Applicable"}
+    stream: dict[str, Any] = {"lastStatus": cased("Not_Applicable")}
     if channel.sns_topic_arn and first_start is not None:
         stream = {
-            "lastStatus": "Failure" if failure else "Success",
+            "lastStatus": cased("Failure" if failure else "Success"),
             "lastStatusChangeTime": _ts(first_start),
         }
         if failure:
