@@ -323,6 +323,42 @@ def test_delivery_channel_status(aws, clients, rules):
         clients.config.describe_delivery_channel_status(DeliveryChannelNames=["nope"])
 
 
+@pytest.mark.parametrize("pending", ["not-started", "started"])
+def test_a_rule_whose_first_evaluation_has_not_finished(aws, clients, rules, pending):
+    estate.create_bucket(clients.s3, "plain-bucket", encrypted=False)
+    aws.set_clock("2026-07-01T06:00:00Z")
+    assert aws.set_rule_evaluation_pending(S3, pending) == {"ruleName": S3, "pending": pending}
+    config = clients.config
+
+    config.start_config_rules_evaluation(ConfigRuleNames=[S3])  # does not finish it either
+    [status] = config.describe_config_rule_evaluation_status(ConfigRuleNames=[S3])[
+        "ConfigRulesEvaluationStatus"
+    ]
+    [compliance] = config.describe_compliance_by_config_rule(ConfigRuleNames=[S3])[
+        "ComplianceByConfigRules"
+    ]
+    details = config.get_compliance_details_by_config_rule(ConfigRuleName=S3)
+
+    assert status["FirstEvaluationStarted"] is (pending == "started")
+    assert "LastSuccessfulEvaluationTime" not in status
+    assert "LastFailedEvaluationTime" not in status and "FirstActivatedTime" in status
+    assert ("LastSuccessfulInvocationTime" in status) is (pending == "started")
+    assert compliance["Compliance"]["ComplianceType"] == "INSUFFICIENT_DATA"
+    assert details["EvaluationResults"] == []
+
+    aws.set_rule_evaluation_pending(S3, None)
+    [status] = config.describe_config_rule_evaluation_status(ConfigRuleNames=[S3])[
+        "ConfigRulesEvaluationStatus"
+    ]
+    assert status["FirstEvaluationStarted"] is True and "LastSuccessfulEvaluationTime" in status
+    found = config.get_compliance_details_by_config_rule(ConfigRuleName=S3)["EvaluationResults"]
+    assert "plain-bucket" in {
+        r["EvaluationResultIdentifier"]["EvaluationResultQualifier"]["ResourceId"] for r in found
+    }
+    with pytest.raises(LocalAwsError, match="pending: required, one of not-started, started"):
+        aws.set_rule_evaluation_pending(S3, "later")
+
+
 def _model_enum(shape):
     import botocore.session
 

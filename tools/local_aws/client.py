@@ -257,6 +257,18 @@ class LocalAwsClient:
         """Make the rule's evaluations fail with ``error_code``; ``None`` ends the failure."""
         return _failure("ruleName", rule_name, error_code, error_message, account_id, region)
 
+    @control("POST", "config/rule-evaluation-pending")
+    def set_rule_evaluation_pending(
+        self,
+        rule_name: str,
+        pending: str | None = "not-started",
+        account_id: str | None = None,
+        region: str | None = None,
+    ) -> Body:
+        """Hold the rule before its first evaluation finished (``"not-started"`` or ``"started"``):
+        no results, INSUFFICIENT_DATA, no LastSuccessfulEvaluationTime; ``None`` lets it evaluate."""
+        return {"ruleName": rule_name, "pending": pending, **_scope(account_id, region)}
+
     @control("POST", "config/recorder-failure")
     def set_recorder_failure(
         self,
@@ -293,6 +305,17 @@ class LocalAwsClient:
         """Spell recorder and delivery statuses as the API model does (``"model"``: Success,
         Not_Applicable) or as the AWS CLI's examples do (``"upper"``: SUCCESS, NOT_APPLICABLE)."""
         return {"casing": casing}
+
+    @control("GET", "config/deleted-resources")
+    def deleted_resources(self) -> Body:
+        """``{"evaluation": "not-applicable" | "removed"}``: what a deleted resource's result becomes."""
+        return None
+
+    @control("POST", "config/deleted-resources")
+    def set_deleted_resources(self, evaluation: str) -> Body:
+        """A deleted resource's result becomes NOT_APPLICABLE (``"not-applicable"``, as AWS documents
+        for managed rules) or drops out of the results (``"removed"``)."""
+        return {"evaluation": evaluation}
 
     @control("POST", "config/synthetic")
     def load_synthetic(

@@ -17,6 +17,7 @@ from ..control import route
 from .service import (
     DEFAULT_ACCOUNT,
     DEFAULT_REGION,
+    DELETED_RESOURCE_EVALUATIONS,
     STATUS_CASINGS,
     TOPIC_ARN,
     AlertTarget,
@@ -28,6 +29,7 @@ from .service import (
 from .state import Result
 
 MAX_SYNTHETIC = 100_000
+PENDING_STATES = ("not-started", "started")
 _RESOURCE_TYPE = re.compile(r"^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$")
 _ACCOUNT = re.compile(r"^[0-9]{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
@@ -104,6 +106,28 @@ class ConfigControl:
         self.service.publish(changes)
         return result
 
+    @route("POST", "config/rule-evaluation-pending")
+    def set_rule_evaluation_pending(self, body: Any) -> dict[str, Any]:
+        """Hold a rule before its first evaluation finished, as AWS shows a rule for a while after it
+        is created: "not-started" (FirstEvaluationStarted false, no times) or "started" (invoked, no
+        LastSuccessfulEvaluationTime); either way no results, so INSUFFICIENT_DATA. ``pending`` null
+        lets it evaluate (on the next read, as a new rule)."""
+        body = _object(body, {"ruleName", "pending", "accountId", "region"})
+        scope, name = _control_scope(body), _required_str(body, "ruleName")
+        if "pending" not in body or body["pending"] not in (None, *PENDING_STATES):
+            raise ControlError(
+                f"pending: required, one of {', '.join(PENDING_STATES)} or null to evaluate"
+            )
+        pending = body["pending"]
+        with self.service.lock:
+            state = self.service.rule_state(scope, self._rule(scope, name))
+            if pending is None:
+                state.pending = state.pending_since = None
+                state.first_evaluation_started = False  # the next read runs the first evaluation
+            else:
+                state.hold_unevaluated(pending, self.service.clock.now())
+        return {"ruleName": name, "pending": pending}
+
     @route("POST", "config/recorder-failure")
     def set_recorder_failure(self, body: Any) -> dict[str, Any]:
         scope, name, failure = _failure_request(body, "recorderName")
@@ -152,6 +176,25 @@ class ConfigControl:
         with self.service.lock:
             self.service.status_casing = casing
         return self.status_casing()
+
+    @route("GET", "config/deleted-resources")
+    def deleted_resources(self, _: Any = None) -> dict[str, Any]:
+        with self.service.lock:
+            return {"evaluation": self.service.deleted_resources}
+
+    @route("POST", "config/deleted-resources")
+    def set_deleted_resources(self, body: Any) -> dict[str, Any]:
+        """What a deleted resource's result becomes: "not-applicable" (as AWS documents for managed
+        rules) or "removed" (it drops out of the results, as users also see)."""
+        body = _object(body, {"evaluation"})
+        evaluation = body.get("evaluation")
+        if evaluation not in DELETED_RESOURCE_EVALUATIONS:
+            raise ControlError(
+                f"evaluation: must be one of {', '.join(DELETED_RESOURCE_EVALUATIONS)}"
+            )
+        with self.service.lock:
+            self.service.deleted_resources = evaluation
+        return self.deleted_resources()
 
     @route("POST", "config/synthetic")
     def load_synthetic(self, body: Any) -> dict[str, Any]:

@@ -58,6 +58,15 @@ _UPPER_STATUS = {
     "Not_Applicable": "NOT_APPLICABLE",
 }
 
+# A deleted resource's result. The AWS Config Developer Guide ("Managing Deleted Resources for AWS
+# Config Custom Lambda Rules") says rules should report a deleted resource as NOT_APPLICABLE and that
+# "AWS Config managed rules ... handle this behavior by default"; users also report deleted resources
+# vanishing from a rule's results (awslabs/aws-config-rules#219: deleted IAM users "remain for some
+# time in the evaluation scope" before they go; aws-quickstart/quickstart-compliance-cis-benchmark#15).
+# Both are seen, so the emulator does either (``config/deleted-resources``): "not-applicable", the
+# documented one and the default, or "removed".
+DELETED_RESOURCE_EVALUATIONS = ("not-applicable", "removed")
+
 Response = tuple[int, list[tuple[str, str]], bytes]
 # Operations that take the service lock themselves, for only as long as they must.
 _SELF_LOCKING = {"GetComplianceDetailsByConfigRule"}
@@ -127,6 +136,7 @@ class ConfigService:
         self._regions: dict[Scope, RegionState] = {}
         self.alert_target = AlertTarget()
         self.status_casing = "model"
+        self.deleted_resources = "not-applicable"
         self._ops: dict[str, Callable[[Scope, dict[str, Any]], Any]] = {
             "GetComplianceDetailsByConfigRule": self._get_compliance_details,
             "DescribeComplianceByConfigRule": self._describe_compliance,
@@ -172,6 +182,7 @@ class ConfigService:
             self._regions.clear()
             self.alert_target = AlertTarget()
             self.status_casing = "model"
+            self.deleted_resources = "not-applicable"
 
     def cased(self, status: str | None) -> str | None:
         """A status value (model spelling) in the casing the emulator answers with."""
@@ -236,7 +247,13 @@ class ConfigService:
 
     def evaluate(self, scope: Scope, rule: Any, force: bool) -> list[ComplianceChange]:
         state = self.rule_state(scope, rule)
+        if state.pending is not None:
+            return []  # its first evaluation has not finished: nothing to invoke or record
         verdicts = self._verdicts(scope, rule)
+        if self.deleted_resources == "not-applicable":
+            # Results of resources no longer recorded (deleted, or out of the rule's scope).
+            for key in state.results:
+                verdicts.setdefault(key, ("NOT_APPLICABLE", None))
         if not (force or not state.first_evaluation_started or state.differs(verdicts)):
             return []
         now = self.clock.now()
@@ -351,6 +368,9 @@ class ConfigService:
         rows = []
         for rule in rules:
             s = self.rule_state(scope, rule)
+            invoked = evaluated = s.last_successful_invocation
+            if s.pending == "started":  # invoked, but no evaluation has finished yet
+                invoked, evaluated = s.pending_since, None
             rows.append(
                 (
                     rule.config_rule_name,
@@ -359,9 +379,9 @@ class ConfigService:
                             "ConfigRuleName": rule.config_rule_name,
                             "ConfigRuleArn": rule.config_rule_arn,
                             "ConfigRuleId": rule.config_rule_id,
-                            "LastSuccessfulInvocationTime": _ts(s.last_successful_invocation),
+                            "LastSuccessfulInvocationTime": _ts(invoked),
                             "LastFailedInvocationTime": _ts(s.last_failed_invocation),
-                            "LastSuccessfulEvaluationTime": _ts(s.last_successful_invocation),
+                            "LastSuccessfulEvaluationTime": _ts(evaluated),
                             "LastFailedEvaluationTime": _ts(s.last_failed_invocation),
                             "FirstActivatedTime": _ts(s.first_activated),
                             "LastErrorCode": s.last_error_code,
