@@ -40,6 +40,20 @@ def test_get_compliance_details_shape(aws, clients, rules):
     assert result["Annotation"]
 
 
+def test_synthetic_results_can_carry_long_resource_ids(aws, clients, rules):
+    prefix = "archive-" + "x" * 754  # 762 characters: ids of the API's maximum, 768
+    aws.load_synthetic(S3, "AWS::S3::Bucket", non_compliant=2, id_prefix=prefix)
+    found = clients.config.get_compliance_details_by_config_rule(
+        ConfigRuleName=S3, ComplianceTypes=["NON_COMPLIANT"]
+    )["EvaluationResults"]
+    ids = sorted(
+        r["EvaluationResultIdentifier"]["EvaluationResultQualifier"]["ResourceId"] for r in found
+    )
+    assert ids == [f"{prefix}000000", f"{prefix}000001"] and len(ids[0]) == 768
+    with pytest.raises(LocalAwsError, match="idPrefix: must be null or 1-762 characters"):
+        aws.load_synthetic(S3, "AWS::S3::Bucket", non_compliant=1, id_prefix=prefix + "y")
+
+
 def test_compliance_type_filters(aws, clients, rules):
     aws.load_synthetic(S3, "AWS::S3::Bucket", non_compliant=3, compliant=2, not_applicable=4)
     config = clients.config

@@ -325,11 +325,13 @@ class LocalAwsClient:
         non_compliant: int = 0,
         compliant: int = 0,
         not_applicable: int = 0,
+        id_prefix: str | None = None,
         account_id: str | None = None,
         region: str | None = None,
     ) -> Body:
-        """Replace the rule's synthetic results of one resource type (benchmark populations)."""
-        return {
+        """Replace the rule's synthetic results of one resource type (benchmark populations); with
+        ``id_prefix`` the resource ids are that prefix and a six-digit number."""
+        body = {
             "ruleName": rule_name,
             "resourceType": resource_type,
             "nonCompliant": non_compliant,
@@ -337,6 +339,9 @@ class LocalAwsClient:
             "notApplicable": not_applicable,
             **_scope(account_id, region),
         }
+        if id_prefix is not None:
+            body["idPrefix"] = id_prefix
+        return body
 
 
 # -- the emulator as a child process -----------------------------------------------------------------

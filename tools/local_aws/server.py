@@ -31,6 +31,7 @@ from .hosts import check_loopback
 from .iam.enforce import IamControl, IamSwitch
 from .moto_patches import patch_moto
 from .s3_writes import KEY_WRITES, S3Control, S3Writes
+from .sns_limits import TOO_LONG, too_long
 from .stats import CallStats
 
 StartResponse = Callable[..., Any]
@@ -101,6 +102,9 @@ class EmulatorApp:
         if fault is not None:
             self.stats.record_fault(call.key)
             status, headers, body = error_response(call, fault.error, fault.status, fault.message)
+            return _respond(environ, start_response, status, headers, body)
+        if too_long(call):
+            status, headers, body = error_response(call, "InvalidParameter", 400, TOO_LONG)
             return _respond(environ, start_response, status, headers, body)
         if call.service == "config" and self.config.handles(call.operation):
             status, headers, body = self.config.handle(call)

@@ -30,6 +30,9 @@ from .state import Result
 
 MAX_SYNTHETIC = 100_000
 PENDING_STATES = ("not-started", "started")
+# ResourceId is at most 768 characters (AWS Config API Reference, EvaluationResultQualifier);
+# six digits of index follow the prefix.
+MAX_ID_PREFIX = 762
 _RESOURCE_TYPE = re.compile(r"^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$")
 _ACCOUNT = re.compile(r"^[0-9]{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
@@ -207,6 +210,7 @@ class ConfigControl:
                 "nonCompliant",
                 "compliant",
                 "notApplicable",
+                "idPrefix",
                 "accountId",
                 "region",
             },
@@ -218,6 +222,11 @@ class ConfigControl:
             raise ControlError(
                 "resourceType: must look like AWS::Service::Type, e.g. AWS::S3::Bucket"
             )
+        id_prefix = body.get("idPrefix")
+        if id_prefix is not None and (
+            not isinstance(id_prefix, str) or not 1 <= len(id_prefix) <= MAX_ID_PREFIX
+        ):
+            raise ControlError(f"idPrefix: must be null or 1-{MAX_ID_PREFIX} characters")
         counts = {}
         for field_name in ("nonCompliant", "compliant", "notApplicable"):
             value = body.get(field_name, 0)
@@ -244,7 +253,7 @@ class ConfigControl:
                     "Synthetic evaluation result." if compliance == "NON_COMPLIANT" else None
                 )
                 for _ in range(counts[field_name]):
-                    kept[(resource_type, _synthetic_id(resource_type, index))] = Result(
+                    kept[(resource_type, _synthetic_id(resource_type, index, id_prefix))] = Result(
                         compliance, annotation, now, now
                     )
                     index += 1
@@ -256,7 +265,9 @@ class ConfigControl:
         return {"ruleName": name, "resourceType": resource_type, "loaded": total, **counts}
 
 
-def _synthetic_id(resource_type: str, index: int) -> str:
+def _synthetic_id(resource_type: str, index: int, prefix: str | None = None) -> str:
+    if prefix is not None:
+        return f"{prefix}{index:06d}"
     if resource_type == "AWS::EC2::Instance":
         return f"i-{index:017x}"
     if resource_type == "AWS::RDS::DBInstance":
