@@ -17,6 +17,7 @@ import base64
 import hashlib
 import json
 import time
+from datetime import datetime, timezone
 
 import boto3
 import pytest
@@ -91,6 +92,45 @@ class Estate:
         """What the EventBridge Scheduler schedule does at 05:00 UTC, as its role."""
         config = self.as_role("config", "dailyEvaluation")
         config.start_config_rules_evaluation(**self.deployment.daily_evaluation_input)
+
+    def request_queue_url(self) -> str:
+        return self.sqs.get_queue_url(QueueName=self.deployment.request_queue)["QueueUrl"]
+
+    def dead_letter_queue_url(self) -> str:
+        return self.sqs.get_queue_url(QueueName=self.deployment.request_dlq)["QueueUrl"]
+
+    def deliver_requests(self, handler_module, context_factory, rounds: int = 10):
+        """The function's SQS event source mapping (batch size 1), polling as the function's role:
+        receive a message, invoke the handler with it, delete it when the handler returns. When the
+        handler raises, the message comes back once its visibility timeout ends (here at once), and
+        SQS moves it to the dead-letter queue after maxReceiveCount receives. Returns one
+        (message id, handler result or the exception it raised) per invocation."""
+        sqs, url, outcomes = self.as_role("sqs"), self.request_queue_url(), []
+        for _ in range(rounds):
+            answer = sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=1, AttributeNames=["All"]
+            )
+            if not answer.get("Messages"):
+                break
+            (message,) = answer["Messages"]
+            attributes = message["Attributes"]
+            record = harness.sqs_record(
+                message["Body"],
+                message["MessageId"],
+                datetime.fromtimestamp(int(attributes["SentTimestamp"]) / 1000, timezone.utc),
+                int(attributes["ApproximateReceiveCount"]),
+                suffix=SUFFIX,
+            )
+            try:
+                outcome = handler_module.handler(harness.sqs_event(record), context_factory())
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            except Exception as e:  # noqa: BLE001 (Lambda reports any exception as a failed batch)
+                outcome = e
+                sqs.change_message_visibility(
+                    QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
+            outcomes.append((message["MessageId"], outcome))
+        return outcomes
 
     def bucket(self, name: str, encrypted: bool) -> str:
         return seeding.create_bucket(self.s3, name, encrypted)

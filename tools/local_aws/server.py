@@ -32,6 +32,7 @@ from .iam.enforce import IamControl, IamSwitch
 from .moto_patches import patch_moto
 from .s3_writes import KEY_WRITES, S3Control, S3Writes
 from .sns_limits import TOO_LONG, too_long
+from .sqs_redrive import SqsRedrive
 from .stats import CallStats
 
 StartResponse = Callable[..., Any]
@@ -54,6 +55,7 @@ class EmulatorApp:
         self.iam = IamSwitch(self.clock.now)  # off until a template is loaded (iam/enforce.py)
         # Writes of one object key: compare-and-swap and 409 ConditionalRequestConflict (s3_writes.py).
         self.s3_writes = S3Writes()
+        self.sqs_redrive = SqsRedrive()  # StartMessageMoveTask and friends, which moto lacks
         self.control = ControlApi(
             EmulatorControl(self),
             ConfigControl(self.config),
@@ -71,6 +73,7 @@ class EmulatorApp:
         self.config.reset()
         self.faults.clear()
         self.s3_writes.clear()
+        self.sqs_redrive.reset()
         self.stats.reset()
         self.clock.set(None)
 
@@ -105,6 +108,9 @@ class EmulatorApp:
             return _respond(environ, start_response, status, headers, body)
         if too_long(call):
             status, headers, body = error_response(call, "InvalidParameter", 400, TOO_LONG)
+            return _respond(environ, start_response, status, headers, body)
+        if call.service == "sqs" and self.sqs_redrive.handles(call.operation):
+            status, headers, body = self.sqs_redrive.handle(call)
             return _respond(environ, start_response, status, headers, body)
         if call.service == "config" and self.config.handles(call.operation):
             status, headers, body = self.config.handle(call)
