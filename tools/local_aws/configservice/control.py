@@ -172,10 +172,7 @@ class ConfigControl:
     def set_status_casing(self, body: Any) -> dict[str, Any]:
         """How recorder and delivery statuses are spelled: "model" (Success, Not_Applicable: the API
         model) or "upper" (SUCCESS, NOT_APPLICABLE: the AWS CLI's examples)."""
-        body = _object(body, {"casing"})
-        casing = body.get("casing")
-        if casing not in STATUS_CASINGS:
-            raise ControlError(f"casing: must be one of {', '.join(STATUS_CASINGS)}")
+        casing = _choice(body, "casing", STATUS_CASINGS)
         with self.service.lock:
             self.service.status_casing = casing
         return self.status_casing()
@@ -189,12 +186,7 @@ class ConfigControl:
     def set_deleted_resources(self, body: Any) -> dict[str, Any]:
         """What a deleted resource's result becomes: "not-applicable" (as AWS documents for managed
         rules) or "removed" (it drops out of the results, as users also see)."""
-        body = _object(body, {"evaluation"})
-        evaluation = body.get("evaluation")
-        if evaluation not in DELETED_RESOURCE_EVALUATIONS:
-            raise ControlError(
-                f"evaluation: must be one of {', '.join(DELETED_RESOURCE_EVALUATIONS)}"
-            )
+        evaluation = _choice(body, "evaluation", DELETED_RESOURCE_EVALUATIONS)
         with self.service.lock:
             self.service.deleted_resources = evaluation
         return self.deleted_resources()
@@ -284,6 +276,14 @@ def _object(body: Any, allowed: set[str]) -> dict[str, Any]:
         if key not in allowed:
             raise ControlError(f"{key}: unknown field (allowed: {', '.join(sorted(allowed))})")
     return body
+
+
+def _choice(body: Any, name: str, choices: tuple[str, ...]) -> str:
+    """The one field of a body that picks one of ``choices``."""
+    value = _object(body, {name}).get(name)
+    if value not in choices:
+        raise ControlError(f"{name}: must be one of {', '.join(choices)}")
+    return value
 
 
 def _required_str(body: dict[str, Any], name: str) -> str:
