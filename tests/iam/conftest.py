@@ -36,17 +36,21 @@ DESCRIBE_ACTIONS = (
 
 
 def describe_actions_on_rule_arns(template):
-    """The first wave's defect, put back: the two Describe actions scoped to the rule ARNs (beside
-    GetComplianceDetailsByConfigRule) instead of "*", where only "*" authorizes them."""
+    """The defect the linter and the emulator must catch: the two Describe actions back in the
+    statement that scopes config:GetComplianceDetailsByConfigRule to the rule ARNs (as the stack
+    had them before issue 9), and no longer on "*". Returns a changed copy of the template."""
     template = copy.deepcopy(template)
     document = report_generator_policy(template)
-    by_sid = {statement.get("Sid"): statement for statement in document["Statement"]}
-    unscoped, scoped = by_sid["ReadUnscopedStatus"], by_sid["ReadRuleResults"]
-    unscoped["Action"] = sorted(set(unscoped["Action"]) - set(DESCRIBE_ACTIONS))
-    scoped["Action"] = sorted({*_actions(scoped), *DESCRIBE_ACTIONS})
+    statements = document["Statement"]
+    scoped = None
+    for statement in statements:
+        actions = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+        if "config:GetComplianceDetailsByConfigRule" in actions:
+            scoped = statement
+        statement["Action"] = [a for a in actions if a not in DESCRIBE_ACTIONS]
+    assert scoped is not None, "no statement grants config:GetComplianceDetailsByConfigRule"
+    scoped["Action"] = sorted(scoped["Action"] + list(DESCRIBE_ACTIONS))
+    document["Statement"] = [s for s in statements if s["Action"]]
     return template
-
-
-def _actions(statement):
-    action = statement["Action"]
-    return [action] if isinstance(action, str) else action
