@@ -63,7 +63,9 @@ class Alerting(Construct):
         )
         # A topic policy replaces SNS's default policy, and CloudWatch alarms publish as the
         # cloudwatch.amazonaws.com service, which then needs its own statement; without it every alarm
-        # action fails with "no resource-based policy allows the SNS:Publish action".
+        # action fails with "no resource-based policy allows the SNS:Publish action". CloudWatch supplies
+        # the alarm's ARN and account: "Example cases for Amazon SNS access control" (a CloudWatch alarm
+        # publishing to a topic), https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html
         self.alerts.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="CloudWatchAlarmsPublish",
@@ -84,6 +86,9 @@ class Alerting(Construct):
 
         if alert_email:
             dlq = self.dead_letter_queue("EmailDlq", "compliance-alerts-email-dlq")
+            # CDK lets sns.amazonaws.com send to the DLQ on aws:SourceArn = this topic, as "Configuring an
+            # Amazon SNS dead-letter queue for a subscription" documents,
+            # https://docs.aws.amazon.com/sns/latest/dg/sns-configure-dead-letter-queue.html
             self.alerts.add_subscription(subs.EmailSubscription(alert_email, dead_letter_queue=dlq))
 
     def dead_letter_queue(self, id_: str, name: str, *, fifo: bool = False) -> sqs.Queue:
@@ -123,6 +128,9 @@ class Alerting(Construct):
             ),
         )
         dlq = self.dead_letter_queue("EventsDlq", "compliance-events-dlq")
+        # CDK adds events.amazonaws.com to the topic policy without a condition, and to the DLQ's policy on
+        # aws:SourceArn = this rule, the condition "Using resource-based policies for Amazon EventBridge"
+        # documents, https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html
         rule.add_target(
             targets.SnsTopic(
                 self.alerts,

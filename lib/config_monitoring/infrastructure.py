@@ -191,6 +191,13 @@ class ConfigMonitoring(Construct):
             server_access_logs_prefix="config-bucket/",
         )
         principal = iam.ServicePrincipal("config.amazonaws.com")
+        # Config delivers with the recorder's role first and falls back to its service principal, which
+        # these statements admit. aws:SourceAccount on them is what "AWS Config: Cross-service confused
+        # deputy prevention" recommends for resource policies,
+        # https://docs.aws.amazon.com/config/latest/developerguide/cross-service-confused-deputy-prevention.html;
+        # s3:x-amz-acl is the header Config's PutObject sends, per "Permissions for the Amazon S3 Bucket
+        # for the AWS Config Delivery Channel",
+        # https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html
         same_account = {"StringEquals": {"AWS:SourceAccount": Aws.ACCOUNT_ID}}
         bucket.add_to_resource_policy(
             iam.PolicyStatement(
@@ -234,6 +241,9 @@ class ConfigMonitoring(Construct):
             display_name="AWS Config notifications",
             enforce_ssl=True,
         )
+        # Config publishes as the recorder's role and, failing that, as its service principal ("Permissions
+        # for the Amazon SNS Topic", https://docs.aws.amazon.com/config/latest/developerguide/sns-topic-policy.html);
+        # aws:SourceAccount as for the bucket (see _delivery_bucket).
         added = topic.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AWSConfigSNSPolicy",
@@ -257,6 +267,8 @@ class ConfigMonitoring(Construct):
             "RecorderRole",
             role_name=name,
             description="AWS Config recorder: read resource configuration, deliver to S3 and SNS",
+            # Config documents this condition on its role's trust policy: "Permissions for the IAM Role
+            # Assigned to AWS Config", https://docs.aws.amazon.com/config/latest/developerguide/iamrole-permissions.html
             assumed_by=iam.ServicePrincipal(
                 "config.amazonaws.com",
                 conditions={"StringEquals": {"AWS:SourceAccount": Aws.ACCOUNT_ID}},
@@ -292,9 +304,23 @@ class ConfigMonitoring(Construct):
             "DailyEvaluationRole",
             role_name=physical_name("compliance-daily-evaluation", suffix),
             description="EventBridge Scheduler: start the daily evaluation of the monitored rules",
+            # Scheduler documents both keys on its execution role, with aws:SourceArn the ARN of the
+            # schedule group, never of a schedule ("Do not scope the aws:SourceArn statement to a specific
+            # schedule"; an older revision of the page said the schedule ARN): "Confused deputy prevention
+            # in EventBridge Scheduler",
+            # https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html
             assumed_by=iam.ServicePrincipal(
                 "scheduler.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+                conditions={
+                    "StringEquals": {
+                        "aws:SourceAccount": Aws.ACCOUNT_ID,
+                        "aws:SourceArn": Stack.of(self).format_arn(
+                            service="scheduler",
+                            resource="schedule-group",
+                            resource_name=group_name,
+                        ),
+                    }
+                },
             ),
             statements=[
                 iam.PolicyStatement(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from aws_cdk import Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -107,10 +107,15 @@ class ReportGenerator(Construct):
             "Role",
             role_name=name,
             description="Report generator: read Config results, write reports, publish alerts",
-            assumed_by=iam.ServicePrincipal(
-                "lambda.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
-            ),
+            # No condition. A trust condition on a key Lambda does not supply makes CreateFunction fail
+            # ("The role defined for the function cannot be assumed by Lambda"), and no Lambda document
+            # says Lambda supplies aws:SourceAccount or aws:SourceArn when it assumes an execution role:
+            # "Defining Lambda function permissions with an execution role",
+            # https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html, shows the
+            # trust policy with the Lambda principal alone, and the IAM User Guide ("AWS global condition
+            # context keys", aws:SourceAccount) says the key is present only if the calling service passes
+            # it. Only this account's Lambda can use the role anyway: passing it needs iam:PassRole here.
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             statements=self._statements(bucket, topic, rule_arns, failure_dlq),
         )
 
@@ -166,6 +171,9 @@ class ReportGenerator(Construct):
             description="Request the daily compliance report",
             schedule=DAILY_REPORT_CRON,
         )
+        # CDK lets events.amazonaws.com send to the queue and its DLQ on aws:SourceArn = this rule, the
+        # condition "Using resource-based policies for Amazon EventBridge" (Amazon SQS permissions)
+        # documents, https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html
         self.daily.add_target(
             targets.SqsQueue(
                 self.requests,
