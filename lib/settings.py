@@ -22,6 +22,10 @@ DEFAULT_SUFFIX = "dev"
 # limit and matches the report schema's environmentSuffix maxLength; tests check each name's length.
 MAX_SUFFIX_LENGTH = 16
 _SUFFIX_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+# A dead-letter queue is named after its queue with "-dlq" before the suffix: the requests queue of suffix
+# "dlq-x" would be compliance-report-requests-dlq-x.fifo, the requests dead-letter queue of suffix "x".
+# tests/unit/test_physical_names.py checks every physical name of every suffix against every other.
+RESERVED_SUFFIX_PREFIXES = ("dlq-",)
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # Lambda runtime deprecation dates, from the AWS Lambda runtimes page.
@@ -72,6 +76,13 @@ class StackSettings:
             raise StackSettingsError(
                 f"environmentSuffix={suffix!r}: must be 1-{MAX_SUFFIX_LENGTH} lowercase letters, digits "
                 "and hyphens, starting and ending with a letter or digit"
+            )
+        reserved = next((p for p in RESERVED_SUFFIX_PREFIXES if suffix.startswith(p)), None)
+        if reserved is not None:
+            raise StackSettingsError(
+                f"environmentSuffix={suffix!r}: must not start with {reserved!r}, or this stack's queue "
+                f"names would equal the dead-letter queue names of the stack with suffix "
+                f"{suffix[len(reserved) :]!r}"
             )
         email = _text(values, "alertEmail", "") or None
         if email is not None and not _EMAIL_RE.match(email):

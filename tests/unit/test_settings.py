@@ -32,6 +32,10 @@ def test_defaults_match_the_contract():
         ({"environmentSuffix": "-leading"}, "starting and ending"),
         ({"environmentSuffix": "x" * 17}, "1-16"),
         ({"environmentSuffix": ""}, "environmentSuffix=''"),
+        (
+            {"environmentSuffix": "dlq-prod"},
+            "environmentSuffix='dlq-prod': must not start with 'dlq-'",
+        ),
         ({"alertEmail": "not-an-address"}, "alertEmail='not-an-address'"),
         ({"lambdaRuntime": "python2.7"}, "lambdaRuntime='python2.7': must be one of"),
         ({"lambdaRuntime": "nodejs20.x"}, "must be one of"),
