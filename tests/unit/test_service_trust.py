@@ -151,7 +151,7 @@ def resolved(document: dict[str, Any]) -> dict[str, Any]:
             return [walk(v) for v in value]
         return value
 
-    return walk(document)  # type: ignore[no-any-return]
+    return walk(document)
 
 
 def test_every_trust_policy_is_pinned(template):
