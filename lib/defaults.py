@@ -60,6 +60,9 @@ def secure_bucket(
         object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         enforce_ssl=True,
         minimum_tls_version=1.2,
+        # CDK grants logging.s3.amazonaws.com on the log bucket with aws:SourceArn (this bucket) and
+        # aws:SourceAccount, the conditions "Enabling Amazon S3 server access logging" documents,
+        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
         server_access_logs_bucket=server_access_logs_bucket,
         server_access_logs_prefix=server_access_logs_prefix,
         object_lock_enabled=True if lock_retention else None,

@@ -9,9 +9,14 @@ its own settings from environment variables; those are ``compliance_report.setti
 from __future__ import annotations
 
 import datetime as _dt
+import importlib.util
+import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
+
+from aws_cdk import aws_lambda as lambda_
 
 REGION = "us-east-1"  # fixed by the customer's contract
 
@@ -22,20 +27,78 @@ DEFAULT_SUFFIX = "dev"
 # limit and matches the report schema's environmentSuffix maxLength; tests check each name's length.
 MAX_SUFFIX_LENGTH = 16
 _SUFFIX_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+# A dead-letter queue is named after its queue with "-dlq" before the suffix: the requests queue of suffix
+# "dlq-x" would be compliance-report-requests-dlq-x.fifo, the requests dead-letter queue of suffix "x".
+# tests/unit/test_physical_names.py checks every physical name of every suffix against every other.
+RESERVED_SUFFIX_PREFIXES = ("dlq-",)
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-# Lambda runtime deprecation dates, from the AWS Lambda runtimes page.
-PYTHON39_DEPRECATION = _dt.date(2025, 12, 15)
-PYTHON39_BLOCK_CREATE = _dt.date(2027, 2, 1)
-PYTHON39_BLOCK_UPDATE = _dt.date(2027, 3, 3)
-DEFAULT_RUNTIME = "python3.9"  # the contract asks for it
-SUPPORTED_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13")
-
-OBJECT_LOCK_MODES = ("off", "governance", "compliance")
 
 
 class StackSettingsError(ValueError):
     """A context value broke a rule. The message is one line naming the value and the rule."""
+
+
+DEFAULT_RUNTIME = "python3.9"  # the contract asks for it, and the oldest the runtime code supports
+_LIFECYCLE_FILE = "LmbdRuntimeLifecycle.json"
+
+
+@dataclass(frozen=True)
+class RuntimeLifecycle:
+    """A Lambda runtime's dates as cfn-lint carries them (``LmbdRuntimeLifecycle.json``, its copy of the
+    Lambda runtimes page): deprecated, then creating and then updating functions blocked."""
+
+    deprecated: _dt.date
+    create_blocked: _dt.date
+    update_blocked: _dt.date
+
+
+def _cfn_lint_lifecycle() -> dict[str, RuntimeLifecycle]:
+    """cfn-lint's lifecycle data of the python3.x runtimes (every one has all three dates; other
+    languages' entries may lack the block dates), read from the pinned package's files without importing
+    it (importing cfnlint takes over a second)."""
+    spec = importlib.util.find_spec("cfnlint")
+    if spec is None or not spec.submodule_search_locations:
+        raise StackSettingsError(
+            "cfn-lint is not installed: synth reads the Lambda runtime dates from it (make bootstrap)"
+        )
+    path = Path(spec.submodule_search_locations[0], "data", "AdditionalSpecs", _LIFECYCLE_FILE)
+    return {
+        runtime: RuntimeLifecycle(
+            _dt.date.fromisoformat(dates["deprecated"]),
+            _dt.date.fromisoformat(dates["create-block"]),
+            _dt.date.fromisoformat(dates["update-block"]),
+        )
+        for runtime, dates in json.loads(path.read_text()).items()
+        if re.fullmatch(r"python3\.\d+", runtime)
+    }
+
+
+def _python_minor(runtime: str) -> int:
+    return int(runtime.removeprefix("python3."))
+
+
+def _accepted_runtimes(lifecycle: Mapping[str, RuntimeLifecycle]) -> tuple[str, ...]:
+    """python3.9 and every newer python3.x that both the pinned CDK (a ``Runtime.PYTHON_3_*`` to name it)
+    and the pinned cfn-lint (dates to warn with) know, oldest first."""
+    cdk = {
+        getattr(lambda_.Runtime, attr).name
+        for attr in dir(lambda_.Runtime)
+        if attr.startswith("PYTHON_3_")
+    }
+    known = cdk & set(lifecycle)
+    return tuple(
+        sorted(
+            (r for r in known if _python_minor(r) >= _python_minor(DEFAULT_RUNTIME)),
+            key=_python_minor,
+        )
+    )
+
+
+RUNTIME_LIFECYCLE = _cfn_lint_lifecycle()
+SUPPORTED_RUNTIMES = _accepted_runtimes(RUNTIME_LIFECYCLE)
+NEWEST_RUNTIME = SUPPORTED_RUNTIMES[-1]
+
+OBJECT_LOCK_MODES = ("off", "governance", "compliance")
 
 
 @dataclass(frozen=True)
@@ -46,18 +109,22 @@ class StackSettings:
     use_existing_config_recorder: bool = False
     report_object_lock: str = "off"
 
-    @property
-    def runtime_deprecated(self) -> bool:
-        return self.lambda_runtime == "python3.9"
-
-    def runtime_warning(self) -> Optional[str]:
-        if not self.runtime_deprecated:
+    def runtime_warning(self, today: Optional[_dt.date] = None) -> Optional[str]:
+        """One line when the runtime is deprecated on ``today`` (default: the date of synth), with the
+        dates cfn-lint's data gives; None otherwise."""
+        runtime = self.lambda_runtime
+        dates = RUNTIME_LIFECYCLE[runtime]
+        if dates.deprecated > (today or _dt.date.today()):
             return None
+        move = (
+            " Kept because the contract requires it; move"
+            if runtime == DEFAULT_RUNTIME
+            else " Move"
+        )
         return (
-            f"lambdaRuntime=python3.9 is deprecated since {PYTHON39_DEPRECATION.isoformat()}; "
-            f"AWS blocks creating python3.9 functions from {PYTHON39_BLOCK_CREATE.isoformat()} and updating "
-            f"them from {PYTHON39_BLOCK_UPDATE.isoformat()}. Kept because the contract requires it; "
-            "move with: -c lambdaRuntime=python3.13"
+            f"lambdaRuntime={runtime} is deprecated since {dates.deprecated.isoformat()}; AWS blocks "
+            f"creating {runtime} functions from {dates.create_blocked.isoformat()} and updating them "
+            f"from {dates.update_blocked.isoformat()}.{move} with: -c lambdaRuntime={NEWEST_RUNTIME}"
         )
 
     @classmethod
@@ -72,6 +139,13 @@ class StackSettings:
             raise StackSettingsError(
                 f"environmentSuffix={suffix!r}: must be 1-{MAX_SUFFIX_LENGTH} lowercase letters, digits "
                 "and hyphens, starting and ending with a letter or digit"
+            )
+        reserved = next((p for p in RESERVED_SUFFIX_PREFIXES if suffix.startswith(p)), None)
+        if reserved is not None:
+            raise StackSettingsError(
+                f"environmentSuffix={suffix!r}: must not start with {reserved!r}, or this stack's queue "
+                f"names would equal the dead-letter queue names of the stack with suffix "
+                f"{suffix[len(reserved) :]!r}"
             )
         email = _text(values, "alertEmail", "") or None
         if email is not None and not _EMAIL_RE.match(email):

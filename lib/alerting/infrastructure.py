@@ -63,7 +63,9 @@ class Alerting(Construct):
         )
         # A topic policy replaces SNS's default policy, and CloudWatch alarms publish as the
         # cloudwatch.amazonaws.com service, which then needs its own statement; without it every alarm
-        # action fails with "no resource-based policy allows the SNS:Publish action".
+        # action fails with "no resource-based policy allows the SNS:Publish action". CloudWatch supplies
+        # the alarm's ARN and account: "Example cases for Amazon SNS access control" (a CloudWatch alarm
+        # publishing to a topic), https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html
         self.alerts.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="CloudWatchAlarmsPublish",
@@ -84,6 +86,9 @@ class Alerting(Construct):
 
         if alert_email:
             dlq = self.dead_letter_queue("EmailDlq", "compliance-alerts-email-dlq")
+            # CDK lets sns.amazonaws.com send to the DLQ on aws:SourceArn = this topic, as "Configuring an
+            # Amazon SNS dead-letter queue for a subscription" documents,
+            # https://docs.aws.amazon.com/sns/latest/dg/sns-configure-dead-letter-queue.html
             self.alerts.add_subscription(subs.EmailSubscription(alert_email, dead_letter_queue=dlq))
 
     def dead_letter_queue(self, id_: str, name: str, *, fifo: bool = False) -> sqs.Queue:
@@ -123,6 +128,9 @@ class Alerting(Construct):
             ),
         )
         dlq = self.dead_letter_queue("EventsDlq", "compliance-events-dlq")
+        # CDK adds events.amazonaws.com to the topic policy without a condition, and to the DLQ's policy on
+        # aws:SourceArn = this rule, the condition "Using resource-based policies for Amazon EventBridge"
+        # documents, https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html
         rule.add_target(
             targets.SnsTopic(
                 self.alerts,
@@ -149,11 +157,19 @@ def alarm_to_team(
     description: str,
     metric: cloudwatch.IMetric,
     action: cloudwatch.IAlarmAction,
-    when_absent: bool = False,
+    evaluation_periods: int = 1,
+    heartbeat: bool = False,
 ) -> cloudwatch.Alarm:
     """An alarm to the security team: ``action`` (Alerting's ``alarm_action``, the alert topic) runs when
-    one period's value is 1 or more, and no data is no trouble; with ``when_absent``, when the value is
-    below 1, and no data counts as a breach (for a heartbeat that must arrive)."""
+    the value is 1 or more in each of ``evaluation_periods`` periods, and no data is no trouble.
+
+    With ``heartbeat``, for a metric that must keep arriving: the action runs when the value stays below 1,
+    and when the metric has arrived and then nothing arrives for the whole evaluation range. Missing data
+    is ``missing``, so such a range sets INSUFFICIENT_DATA, which runs the action too. A new alarm starts in
+    INSUFFICIENT_DATA and actions run on transitions only ("InsufficientDataActions: the actions to execute
+    when this alarm transitions to the INSUFFICIENT_DATA state from any other state", PutMetricAlarm,
+    CloudWatch API Reference), so a metric that has not arrived yet since the alarm was created never
+    pages: the heartbeat arms itself with the first datapoint."""
     alarm = cloudwatch.Alarm(
         scope,
         id_,
@@ -161,17 +177,19 @@ def alarm_to_team(
         alarm_description=description,
         metric=metric,
         threshold=1,
-        evaluation_periods=1,
+        evaluation_periods=evaluation_periods,
         comparison_operator=(
             cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
-            if when_absent
+            if heartbeat
             else cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
         ),
         treat_missing_data=(
-            cloudwatch.TreatMissingData.BREACHING
-            if when_absent
+            cloudwatch.TreatMissingData.MISSING
+            if heartbeat
             else cloudwatch.TreatMissingData.NOT_BREACHING
         ),
     )
     alarm.add_alarm_action(action)
+    if heartbeat:
+        alarm.add_insufficient_data_action(action)
     return alarm

@@ -73,9 +73,15 @@ class ConfigMonitoring(Construct):
     """AWS Config for the account and region, built for CloudFormation's ordering rules:
 
     * every rule depends on the recorder (a rule created before any recorder exists never evaluates);
-    * the delivery channel depends on the bucket policy and topic policy it delivers through (Config
-      checks them when the channel is created);
-    * recorder and channel do not depend on each other (CloudFormation starts the recorder once both exist).
+    * the delivery channel depends on the recorder, on the recorder role's delivery policy, and on the
+      bucket policy and topic policy it delivers through. "Before you can create a delivery channel, you
+      must create a configuration recorder" (CloudFormation, AWS::Config::DeliveryChannel), and
+      PutDeliveryChannel answers NoAvailableConfigurationRecorderException otherwise; it answers
+      InsufficientDeliveryPolicyException when Config cannot write to the bucket (Config API Reference,
+      PutDeliveryChannel), and Config delivers as the recorder's role, falling back to its service principal
+      ("Permissions for the Amazon S3 Bucket for the AWS Config Delivery Channel",
+      https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html);
+    * the recorder does not depend on the channel (CloudFormation starts the recorder once both exist).
 
     The channel delivers to a bucket of its own (``delivery_bucket``, ``compliance-config-<suffix>``, kept
     7 years like the reports, access-logged to ``access_logs``) and to ``delivery_topic``
@@ -112,7 +118,9 @@ class ConfigMonitoring(Construct):
         if not use_existing_recorder:
             self.delivery_bucket, bucket_policy = self._delivery_bucket(suffix, access_logs)
             self.delivery_topic, topic_policy = self._delivery_topic(suffix)
-            self.role = self._recorder_role(suffix, self.delivery_bucket, self.delivery_topic)
+            self.role, delivery_permissions = self._recorder_role(
+                suffix, self.delivery_bucket, self.delivery_topic
+            )
             self.recorder = config.CfnConfigurationRecorder(
                 self,
                 "Recorder",
@@ -142,7 +150,9 @@ class ConfigMonitoring(Construct):
                     delivery_frequency="TwentyFour_Hours"
                 ),
             )
-            self.delivery_channel.node.add_dependency(bucket_policy, topic_policy)
+            self.delivery_channel.node.add_dependency(
+                self.recorder, delivery_permissions, bucket_policy, topic_policy
+            )
 
         self.rules: dict[str, config.ManagedRule] = {}
         for spec in MONITORED_RULES:
@@ -191,6 +201,13 @@ class ConfigMonitoring(Construct):
             server_access_logs_prefix="config-bucket/",
         )
         principal = iam.ServicePrincipal("config.amazonaws.com")
+        # Config delivers with the recorder's role first and falls back to its service principal, which
+        # these statements admit. aws:SourceAccount on them is what "AWS Config: Cross-service confused
+        # deputy prevention" recommends for resource policies,
+        # https://docs.aws.amazon.com/config/latest/developerguide/cross-service-confused-deputy-prevention.html;
+        # s3:x-amz-acl is the header Config's PutObject sends, per "Permissions for the Amazon S3 Bucket
+        # for the AWS Config Delivery Channel",
+        # https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html
         same_account = {"StringEquals": {"AWS:SourceAccount": Aws.ACCOUNT_ID}}
         bucket.add_to_resource_policy(
             iam.PolicyStatement(
@@ -234,6 +251,9 @@ class ConfigMonitoring(Construct):
             display_name="AWS Config notifications",
             enforce_ssl=True,
         )
+        # Config publishes as the recorder's role and, failing that, as its service principal ("Permissions
+        # for the Amazon SNS Topic", https://docs.aws.amazon.com/config/latest/developerguide/sns-topic-policy.html);
+        # aws:SourceAccount as for the bucket (see _delivery_bucket).
         added = topic.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AWSConfigSNSPolicy",
@@ -250,13 +270,18 @@ class ConfigMonitoring(Construct):
         resource_of(policy).override_logical_id(DELIVERY_TOPIC_POLICY_LOGICAL_ID)
         return topic, policy
 
-    def _recorder_role(self, suffix: str, bucket: s3.IBucket, topic: sns.ITopic) -> iam.IRole:
+    def _recorder_role(
+        self, suffix: str, bucket: s3.IBucket, topic: sns.ITopic
+    ) -> tuple[iam.IRole, iam.ManagedPolicy]:
+        """The recorder's role and the policy holding its delivery permissions."""
         name = physical_name("compliance-config-recorder", suffix)
-        role, _ = least_privilege_role(
+        return least_privilege_role(
             self,
             "RecorderRole",
             role_name=name,
             description="AWS Config recorder: read resource configuration, deliver to S3 and SNS",
+            # Config documents this condition on its role's trust policy: "Permissions for the IAM Role
+            # Assigned to AWS Config", https://docs.aws.amazon.com/config/latest/developerguide/iamrole-permissions.html
             assumed_by=iam.ServicePrincipal(
                 "config.amazonaws.com",
                 conditions={"StringEquals": {"AWS:SourceAccount": Aws.ACCOUNT_ID}},
@@ -282,7 +307,6 @@ class ConfigMonitoring(Construct):
                 ),
             ],
         )
-        return role
 
     def _daily_evaluation(
         self, suffix: str, group_name: str, dlq: sqs.IQueue
@@ -292,9 +316,23 @@ class ConfigMonitoring(Construct):
             "DailyEvaluationRole",
             role_name=physical_name("compliance-daily-evaluation", suffix),
             description="EventBridge Scheduler: start the daily evaluation of the monitored rules",
+            # Scheduler documents both keys on its execution role, with aws:SourceArn the ARN of the
+            # schedule group, never of a schedule ("Do not scope the aws:SourceArn statement to a specific
+            # schedule"; an older revision of the page said the schedule ARN): "Confused deputy prevention
+            # in EventBridge Scheduler",
+            # https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html
             assumed_by=iam.ServicePrincipal(
                 "scheduler.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+                conditions={
+                    "StringEquals": {
+                        "aws:SourceAccount": Aws.ACCOUNT_ID,
+                        "aws:SourceArn": Stack.of(self).format_arn(
+                            service="scheduler",
+                            resource="schedule-group",
+                            resource_name=group_name,
+                        ),
+                    }
+                },
             ),
             statements=[
                 iam.PolicyStatement(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Sequence
 
-from aws_cdk import Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -24,6 +25,7 @@ from lib.report_generator.runtime.compliance_report.environment import (
     DEFAULT_METRICS_NAMESPACE,
     function_environment,
 )
+from lib.report_generator.runtime.compliance_report.metrics import REPORTS_STORED
 from lib.report_storage.infrastructure import CHAIN_PREFIX, REPORT_PREFIX
 
 RUNTIME_DIR = Path(__file__).parent / "runtime"
@@ -56,6 +58,19 @@ MAX_RECEIVES = 3
 # never run two report generations at once. (Reserved concurrency would also serialise, but setting it
 # fails on new accounts whose whole concurrency limit is 10.)
 MESSAGE_GROUP = "report-generation"
+# The daily report lands up to this long after its schedule: MAX_RECEIVES attempts QUEUE_VISIBILITY apart,
+# each at most TIMEOUT. A day-to-day shift that large must not read as a missing report, so the overdue
+# alarm waits a day plus this, in whole hours (26). Its hourly periods keep CloudWatch's look-back past
+# the last report short; Period x EvaluationPeriods may reach 7 days for periods of an hour or more
+# (PutMetricAlarm, CloudWatch API Reference).
+OVERDUE_HOURS = math.ceil(
+    (
+        Duration.days(1).to_seconds()
+        + (MAX_RECEIVES - 1) * QUEUE_VISIBILITY.to_seconds()
+        + TIMEOUT.to_seconds()
+    )
+    / Duration.hours(1).to_seconds()
+)
 DAILY_REPORT_CRON = events.Schedule.cron(
     minute="0", hour="6"
 )  # 06:00 UTC, after the 05:00 evaluation
@@ -107,10 +122,15 @@ class ReportGenerator(Construct):
             "Role",
             role_name=name,
             description="Report generator: read Config results, write reports, publish alerts",
-            assumed_by=iam.ServicePrincipal(
-                "lambda.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
-            ),
+            # No condition. A trust condition on a key Lambda does not supply makes CreateFunction fail
+            # ("The role defined for the function cannot be assumed by Lambda"), and no Lambda document
+            # says Lambda supplies aws:SourceAccount or aws:SourceArn when it assumes an execution role:
+            # "Defining Lambda function permissions with an execution role",
+            # https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html, shows the
+            # trust policy with the Lambda principal alone, and the IAM User Guide ("AWS global condition
+            # context keys", aws:SourceAccount) says the key is present only if the calling service passes
+            # it. Only this account's Lambda can use the role anyway: passing it needs iam:PassRole here.
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             statements=self._statements(bucket, topic, rule_arns, failure_dlq),
         )
 
@@ -166,6 +186,9 @@ class ReportGenerator(Construct):
             description="Request the daily compliance report",
             schedule=DAILY_REPORT_CRON,
         )
+        # CDK lets events.amazonaws.com send to the queue and its DLQ on aws:SourceArn = this rule, the
+        # condition "Using resource-based policies for Amazon EventBridge" (Amazon SQS permissions)
+        # documents, https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html
         self.daily.add_target(
             targets.SqsQueue(
                 self.requests,
@@ -274,12 +297,46 @@ class ReportGenerator(Construct):
             metric=runtime_metric("ReportGenerationErrors", Duration.minutes(5), "Sum"),
             action=action,
         )
+        # A missing report, two ways (replayed over days of runs with CloudWatch's evaluation rules in
+        # tests/unit/test_report_alarms.py). Only ReportsStored counts reports: ReportDurationMs is
+        # emitted by every run, failed ones too. The alarm they replace, "compliance-report-missing",
+        # counted runs and treated no data as breaching, so a fresh deploy paged at once; their names
+        # are new because an updated alarm keeps its state (PutMetricAlarm), and an old alarm's OK
+        # turning into the heartbeat's INSUFFICIENT_DATA would page on the upgrade.
+        #
+        # Failed runs: one day's request is received MAX_RECEIVES times before it goes to the requests
+        # DLQ; that many runs in 24 hours with nothing stored means every attempt failed. Fewer do not
+        # page here: a retry may still store the report. 1 day is the longest period.
+        runs = runtime_metric("ReportDurationMs", Duration.days(1), "SampleCount")
+        stored = runtime_metric(REPORTS_STORED, Duration.days(1), "Sum")
         alarm_to_team(
             self,
-            "MissingAlarm",
-            alarm_name=physical_name("compliance-report-missing", suffix),
-            description="No report was generated in the last 24 hours: the audit trail has a gap.",
-            metric=runtime_metric("ReportDurationMs", Duration.days(1), "SampleCount"),
+            "NotStoredAlarm",
+            alarm_name=physical_name("compliance-report-not-stored", suffix),
+            description=(
+                f"The report generator ran at least {MAX_RECEIVES} times in 24 hours and stored no "
+                "report: a report request failed every attempt. See the README runbook."
+            ),
+            metric=cloudwatch.MathExpression(
+                expression=f"IF(FILL(runs, 0) >= {MAX_RECEIVES} AND FILL(stored, 0) < 1, 1, 0)",
+                using_metrics={"runs": runs, "stored": stored},
+                period=Duration.days(1),
+                label="Runs in 24 hours, none storing a report",
+            ),
             action=action,
-            when_absent=True,
+        )
+        # No report at all: a heartbeat on ReportsStored (see alarm_to_team), which a fresh deploy has
+        # not armed yet; it pages once reports have been stored and then none is for OVERDUE_HOURS.
+        alarm_to_team(
+            self,
+            "OverdueAlarm",
+            alarm_name=physical_name("compliance-report-overdue", suffix),
+            description=(
+                f"No report was stored for {OVERDUE_HOURS} hours: the audit trail has a gap. "
+                "See the README runbook."
+            ),
+            metric=runtime_metric(REPORTS_STORED, Duration.hours(1), "Sum"),
+            action=action,
+            evaluation_periods=OVERDUE_HOURS,
+            heartbeat=True,
         )

@@ -153,7 +153,7 @@ def test_cloudwatch_alarms_may_publish_to_the_alert_topic(template):
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
 
 
-def test_alarm_to_team_fires_on_trouble_or_on_a_missing_heartbeat():
+def test_alarm_to_team_fires_on_trouble_or_on_a_heartbeat_that_stops():
     stack = cdk.Stack(make_app(), "Bare")
     action = cw_actions.SnsAction(sns.Topic(stack, "Team"))
     metric = cloudwatch.Metric(namespace="N", metric_name="M")
@@ -165,18 +165,29 @@ def test_alarm_to_team_fires_on_trouble_or_on_a_missing_heartbeat():
         description="d",
         metric=metric,
         action=action,
-        when_absent=True,
+        evaluation_periods=26,
+        heartbeat=True,
     )
     alarms = {
         a["Properties"]["AlarmName"]: a["Properties"]
         for a in Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm").values()
     }
     shape = {
-        name: (p["ComparisonOperator"], p["Threshold"], p["TreatMissingData"], p["AlarmActions"])
+        name: (
+            p["ComparisonOperator"],
+            p["Threshold"],
+            p["EvaluationPeriods"],
+            p["TreatMissingData"],
+            p["AlarmActions"],
+            p.get("InsufficientDataActions"),
+        )
         for name, p in alarms.items()
     }
     (topic,) = Template.from_stack(stack).find_resources("AWS::SNS::Topic")
+    team = [{"Ref": topic}]
     assert shape == {
-        "t": ("GreaterThanOrEqualToThreshold", 1, "notBreaching", [{"Ref": topic}]),
-        "h": ("LessThanThreshold", 1, "breaching", [{"Ref": topic}]),
+        "t": ("GreaterThanOrEqualToThreshold", 1, 1, "notBreaching", team, None),
+        # missing, not breaching: a heartbeat that never arrived leaves the alarm in INSUFFICIENT_DATA,
+        # where a new alarm starts, so it does not page until it has arrived once and then stopped.
+        "h": ("LessThanThreshold", 1, 26, "missing", team, team),
     }

@@ -128,8 +128,8 @@ def test_delivery_resources_keep_the_logical_ids_they_had_before_the_move(own_re
     ((_, channel),) = channel.items()
     assert channel["Properties"]["S3BucketName"] == {"Ref": DELIVERY_BUCKET_LOGICAL_ID}
     assert channel["Properties"]["SnsTopicARN"] == {"Ref": DELIVERY_TOPIC_LOGICAL_ID}
-    assert sorted(channel["DependsOn"]) == sorted(
-        [DELIVERY_BUCKET_POLICY_LOGICAL_ID, DELIVERY_TOPIC_POLICY_LOGICAL_ID]
+    assert {DELIVERY_BUCKET_POLICY_LOGICAL_ID, DELIVERY_TOPIC_POLICY_LOGICAL_ID} <= set(
+        channel["DependsOn"]
     )
 
 
@@ -202,18 +202,28 @@ def test_every_rule_depends_on_the_recorder(template):
         assert recorder in rule.get("DependsOn", []), logical_id
 
 
-def test_delivery_channel_after_its_policies_and_independent_of_the_recorder(template):
+def test_delivery_channel_waits_for_the_recorder_and_every_permission_it_delivers_with(template):
+    """Config checks delivery when the channel is created: PutDeliveryChannel answers
+    NoAvailableConfigurationRecorderException without a recorder and InsufficientDeliveryPolicyException
+    when it cannot write to the bucket. It delivers as the recorder's role (falling back to its service
+    principal), so the role's delivery permissions, the bucket policy and the topic policy must all exist
+    first."""
     (recorder_id,) = logical_ids(template, "AWS::Config::ConfigurationRecorder")
+    (delivery_permissions,) = template.find_resources(
+        "AWS::IAM::ManagedPolicy",
+        {"Properties": {"ManagedPolicyName": "compliance-config-recorder-dev-policy"}},
+    )
     channels = template.find_resources("AWS::Config::DeliveryChannel")
     ((channel_id, channel),) = channels.items()
     depends = set(channel.get("DependsOn", []))
-    bucket_policies = set(logical_ids(template, "AWS::S3::BucketPolicy"))
-    topic_policies = set(logical_ids(template, "AWS::SNS::TopicPolicy"))
-    assert depends & bucket_policies, "channel must wait for the Config bucket policy"
-    assert depends & topic_policies, "channel must wait for the delivery topic policy"
-    assert recorder_id not in depends
+    assert delivery_permissions in depends, (
+        "channel must wait for the recorder role's delivery policy"
+    )
+    assert recorder_id in depends, "channel must wait for the recorder"
+    assert depends & set(logical_ids(template, "AWS::S3::BucketPolicy")), "and the bucket policy"
+    assert depends & set(logical_ids(template, "AWS::SNS::TopicPolicy")), "and the topic policy"
     recorder = template.to_json()["Resources"][recorder_id]
-    assert channel_id not in recorder.get("DependsOn", [])
+    assert channel_id not in recorder.get("DependsOn", []), "no cycle"
     assert channel["Properties"]["ConfigSnapshotDeliveryProperties"] == {
         "DeliveryFrequency": "TwentyFour_Hours"
     }

@@ -6,6 +6,7 @@ import json
 
 from lib.report_generator.infrastructure import UNSCOPED_CONFIG_READS
 from tests.unit.cfn_schema import taggable
+from tests.unit.conftest import VARIANTS
 
 # Physical-name property and the service's length limit, per resource type.
 NAMED = {
@@ -59,8 +60,6 @@ def resources(template):
 
 
 def suffix_of(name: str) -> str:
-    from tests.unit.conftest import VARIANTS
-
     return VARIANTS[name].get("environmentSuffix", "dev")
 
 
@@ -126,7 +125,7 @@ def test_every_lambda_meets_runtime_architecture_and_timeout(any_template):
     name, template = any_template
     functions = template.find_resources("AWS::Lambda::Function")
     assert functions, "the stack has a report generator function"
-    expected_runtime = "python3.13" if name == "new-runtime" else "python3.9"
+    expected_runtime = VARIANTS[name].get("lambdaRuntime", "python3.9")
     for logical_id, fn in functions.items():
         props = fn["Properties"]
         assert props["Runtime"] == expected_runtime, logical_id

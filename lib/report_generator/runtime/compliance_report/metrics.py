@@ -11,6 +11,10 @@ import json
 import sys
 from typing import Any, TextIO
 
+REPORTS_STORED = (
+    "ReportsStored"  # 1 per report a run stored (dimension Environment); the stack alarms on it
+)
+
 
 def _document(
     namespace: str,
