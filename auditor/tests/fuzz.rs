@@ -2,10 +2,10 @@
 //! and the chain checker must never panic, whatever the bytes, and the chain must catch any
 //! single changed byte. Cases: `PROPTEST_CASES` (proptest's default, 256, when unset).
 
-use auditor::chain::{ChainOptions, TrailCheck, TrailResult};
+use auditor::chain::{ChainOptions, TrailCheck, TrailResult, hours};
 use auditor::report::judge;
 use auditor::scan::judge_object;
-use auditor::source::StoredObject;
+use auditor::source::{StoredObject, Versioning};
 use auditor::synth::{ChainWriter, ReportSpec, RuleSpec, encode, key_for, report_id, report_value};
 use chrono::{Duration, TimeZone, Utc};
 use proptest::prelude::*;
@@ -81,7 +81,7 @@ fn chain(n: usize) -> Vec<(String, Vec<u8>)> {
 }
 
 fn check(reports: &[(String, Vec<u8>)]) -> TrailResult {
-    let mut c = TrailCheck::new(false);
+    let mut c = TrailCheck::new(Versioning::LocalFolder);
     for (key, bytes) in reports {
         let o = StoredObject {
             key: key.clone(),
@@ -90,7 +90,8 @@ fn check(reports: &[(String, Vec<u8>)]) -> TrailResult {
         };
         c.add(&judge_object(&o, Ok(bytes.clone())));
     }
-    c.finish(ChainOptions::default())
+    let now = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
+    c.finish(ChainOptions::whole_trail(now, hours(26.0)), &[])
 }
 
 proptest! {
