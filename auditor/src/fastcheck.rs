@@ -301,9 +301,13 @@ fn timestamp_or_null(s: &Nullable<Text<'_>>) -> bool {
     s.0.as_deref().is_none_or(timestamp)
 }
 
-/// `^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$` (a byte scan: this runs for every finding)
+/// `^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$`, at most 256 characters (a byte scan: this runs
+/// for every finding; the pattern admits ASCII only, so bytes are characters).
 fn resource_type(s: &str) -> bool {
     let b = s.as_bytes();
+    if b.len() > limits::NAME {
+        return false;
+    }
     let (mut parts, mut run, mut i) = (0, 0, 0);
     while i < b.len() {
         if b[i].is_ascii_alphanumeric() {
@@ -599,6 +603,56 @@ impl Rule<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every limit spelled out in [`limits`] is the schema's, read back from the embedded schema.
+    #[test]
+    fn limits_are_the_schemas() {
+        let schema: serde_json::Value =
+            serde_json::from_str(crate::report::SCHEMA_TEXT).unwrap();
+        let at = |pointer: &str| {
+            schema
+                .pointer(pointer)
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or_else(|| panic!("{pointer} is not in the schema")) as usize
+        };
+        let rule = "/$defs/rule/properties";
+        let mon = "/$defs/monitoring/properties";
+        let cases = [
+            ("/properties/rules/maxItems", limits::RULES),
+            (&format!("{rule}/nonCompliant/maxItems"), limits::FINDINGS_PER_RULE),
+            ("/properties/summary/properties/byRule/maxProperties", limits::SUMMARY_ENTRIES),
+            ("/properties/summary/properties/byResourceType/maxProperties", limits::SUMMARY_ENTRIES),
+            ("/properties/summary/properties/byRule/propertyNames/maxLength", limits::RULE_NAME),
+            ("/properties/errors/maxItems", limits::ERRORS),
+            (&format!("{mon}/problems/maxItems"), limits::PROBLEMS),
+            (&format!("{mon}/recorders/maxItems"), limits::RECORDERS),
+            (&format!("{mon}/deliveryChannels/maxItems"), limits::DELIVERY_CHANNELS),
+            (&format!("{mon}/recorders/items/properties/name/maxLength"), limits::NAME),
+            (&format!("{mon}/deliveryChannels/items/properties/name/maxLength"), limits::NAME),
+            (&format!("{mon}/problems/items/properties/subject/maxLength"), limits::NAME),
+            (&format!("{mon}/problems/items/properties/message/maxLength"), limits::MESSAGE),
+            (&format!("{rule}/name/maxLength"), limits::RULE_NAME),
+            (&format!("{rule}/managedIdentifier/maxLength"), limits::NAME),
+            ("/$defs/resourceType/maxLength", limits::NAME),
+            ("/$defs/finding/properties/resourceId/maxLength", limits::RESOURCE_ID),
+            ("/$defs/finding/properties/annotation/maxLength", limits::ANNOTATION),
+            ("/$defs/errorCode/maxLength", limits::ERROR_CODE),
+            ("/$defs/errorMessage/maxLength", limits::MESSAGE),
+            ("/$defs/error/properties/subject/maxLength", limits::NAME),
+            ("/$defs/error/properties/code/maxLength", limits::ERROR_CODE),
+            ("/$defs/error/properties/message/maxLength", limits::MESSAGE),
+            ("/properties/region/maxLength", limits::REGION),
+            ("/properties/chain/properties/previousKey/maxLength", limits::PREVIOUS_KEY),
+        ];
+        for (pointer, limit) in cases {
+            assert_eq!(at(pointer), limit, "{pointer}");
+        }
+        assert_eq!(
+            at("/x-maxReportBytes") as u64,
+            crate::report::MAX_REPORT_BYTES,
+            "x-maxReportBytes"
+        );
+    }
 
     #[test]
     fn patterns_match_the_schema_regexes() {

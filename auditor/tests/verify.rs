@@ -59,8 +59,8 @@ fn human_summary_names_the_verdict() {
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("\nchain:       INTACT\n"), "{text}");
-    assert!(text.contains("\nresult:      OK"), "{text}");
+    assert!(text.contains("\nchain:           INTACT\n"), "{text}");
+    assert!(text.contains("\nresult:          OK"), "{text}");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! Every cell and line that carries text from a report, a key or the command line is escaped:
 //! `&`, `<` and `>` become entities (no raw HTML reaches a renderer that allows it), Markdown's
 //! inline syntax characters are backslash-escaped, line breaks become spaces, and identifiers go
-//! in code spans whose fence is longer than any run of backticks inside them.
+//! in code spans unless they hold a character a code span would show raw.
 
 use std::fmt::Write;
 
@@ -41,21 +41,14 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// An identifier as a code span, safe in a table cell: inside a code span nothing is markup, so
-/// only its own fence (longer than any backtick run in it) and the table's `|` need care.
+/// An identifier as a code span, safe in a table cell. Inside a code span nothing is markup,
+/// but neither are entities: an identifier holding `<`, `>`, `&` or a backtick is written as
+/// escaped text instead, so no raw HTML character reaches the output either way.
 pub fn code(s: &str) -> String {
-    let flat = s.replace(['\n', '\r'], " ").replace('|', "\\|");
-    let longest = flat
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
-    let fence = "`".repeat(longest + 1);
-    if longest > 0 || flat.starts_with(' ') || flat.ends_with(' ') {
-        format!("{fence} {flat} {fence}")
-    } else {
-        format!("{fence}{flat}{fence}")
+    if s.contains(['<', '>', '&', '`']) {
+        return escape(s);
     }
+    format!("`{}`", s.replace(['\n', '\r'], " ").replace('|', "\\|"))
 }
 
 /// A pipe table, or the table's sentence for "no rows", then the note on rows left out.

@@ -51,7 +51,7 @@ pub fn render(v: &Verified, format: VerifyFormat) -> Result<Vec<u8>, RenderError
 
 /// One labelled line, the values aligned.
 fn line(o: &mut String, label: &str, value: impl std::fmt::Display) {
-    let _ = writeln!(o, "{:<13}{value}", format!("{label}:"));
+    let _ = writeln!(o, "{:<17}{value}", format!("{label}:"));
 }
 
 /// What a trailing gap means, or the days a gap left without a report.
