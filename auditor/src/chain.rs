@@ -616,7 +616,10 @@ fn compare_witnesses(
             }
         }
     }
-    let newest = groups.iter().next_back().map(|(&s, g)| (s, g[0].key.as_str()));
+    let newest = groups
+        .iter()
+        .next_back()
+        .map(|(&s, g)| (s, g[0].key.as_str()));
     for id in order {
         let (i, more) = distinct[&id];
         let w = &witnesses[i];
@@ -643,14 +646,24 @@ fn compare_witnesses(
         match newest {
             None => {
                 finding(
-                    if is_head { "head-ahead" } else { "witness-ahead" },
-                    format!("{origin} names sequence {sequence}, but the trail holds no readable report"),
+                    if is_head {
+                        "head-ahead"
+                    } else {
+                        "witness-ahead"
+                    },
+                    format!(
+                        "{origin} names sequence {sequence}, but the trail holds no readable report"
+                    ),
                 );
                 continue;
             }
             Some((n, newest_key)) if sequence > n => {
                 finding(
-                    if is_head { "head-ahead" } else { "witness-ahead" },
+                    if is_head {
+                        "head-ahead"
+                    } else {
+                        "witness-ahead"
+                    },
                     format!(
                         "{origin} names sequence {sequence} (SHA-256 {sha}), but the newest report in the trail is sequence {n} ({newest_key}): {} missing: the newest reports were deleted",
                         missing(n + 1, sequence)
@@ -668,7 +681,11 @@ fn compare_witnesses(
                     |g| format!("sequence {sequence} is stored as {}", g[0].key),
                 );
                 finding(
-                    if is_head { "head-missing" } else { "witness-missing" },
+                    if is_head {
+                        "head-missing"
+                    } else {
+                        "witness-missing"
+                    },
                     format!(
                         "{origin} names this report as sequence {sequence}, but {instead}: it was deleted or replaced"
                     ),
@@ -677,7 +694,11 @@ fn compare_witnesses(
             // Not read (too large, reported as such): nothing to compare.
             Some(l) if l.sha256.is_empty() => {}
             Some(l) if l.sha256 != sha => finding(
-                if is_head { "head-mismatch" } else { "witness-mismatch" },
+                if is_head {
+                    "head-mismatch"
+                } else {
+                    "witness-mismatch"
+                },
                 format!(
                     "{origin} recorded SHA-256 {sha}, but the stored bytes hash to {}: the report was rewritten after {prefix} recorded it",
                     l.sha256

@@ -169,7 +169,9 @@ fn positive_hours(s: &str) -> Result<f64, String> {
 fn seconds(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(t) if t.is_finite() && t > 0.0 && t <= 3600.0 => Ok(t),
-        _ => Err(format!("{s}: expected a number of seconds from 0 to 3600, e.g. 20")),
+        _ => Err(format!(
+            "{s}: expected a number of seconds from 0 to 3600, e.g. 20"
+        )),
     }
 }
 
@@ -192,7 +194,11 @@ fn as_of(s: &str) -> Result<DateTime<Utc>, String> {
 /// Refuses an `--as-of` later than now: the trail cannot be seen as it will stand.
 fn check_as_of(as_of: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<()> {
     if let Some(t) = as_of.filter(|t| *t > now) {
-        bail!("--as-of {}: after now ({}); give an earlier moment", stamp(t), stamp(now));
+        bail!(
+            "--as-of {}: after now ({}); give an earlier moment",
+            stamp(t),
+            stamp(now)
+        );
     }
     Ok(())
 }

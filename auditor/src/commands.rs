@@ -55,8 +55,7 @@ pub struct Verified {
 fn reports(source: &dyn ReportSource) -> Result<Listing, SourceError> {
     let mut listing = source.list()?;
     listing.keep_reports();
-    if listing.objects.is_empty() && listing.anomalies.is_empty() && listing.unreadable.is_empty()
-    {
+    if listing.objects.is_empty() && listing.anomalies.is_empty() && listing.unreadable.is_empty() {
         return Err(SourceError::Empty(source.name().to_owned()));
     }
     Ok(listing)
@@ -89,7 +88,8 @@ pub fn verify(
 ) -> Result<Verified, SourceError> {
     let listing = reports(source)?;
     let moment = opts.as_of.unwrap_or(opts.now);
-    let beyond = |key: &str| opts.as_of.is_some() && key_date(key).is_some_and(|d| d > moment.date_naive());
+    let beyond =
+        |key: &str| opts.as_of.is_some() && key_date(key).is_some_and(|d| d > moment.date_naive());
     let mut check = TrailCheck::new(listing.versioning.clone());
     for a in listing.anomalies.iter().filter(|a| !beyond(a.key())) {
         check.add_anomaly(a);

@@ -443,9 +443,15 @@ impl Report<'_> {
         let t = &self.trigger;
         let c = &self.chain;
         let m = &self.monitoring;
-        need(self.schema_version == "1.0", "schemaVersion must be \"1.0\"")?;
+        need(
+            self.schema_version == "1.0",
+            "schemaVersion must be \"1.0\"",
+        )?;
         need(uuid(&self.report_id), "reportId must be a lower-case UUID")?;
-        need(timestamp(&self.generated_at), "generatedAt must be an RFC 3339 UTC time")?;
+        need(
+            timestamp(&self.generated_at),
+            "generatedAt must be an RFC 3339 UTC time",
+        )?;
         need(
             len_within(&self.generator.name, 1, 128) && len_within(&self.generator.version, 1, 64),
             "generator name or version is empty or too long",
@@ -483,7 +489,10 @@ impl Report<'_> {
             s.by_resource_type.keys().all(|k| resource_type(k)),
             "a summary.byResourceType key is not a resource type",
         )?;
-        need(m.recorders.len() <= RECORDERS, "monitoring.recorders has more than 100 items")?;
+        need(
+            m.recorders.len() <= RECORDERS,
+            "monitoring.recorders has more than 100 items",
+        )?;
         need(
             m.recorders.iter().all(|r| {
                 len_within(&r.name, 1, NAME)
@@ -511,7 +520,10 @@ impl Report<'_> {
             }),
             "a monitoring.deliveryChannels entry breaks the schema",
         )?;
-        need(m.problems.len() <= PROBLEMS, "monitoring.problems has more than 4000 items")?;
+        need(
+            m.problems.len() <= PROBLEMS,
+            "monitoring.problems has more than 4000 items",
+        )?;
         need(
             m.problems.iter().all(|p| {
                 one_of(&p.code, PROBLEM_CODES)
@@ -520,7 +532,10 @@ impl Report<'_> {
             }),
             "a monitoring.problems entry breaks the schema",
         )?;
-        need(self.errors.len() <= ERRORS, "errors has more than 2000 items")?;
+        need(
+            self.errors.len() <= ERRORS,
+            "errors has more than 2000 items",
+        )?;
         need(
             self.errors.iter().all(|e| {
                 one_of(&e.scope, &["rule", "monitoring", "deadline"])
@@ -607,8 +622,7 @@ mod tests {
     /// Every limit spelled out in [`limits`] is the schema's, read back from the embedded schema.
     #[test]
     fn limits_are_the_schemas() {
-        let schema: serde_json::Value =
-            serde_json::from_str(crate::report::SCHEMA_TEXT).unwrap();
+        let schema: serde_json::Value = serde_json::from_str(crate::report::SCHEMA_TEXT).unwrap();
         let at = |pointer: &str| {
             schema
                 .pointer(pointer)
@@ -619,30 +633,66 @@ mod tests {
         let mon = "/$defs/monitoring/properties";
         let cases = [
             ("/properties/rules/maxItems", limits::RULES),
-            (&format!("{rule}/nonCompliant/maxItems"), limits::FINDINGS_PER_RULE),
-            ("/properties/summary/properties/byRule/maxProperties", limits::SUMMARY_ENTRIES),
-            ("/properties/summary/properties/byResourceType/maxProperties", limits::SUMMARY_ENTRIES),
-            ("/properties/summary/properties/byRule/propertyNames/maxLength", limits::RULE_NAME),
+            (
+                &format!("{rule}/nonCompliant/maxItems"),
+                limits::FINDINGS_PER_RULE,
+            ),
+            (
+                "/properties/summary/properties/byRule/maxProperties",
+                limits::SUMMARY_ENTRIES,
+            ),
+            (
+                "/properties/summary/properties/byResourceType/maxProperties",
+                limits::SUMMARY_ENTRIES,
+            ),
+            (
+                "/properties/summary/properties/byRule/propertyNames/maxLength",
+                limits::RULE_NAME,
+            ),
             ("/properties/errors/maxItems", limits::ERRORS),
             (&format!("{mon}/problems/maxItems"), limits::PROBLEMS),
             (&format!("{mon}/recorders/maxItems"), limits::RECORDERS),
-            (&format!("{mon}/deliveryChannels/maxItems"), limits::DELIVERY_CHANNELS),
-            (&format!("{mon}/recorders/items/properties/name/maxLength"), limits::NAME),
-            (&format!("{mon}/deliveryChannels/items/properties/name/maxLength"), limits::NAME),
-            (&format!("{mon}/problems/items/properties/subject/maxLength"), limits::NAME),
-            (&format!("{mon}/problems/items/properties/message/maxLength"), limits::MESSAGE),
+            (
+                &format!("{mon}/deliveryChannels/maxItems"),
+                limits::DELIVERY_CHANNELS,
+            ),
+            (
+                &format!("{mon}/recorders/items/properties/name/maxLength"),
+                limits::NAME,
+            ),
+            (
+                &format!("{mon}/deliveryChannels/items/properties/name/maxLength"),
+                limits::NAME,
+            ),
+            (
+                &format!("{mon}/problems/items/properties/subject/maxLength"),
+                limits::NAME,
+            ),
+            (
+                &format!("{mon}/problems/items/properties/message/maxLength"),
+                limits::MESSAGE,
+            ),
             (&format!("{rule}/name/maxLength"), limits::RULE_NAME),
             (&format!("{rule}/managedIdentifier/maxLength"), limits::NAME),
             ("/$defs/resourceType/maxLength", limits::NAME),
-            ("/$defs/finding/properties/resourceId/maxLength", limits::RESOURCE_ID),
-            ("/$defs/finding/properties/annotation/maxLength", limits::ANNOTATION),
+            (
+                "/$defs/finding/properties/resourceId/maxLength",
+                limits::RESOURCE_ID,
+            ),
+            (
+                "/$defs/finding/properties/annotation/maxLength",
+                limits::ANNOTATION,
+            ),
             ("/$defs/errorCode/maxLength", limits::ERROR_CODE),
             ("/$defs/errorMessage/maxLength", limits::MESSAGE),
             ("/$defs/error/properties/subject/maxLength", limits::NAME),
             ("/$defs/error/properties/code/maxLength", limits::ERROR_CODE),
             ("/$defs/error/properties/message/maxLength", limits::MESSAGE),
             ("/properties/region/maxLength", limits::REGION),
-            ("/properties/chain/properties/previousKey/maxLength", limits::PREVIOUS_KEY),
+            (
+                "/properties/chain/properties/previousKey/maxLength",
+                limits::PREVIOUS_KEY,
+            ),
         ];
         for (pointer, limit) in cases {
             assert_eq!(at(pointer), limit, "{pointer}");

@@ -138,7 +138,11 @@ fn one_version(location: &str, copy: &HeadCopy) -> Result<Option<Witness>, Readi
     let last = match head.get("last") {
         None | Some(Value::Null) => return Ok(None), // no report committed yet
         Some(Value::Object(last)) => last,
-        Some(_) => return Err(Reading::Malformed(format!("{which}: last is not an object"))),
+        Some(_) => {
+            return Err(Reading::Malformed(format!(
+                "{which}: last is not an object"
+            )));
+        }
     };
     let field = |name: &str| last.get(name).unwrap_or(&Value::Null);
     let (sequence, key, sha256) = head_fields(field("sequence"), field("key"), field("sha256"))

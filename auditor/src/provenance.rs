@@ -108,7 +108,11 @@ impl Provenance {
                 self.reports_checked.to_string(),
             ),
             ("First report", "first_report", report(&self.first_report)),
-            ("Newest report", "newest_report", report(&self.newest_report)),
+            (
+                "Newest report",
+                "newest_report",
+                report(&self.newest_report),
+            ),
         ]);
         lines
     }

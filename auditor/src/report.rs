@@ -272,10 +272,14 @@ fn explain_large(
     }
     match serde_json::from_str::<Version<'_>>(text) {
         Err(e) => return ReportProblem::Malformed(e.to_string()),
-        Ok(Version { schema_version: None }) => {
+        Ok(Version {
+            schema_version: None,
+        }) => {
             return ReportProblem::WrongSchemaVersion("missing".to_owned());
         }
-        Ok(Version { schema_version: Some(v) }) if v != SCHEMA_VERSION => {
+        Ok(Version {
+            schema_version: Some(v),
+        }) if v != SCHEMA_VERSION => {
             return ReportProblem::WrongSchemaVersion(format!("{v:?}"));
         }
         Ok(_) => {}

@@ -656,7 +656,10 @@ impl TimelineBuilder {
         } else {
             Evidence {
                 state: "partial",
-                statement: Some(format!("NO EVIDENCE for part of {label}: {}", missing.join("; "))),
+                statement: Some(format!(
+                    "NO EVIDENCE for part of {label}: {}",
+                    missing.join("; ")
+                )),
             }
         }
     }

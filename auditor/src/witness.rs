@@ -68,18 +68,31 @@ pub struct WitnessFileError {
 
 /// The three fields of a head, checked: `sequence` a whole number that fits in 64 bits, `key` a
 /// report key naming that sequence, `sha256` 64 hex digits (lower-cased).
-pub fn head_fields(sequence: &Value, key: &Value, sha256: &Value) -> Result<(u64, String, String), String> {
+pub fn head_fields(
+    sequence: &Value,
+    key: &Value,
+    sha256: &Value,
+) -> Result<(u64, String, String), String> {
     let sequence = match sequence {
         Value::Number(n) => n.as_u64(),
-        Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => s.parse().ok(),
+        Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            s.parse().ok()
+        }
         _ => None,
     }
-    .ok_or_else(|| format!("sequence {sequence} is not a whole number from 0 to {}", u64::MAX))?;
+    .ok_or_else(|| {
+        format!(
+            "sequence {sequence} is not a whole number from 0 to {}",
+            u64::MAX
+        )
+    })?;
     let Value::String(key) = key else {
         return Err(format!("key {key} is not a string"));
     };
     let named = parse_key(key).ok_or_else(|| {
-        format!("key {key:?} does not follow reports/YYYY/MM/DD/<8+ digit sequence>-<reportId>.json")
+        format!(
+            "key {key:?} does not follow reports/YYYY/MM/DD/<8+ digit sequence>-<reportId>.json"
+        )
     })?;
     if named.sequence != sequence {
         return Err(format!(
@@ -139,7 +152,12 @@ pub fn parse_witnesses(file: &str, text: &str) -> Result<Vec<Witness>, WitnessFi
     };
     let mut out = Vec::new();
     if text.trim_start().starts_with(['{', '[']) {
-        let line_of = |raw: &RawValue| line_at(text.as_bytes(), raw.get().as_ptr() as usize - text.as_ptr() as usize);
+        let line_of = |raw: &RawValue| {
+            line_at(
+                text.as_bytes(),
+                raw.get().as_ptr() as usize - text.as_ptr() as usize,
+            )
+        };
         let stream = serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
         for value in stream {
             let value = value.map_err(|e| fail(e.line(), format!("not valid JSON: {e}")))?;
@@ -153,7 +171,10 @@ pub fn parse_witnesses(file: &str, text: &str) -> Result<Vec<Witness>, WitnessFi
                 let line = line_of(item);
                 let parsed: Value = serde_json::from_str(item.get())
                     .map_err(|e| fail(line, format!("not valid JSON: {e}")))?;
-                out.push(witness(line, from_json(&parsed).map_err(|rule| fail(line, rule))?));
+                out.push(witness(
+                    line,
+                    from_json(&parsed).map_err(|rule| fail(line, rule))?,
+                ));
             }
         }
     } else {
@@ -162,7 +183,10 @@ pub fn parse_witnesses(file: &str, text: &str) -> Result<Vec<Witness>, WitnessFi
             if trimmed.is_empty() || trimmed.starts_with('#') {
                 continue;
             }
-            out.push(witness(i + 1, from_line(trimmed).map_err(|rule| fail(i + 1, rule))?));
+            out.push(witness(
+                i + 1,
+                from_line(trimmed).map_err(|rule| fail(i + 1, rule))?,
+            ));
         }
     }
     if out.is_empty() {
@@ -256,15 +280,25 @@ mod tests {
     fn text_lines_with_or_without_the_prefix() {
         let text = format!("# exported\n\nwitness: 2 {KEY} {SHA}\r\n");
         let w = one(&text);
-        assert_eq!((w.sequence, w.key.as_str(), w.sha256.as_str()), (2, KEY, SHA));
-        assert_eq!(w.origin, Origin::File { file: "w.txt".into(), line: 3 });
+        assert_eq!(
+            (w.sequence, w.key.as_str(), w.sha256.as_str()),
+            (2, KEY, SHA)
+        );
+        assert_eq!(
+            w.origin,
+            Origin::File {
+                file: "w.txt".into(),
+                line: 3
+            }
+        );
         assert_eq!(one(&format!("2 {KEY} {}", SHA.to_uppercase())).sha256, SHA);
     }
 
     #[test]
     fn json_objects_arrays_heads_notifications_and_lines() {
         let plain = format!(r#"{{"sequence": 2, "key": "{KEY}", "sha256": "{SHA}"}}"#);
-        let nested = format!(r#"{{"head": {{"sequence": "2", "key": "{KEY}", "sha256": "{SHA}"}}}}"#);
+        let nested =
+            format!(r#"{{"head": {{"sequence": "2", "key": "{KEY}", "sha256": "{SHA}"}}}}"#);
         let sns = format!(
             r#"{{"Type":"Notification","Message":"x","MessageAttributes":{{"headSequence":{{"Type":"Number","Value":"2"}},"headKey":{{"Type":"String","Value":"{KEY}"}},"headSha256":{{"Type":"String","Value":"{SHA}"}}}}}}"#
         );
@@ -293,14 +327,30 @@ mod tests {
         let cases = [
             (format!("2 {KEY}"), 1, "three fields"),
             (format!("\n-1 {KEY} {SHA}"), 2, "whole number"),
-            (format!("18446744073709551616 {KEY} {SHA}"), 1, "whole number"),
+            (
+                format!("18446744073709551616 {KEY} {SHA}"),
+                1,
+                "whole number",
+            ),
             (format!("3 {KEY} {SHA}"), 1, "names sequence 2, not 3"),
             (format!("2 reports/x.json {SHA}"), 1, "does not follow"),
             (format!("2 {KEY} abc"), 1, "64 hexadecimal"),
-            (format!("{{\"sequence\": 2, \"key\": \"{KEY}\"}}"), 1, "no \"sha256\""),
+            (
+                format!("{{\"sequence\": 2, \"key\": \"{KEY}\"}}"),
+                1,
+                "no \"sha256\"",
+            ),
             ("[1]".to_owned(), 1, "expected a JSON object"),
-            ("{\"Type\":\"Notification\",\"Message\":\"hi\"}".to_owned(), 1, "SNS notification"),
-            ("{\"sequence\": 2,\n\"key\": }".to_owned(), 2, "not valid JSON"),
+            (
+                "{\"Type\":\"Notification\",\"Message\":\"hi\"}".to_owned(),
+                1,
+                "SNS notification",
+            ),
+            (
+                "{\"sequence\": 2,\n\"key\": }".to_owned(),
+                2,
+                "not valid JSON",
+            ),
             ("# nothing\n".to_owned(), 1, "holds no witness"),
         ];
         for (text, line, rule) in cases {

@@ -62,7 +62,12 @@ fn a_trail_that_stopped_is_a_finding_at_now() {
     // A fixed "now" gives the same finding in-process.
     let (code, out, _) = run_at(
         "2026-07-13T00:00:00Z",
-        &["verify", "--format", "json", &t.root().display().to_string()],
+        &[
+            "verify",
+            "--format",
+            "json",
+            &t.root().display().to_string(),
+        ],
     );
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!((code, v["gaps"][0]["missingDays"].as_u64()), (1, Some(2)));
@@ -80,11 +85,22 @@ fn a_report_from_the_future_is_a_finding() {
     let future = problems_with(&v, "future-report");
     assert_eq!(future.len(), 1, "{v:#}");
     assert_eq!(future[0].0, t.keys[10]);
-    assert!(future[0].1.contains("generatedAt 9000-01-01 06:00:00Z is after now"));
+    assert!(
+        future[0]
+            .1
+            .contains("generatedAt 9000-01-01 06:00:00Z is after now")
+    );
     // With --as-of the report is not read, but its key alone is a finding.
     let (code, v, _) = verify(&t.root(), &["--as-of", AS_OF]);
-    assert_eq!((code, problem_codes(&v)), (1, vec!["future-report".to_owned()]));
-    assert!(problems_with(&v, "future-report")[0].1.contains("key is dated 9000-01-01"));
+    assert_eq!(
+        (code, problem_codes(&v)),
+        (1, vec!["future-report".to_owned()])
+    );
+    assert!(
+        problems_with(&v, "future-report")[0]
+            .1
+            .contains("key is dated 9000-01-01")
+    );
 }
 
 #[test]
@@ -93,7 +109,10 @@ fn as_of_leaves_later_reports_out_and_checks_the_link_into_them() {
     let as_of = "2026-07-05T12:00:00Z";
     let (code, v, _) = verify(&t.root(), &["--as-of", as_of]);
     assert_eq!(code, 0, "{v:#}");
-    assert_eq!((v["reports"].as_u64(), v["leftOutAfterAsOf"].as_u64()), (Some(5), Some(5)));
+    assert_eq!(
+        (v["reports"].as_u64(), v["leftOutAfterAsOf"].as_u64()),
+        (Some(5), Some(5))
+    );
     assert_eq!(v["newestConfirmedBy"], t.keys[5].as_str());
     assert_eq!(v["provenance"]["asOf"], as_of);
     assert_eq!(v["provenance"]["newestReport"]["key"], t.keys[4].as_str());
@@ -127,18 +146,28 @@ fn witnesses_confirm_the_trail_and_catch_a_reforged_chain() {
     let heads = file(
         &dir,
         "mailbox.txt",
-        &format!("# grep '^witness: ' mailbox.txt\n{}\n\n{}\n", t.witness_line(3), t.witness_line(9)),
+        &format!(
+            "# grep '^witness: ' mailbox.txt\n{}\n\n{}\n",
+            t.witness_line(3),
+            t.witness_line(9)
+        ),
     );
     let (code, v, _) = verify(&t.root(), &["--as-of", AS_OF, "--witness", &heads]);
     assert_eq!(code, 0, "{v:#}");
     assert_eq!(
-        (v["witnesses"]["compared"].as_u64(), v["witnesses"]["matched"].as_u64()),
+        (
+            v["witnesses"]["compared"].as_u64(),
+            v["witnesses"]["matched"].as_u64()
+        ),
         (Some(2), Some(2))
     );
     // Edit report 4 and recompute every later link: the trail is consistent in itself...
     t.reforge(4, |r| r["rules"][0]["nonCompliant"] = serde_json::json!([]));
     let (code, v, _) = verify(&t.root(), &["--as-of", AS_OF]);
-    assert_eq!(code, 0, "a re-forged chain is undetectable without a witness: {v:#}");
+    assert_eq!(
+        code, 0,
+        "a re-forged chain is undetectable without a witness: {v:#}"
+    );
     // ...but not with the head the alert announced.
     let (code, v, _) = verify(&t.root(), &["--as-of", AS_OF, "--witness", &heads]);
     assert_eq!(code, 1);
@@ -162,7 +191,11 @@ fn a_deleted_tail_is_caught_by_a_witness() {
     let ahead = problems_with(&v, "witness-ahead");
     assert_eq!(ahead.len(), 1, "{v:#}");
     assert_eq!(ahead[0].0, t.keys[9]);
-    assert!(ahead[0].1.contains("sequences 7..9 are missing"), "{}", ahead[0].1);
+    assert!(
+        ahead[0].1.contains("sequences 7..9 are missing"),
+        "{}",
+        ahead[0].1
+    );
 }
 
 #[test]
@@ -185,9 +218,13 @@ fn witnesses_from_sns_notifications_and_json() {
     let array = file(
         &dir,
         "heads.json",
-        &serde_json::json!([{"head": {"sequence": 5, "key": t.keys[5], "sha256": t.sha(5)}}]).to_string(),
+        &serde_json::json!([{"head": {"sequence": 5, "key": t.keys[5], "sha256": t.sha(5)}}])
+            .to_string(),
     );
-    let (code, v, err) = verify(&t.root(), &["--as-of", AS_OF, "--witness", &jsonl, "--witness", &array]);
+    let (code, v, err) = verify(
+        &t.root(),
+        &["--as-of", AS_OF, "--witness", &jsonl, "--witness", &array],
+    );
     assert_eq!(code, 0, "{err}{v:#}");
     assert_eq!(v["witnesses"]["matched"], 3);
     assert_eq!(v["witnessFiles"].as_array().unwrap().len(), 2);
@@ -200,11 +237,18 @@ fn a_malformed_witness_file_cannot_run_and_names_the_line() {
     let bad = file(
         &dir,
         "heads.txt",
-        &format!("{}\nwitness: 4 {} not-a-hash\n", t.witness_line(3), t.keys[4]),
+        &format!(
+            "{}\nwitness: 4 {} not-a-hash\n",
+            t.witness_line(3),
+            t.keys[4]
+        ),
     );
     let (code, _, err) = verify(&t.root(), &["--as-of", AS_OF, "--witness", &bad]);
     assert_eq!(code, 2);
-    assert!(err.contains(&format!("{bad}:2: sha256")) && err.contains("64 hexadecimal"), "{err}");
+    assert!(
+        err.contains(&format!("{bad}:2: sha256")) && err.contains("64 hexadecimal"),
+        "{err}"
+    );
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 }
 
@@ -229,18 +273,31 @@ fn the_generators_head_is_compared_with_the_trail() {
     let ahead = problems_with(&v, "head-ahead");
     assert_eq!(ahead.len(), 1, "{v:#}");
     assert_eq!(ahead[0].0, t.keys[9]);
-    assert!(ahead[0].1.contains("sequences 8..9 are missing: the newest reports were deleted"));
+    assert!(
+        ahead[0]
+            .1
+            .contains("sequences 8..9 are missing: the newest reports were deleted")
+    );
     // A head naming a report whose bytes differ.
     let t = clean_trail();
     let mut head: Value = serde_json::from_slice(&t.head_json(9)).unwrap();
     head["last"]["sha256"] = "0".repeat(64).into();
     t.add("chain/head.json", head.to_string().as_bytes());
     let (code, v, _) = verify(&t.root(), &["--as-of", AS_OF]);
-    assert_eq!((code, problem_codes(&v)), (1, vec!["head-mismatch".to_owned()]));
+    assert_eq!(
+        (code, problem_codes(&v)),
+        (1, vec!["head-mismatch".to_owned()])
+    );
     // A head that is not what the generator writes.
-    t.add("chain/head.json", b"{\"format\": \"compliance-chain-head/1\", \"last\": 7}");
+    t.add(
+        "chain/head.json",
+        b"{\"format\": \"compliance-chain-head/1\", \"last\": 7}",
+    );
     let (code, v, _) = verify(&t.root(), &["--as-of", AS_OF]);
-    assert_eq!((code, problem_codes(&v)), (1, vec!["head-malformed".to_owned()]));
+    assert_eq!(
+        (code, problem_codes(&v)),
+        (1, vec!["head-malformed".to_owned()])
+    );
 }
 
 /// A period with no report, one that has not started, and one whose end lies beyond the newest
@@ -261,7 +318,11 @@ fn periods_without_evidence_are_stated_plainly() {
             "none",
             "NO EVIDENCE: no report in the period 2026-08-01 to 2026-08-31",
         ),
-        (&["--quarter", "2026-Q4"], "notStarted", "NO EVIDENCE: the period 2026-Q4 has not started"),
+        (
+            &["--quarter", "2026-Q4"],
+            "notStarted",
+            "NO EVIDENCE: the period 2026-Q4 has not started",
+        ),
         (
             &["--from", "2026-07-01", "--to", "2026-08-31"],
             "partial",
@@ -276,12 +337,24 @@ fn periods_without_evidence_are_stated_plainly() {
         assert!(err.starts_with("auditor: NO EVIDENCE"), "{err}");
         assert!(err.contains(words), "{period:?}: {err}");
         let (_, html, _) = timeline("html", period);
-        let banner = html.split("<p class=\"noevidence\" role=\"alert\">").nth(1).unwrap();
-        assert!(banner.starts_with(&words[..20]) || banner.contains(words), "{banner}");
-        assert!(!html.contains("Trail intact") || state == "partial", "{period:?}");
+        let banner = html
+            .split("<p class=\"noevidence\" role=\"alert\">")
+            .nth(1)
+            .unwrap();
+        assert!(
+            banner.starts_with(&words[..20]) || banner.contains(words),
+            "{banner}"
+        );
+        assert!(
+            !html.contains("Trail intact") || state == "partial",
+            "{period:?}"
+        );
         assert!(!html.contains("No finding is open"), "{period:?}");
         let (_, md, _) = timeline("md", period);
-        let first = md.lines().find(|l| !l.is_empty() && !l.starts_with('#')).unwrap();
+        let first = md
+            .lines()
+            .find(|l| !l.is_empty() && !l.starts_with('#'))
+            .unwrap();
         assert!(first.starts_with("**NO EVIDENCE"), "{first}");
         let (_, csv, _) = timeline("csv", period);
         assert!(csv.contains(&format!("evidence,{state}")), "{csv}");
@@ -289,8 +362,19 @@ fn periods_without_evidence_are_stated_plainly() {
     // "0 gaps" never stands beside days without a report.
     let (_, json, _) = timeline("json", &["--from", "2026-07-01", "--to", "2026-08-31"]);
     let v: Value = serde_json::from_str(&json).unwrap();
-    let trailing = v["chain"]["gaps"].as_array().unwrap().last().unwrap().clone();
-    assert_eq!((trailing["beforeKey"].clone(), trailing["missingDays"].as_u64()), (Value::Null, Some(52)));
+    let trailing = v["chain"]["gaps"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            trailing["beforeKey"].clone(),
+            trailing["missingDays"].as_u64()
+        ),
+        (Value::Null, Some(52))
+    );
     assert_eq!(v["monitoring"]["daysWithoutReport"], 52);
 }
 
@@ -299,11 +383,22 @@ fn a_running_period_with_fresh_reports_is_not_missing_evidence() {
     let t = clean_trail();
     let (code, json, err) = run_at(
         "2026-07-10T12:00:00Z",
-        &["timeline", &t.root().display().to_string(), "--format", "json"],
+        &[
+            "timeline",
+            &t.root().display().to_string(),
+            "--format",
+            "json",
+        ],
     );
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(&json).unwrap();
-    assert_eq!((v["evidence"]["state"].as_str(), v["period"]["through"].as_str()), (Some("complete"), Some("2026-07-10")));
+    assert_eq!(
+        (
+            v["evidence"]["state"].as_str(),
+            v["period"]["through"].as_str()
+        ),
+        (Some("complete"), Some("2026-07-10"))
+    );
 }
 
 #[test]
@@ -318,7 +413,10 @@ fn timeline_checks_the_last_report_against_its_successor() {
             .arg(t.root())
             .output()
             .unwrap();
-        (out.status.code().unwrap(), serde_json::from_slice::<Value>(&out.stdout).unwrap())
+        (
+            out.status.code().unwrap(),
+            serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+        )
     };
     let (code, v) = run();
     assert_eq!(code, 0, "{v:#}");
@@ -337,11 +435,23 @@ fn timeline_reports_dated_after_now_in_the_period_are_findings() {
     // Now is 2026-07-05 noon: the reports of 07-06 to 07-10 are dated in the future.
     let (code, json, _) = run_at(
         "2026-07-05T12:00:00Z",
-        &["timeline", &t.root().display().to_string(), "--format", "json", "--from", "2026-07-01", "--to", "2026-07-10"],
+        &[
+            "timeline",
+            &t.root().display().to_string(),
+            "--format",
+            "json",
+            "--from",
+            "2026-07-01",
+            "--to",
+            "2026-07-10",
+        ],
     );
     assert_eq!(code, 1);
     let v: Value = serde_json::from_str(&json).unwrap();
-    let future: Vec<String> = problems_with(&v["chain"], "future-report").into_iter().map(|p| p.0).collect();
+    let future: Vec<String> = problems_with(&v["chain"], "future-report")
+        .into_iter()
+        .map(|p| p.0)
+        .collect();
     assert_eq!(future, t.keys[5..].to_vec());
     assert_eq!(v["period"]["through"], "2026-07-05");
 }
@@ -352,9 +462,19 @@ fn entries_that_cannot_be_read_are_findings_and_the_rest_is_checked() {
     let t = clean_trail();
     let day = t.root().join("reports/2026/07/05");
     symlink(day.join("gone"), day.join("00000099-dangling.json")).unwrap();
-    symlink(t.root().join("reports/2026"), t.root().join("reports/2026/07/loop")).unwrap();
+    symlink(
+        t.root().join("reports/2026"),
+        t.root().join("reports/2026/07/loop"),
+    )
+    .unwrap();
     let fifo = day.join("00000098-fifo.json");
-    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
     // A folder whose mode forbids reading; root reads it anyway, so the case is also made with a
     // folder behind a link to itself, which no one can list.
     let locked = t.root().join("reports/2026/07/locked");
@@ -362,14 +482,19 @@ fn entries_that_cannot_be_read_are_findings_and_the_rest_is_checked() {
     fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
     let as_root = fs::read_dir(&locked).is_ok();
     if as_root {
-        eprintln!("NOTE: running as root, which reads any folder: the unreadable-folder case is made with a self-referencing link instead");
+        eprintln!(
+            "NOTE: running as root, which reads any folder: the unreadable-folder case is made with a self-referencing link instead"
+        );
     }
     symlink("self", t.root().join("reports/2026/07/self")).unwrap();
     let (code, v, _) = verify(&t.root(), &["--as-of", AS_OF]);
     fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     assert_eq!(code, 1, "{v:#}");
     assert_eq!(v["validReports"], 10, "the rest of the trail was checked");
-    let mut unreadable: Vec<String> = problems_with(&v, "unreadable").into_iter().map(|p| p.0).collect();
+    let mut unreadable: Vec<String> = problems_with(&v, "unreadable")
+        .into_iter()
+        .map(|p| p.0)
+        .collect();
     unreadable.sort();
     let mut expected = vec![
         "reports/2026/07/05/00000098-fifo.json".to_owned(),
@@ -394,7 +519,10 @@ fn a_file_that_cannot_be_read_is_a_finding() {
     assert_eq!(code, 1);
     assert_eq!(problems_with(&v, "unreadable")[0].0, t.keys[4], "{v:#}");
     assert_eq!(v["validReports"], 9);
-    assert!(problems_with(&v, "missing-sequence").is_empty(), "its sequence still counts");
+    assert!(
+        problems_with(&v, "missing-sequence").is_empty(),
+        "its sequence still counts"
+    );
 }
 
 #[test]
@@ -417,11 +545,20 @@ fn a_report_numbered_u64_max_does_not_panic() {
     t.add(&key, &auditor::synth::encode(&v));
     fs::remove_file(t.path(9)).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let heads = file(&dir, "w.txt", &format!("{} {key} {}\n", u64::MAX, "a".repeat(64)));
+    let heads = file(
+        &dir,
+        "w.txt",
+        &format!("{} {key} {}\n", u64::MAX, "a".repeat(64)),
+    );
     let (code, v, err) = verify(&t.root(), &["--as-of", AS_OF, "--witness", &heads]);
     assert_eq!(code, 1, "{err}");
     let missing = problems_with(&v, "missing-sequence");
-    assert!(missing[0].1.contains(&format!("sequences 9..{} are", u64::MAX - 1)), "{v:#}");
+    assert!(
+        missing[0]
+            .1
+            .contains(&format!("sequences 9..{} are", u64::MAX - 1)),
+        "{v:#}"
+    );
     assert_eq!(v["lastSequence"], u64::MAX);
     assert_eq!(problems_with(&v, "witness-mismatch").len(), 1);
 }
@@ -433,16 +570,33 @@ fn provenance_opens_every_output() {
     let (_, text, _) = run_at(AS_OF, &["verify", &root]);
     let first: Vec<&str> = text.lines().take(11).collect();
     for (i, label) in [
-        "account:", "region:", "environment:", "period:", "source:", "generated:", "auditor version:",
-        "reports checked:", "first report:", "newest report:",
+        "account:",
+        "region:",
+        "environment:",
+        "period:",
+        "source:",
+        "generated:",
+        "auditor version:",
+        "reports checked:",
+        "first report:",
+        "newest report:",
     ]
     .iter()
     .enumerate()
     {
-        assert!(first.iter().any(|l| l.starts_with(label)), "{label} ({i}) in:\n{text}");
+        assert!(
+            first.iter().any(|l| l.starts_with(label)),
+            "{label} ({i}) in:\n{text}"
+        );
     }
-    assert!(text.starts_with("account:         123456789012\n"), "{text}");
-    assert!(text.contains(&format!("{} (SHA-256 {})", t.keys[9], t.sha(9))), "{text}");
+    assert!(
+        text.starts_with("account:         123456789012\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{} (SHA-256 {})", t.keys[9], t.sha(9))),
+        "{text}"
+    );
     let (_, json, _) = run_at(AS_OF, &["verify", &root, "--format", "json"]);
     assert!(
         json.starts_with("{\n  \"format\": \"auditor-verify/1\",\n  \"provenance\": {"),
@@ -453,14 +607,52 @@ fn provenance_opens_every_output() {
     assert_eq!(v["provenance"]["auditorVersion"], env!("CARGO_PKG_VERSION"));
     assert_eq!(v["provenance"]["generatedAt"], AS_OF);
     for format in ["html", "md", "csv", "json"] {
-        let (_, out, _) = run_at(AS_OF, &["timeline", &root, "--format", format, "--from", "2026-07-01", "--to", "2026-07-10"]);
+        let (_, out, _) = run_at(
+            AS_OF,
+            &[
+                "timeline",
+                &root,
+                "--format",
+                format,
+                "--from",
+                "2026-07-01",
+                "--to",
+                "2026-07-10",
+            ],
+        );
         let head = &out[..out.len().min(4000)];
-        for needle in ["123456789012", "us-east-1", "dev", &t.keys[0], &t.sha(9), env!("CARGO_PKG_VERSION"), "2026-07-10T12:00:00Z"] {
-            assert!(head.contains(needle), "{format}: {needle} not near the top:\n{head}");
+        for needle in [
+            "123456789012",
+            "us-east-1",
+            "dev",
+            &t.keys[0],
+            &t.sha(9),
+            env!("CARGO_PKG_VERSION"),
+            "2026-07-10T12:00:00Z",
+        ] {
+            assert!(
+                head.contains(needle),
+                "{format}: {needle} not near the top:\n{head}"
+            );
         }
     }
-    let (_, csv, _) = run_at(AS_OF, &["timeline", &root, "--format", "csv", "--from", "2026-07-01", "--to", "2026-07-10"]);
-    assert!(csv.starts_with("section,provenance\nfield,value\naccount,123456789012\n"), "{csv}");
+    let (_, csv, _) = run_at(
+        AS_OF,
+        &[
+            "timeline",
+            &root,
+            "--format",
+            "csv",
+            "--from",
+            "2026-07-01",
+            "--to",
+            "2026-07-10",
+        ],
+    );
+    assert!(
+        csv.starts_with("section,provenance\nfield,value\naccount,123456789012\n"),
+        "{csv}"
+    );
 }
 
 #[test]

@@ -5,14 +5,14 @@
 //! changed byte. Cases: `PROPTEST_CASES` (proptest's default, 256, when unset).
 
 use auditor::chain::{ChainOptions, TrailCheck, TrailResult, hours};
-use auditor::report::judge;
 use auditor::period::Period;
 use auditor::provenance::Provenance;
+use auditor::report::judge;
 use auditor::scan::judge_object;
 use auditor::source::{StoredObject, Versioning};
+use auditor::synth::{ChainWriter, ReportSpec, RuleSpec, encode, key_for, report_id, report_value};
 use auditor::timeline::TimelineBuilder;
 use auditor::witness::{Origin, Witness};
-use auditor::synth::{ChainWriter, ReportSpec, RuleSpec, encode, key_for, report_id, report_value};
 use chrono::{Duration, TimeZone, Utc};
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -63,15 +63,42 @@ const EDITS: &[(&str, &str)] = &[
 fn limit_edits() -> Vec<(String, String)> {
     let long = |c: &str, n: usize| c.repeat(n);
     vec![
-        ("\"name\":\"default\"".into(), format!("\"name\":\"{}\"", long("d", 257))),
-        ("\"name\":\"s3-bucket-sse-enabled\"".into(), format!("\"name\":\"{}\"", long("r", 129))),
-        ("\"lastErrorCode\":null".into(), format!("\"lastErrorCode\":\"{}\"", long("E", 257))),
-        ("\"lastErrorMessage\":null".into(), format!("\"lastErrorMessage\":\"{}\"", long("m", 4097))),
-        ("\"us-east-1\"".into(), format!("\"us-{}-1\"", long("e", 40))),
-        ("\"managedIdentifier\":\"".into(), format!("\"managedIdentifier\":\"{}", long("A", 257))),
-        ("\"AWS::S3::Bucket\"".into(), format!("\"AWS::S3::{}\"", long("B", 260))),
-        ("\"resourceId\":\"".into(), format!("\"resourceId\":\"{}", long("i", 769))),
-        ("\"annotation\":\"".into(), format!("\"annotation\":\"{}", long("a", 257))),
+        (
+            "\"name\":\"default\"".into(),
+            format!("\"name\":\"{}\"", long("d", 257)),
+        ),
+        (
+            "\"name\":\"s3-bucket-sse-enabled\"".into(),
+            format!("\"name\":\"{}\"", long("r", 129)),
+        ),
+        (
+            "\"lastErrorCode\":null".into(),
+            format!("\"lastErrorCode\":\"{}\"", long("E", 257)),
+        ),
+        (
+            "\"lastErrorMessage\":null".into(),
+            format!("\"lastErrorMessage\":\"{}\"", long("m", 4097)),
+        ),
+        (
+            "\"us-east-1\"".into(),
+            format!("\"us-{}-1\"", long("e", 40)),
+        ),
+        (
+            "\"managedIdentifier\":\"".into(),
+            format!("\"managedIdentifier\":\"{}", long("A", 257)),
+        ),
+        (
+            "\"AWS::S3::Bucket\"".into(),
+            format!("\"AWS::S3::{}\"", long("B", 260)),
+        ),
+        (
+            "\"resourceId\":\"".into(),
+            format!("\"resourceId\":\"{}", long("i", 769)),
+        ),
+        (
+            "\"annotation\":\"".into(),
+            format!("\"annotation\":\"{}", long("a", 257)),
+        ),
         ("/0000000".into(), format!("/{}0000000", long("0", 120))),
     ]
 }

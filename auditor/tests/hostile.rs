@@ -32,7 +32,8 @@ fn hostile_trail() -> Trail {
         .map(|d| {
             let mut s3 = RuleSpec::standard(0, &FORMULAS);
             s3.name = "=cmd|' /C calc'!A0".to_owned();
-            let mut html = RuleSpec::standard(1, &["x`|y<b>bold</b>", "[link](javascript:alert(1))"]);
+            let mut html =
+                RuleSpec::standard(1, &["x`|y<b>bold</b>", "[link](javascript:alert(1))"]);
             html.name = "<script>alert(1)</script>".to_owned();
             ReportSpec::new(
                 morning("2026-07-01") + chrono::Duration::days(d),
@@ -46,7 +47,15 @@ fn hostile_trail() -> Trail {
 fn timeline(t: &Trail, format: &str) -> String {
     let out = Command::cargo_bin("auditor")
         .unwrap()
-        .args(["timeline", "--from", "2026-07-01", "--to", "2026-07-03", "--format", format])
+        .args([
+            "timeline",
+            "--from",
+            "2026-07-01",
+            "--to",
+            "2026-07-03",
+            "--format",
+            format,
+        ])
         .arg(t.root())
         .output()
         .unwrap();
@@ -71,22 +80,34 @@ fn csv_cells_a_spreadsheet_would_evaluate_are_neutralised() {
         }
     }
     for hostile in FORMULAS {
-        assert!(fields.contains(&format!("'{hostile}")), "{hostile:?} not neutralised:\n{csv}");
+        assert!(
+            fields.contains(&format!("'{hostile}")),
+            "{hostile:?} not neutralised:\n{csv}"
+        );
     }
     assert!(fields.contains("'=cmd|' /C calc'!A0"), "the rule name too");
     // Numbers the auditor writes are not text cells: a count stays a number.
     assert!(fields.contains("6"), "{csv}");
     assert!(csv.contains("'=HYPERLINK("), "{csv}");
-    assert!(csv.contains("rule:=cmd"), "a header keeps its own prefix: {csv}");
+    assert!(
+        csv.contains("rule:=cmd"),
+        "a header keeps its own prefix: {csv}"
+    );
 }
 
 #[test]
 fn markdown_escapes_html_and_its_own_syntax() {
     let md = timeline(&hostile_trail(), "md");
-    assert!(!md.contains("<script") && !md.contains("<b>"), "raw HTML in:\n{md}");
+    assert!(
+        !md.contains("<script") && !md.contains("<b>"),
+        "raw HTML in:\n{md}"
+    );
     assert!(md.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{md}");
     // A would-be link in an identifier is inert inside its code span.
-    assert_eq!(md.matches("[link](javascript").count(), md.matches("`[link](javascript:alert(1))`").count());
+    assert_eq!(
+        md.matches("[link](javascript").count(),
+        md.matches("`[link](javascript:alert(1))`").count()
+    );
     assert!(md.contains("`[link](javascript:alert(1))`"), "{md}");
     // An identifier with a backtick, a pipe and HTML stays in its table cell, escaped.
     assert!(md.contains("| x\\`\\|y&lt;b&gt;bold&lt;/b&gt; |"), "{md}");
@@ -133,7 +154,11 @@ fn a_report_over_the_schemas_limits_is_refused() {
     let refused = problems_with(&v, "schema-violation");
     assert_eq!(refused.len(), 1, "{v:#}");
     assert_eq!(refused[0].0, t.keys[9]);
-    assert!(refused[0].1.contains("rules has more than 1000 items"), "{}", refused[0].1);
+    assert!(
+        refused[0].1.contains("rules has more than 1000 items"),
+        "{}",
+        refused[0].1
+    );
     // A smaller report over a limit is explained by the general validator, with its path.
     let mut small: Value = serde_json::from_slice(&t.read(8)).unwrap();
     let rule = small["rules"][0].clone();
@@ -147,7 +172,12 @@ fn a_report_over_the_schemas_limits_is_refused() {
         .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let refused = problems_with(&v, "schema-violation");
-    assert!(refused.iter().any(|(k, d)| k == &t.keys[8] && d.contains("/rules")), "{refused:?}");
+    assert!(
+        refused
+            .iter()
+            .any(|(k, d)| k == &t.keys[8] && d.contains("/rules")),
+        "{refused:?}"
+    );
 }
 
 /// More than 65,536 rules (over a trail; one report holds at most 1,000): each finding is counted
@@ -191,7 +221,10 @@ fn no_rule_index_wraps() {
     assert_eq!(day.by_rule.len(), n);
     assert_eq!(day.by_rule["rule-65536"], 1);
     assert_eq!(day.by_rule[&format!("rule-{}", n - 1)], 1);
-    assert_eq!(day.by_rule["rule-0"], 0, "rule 65,536 must not wrap onto rule 0");
+    assert_eq!(
+        day.by_rule["rule-0"], 0,
+        "rule 65,536 must not wrap onto rule 0"
+    );
     assert_eq!(day.total, 2);
     let exposures: Vec<&str> = t.exposures.iter().map(|e| e.rule.as_str()).collect();
     assert_eq!(exposures, ["rule-65536", "rule-69999"]);

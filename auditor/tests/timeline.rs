@@ -76,7 +76,11 @@ fn options(period: Period, today: &str) -> TimelineOptions {
 fn build(t: &Trail) -> Timeline {
     let period = Period::between("2026-07-01", "2026-07-10").unwrap();
     let source = Named(LocalSource::new(t.root()));
-    commands::timeline(&source, options(period, "2026-07-20"), &ProgressBar::hidden())
+    commands::timeline(
+        &source,
+        options(period, "2026-07-20"),
+        &ProgressBar::hidden(),
+    )
     .unwrap()
     .0
 }

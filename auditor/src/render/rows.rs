@@ -364,8 +364,7 @@ pub enum DayRows {
 }
 
 /// What people read instead of an empty findings table when no report speaks for the period.
-const NOTHING_KNOWN: &str =
-    "Nothing is known about findings in the period: no report in it (figures are carried, not observed).";
+const NOTHING_KNOWN: &str = "Nothing is known about findings in the period: no report in it (figures are carried, not observed).";
 
 /// Everything the HTML, Markdown and CSV formats show, derived from one [`Timeline`].
 pub struct Rows<'t> {
@@ -549,7 +548,9 @@ impl<'t> Rows<'t> {
             .col("Date", "date", |i: usize| Cell::Date(days[i].date))
             .col("Report", "state", |i| Cell::Day(days[i].state))
             .data("gap", |i| Cell::Flag(days[i].gap))
-            .data("report", |i| id(days[i].report.as_deref().unwrap_or_default()))
+            .data("report", |i| {
+                id(days[i].report.as_deref().unwrap_or_default())
+            })
             .data("total", |i| count(days[i].total));
         for s in &self.by_rule {
             let field = format!("rule:{}", s.name);
@@ -705,8 +706,12 @@ impl<'t> Rows<'t> {
             .col("Days without a report", "missing_dates", |g| {
                 Cell::Dates(&g.missing_dates)
             })
-            .data("after_key", |g| id(g.after_key.as_deref().unwrap_or_default()))
-            .data("before_key", |g| id(g.before_key.as_deref().unwrap_or_default()));
+            .data("after_key", |g| {
+                id(g.after_key.as_deref().unwrap_or_default())
+            })
+            .data("before_key", |g| {
+                id(g.before_key.as_deref().unwrap_or_default())
+            });
         Table::build(
             "cadence_gaps",
             "Cadence gaps (no report for longer than allowed)",

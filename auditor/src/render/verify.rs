@@ -141,7 +141,11 @@ fn text(v: &Verified) -> String {
     }
     line(&mut o, "versions", r.versioning.sentence());
     line(&mut o, "head", v.head.sentence());
-    line(&mut o, "witnesses", witness_sentence(&r.witnesses, &v.witness_files));
+    line(
+        &mut o,
+        "witnesses",
+        witness_sentence(&r.witnesses, &v.witness_files),
+    );
     if r.intact {
         line(&mut o, "chain", "INTACT");
     } else {

@@ -124,8 +124,9 @@ impl LocalSource {
                 if !out.seen.insert(canonical) {
                     out.unreadable.push(UnreadableEntry {
                         key,
-                        reason: "a symbolic link back to a folder already read (a loop); not read again"
-                            .to_owned(),
+                        reason:
+                            "a symbolic link back to a folder already read (a loop); not read again"
+                                .to_owned(),
                     });
                     continue;
                 }
@@ -140,7 +141,8 @@ impl LocalSource {
                 } else {
                     out.unreadable.push(UnreadableEntry {
                         key,
-                        reason: "not a regular file (a device, FIFO or socket); not read".to_owned(),
+                        reason: "not a regular file (a device, FIFO or socket); not read"
+                            .to_owned(),
                     });
                 }
             }
@@ -178,11 +180,7 @@ impl ReportSource for LocalSource {
         let mut walk = Walk::default();
         walk.seen
             .insert(fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone()));
-        self.walk(
-            &self.root,
-            self.key_prefix.trim_end_matches('/'),
-            &mut walk,
-        );
+        self.walk(&self.root, self.key_prefix.trim_end_matches('/'), &mut walk);
         walk.objects.sort_by(|a, b| a.key.cmp(&b.key));
         walk.unreadable.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(Listing {

@@ -109,7 +109,10 @@ fn seconds(d: Duration) -> String {
 
 /// Error texts of the SDK may span lines; a message here is one line.
 fn one_line(text: impl Display) -> String {
-    text.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+    text.to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl S3Source {
@@ -156,7 +159,9 @@ impl S3Source {
             if shared.region().is_none() {
                 conf = conf.region(Region::new("us-east-1"));
             }
-            shared.region().map_or("us-east-1".to_owned(), |r| r.to_string())
+            shared
+                .region()
+                .map_or("us-east-1".to_owned(), |r| r.to_string())
         } else {
             match shared.region() {
                 Some(r) => r.to_string(),
@@ -401,7 +406,7 @@ impl Bucket {
                 .set_version_id(version)
                 .send()
                 .await
-                .map_err(|e| match self.classify("GetObject", e) {
+                .map_err(|e| match self.classify(&format!("GetObject of {key}"), e) {
                     Failure::Refused { text, .. } => FetchError::Object(text),
                     stalled => FetchError::Source(self.fatal(stalled)),
                 })?;

@@ -2,6 +2,8 @@
 //! temporary folder exactly as the report generator would store them.
 #![allow(dead_code)]
 
+pub mod stub;
+
 use std::fs;
 use std::path::PathBuf;
 
@@ -134,7 +136,9 @@ pub fn run_at(now: &str, args: &[&str]) -> (i32, String, String) {
     let mut io = auditor::cli::Io {
         stdout: &mut out,
         stderr: &mut err,
-        now: DateTime::parse_from_rfc3339(now).unwrap().with_timezone(&Utc),
+        now: DateTime::parse_from_rfc3339(now)
+            .unwrap()
+            .with_timezone(&Utc),
         progress: false,
     };
     let argv = std::iter::once("auditor").chain(args.iter().copied());
