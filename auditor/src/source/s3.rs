@@ -496,7 +496,17 @@ impl ReportSource for S3Source {
         let key = self.head_key();
         let location = format!("s3://{}/{key}", self.bucket.bucket);
         self.runtime.block_on(async {
-            let listed = self.bucket.list_versions(&key).await?;
+            // The head is bookkeeping: a listing refused (a policy scoped to reports/) is stated;
+            // only an endpoint that stopped answering ends the run.
+            let listed = match self.bucket.list_versions(&key).await {
+                Ok(listed) => listed,
+                Err(SourceError::S3 { reason, .. }) => {
+                    return Ok(HeadLookup::NotLookedFor(format!(
+                        "{location} could not be listed: {reason}"
+                    )));
+                }
+                Err(e) => return Err(e),
+            };
             let Some(kv) = listed.get(&key) else {
                 return Ok(HeadLookup::Looked {
                     location,
