@@ -624,10 +624,17 @@ fn compare_witnesses(
         let (i, more) = distinct[&id];
         let w = &witnesses[i];
         let (is_head, sequence, key, sha) = id;
-        let (tally, prefix) = if is_head {
-            (&mut tallies.1, "head")
+        // Codes for: a sequence beyond the newest report, a report missing, a report changed.
+        let (tally, [ahead, absent, changed]) = if is_head {
+            (
+                &mut tallies.1,
+                ["head-ahead", "head-missing", "head-mismatch"],
+            )
         } else {
-            (&mut tallies.0, "witness")
+            (
+                &mut tallies.0,
+                ["witness-ahead", "witness-missing", "witness-mismatch"],
+            )
         };
         tally.compared += 1;
         tally.newest_sequence = tally.newest_sequence.max(Some(sequence));
@@ -646,11 +653,7 @@ fn compare_witnesses(
         match newest {
             None => {
                 finding(
-                    if is_head {
-                        "head-ahead"
-                    } else {
-                        "witness-ahead"
-                    },
+                    ahead,
                     format!(
                         "{origin} names sequence {sequence}, but the trail holds no readable report"
                     ),
@@ -659,11 +662,7 @@ fn compare_witnesses(
             }
             Some((n, newest_key)) if sequence > n => {
                 finding(
-                    if is_head {
-                        "head-ahead"
-                    } else {
-                        "witness-ahead"
-                    },
+                    ahead,
                     format!(
                         "{origin} names sequence {sequence} (SHA-256 {sha}), but the newest report in the trail is sequence {n} ({newest_key}): {} missing: the newest reports were deleted",
                         missing(n + 1, sequence)
@@ -681,11 +680,7 @@ fn compare_witnesses(
                     |g| format!("sequence {sequence} is stored as {}", g[0].key),
                 );
                 finding(
-                    if is_head {
-                        "head-missing"
-                    } else {
-                        "witness-missing"
-                    },
+                    absent,
                     format!(
                         "{origin} names this report as sequence {sequence}, but {instead}: it was deleted or replaced"
                     ),
@@ -694,13 +689,9 @@ fn compare_witnesses(
             // Not read (too large, reported as such): nothing to compare.
             Some(l) if l.sha256.is_empty() => {}
             Some(l) if l.sha256 != sha => finding(
-                if is_head {
-                    "head-mismatch"
-                } else {
-                    "witness-mismatch"
-                },
+                changed,
                 format!(
-                    "{origin} recorded SHA-256 {sha}, but the stored bytes hash to {}: the report was rewritten after {prefix} recorded it",
+                    "{origin} recorded SHA-256 {sha}, but the stored bytes hash to {}: the report was rewritten after it was recorded",
                     l.sha256
                 ),
             ),

@@ -115,6 +115,35 @@ fn one_line(text: impl Display) -> String {
         .join(" ")
 }
 
+/// An SDK error in a few words, on one line: the service's code and message when it answered
+/// with one, else the chain of causes, cut at 300 characters (the SDK's own rendering carries
+/// the whole raw response).
+fn short<E>(e: &SdkError<E>) -> String
+where
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+{
+    if let SdkError::ServiceError(s) = e {
+        if let Some(code) = s.err().code() {
+            let message = s.err().message().unwrap_or("(no message)");
+            return one_line(format!("{code}: {message}"));
+        }
+    }
+    let mut parts: Vec<String> = Vec::new();
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        let text = one_line(c);
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cause = c.source();
+    }
+    let text = parts.join(": ");
+    match text.char_indices().nth(300) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
+}
+
 impl S3Source {
     /// Builds the client; makes no request yet.
     pub fn connect(
@@ -233,16 +262,16 @@ impl Bucket {
                     )
                 })
             }
-            SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) => Failure::Unsent(
-                format!("{operation}: {}", one_line(DisplayErrorContext(&e))),
-            ),
+            SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) => {
+                Failure::Unsent(format!("{operation}: {}", short(&e)))
+            }
             SdkError::ServiceError(s) => Failure::Refused {
                 code: s.err().code().map(str::to_owned),
-                text: one_line(DisplayErrorContext(&e)),
+                text: format!("{operation}: {}", short(&e)),
             },
             _ => Failure::Refused {
                 code: None,
-                text: one_line(DisplayErrorContext(&e)),
+                text: format!("{operation}: {}", short(&e)),
             },
         }
     }
@@ -296,9 +325,7 @@ impl Bucket {
                         reason: "GetBucketVersioning was denied; grant s3:GetBucketVersioning"
                             .to_owned(),
                     }),
-                    _ => Ok(Versioning::Unknown {
-                        reason: format!("GetBucketVersioning failed: {text}"),
-                    }),
+                    _ => Ok(Versioning::Unknown { reason: text }),
                 },
                 stalled => Err(self.fatal(stalled)),
             },
