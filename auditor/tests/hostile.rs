@@ -44,6 +44,18 @@ fn hostile_trail() -> Trail {
     write_trail(&specs)
 }
 
+/// `auditor verify --format json` as of the fixture's last day: (exit code, result).
+fn verify(t: &Trail) -> (i32, Value) {
+    let out = Command::cargo_bin("auditor")
+        .unwrap()
+        .args(["verify", "--format", "json", "--as-of", AS_OF])
+        .arg(t.root())
+        .output()
+        .unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap();
+    (out.status.code().unwrap(), v)
+}
+
 fn timeline(t: &Trail, format: &str) -> String {
     let out = Command::cargo_bin("auditor")
         .unwrap()
@@ -143,14 +155,8 @@ fn a_report_over_the_schemas_limits_is_refused() {
     let bytes = auditor::synth::encode(&v);
     assert!(bytes.len() > 20 << 20, "{}", bytes.len());
     t.write(9, &bytes);
-    let out = Command::cargo_bin("auditor")
-        .unwrap()
-        .args(["verify", "--format", "json", "--as-of", AS_OF])
-        .arg(t.root())
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    let (code, v) = verify(&t);
+    assert_eq!(code, 1);
     let refused = problems_with(&v, "schema-violation");
     assert_eq!(refused.len(), 1, "{v:#}");
     assert_eq!(refused[0].0, t.keys[9]);
@@ -164,13 +170,7 @@ fn a_report_over_the_schemas_limits_is_refused() {
     let rule = small["rules"][0].clone();
     small["rules"] = Value::Array(vec![rule; 1001]);
     t.write(8, &auditor::synth::encode(&small));
-    let out = Command::cargo_bin("auditor")
-        .unwrap()
-        .args(["verify", "--format", "json", "--as-of", AS_OF])
-        .arg(t.root())
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, v) = verify(&t);
     let refused = problems_with(&v, "schema-violation");
     assert!(
         refused

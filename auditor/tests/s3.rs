@@ -113,8 +113,9 @@ fn client(endpoint: &str) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(conf)
 }
 
-fn auditor(endpoint: &str, args: &[&str]) -> (i32, Value, String) {
-    let out = Command::cargo_bin("auditor")
+/// The auditor's output with `args`, pointed at `endpoint` with test credentials.
+fn auditor_output(endpoint: &str, args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("auditor")
         .unwrap()
         .args(args)
         .env("AWS_ENDPOINT_URL", endpoint)
@@ -123,7 +124,11 @@ fn auditor(endpoint: &str, args: &[&str]) -> (i32, Value, String) {
         .env("AWS_REGION", "us-east-1")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+fn auditor(endpoint: &str, args: &[&str]) -> (i32, Value, String) {
+    let out = auditor_output(endpoint, args);
     let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     (
         out.status.code().unwrap(),
@@ -177,23 +182,6 @@ async fn put(s3: &aws_sdk_s3::Client, bucket: &str, objects: &[(String, Vec<u8>)
             .await
             .unwrap();
     }
-}
-
-fn stored(t: &Trail) -> Vec<(String, Vec<u8>)> {
-    (0..t.keys.len())
-        .map(|i| (t.keys[i].clone(), t.read(i)))
-        .collect()
-}
-
-fn codes(v: &Value) -> Vec<String> {
-    let mut c: Vec<String> = v["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["code"].as_str().unwrap().to_owned())
-        .collect();
-    c.sort();
-    c
 }
 
 #[test]
@@ -284,7 +272,7 @@ fn s3_source_against_the_emulator() {
     );
     assert_eq!(code, 1, "{err}");
     assert_eq!(
-        codes(&v),
+        problem_codes(&v),
         vec![
             "deleted",
             "hash-mismatch",
@@ -378,7 +366,7 @@ fn s3_absence_witnesses_head_and_bad_objects() {
             "edited-last",
             "unreadable",
         ] {
-            bucket_with(&s3, bucket, enabled.clone(), &stored(&t)).await;
+            bucket_with(&s3, bucket, enabled.clone(), &t.stored()).await;
             // The head, rewritten as the generator commits: its versions name reports 8 and 9.
             for i in [8, 9] {
                 put(
@@ -397,17 +385,17 @@ fn s3_absence_witnesses_head_and_bad_objects() {
                 .await
                 .unwrap();
         }
-        put(&s3, "reforged", &stored(&forged)[4..]).await;
+        put(&s3, "reforged", &forged.stored()[4..]).await;
         let mut edited = t.read(5);
         edited.insert(1, b' ');
         put(&s3, "edited-last", &[(t.keys[5].clone(), edited)]).await;
-        bucket_with(&s3, "future", enabled.clone(), &stored(&future)).await;
-        bucket_with(&s3, "plain", None, &stored(&t)).await;
+        bucket_with(&s3, "future", enabled.clone(), &future.stored()).await;
+        bucket_with(&s3, "plain", None, &t.stored()).await;
         bucket_with(
             &s3,
             "suspended",
             Some(BucketVersioningStatus::Suspended),
-            &stored(&t),
+            &t.stored(),
         )
         .await;
     });
@@ -492,7 +480,10 @@ fn s3_absence_witnesses_head_and_bad_objects() {
     );
     assert_eq!(code, 1);
     for code in ["deleted", "head-ahead", "witness-ahead"] {
-        assert!(codes(&v).contains(&code.to_owned()), "{code}: {v:#}");
+        assert!(
+            problem_codes(&v).contains(&code.to_owned()),
+            "{code}: {v:#}"
+        );
     }
     assert!(
         problems_with(&v, "witness-ahead")[0]
@@ -743,7 +734,7 @@ fn s3_limits_and_hostile_content() {
             &s3,
             "limits",
             Some(BucketVersioningStatus::Enabled),
-            &stored(&t),
+            &t.stored(),
         )
         .await;
         put(
@@ -756,6 +747,17 @@ fn s3_limits_and_hostile_content() {
         )
         .await;
     });
+    let timeline = |format: &str| {
+        let args = [
+            "timeline",
+            "s3://limits",
+            "--from",
+            "2026-07-01",
+            "--to",
+            "2026-07-03",
+        ];
+        auditor_output(ep, &[&args[..], &["--format", format]].concat())
+    };
     let (code, v, err) = auditor(
         ep,
         &[
@@ -776,24 +778,7 @@ fn s3_limits_and_hostile_content() {
             .any(|(_, d)| d.contains(&format!("{}", u64::MAX - 1))),
         "{v:#}"
     );
-    let out = Command::cargo_bin("auditor")
-        .unwrap()
-        .args([
-            "timeline",
-            "s3://limits",
-            "--from",
-            "2026-07-01",
-            "--to",
-            "2026-07-03",
-            "--format",
-            "csv",
-        ])
-        .env("AWS_ENDPOINT_URL", ep)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .output()
-        .unwrap();
+    let out = timeline("csv");
     let csv = String::from_utf8(out.stdout).unwrap();
     assert!(
         csv.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\""),
@@ -803,24 +788,7 @@ fn s3_limits_and_hostile_content() {
         !csv.contains(",=HYPERLINK") && !csv.contains(",\"=HYPERLINK"),
         "{csv}"
     );
-    let out = Command::cargo_bin("auditor")
-        .unwrap()
-        .args([
-            "timeline",
-            "s3://limits",
-            "--from",
-            "2026-07-01",
-            "--to",
-            "2026-07-03",
-            "--format",
-            "md",
-        ])
-        .env("AWS_ENDPOINT_URL", ep)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .output()
-        .unwrap();
+    let out = timeline("md");
     let md = String::from_utf8(out.stdout).unwrap();
     assert!(
         !md.contains("<script>") && md.contains("&lt;script&gt;"),

@@ -23,12 +23,6 @@ const TIMEOUTS: [&str; 6] = [
     "3",
 ];
 
-fn objects(t: &Trail) -> Vec<(String, Vec<u8>)> {
-    (0..t.keys.len())
-        .map(|i| (t.keys[i].clone(), t.read(i)))
-        .collect()
-}
-
 /// Runs `auditor verify s3://bucket` against `stub`; a run that has not ended after 60 s is
 /// killed, and then has no exit code.
 fn verify(stub: &StubS3, extra: &[&str]) -> (Option<i32>, Value, String, Duration) {
@@ -81,7 +75,7 @@ fn a_stalled_endpoint_ends_the_run_with_one_line() {
     ];
     std::thread::scope(|scope| {
         for (behaviour, what) in cases {
-            let objects = objects(&t);
+            let objects = t.stored();
             scope.spawn(move || {
                 let stub = StubS3::start(objects, behaviour);
                 let (code, _, err, took) = verify(&stub, &TIMEOUTS);
@@ -129,7 +123,7 @@ fn bucket_versioning_is_stated_as_it_is() {
         ),
     ];
     for (status, state, checked, sentence) in cases {
-        let stub = StubS3::start(objects(&t), Behaviour::Answers(status));
+        let stub = StubS3::start(t.stored(), Behaviour::Answers(status));
         let (code, v, err, _) = verify(&stub, &[]);
         assert_eq!(code, Some(0), "stated, not a finding: {err}{v:#}");
         assert_eq!(v["versioning"]["state"], state, "{status:?}");
@@ -162,7 +156,7 @@ fn bucket_versioning_is_stated_as_it_is() {
 #[test]
 fn an_object_listed_over_the_size_limit_is_never_fetched() {
     let t = clean_trail();
-    let stub = StubS3::start(objects(&t), Behaviour::Oversized);
+    let stub = StubS3::start(t.stored(), Behaviour::Oversized);
     let (code, v, err, _) = verify(&stub, &[]);
     assert_eq!(code, Some(1), "{err}");
     assert_eq!(problems_with(&v, "too-large").len(), 10, "{v:#}");

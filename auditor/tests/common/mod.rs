@@ -92,6 +92,13 @@ pub fn clean_trail() -> Trail {
 }
 
 impl Trail {
+    /// Every report as (key, stored bytes), in sequence order.
+    pub fn stored(&self) -> Vec<(String, Vec<u8>)> {
+        (0..self.keys.len())
+            .map(|i| (self.keys[i].clone(), self.read(i)))
+            .collect()
+    }
+
     /// Lower-case hex SHA-256 of report `i` as stored.
     pub fn sha(&self, i: usize) -> String {
         auditor::synth::sha256_hex(&self.read(i))
