@@ -148,15 +148,14 @@ pub fn verify(
         ),
         None => format!("the whole trail, to {}", stamp(moment)),
     };
-    let mut witness_files: Vec<String> = compared
-        .iter()
-        .chain(&skipped)
-        .filter_map(|w| match &w.origin {
-            crate::witness::Origin::File { file, .. } => Some(file.clone()),
-            crate::witness::Origin::Head { .. } => None,
-        })
-        .collect();
-    witness_files.dedup();
+    let mut witness_files: Vec<String> = Vec::new();
+    for w in compared.iter().chain(&skipped) {
+        if let crate::witness::Origin::File { file, .. } = &w.origin {
+            if !witness_files.contains(file) {
+                witness_files.push(file.clone());
+            }
+        }
+    }
     Ok(Verified {
         provenance: Provenance::new(source.name(), period, opts.now, opts.as_of, &result),
         head,

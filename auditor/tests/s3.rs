@@ -96,6 +96,14 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The runtime the test's own S3 calls run on.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 fn client(endpoint: &str) -> aws_sdk_s3::Client {
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
@@ -188,10 +196,7 @@ async fn put(s3: &aws_sdk_s3::Client, bucket: &str, objects: &[(String, Vec<u8>)
 fn s3_source_against_the_emulator() {
     let emulator = start_emulator();
     let s3 = client(&emulator.endpoint);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let trail = clean_trail();
     rt.block_on(async {
         for bucket in ["clean", "tampered"] {
@@ -341,10 +346,7 @@ fn s3_absence_witnesses_head_and_bad_objects() {
     let emulator = start_emulator();
     let ep = emulator.endpoint.as_str();
     let s3 = client(ep);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let t = clean_trail();
     let dir = tempfile::tempdir().unwrap();
     let heads = witness_file(&dir, "heads.txt", &format!("{}\n", t.witness_line(9)));
@@ -714,10 +716,7 @@ fn s3_limits_and_hostile_content() {
     let emulator = start_emulator();
     let ep = emulator.endpoint.as_str();
     let s3 = client(ep);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     // A report numbered 2^64 - 1, and a hostile resource id.
     let t = write_trail(&daily("2026-07-01", 3, |_| {
         vec!["=HYPERLINK(\"http://evil.example\",\"x\")", "<script>"]
