@@ -6,6 +6,9 @@ its parameters match), then times, each on a warm page cache:
   quarter, HTML), and the standard-library Python baseline of the same timeline aggregation.
 Checks that the auditor and the baseline agree (every per-day per-rule count, every finding's
 days non-compliant and reopenings) before printing the figures. Peak RSS comes from wait4().
+Also runs `auditor verify` and a one-month `auditor timeline` over one report far over the
+schema's limits (70,000 rules, about 23 MB; before the limits, such a timeline took over 1 GB):
+it must be refused with bounded memory (`oversized_rss_mb`, the larger of the two).
 
 Run: .venv/bin/python benchmarks/bench_auditor.py     (the last line holds the figures)
 """
@@ -21,6 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CRATE = os.path.join(ROOT, "auditor")
 BIN = os.path.join(CRATE, "target", "release")
 HISTORY = os.path.join(ROOT, ".bench", "history")
+OVERSIZED = os.path.join(ROOT, ".bench", "oversized")
 START, END, QUARTER = "2019-07-01", "2026-06-30", "2026-Q2"  # gen-history: 2,557 days from START
 
 
@@ -30,9 +34,9 @@ RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 BASELINE_RUNS = int(os.environ.get("BENCH_BASELINE_RUNS", "2"))
 
 
-def run_once(argv, ok, stdout):
+def run_once(argv, ok, stdout, stderr=None):
     t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=stdout, cwd=ROOT)
+    proc = subprocess.Popen(argv, stdout=stdout, stderr=stderr, cwd=ROOT)
     _pid, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - t0
     code = os.waitstatus_to_exitcode(status)
@@ -41,16 +45,76 @@ def run_once(argv, ok, stdout):
     return seconds, usage.ru_maxrss / 1024.0, usage.ru_utime + usage.ru_stime
 
 
-def run(argv, ok=(0,), stdout=subprocess.DEVNULL, runs=None):
+def run(argv, ok=(0,), stdout=subprocess.DEVNULL, runs=None, stderr=None):
     """Runs argv `runs` times; returns (fastest wall seconds, peak RSS in MB, CPU s of that run)."""
     results = []
     for _ in range(runs or RUNS):
         if hasattr(stdout, "seek"):
             stdout.seek(0)
             stdout.truncate()
-        results.append(run_once(argv, ok, stdout))
+        results.append(run_once(argv, ok, stdout, stderr))
     best = min(results)
     return best[0], max(r[1] for r in results), best[2]
+
+
+def oversized_report():
+    """Writes (once) one report with 70,000 rules, about 23 MB: the schema allows 1,000."""
+    path = os.path.join(
+        OVERSIZED,
+        "reports",
+        "2026",
+        "07",
+        "01",
+        "00000000-0b6f3c1e-8d2a-5f4e-9c1b-2a3d4e5f6a7b.json",
+    )
+    if os.path.exists(path):
+        return path
+    at = "2026-07-01T06:00:00Z"
+    rules = [
+        {
+            "name": f"rule-{i:05d}",
+            "managedIdentifier": "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED",
+            "complianceType": "NON_COMPLIANT",
+            "complete": True,
+            "counts": {"compliant": 0, "nonCompliant": 1, "notApplicable": 0},
+            "evaluationStatus": None,
+            "nonCompliant": [
+                {
+                    "resourceType": "AWS::S3::Bucket",
+                    "resourceId": f"bucket-{i}",
+                    "annotation": None,
+                    "resultRecordedTime": at,
+                }
+            ],
+        }
+        for i in range(70_000)
+    ]
+    report = {
+        "schemaVersion": "1.0",
+        "reportId": "0b6f3c1e-8d2a-5f4e-9c1b-2a3d4e5f6a7b",
+        "generatedAt": at,
+        "generator": {"name": "bench", "version": "1"},
+        "trigger": {"type": "schedule", "id": "bench", "receivedAt": at, "note": None},
+        "account": "123456789012",
+        "region": "us-east-1",
+        "environmentSuffix": "bench",
+        "complete": True,
+        "rules": rules,
+        "summary": {
+            "totalNonCompliant": len(rules),
+            "rulesNonCompliant": len(rules),
+            "byRule": {r["name"]: 1 for r in rules},
+            "byResourceType": {"AWS::S3::Bucket": len(rules)},
+        },
+        "monitoring": {"healthy": True, "recorders": [], "deliveryChannels": [], "problems": []},
+        "errors": [],
+        "chain": {"sequence": 0, "previousKey": None, "previousSha256": None},
+    }
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as fh:
+        json.dump(report, fh, sort_keys=True, separators=(",", ":"))
+        fh.write("\n")
+    return path
 
 
 def warm(paths):
@@ -92,6 +156,18 @@ def main():
             ],
             ok=(0, 1),
         )
+        oversized = oversized_report()
+        oversized_s, oversized_rss, _ = run(
+            [auditor, "verify", OVERSIZED, "--format", "json", "--as-of", "2026-07-01"], ok=(1,)
+        )
+        month = ["--from", "2026-07-01", "--to", "2026-07-31", "--as-of", "2026-07-31"]
+        # Its "no evidence" statement on stderr is expected: the one report is refused.
+        _, oversized_month_rss, _ = run(
+            [auditor, "timeline", OVERSIZED, "--format", "json", *month],
+            ok=(1,),
+            stderr=subprocess.DEVNULL,
+        )
+        oversized_rss = max(oversized_rss, oversized_month_rss)
         quarter_s, quarter_rss, _ = run(
             [
                 auditor,
@@ -131,13 +207,16 @@ def main():
         f"timeline 7y: {timeline_s:.2f}s (cpu {timeline_cpu:.2f}s) {timeline_rss:.0f} MB; "
         f"timeline {QUARTER}: {quarter_s:.2f}s {quarter_rss:.0f} MB; baseline: {baseline_s:.2f}s "
         f"(cpu {baseline_cpu:.2f}s); best of {RUNS} (baseline {BASELINE_RUNS}); "
-        f"findings compared: {len(ours['exposures'])}; load average {os.getloadavg()[0]:.1f}"
+        f"findings compared: {len(ours['exposures'])}; load average {os.getloadavg()[0]:.1f}; "
+        f"oversized report ({os.path.getsize(oversized) / 1e6:.0f} MB, 70,000 rules) refused in "
+        f"{oversized_s:.2f}s"
     )
     slowest = max(verify_s, timeline_s)
     print(
         f"reports={len(files)} bytes={total} verify_s={verify_s:.2f} timeline_s={timeline_s:.2f} "
         f"mb_per_s={mb / slowest:.0f} baseline_s={baseline_s:.2f} "
-        f"speedup={baseline_s / timeline_s:.1f} peak_rss_mb={max(verify_rss, timeline_rss, quarter_rss):.0f}"
+        f"speedup={baseline_s / timeline_s:.1f} peak_rss_mb={max(verify_rss, timeline_rss, quarter_rss):.0f} "
+        f"oversized_rss_mb={oversized_rss:.0f}"
     )
 
 

@@ -5,29 +5,38 @@
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
-use chrono::NaiveDate;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::chain::{ChainOptions, DEFAULT_MAX_GAP_HOURS, hours};
-use crate::commands;
+use crate::chain::{DEFAULT_MAX_GAP_HOURS, hours};
+use crate::commands::{self, TimelineOptions, VerifyOptions};
 use crate::period::Period;
+use crate::provenance::stamp;
 use crate::render::verify::VerifyFormat;
 use crate::render::{TimelineFormat, renderer};
-use crate::source::{self, S3Options};
+use crate::source::{self, S3Options, Timeouts};
+use crate::witness::read_witness_file;
 
 const MAIN_HELP: &str = "\
 Exit codes:
   0  clean: the trail is intact and complete
-  1  findings: a broken chain, a bad report, an overwritten or deleted report, a cadence gap
-  2  could not run: bad arguments, unreadable or empty source, unreachable bucket
+  1  findings: a broken chain, a bad or unreadable report, an overwritten or deleted report, a
+     cadence gap (also no report since longer than allowed), a report dated in the future, a
+     witnessed report missing or different, a period without evidence
+  2  could not run: bad arguments or witness file, unreadable or empty source, unreachable or
+     stalled bucket
 
 Sources:
   A local folder is read recursively; it may be a copy of the bucket root, of reports/, or of any
   folder below. Keys are compared with previousKey from reports/YYYY/MM/DD/ on.
   s3://bucket/prefix is read with the AWS SDK (standard credential chain and region); object
-  versions are listed, so overwrites and deletions are reported.
+  versions are listed, so overwrites and deletions are reported. Every S3 request is bounded by
+  --connect-timeout, --read-timeout and --operation-timeout: a stalled endpoint ends the run
+  (exit 2) within the operation timeout of the request that stalled.
 
 Examples:
   auditor verify ./reports-copy
@@ -37,14 +46,22 @@ Examples:
   auditor timeline ./reports-copy --from 2026-01-01 --to 2026-03-31 --format csv -o q1.csv";
 
 const VERIFY_HELP: &str = "\
-Checks, for every report: UTF-8 JSON, schemaVersion \"1.0\", the v1 schema, the key naming rule;
-then the chain (each previousSha256 is the SHA-256 of the exact stored bytes of the previous
-report, sequences contiguous and unique), the daily cadence, and for s3:// sources object
-versions (more than one version: overwritten; a delete marker: deleted).
+Checks, for every report: UTF-8 JSON, schemaVersion \"1.0\", the v1 schema and its size limits,
+the key naming rule; then the chain (each previousSha256 is the SHA-256 of the exact stored bytes
+of the previous report, sequences contiguous and unique), the daily cadence up to now (or
+--as-of), reports dated in the future, for s3:// sources bucket versioning and object versions
+(more than one version: overwritten; a delete marker: deleted), the generator's chain/head.json
+(current and every stored version) and the heads given with --witness.
+
+Witness files: text lines `[witness:] <sequence> <key> <sha256>` (blank and # lines ignored), or
+JSON objects, arrays or JSON Lines with sequence, key and sha256 (or under \"head\"), or SNS
+notifications with the headSequence, headKey and headSha256 message attributes.
 
 Examples:
   auditor verify ./reports-copy
-  auditor verify s3://acme-compliance-reports --max-gap-hours 30 --format json";
+  auditor verify s3://acme-compliance-reports --max-gap-hours 30 --format json
+  grep '^witness: ' mailbox.txt > heads.txt && auditor verify s3://acme-compliance-reports --witness heads.txt
+  auditor verify ./reports-copy --as-of 2026-09-30";
 
 const TIMELINE_HELP: &str = "\
 The period report: non-compliant resources per rule and resource type per day (days without a
@@ -73,6 +90,15 @@ pub struct Cli {
     /// Never show the progress bar (it is hidden anyway when stderr is not a terminal).
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// S3: longest wait to open a connection.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 5.0, value_parser = seconds)]
+    pub connect_timeout: f64,
+    /// S3: longest wait, per attempt, from sending a request to the response's headers.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 20.0, value_parser = seconds)]
+    pub read_timeout: f64,
+    /// S3: longest time for one request, its retries and (for GetObject) its body included.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60.0, value_parser = seconds)]
+    pub operation_timeout: f64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,6 +121,14 @@ pub struct VerifyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: VerifyFormat,
+    /// Check the trail as it stood at TIME (RFC 3339, or YYYY-MM-DD for the end of that UTC day):
+    /// later reports are left out, and the trail must reach TIME. Default: now.
+    #[arg(long, value_name = "TIME", value_parser = as_of)]
+    pub as_of: Option<DateTime<Utc>>,
+    /// Heads recorded outside the bucket (the alerts' witness lines or SNS JSON); repeatable.
+    /// Every witnessed report must be in the trail with exactly that SHA-256.
+    #[arg(long, value_name = "FILE")]
+    pub witness: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -119,6 +153,10 @@ pub struct TimelineArgs {
     /// Longest allowed time between consecutive reports before a cadence gap is reported.
     #[arg(long, default_value_t = DEFAULT_MAX_GAP_HOURS, value_name = "HOURS", value_parser = positive_hours)]
     pub max_gap_hours: f64,
+    /// Render the period as the trail stood at TIME (RFC 3339, or YYYY-MM-DD for the end of that
+    /// UTC day): later reports are left out. Default: now.
+    #[arg(long, value_name = "TIME", value_parser = as_of)]
+    pub as_of: Option<DateTime<Utc>>,
 }
 
 fn positive_hours(s: &str) -> Result<f64, String> {
@@ -126,6 +164,43 @@ fn positive_hours(s: &str) -> Result<f64, String> {
         Ok(h) if h.is_finite() && h > 0.0 && h < 1e6 => Ok(h),
         _ => Err(format!("{s}: expected a positive number of hours, e.g. 26")),
     }
+}
+
+fn seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(t) if t.is_finite() && t > 0.0 && t <= 3600.0 => Ok(t),
+        _ => Err(format!(
+            "{s}: expected a number of seconds from 0 to 3600, e.g. 20"
+        )),
+    }
+}
+
+/// `--as-of`: an RFC 3339 time, or a date meaning the last instant of that UTC day.
+fn as_of(s: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_nano_opt(23, 59, 59, 999_999_999))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| {
+            format!(
+                "{s}: expected a time (RFC 3339, e.g. 2026-09-30T23:59:59Z) or a date (YYYY-MM-DD, the end of that UTC day)"
+            )
+        })
+}
+
+/// Refuses an `--as-of` later than now: the trail cannot be seen as it will stand.
+fn check_as_of(as_of: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<()> {
+    if let Some(t) = as_of.filter(|t| *t > now) {
+        bail!(
+            "--as-of {}: after now ({}); give an earlier moment",
+            stamp(t),
+            stamp(now)
+        );
+    }
+    Ok(())
 }
 
 /// Whether a run found anything.
@@ -148,8 +223,8 @@ impl Outcome {
 pub struct Io<'a> {
     pub stdout: &'a mut dyn Write,
     pub stderr: &'a mut dyn Write,
-    /// Today's UTC date (default period, end of a running period).
-    pub today: NaiveDate,
+    /// The time now (default period, end of a running period, reports from the future).
+    pub now: DateTime<Utc>,
     /// Whether a progress bar may be drawn on stderr.
     pub progress: bool,
 }
@@ -179,39 +254,57 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<Outcome> {
     let s3 = S3Options {
         endpoint_url: cli.endpoint_url.clone(),
         region: cli.region.clone(),
+        timeouts: Timeouts {
+            connect: Duration::from_secs_f64(cli.connect_timeout),
+            read: Duration::from_secs_f64(cli.read_timeout),
+            operation: Duration::from_secs_f64(cli.operation_timeout),
+        },
     };
     let progress = progress_bar(io.progress && !cli.quiet);
     match cli.command {
         Command::Verify(args) => {
+            check_as_of(args.as_of, io.now)?;
+            let mut witnesses = Vec::new();
+            for file in &args.witness {
+                witnesses.extend(read_witness_file(file)?);
+            }
             let source = source::open(&args.source, &s3)?;
-            let opts = ChainOptions {
+            let opts = VerifyOptions {
                 max_gap: hours(args.max_gap_hours),
-                from_origin: true,
+                now: io.now,
+                as_of: args.as_of,
+                witnesses,
             };
-            let result = commands::verify(source.as_ref(), opts, &progress)?;
-            let bytes = crate::render::verify::render(source.name(), &result, args.format)?;
+            let verified = commands::verify(source.as_ref(), opts, &progress)?;
+            let bytes = crate::render::verify::render(&verified, args.format)?;
             write_stdout(io, &bytes)?;
-            Ok(if result.finding_count() == 0 {
+            Ok(if verified.result.finding_count() == 0 {
                 Outcome::Clean
             } else {
                 Outcome::Findings
             })
         }
         Command::Timeline(args) => {
+            check_as_of(args.as_of, io.now)?;
+            let moment = args.as_of.unwrap_or(io.now);
             let period = Period::resolve(
                 args.quarter.as_deref(),
                 args.from.as_deref(),
                 args.to.as_deref(),
-                io.today,
+                moment.date_naive(),
             )?;
             let source = source::open(&args.source, &s3)?;
-            let (timeline, notes) = commands::timeline(
-                source.as_ref(),
+            let opts = TimelineOptions {
                 period,
-                io.today,
-                hours(args.max_gap_hours),
-                &progress,
-            )?;
+                max_gap: hours(args.max_gap_hours),
+                now: io.now,
+                as_of: args.as_of,
+            };
+            let (timeline, notes) = commands::timeline(source.as_ref(), opts, &progress)?;
+            // Missing evidence is said first, on stderr too, in the words every format opens with.
+            if let Some(statement) = &timeline.evidence.statement {
+                let _ = writeln!(io.stderr, "auditor: {statement}");
+            }
             if notes.unplaced_keys > 0 {
                 let _ = writeln!(
                     io.stderr,
@@ -225,9 +318,11 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<Outcome> {
                 Some(path) => write_file(path, &bytes)?,
                 None => write_stdout(io, &bytes)?,
             }
-            // Days without a report count too: a period with no report at all has no chain to
-            // break, but its evidence is missing.
-            let findings = timeline.chain.finding_count() + timeline.monitoring.days_without_report;
+            // Days without a report count too, and so does a period without evidence: it has no
+            // chain to break, but its evidence is missing.
+            let findings = timeline.chain.finding_count()
+                + timeline.monitoring.days_without_report
+                + usize::from(!timeline.evidence.complete());
             Ok(if findings == 0 {
                 Outcome::Clean
             } else {

@@ -13,6 +13,13 @@ pub enum SourceError {
         "{source_name}: S3 request failed: {reason} (check the bucket name, region, credentials and --endpoint-url)"
     )]
     S3 { source_name: String, reason: String },
+    /// The endpoint stopped answering, or answered in a way that would never end.
+    #[error("{source_name}: {endpoint}: {what}; stopped")]
+    Stalled {
+        source_name: String,
+        endpoint: String,
+        what: String,
+    },
     #[error("{0}: not a valid source; give a folder path or s3://bucket/prefix")]
     BadLocation(String),
     #[error("{0}: the source holds no reports (*.json); check the path or prefix")]
@@ -24,6 +31,11 @@ pub enum SourceError {
 pub enum ReportProblem {
     #[error("cannot be read: {0}")]
     Unreadable(String),
+    #[error(
+        "{0} bytes, more than the schema's limit of {max} bytes (x-maxReportBytes); not read",
+        max = crate::report::MAX_REPORT_BYTES
+    )]
+    TooLarge(u64),
     #[error("not UTF-8: invalid byte at offset {0}; reports are UTF-8 JSON")]
     NotUtf8(usize),
     #[error("malformed JSON: {0}")]
@@ -39,6 +51,7 @@ impl ReportProblem {
     pub fn code(&self) -> &'static str {
         match self {
             ReportProblem::Unreadable(_) => "unreadable",
+            ReportProblem::TooLarge(_) => "too-large",
             ReportProblem::NotUtf8(_) => "not-utf8",
             ReportProblem::Malformed(_) => "malformed-json",
             ReportProblem::WrongSchemaVersion(_) => "wrong-schema-version",

@@ -40,11 +40,11 @@ pub struct Report<'a> {
     #[serde(borrow)]
     trigger: Trigger<'a>,
     #[serde(borrow)]
-    account: Text<'a>,
+    pub account: Text<'a>,
     #[serde(borrow)]
-    region: Text<'a>,
+    pub region: Text<'a>,
     #[serde(borrow)]
-    environment_suffix: Text<'a>,
+    pub environment_suffix: Text<'a>,
     pub complete: bool,
     #[serde(borrow)]
     pub rules: Vec<Rule<'a>>,
@@ -120,8 +120,8 @@ pub struct EvaluationStatus<'a> {
     pub last_failed_evaluation_time: Nullable<Text<'a>>,
     #[serde(borrow)]
     pub last_error_code: Nullable<Text<'a>>,
-    #[serde(borrow, rename = "lastErrorMessage")]
-    _last_error_message: Nullable<Text<'a>>,
+    #[serde(borrow)]
+    last_error_message: Nullable<Text<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -144,8 +144,8 @@ struct Summary<'a> {
     _total_non_compliant: u64,
     #[serde(rename = "rulesNonCompliant")]
     _rules_non_compliant: u64,
-    #[serde(borrow, rename = "byRule")]
-    _by_rule: BTreeMap<Text<'a>, u64>,
+    #[serde(borrow)]
+    by_rule: BTreeMap<Text<'a>, u64>,
     #[serde(borrow)]
     by_resource_type: BTreeMap<Text<'a>, u64>,
 }
@@ -173,10 +173,10 @@ pub struct Recorder<'a> {
     last_status: Nullable<Text<'a>>,
     #[serde(borrow)]
     last_status_change_time: Nullable<Text<'a>>,
-    #[serde(borrow, rename = "lastErrorCode")]
-    _last_error_code: Nullable<Text<'a>>,
-    #[serde(borrow, rename = "lastErrorMessage")]
-    _last_error_message: Nullable<Text<'a>>,
+    #[serde(borrow)]
+    last_error_code: Nullable<Text<'a>>,
+    #[serde(borrow)]
+    last_error_message: Nullable<Text<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -190,8 +190,8 @@ struct DeliveryChannel<'a> {
     config_snapshot_last_status: Nullable<Text<'a>>,
     #[serde(borrow)]
     config_stream_last_status: Nullable<Text<'a>>,
-    #[serde(borrow, rename = "lastErrorCode")]
-    _last_error_code: Nullable<Text<'a>>,
+    #[serde(borrow)]
+    last_error_code: Nullable<Text<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -214,8 +214,8 @@ pub struct Error<'a> {
     pub subject: Text<'a>,
     #[serde(borrow)]
     pub code: Text<'a>,
-    #[serde(borrow, rename = "message")]
-    _message: Text<'a>,
+    #[serde(borrow)]
+    pub message: Text<'a>,
 }
 
 #[derive(Deserialize)]
@@ -230,8 +230,13 @@ pub struct Chain<'a> {
 
 /// Reads `text` and returns the report only when it certainly satisfies the v1 schema.
 pub fn check(text: &str) -> Option<Report<'_>> {
-    let r: Report<'_> = serde_json::from_str(text).ok()?;
+    let r = parse(text).ok()?;
     r.valid().then_some(r)
+}
+
+/// Reads `text` into the typed structs; the constraints are checked by [`Report::violation`].
+pub fn parse(text: &str) -> Result<Report<'_>, serde_json::Error> {
+    serde_json::from_str(text)
 }
 
 /// JSON Schema lengths count code points, not bytes.
@@ -296,9 +301,13 @@ fn timestamp_or_null(s: &Nullable<Text<'_>>) -> bool {
     s.0.as_deref().is_none_or(timestamp)
 }
 
-/// `^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$` (a byte scan: this runs for every finding)
+/// `^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$`, at most 256 characters (a byte scan: this runs
+/// for every finding; the pattern admits ASCII only, so bytes are characters).
 fn resource_type(s: &str) -> bool {
     let b = s.as_bytes();
+    if b.len() > limits::NAME {
+        return false;
+    }
     let (mut parts, mut run, mut i) = (0, 0, 0);
     while i < b.len() {
         if b[i].is_ascii_alphanumeric() {
@@ -370,10 +379,57 @@ fn null_or_one_of(s: &Nullable<Text<'_>>, allowed: &[&str]) -> bool {
     s.0.as_deref().is_none_or(|v| one_of(v, allowed))
 }
 
+/// The schema's limits (`maxItems`, `maxProperties`, `maxLength`), spelled out once here; a test
+/// reads each one back from the embedded schema and fails when the two disagree.
+pub mod limits {
+    /// `rules`: AWS Config's quota of rules per account and Region.
+    pub const RULES: usize = 1000;
+    /// A rule's `nonCompliant`: room above the 100,000 findings the generator is sized for.
+    pub const FINDINGS_PER_RULE: usize = 250_000;
+    /// `summary.byRule` and `summary.byResourceType` entries.
+    pub const SUMMARY_ENTRIES: usize = 1000;
+    pub const ERRORS: usize = 2000;
+    pub const PROBLEMS: usize = 4000;
+    pub const RECORDERS: usize = 100;
+    pub const DELIVERY_CHANNELS: usize = 100;
+    /// Rule names (AWS Config's ConfigRuleName).
+    pub const RULE_NAME: usize = 128;
+    /// AWS Config's SourceIdentifier, recorder and delivery channel names, resource types.
+    pub const NAME: usize = 256;
+    /// AWS Config's EvaluationResultQualifier.ResourceId.
+    pub const RESOURCE_ID: usize = 768;
+    pub const ANNOTATION: usize = 256;
+    pub const ERROR_CODE: usize = 256;
+    pub const MESSAGE: usize = 4096;
+    pub const REGION: usize = 32;
+    pub const PREVIOUS_KEY: usize = 128;
+}
+
+/// Fails with `what` unless `ok`.
+fn need(ok: bool, what: &'static str) -> Result<(), &'static str> {
+    if ok { Ok(()) } else { Err(what) }
+}
+
+fn text_within(s: &Nullable<Text<'_>>, max: usize) -> bool {
+    s.0.as_deref().is_none_or(|t| len_within(t, 0, max))
+}
+
 impl Report<'_> {
     fn valid(&self) -> bool {
+        self.violation().is_none()
+    }
+
+    /// The first constraint of the schema this report breaks, in words; `None` when it breaks none.
+    /// The hot path only asks whether there is one; a report too large for the general validator
+    /// is refused with this sentence instead.
+    pub fn violation(&self) -> Option<&'static str> {
+        self.check_all().err()
+    }
+
+    fn check_all(&self) -> Result<(), &'static str> {
+        use limits::*;
         const DELIVERY: &[&str] = &["Success", "Failure", "Not_Applicable"];
-        const PROBLEMS: &[&str] = &[
+        const PROBLEM_CODES: &[&str] = &[
             "RECORDER_MISSING",
             "RECORDER_NOT_RECORDING",
             "RECORDER_FAILURE",
@@ -386,62 +442,143 @@ impl Report<'_> {
         ];
         let t = &self.trigger;
         let c = &self.chain;
-        self.schema_version == "1.0"
-            && uuid(&self.report_id)
-            && timestamp(&self.generated_at)
-            && len_within(&self.generator.name, 1, 128)
-            && len_within(&self.generator.version, 1, 64)
-            && one_of(&t.kind, &["schedule", "on-demand", "queue"])
-            && len_within(&t.id, 1, 256)
-            && timestamp(&t.received_at)
-            && t.note.0.as_deref().is_none_or(|n| len_within(n, 0, 1024))
-            && digits(&self.account, 12)
-            && region(&self.region)
-            && environment_suffix(&self.environment_suffix)
-            && self.rules.iter().all(Rule::valid)
-            && self
-                .summary
-                .by_resource_type
-                .keys()
-                .all(|k| resource_type(k))
-            && self.monitoring.recorders.iter().all(|r| {
-                !r.name.is_empty()
+        let m = &self.monitoring;
+        need(
+            self.schema_version == "1.0",
+            "schemaVersion must be \"1.0\"",
+        )?;
+        need(uuid(&self.report_id), "reportId must be a lower-case UUID")?;
+        need(
+            timestamp(&self.generated_at),
+            "generatedAt must be an RFC 3339 UTC time",
+        )?;
+        need(
+            len_within(&self.generator.name, 1, 128) && len_within(&self.generator.version, 1, 64),
+            "generator name or version is empty or too long",
+        )?;
+        need(
+            one_of(&t.kind, &["schedule", "on-demand", "queue"])
+                && len_within(&t.id, 1, 256)
+                && timestamp(&t.received_at)
+                && text_within(&t.note, 1024),
+            "trigger breaks the schema",
+        )?;
+        need(digits(&self.account, 12), "account must be 12 digits")?;
+        need(
+            region(&self.region) && self.region.len() <= REGION,
+            "region is not an AWS Region name",
+        )?;
+        need(
+            environment_suffix(&self.environment_suffix),
+            "environmentSuffix breaks its pattern",
+        )?;
+        need(self.rules.len() <= RULES, "rules has more than 1000 items")?;
+        for rule in &self.rules {
+            rule.check_all()?;
+        }
+        let s = &self.summary;
+        need(
+            s.by_rule.len() <= SUMMARY_ENTRIES && s.by_resource_type.len() <= SUMMARY_ENTRIES,
+            "summary.byRule or summary.byResourceType has more than 1000 entries",
+        )?;
+        need(
+            s.by_rule.keys().all(|k| len_within(k, 0, RULE_NAME)),
+            "a summary.byRule name is longer than 128 characters",
+        )?;
+        need(
+            s.by_resource_type.keys().all(|k| resource_type(k)),
+            "a summary.byResourceType key is not a resource type",
+        )?;
+        need(
+            m.recorders.len() <= RECORDERS,
+            "monitoring.recorders has more than 100 items",
+        )?;
+        need(
+            m.recorders.iter().all(|r| {
+                len_within(&r.name, 1, NAME)
                     && null_or_one_of(
                         &r.last_status,
                         &["PENDING", "SUCCESS", "FAILURE", "NOT_APPLICABLE"],
                     )
                     && timestamp_or_null(&r.last_status_change_time)
-            })
-            && self.monitoring.delivery_channels.iter().all(|d| {
-                !d.name.is_empty()
+                    && text_within(&r.last_error_code, ERROR_CODE)
+                    && text_within(&r.last_error_message, MESSAGE)
+            }),
+            "a monitoring.recorders entry breaks the schema",
+        )?;
+        need(
+            m.delivery_channels.len() <= DELIVERY_CHANNELS,
+            "monitoring.deliveryChannels has more than 100 items",
+        )?;
+        need(
+            m.delivery_channels.iter().all(|d| {
+                len_within(&d.name, 1, NAME)
                     && null_or_one_of(&d.config_history_last_status, DELIVERY)
                     && null_or_one_of(&d.config_snapshot_last_status, DELIVERY)
                     && null_or_one_of(&d.config_stream_last_status, DELIVERY)
-            })
-            && self
-                .monitoring
-                .problems
-                .iter()
-                .all(|p| one_of(&p.code, PROBLEMS) && !p.message.is_empty())
-            && self.errors.iter().all(|e| {
-                one_of(&e.scope, &["rule", "monitoring", "deadline"]) && !e.code.is_empty()
-            })
-            && c.previous_key.0.as_deref().is_none_or(previous_key)
-            && c.previous_sha256
+                    && text_within(&d.last_error_code, ERROR_CODE)
+            }),
+            "a monitoring.deliveryChannels entry breaks the schema",
+        )?;
+        need(
+            m.problems.len() <= PROBLEMS,
+            "monitoring.problems has more than 4000 items",
+        )?;
+        need(
+            m.problems.iter().all(|p| {
+                one_of(&p.code, PROBLEM_CODES)
+                    && len_within(&p.subject, 0, NAME)
+                    && len_within(&p.message, 1, MESSAGE)
+            }),
+            "a monitoring.problems entry breaks the schema",
+        )?;
+        need(
+            self.errors.len() <= ERRORS,
+            "errors has more than 2000 items",
+        )?;
+        need(
+            self.errors.iter().all(|e| {
+                one_of(&e.scope, &["rule", "monitoring", "deadline"])
+                    && len_within(&e.subject, 0, NAME)
+                    && len_within(&e.code, 1, ERROR_CODE)
+                    && len_within(&e.message, 0, MESSAGE)
+            }),
+            "an errors entry breaks the schema",
+        )?;
+        need(
+            c.previous_key
                 .0
                 .as_deref()
-                .is_none_or(|h| h.len() == 64 && all(h, lower_hex))
+                .is_none_or(|k| k.len() <= PREVIOUS_KEY && previous_key(k)),
+            "chain.previousKey breaks its pattern",
+        )?;
+        need(
+            c.previous_sha256
+                .0
+                .as_deref()
+                .is_none_or(|h| h.len() == 64 && all(h, lower_hex)),
+            "chain.previousSha256 is not 64 lower-case hex digits",
+        )
     }
 }
 
 impl Rule<'_> {
-    fn valid(&self) -> bool {
-        len_within(&self.name, 1, 128)
-            && !self.managed_identifier.is_empty()
-            && all(&self.managed_identifier, |b| {
-                b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'
-            })
-            && one_of(
+    fn check_all(&self) -> Result<(), &'static str> {
+        use limits::*;
+        need(
+            len_within(&self.name, 1, RULE_NAME),
+            "a rule name is empty or longer than 128 characters",
+        )?;
+        need(
+            !self.managed_identifier.is_empty()
+                && self.managed_identifier.len() <= NAME
+                && all(&self.managed_identifier, |b| {
+                    b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'
+                }),
+            "a rule's managedIdentifier breaks its pattern",
+        )?;
+        need(
+            one_of(
                 &self.compliance_type,
                 &[
                     "COMPLIANT",
@@ -450,26 +587,122 @@ impl Rule<'_> {
                     "INSUFFICIENT_DATA",
                     "UNKNOWN",
                 ],
-            )
-            && self.evaluation_status.0.as_ref().is_none_or(|e| {
+            ),
+            "a rule's complianceType is not one of the schema's values",
+        )?;
+        need(
+            self.evaluation_status.0.as_ref().is_none_or(|e| {
                 timestamp_or_null(&e.last_successful_evaluation_time)
                     && timestamp_or_null(&e.last_failed_evaluation_time)
-            })
-            && self.non_compliant.iter().all(|f| {
+                    && text_within(&e.last_error_code, ERROR_CODE)
+                    && text_within(&e.last_error_message, MESSAGE)
+            }),
+            "a rule's evaluationStatus breaks the schema",
+        )?;
+        need(
+            self.non_compliant.len() <= FINDINGS_PER_RULE,
+            "a rule's nonCompliant has more than 250000 items",
+        )?;
+        need(
+            self.non_compliant.iter().all(|f| {
                 resource_type(&f.resource_type)
-                    && len_within(&f.resource_id, 1, 768)
-                    && f.annotation
-                        .0
-                        .as_deref()
-                        .is_none_or(|a| len_within(a, 0, 256))
+                    && len_within(&f.resource_id, 1, RESOURCE_ID)
+                    && text_within(&f.annotation, ANNOTATION)
                     && timestamp(&f.result_recorded_time)
-            })
+            }),
+            "a nonCompliant entry breaks the schema",
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every limit spelled out in [`limits`] is the schema's, read back from the embedded schema.
+    #[test]
+    fn limits_are_the_schemas() {
+        let schema: serde_json::Value = serde_json::from_str(crate::report::SCHEMA_TEXT).unwrap();
+        let at = |pointer: &str| {
+            schema
+                .pointer(pointer)
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or_else(|| panic!("{pointer} is not in the schema")) as usize
+        };
+        let rule = "/$defs/rule/properties";
+        let mon = "/$defs/monitoring/properties";
+        let cases = [
+            ("/properties/rules/maxItems", limits::RULES),
+            (
+                &format!("{rule}/nonCompliant/maxItems"),
+                limits::FINDINGS_PER_RULE,
+            ),
+            (
+                "/properties/summary/properties/byRule/maxProperties",
+                limits::SUMMARY_ENTRIES,
+            ),
+            (
+                "/properties/summary/properties/byResourceType/maxProperties",
+                limits::SUMMARY_ENTRIES,
+            ),
+            (
+                "/properties/summary/properties/byRule/propertyNames/maxLength",
+                limits::RULE_NAME,
+            ),
+            ("/properties/errors/maxItems", limits::ERRORS),
+            (&format!("{mon}/problems/maxItems"), limits::PROBLEMS),
+            (&format!("{mon}/recorders/maxItems"), limits::RECORDERS),
+            (
+                &format!("{mon}/deliveryChannels/maxItems"),
+                limits::DELIVERY_CHANNELS,
+            ),
+            (
+                &format!("{mon}/recorders/items/properties/name/maxLength"),
+                limits::NAME,
+            ),
+            (
+                &format!("{mon}/deliveryChannels/items/properties/name/maxLength"),
+                limits::NAME,
+            ),
+            (
+                &format!("{mon}/problems/items/properties/subject/maxLength"),
+                limits::NAME,
+            ),
+            (
+                &format!("{mon}/problems/items/properties/message/maxLength"),
+                limits::MESSAGE,
+            ),
+            (&format!("{rule}/name/maxLength"), limits::RULE_NAME),
+            (&format!("{rule}/managedIdentifier/maxLength"), limits::NAME),
+            ("/$defs/resourceType/maxLength", limits::NAME),
+            (
+                "/$defs/finding/properties/resourceId/maxLength",
+                limits::RESOURCE_ID,
+            ),
+            (
+                "/$defs/finding/properties/annotation/maxLength",
+                limits::ANNOTATION,
+            ),
+            ("/$defs/errorCode/maxLength", limits::ERROR_CODE),
+            ("/$defs/errorMessage/maxLength", limits::MESSAGE),
+            ("/$defs/error/properties/subject/maxLength", limits::NAME),
+            ("/$defs/error/properties/code/maxLength", limits::ERROR_CODE),
+            ("/$defs/error/properties/message/maxLength", limits::MESSAGE),
+            ("/properties/region/maxLength", limits::REGION),
+            (
+                "/properties/chain/properties/previousKey/maxLength",
+                limits::PREVIOUS_KEY,
+            ),
+        ];
+        for (pointer, limit) in cases {
+            assert_eq!(at(pointer), limit, "{pointer}");
+        }
+        assert_eq!(
+            at("/x-maxReportBytes") as u64,
+            crate::report::MAX_REPORT_BYTES,
+            "x-maxReportBytes"
+        );
+    }
 
     #[test]
     fn patterns_match_the_schema_regexes() {

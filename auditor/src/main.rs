@@ -18,7 +18,7 @@ fn main() -> ExitCode {
     let mut io = Io {
         stdout: &mut stdout,
         stderr: &mut stderr,
-        today: chrono::Utc::now().date_naive(),
+        now: chrono::Utc::now(),
         progress: Io::stderr_is_terminal(),
     };
     match run(cli, &mut io) {

@@ -16,6 +16,16 @@ pub const SCHEMA_TEXT: &str = include_str!("../../schema/compliance-report.v1.sc
 /// The only `schemaVersion` this auditor understands.
 pub const SCHEMA_VERSION: &str = "1.0";
 
+/// The largest stored report the schema allows (`x-maxReportBytes`, 128 MiB): a report with
+/// 100,000 findings fits even with every resource id at its 768-character maximum. Larger
+/// objects are refused before they are read, so one oversized object cannot exhaust memory.
+pub const MAX_REPORT_BYTES: u64 = 134_217_728;
+
+/// A report larger than this that the typed check refuses is explained from the typed check
+/// alone: the general validator first builds a generic JSON tree, several times the size of the
+/// text, which this bound keeps small.
+pub const DETAILED_CHECK_MAX_BYTES: usize = 8 << 20;
+
 /// The compiled v1 schema, built once per process.
 pub fn schema() -> &'static jsonschema::Validator {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
@@ -31,6 +41,9 @@ pub fn schema() -> &'static jsonschema::Validator {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportDigest {
     pub report_id: String,
+    pub account: String,
+    pub region: String,
+    pub environment_suffix: String,
     pub generated_at: DateTime<Utc>,
     pub sequence: u64,
     pub previous_key: Option<String>,
@@ -122,6 +135,9 @@ impl IssueKind {
 #[serde(rename_all = "camelCase")]
 struct RawReport<'a> {
     report_id: &'a str,
+    account: &'a str,
+    region: &'a str,
+    environment_suffix: &'a str,
     generated_at: &'a str,
     complete: bool,
     #[serde(borrow)]
@@ -196,13 +212,24 @@ struct RawChain<'a> {
     previous_sha256: Option<&'a str>,
 }
 
-/// Judges the stored bytes of one report. Never panics, whatever the bytes.
+/// Judges the stored bytes of one report. Never panics, whatever the bytes, and never holds more
+/// than a bounded multiple of [`MAX_REPORT_BYTES`].
 pub fn judge(bytes: &[u8]) -> Result<ReportDigest, ReportProblem> {
+    if bytes.len() as u64 > MAX_REPORT_BYTES {
+        return Err(ReportProblem::TooLarge(bytes.len() as u64));
+    }
     let text = std::str::from_utf8(bytes).map_err(|e| ReportProblem::NotUtf8(e.valid_up_to()))?;
-    if let Some(report) = crate::fastcheck::check(text) {
-        return digest(from_typed(&report));
+    let typed = crate::fastcheck::parse(text);
+    if let Ok(report) = &typed {
+        if report.violation().is_none() {
+            return digest(from_typed(report));
+        }
+    }
+    if text.len() > DETAILED_CHECK_MAX_BYTES {
+        return Err(explain_large(text, typed));
     }
     // Not certainly valid: the general validator over the embedded schema decides and explains.
+    drop(typed);
     let value: Value =
         serde_json::from_str(text).map_err(|e| ReportProblem::Malformed(e.to_string()))?;
     // Check the version first: a future report should be refused for what it is, not drowned in
@@ -231,10 +258,49 @@ pub fn judge(bytes: &[u8]) -> Result<ReportDigest, ReportProblem> {
     digest(raw)
 }
 
+/// Why a large report that the typed check refused is not a valid v1 report, without building a
+/// generic JSON tree: the version (read on its own, skipping everything else), then the typed
+/// check's parse error or the constraint the report breaks.
+fn explain_large(
+    text: &str,
+    typed: Result<crate::fastcheck::Report<'_>, serde_json::Error>,
+) -> ReportProblem {
+    #[derive(Deserialize)]
+    struct Version<'a> {
+        #[serde(rename = "schemaVersion", borrow)]
+        schema_version: Option<std::borrow::Cow<'a, str>>,
+    }
+    match serde_json::from_str::<Version<'_>>(text) {
+        Err(e) => return ReportProblem::Malformed(e.to_string()),
+        Ok(Version {
+            schema_version: None,
+        }) => {
+            return ReportProblem::WrongSchemaVersion("missing".to_owned());
+        }
+        Ok(Version {
+            schema_version: Some(v),
+        }) if v != SCHEMA_VERSION => {
+            return ReportProblem::WrongSchemaVersion(format!("{v:?}"));
+        }
+        Ok(_) => {}
+    }
+    let message = match &typed {
+        Err(e) => e.to_string(),
+        Ok(report) => report.violation().unwrap_or("invalid").to_owned(),
+    };
+    ReportProblem::Schema {
+        path: "/".to_owned(),
+        message: format!("{message} (a report over 8 MiB is explained by the typed check alone)"),
+    }
+}
+
 /// Views a report that passed the typed check as the digest's input.
 fn from_typed<'a>(r: &'a crate::fastcheck::Report<'a>) -> RawReport<'a> {
     RawReport {
         report_id: &r.report_id,
+        account: &r.account,
+        region: &r.region,
+        environment_suffix: &r.environment_suffix,
         generated_at: &r.generated_at,
         complete: r.complete,
         rules: r
@@ -399,6 +465,9 @@ fn digest(raw: RawReport<'_>) -> Result<ReportDigest, ReportProblem> {
     issues.dedup();
     Ok(ReportDigest {
         report_id: raw.report_id.to_owned(),
+        account: raw.account.to_owned(),
+        region: raw.region.to_owned(),
+        environment_suffix: raw.environment_suffix.to_owned(),
         generated_at,
         sequence: raw.chain.sequence,
         previous_key: raw.chain.previous_key.map(str::to_owned),

@@ -1,19 +1,43 @@
 //! The read pipeline shared by every command: fetch reports in batches, hash and judge each batch
-//! on all cores, and hand the results to a sequential consumer in key order. Only one batch of
-//! report bytes is held at a time, so memory does not grow with the length of the trail.
+//! on all cores, and hand the results to a sequential consumer in key order. At most two batches
+//! of report bytes are held at a time, and a batch is bounded in bytes as well as in reports (an
+//! object larger than the schema allows is refused from its listed size, without being read), so
+//! memory does not grow with the length of the trail or the size of one hostile object.
 
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::error::ReportProblem;
+use crate::error::{ReportProblem, SourceError};
 use crate::key::{ReportKey, parse_key};
-use crate::report::{ReportDigest, judge};
-use crate::source::{ReportSource, StoredObject};
+use crate::report::{MAX_REPORT_BYTES, ReportDigest, judge};
+use crate::source::{FetchError, ReportSource, StoredObject};
 
 /// Reports fetched and judged together. Large enough to keep both cores and several S3 requests
 /// busy, small enough that a batch of ~400 kB reports stays near 25 MB.
 pub const BATCH: usize = 64;
+
+/// Listed bytes fetched together (a batch holds at least one report, whatever its size).
+pub const BATCH_BYTES: u64 = 64 << 20;
+
+/// Splits `objects` into batches of at most [`BATCH`] objects and, unless one object alone is
+/// larger, at most [`BATCH_BYTES`] listed bytes. Objects too large to be read count nothing.
+pub fn batches(objects: &[StoredObject]) -> Vec<&[StoredObject]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0u64);
+    for (i, o) in objects.iter().enumerate() {
+        let size = if o.size > MAX_REPORT_BYTES { 0 } else { o.size };
+        if i > start && (i - start == BATCH || bytes.saturating_add(size) > BATCH_BYTES) {
+            out.push(&objects[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes = bytes.saturating_add(size);
+    }
+    if start < objects.len() {
+        out.push(&objects[start..]);
+    }
+    out
+}
 
 /// One stored object after judging.
 #[derive(Debug, Clone)]
@@ -49,7 +73,56 @@ pub fn judge_object(object: &StoredObject, bytes: Result<Vec<u8>, String>) -> Sc
     }
 }
 
+/// The finding for an object whose listed size is over the schema's limit: it is not read.
+fn too_large(object: &StoredObject) -> Scanned {
+    Scanned {
+        key: object.key.clone(),
+        size: object.size,
+        sha256: String::new(),
+        name: parse_key(&object.key),
+        outcome: Err(ReportProblem::TooLarge(object.size)),
+    }
+}
+
+/// Reads and judges one batch; `Err` when the source stopped answering.
+fn read_batch(
+    source: &dyn ReportSource,
+    batch: &[StoredObject],
+) -> Result<Vec<Scanned>, SourceError> {
+    let readable: Vec<StoredObject> = batch
+        .iter()
+        .filter(|o| o.size <= MAX_REPORT_BYTES)
+        .cloned()
+        .collect();
+    let mut fetched = Vec::with_capacity(readable.len());
+    for result in source.fetch_batch(&readable) {
+        fetched.push(match result {
+            Ok(bytes) => Ok(bytes),
+            Err(FetchError::Object(reason)) => Err(reason),
+            Err(FetchError::Source(e)) => return Err(e),
+        });
+    }
+    let mut judged: Vec<Scanned> = readable
+        .par_iter()
+        .zip(fetched.into_par_iter())
+        .map(|(object, bytes)| judge_object(object, bytes))
+        .collect::<Vec<_>>();
+    // Put the refused objects back in their listed places.
+    let mut out = Vec::with_capacity(batch.len());
+    let mut read = judged.drain(..);
+    for o in batch {
+        if o.size > MAX_REPORT_BYTES {
+            out.push(too_large(o));
+        } else if let Some(s) = read.next() {
+            out.push(s);
+        }
+    }
+    Ok(out)
+}
+
 /// Reads, hashes and judges `objects` in order, calling `consume` once per object in that order.
+/// `Err` when the source stopped answering (a timeout): the run cannot go on. An object that
+/// cannot be read is not an error here: it is consumed as an `unreadable` report.
 ///
 /// Batches are read and judged on a worker thread (with all cores) while the caller consumes the
 /// previous batch, so the sequential part overlaps the parallel part; at most two batches are in
@@ -59,27 +132,24 @@ pub fn scan(
     objects: &[StoredObject],
     progress: &ProgressBar,
     mut consume: impl FnMut(Scanned),
-) {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Scanned>>(1);
+) -> Result<(), SourceError> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Scanned>, SourceError>>(1);
     std::thread::scope(|scope| {
         scope.spawn(move || {
-            for chunk in objects.chunks(BATCH) {
-                let fetched = source.fetch_batch(chunk);
-                let judged: Vec<Scanned> = chunk
-                    .par_iter()
-                    .zip(fetched.into_par_iter())
-                    .map(|(object, bytes)| judge_object(object, bytes))
-                    .collect();
-                if tx.send(judged).is_err() {
+            for batch in batches(objects) {
+                let judged = read_batch(source, batch);
+                let stop = judged.is_err();
+                if tx.send(judged).is_err() || stop {
                     return;
                 }
             }
         });
         for batch in rx {
-            for scanned in batch {
+            for scanned in batch? {
                 progress.inc(scanned.size);
                 consume(scanned);
             }
         }
-    });
+        Ok(())
+    })
 }

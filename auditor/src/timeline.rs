@@ -22,6 +22,7 @@ use serde::Serialize;
 
 use crate::chain::TrailResult;
 use crate::period::Period;
+use crate::provenance::Provenance;
 use crate::report::{FindingRef, MonitoringIssue, ReportDigest};
 
 /// How many long-lived open findings the report lists.
@@ -33,8 +34,12 @@ pub const LONGEST_OPEN: usize = 20;
 pub struct Timeline {
     /// Identifies this document layout.
     pub format: &'static str,
+    /// Where the figures come from, for citing and reproducing them.
+    pub provenance: Provenance,
     pub source: String,
     pub period: PeriodInfo,
+    /// Whether the reports cover the period; what is missing, stated plainly.
+    pub evidence: Evidence,
     /// The trail check over the period's reports and the link into the period.
     pub chain: TrailResult,
     /// Rule names in order of first appearance.
@@ -55,9 +60,32 @@ pub struct PeriodInfo {
     pub label: String,
     pub from: NaiveDate,
     pub to: NaiveDate,
-    /// Last day in the series: `to`, or today when the period is still running.
-    pub through: NaiveDate,
+    /// Last day in the series: `to`, or today when the period is still running; null when the
+    /// period has not started.
+    pub through: Option<NaiveDate>,
     pub days: usize,
+}
+
+/// Whether the period is covered by reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Evidence {
+    /// `complete`; `partial` (no report for longer than allowed at the start or at the end of
+    /// the period, or up to now); `none` (no report in the period); `notStarted`.
+    pub state: &'static str,
+    /// The plain statement of what is missing; null when the evidence is complete.
+    pub statement: Option<String>,
+}
+
+impl Evidence {
+    /// True when the period is fully covered.
+    pub fn complete(&self) -> bool {
+        self.state == "complete"
+    }
+    /// True when no report in the period speaks for any of its days.
+    pub fn none(&self) -> bool {
+        self.state == "none" || self.state == "notStarted"
+    }
 }
 
 /// Whether a day's figures come from a report.
@@ -82,9 +110,9 @@ pub struct Day {
     pub gap: bool,
     /// Key of the report that gave the state, when `state` is `reported`.
     pub report: Option<String>,
-    pub total: u32,
-    pub by_rule: BTreeMap<String, u32>,
-    pub by_resource_type: BTreeMap<String, u32>,
+    pub total: u64,
+    pub by_rule: BTreeMap<String, u64>,
+    pub by_resource_type: BTreeMap<String, u64>,
 }
 
 /// Remediation figures for one rule over the period.
@@ -92,19 +120,19 @@ pub struct Day {
 #[serde(rename_all = "camelCase")]
 pub struct RuleStats {
     pub rule: String,
-    pub open_at_start: u32,
-    pub open_at_end: u32,
+    pub open_at_start: u64,
+    pub open_at_end: u64,
     /// Exposure windows that began in the period (first openings and reopenings).
-    pub opened: u32,
+    pub opened: u64,
     /// Exposure windows that ended in the period.
-    pub resolved: u32,
+    pub resolved: u64,
     /// Of `opened`, how many were reopenings of a finding fixed earlier in the period.
-    pub reopened: u32,
+    pub reopened: u64,
     /// Mean days from opening to resolution, over windows opened and resolved in the period.
     pub mean_days_to_remediate: Option<f64>,
     pub max_days_to_remediate: Option<i64>,
     /// How many windows the mean and max are computed over.
-    pub remediated_windows: u32,
+    pub remediated_windows: u64,
 }
 
 /// One finding's exposure over the period.
@@ -122,7 +150,7 @@ pub struct Exposure {
     pub open_at_end: bool,
     /// Days open within the period, over all windows.
     pub days_non_compliant: i64,
-    pub times_reopened: u32,
+    pub times_reopened: u64,
     pub windows: Vec<Window>,
 }
 
@@ -157,12 +185,14 @@ pub struct MonitoringDay {
     pub issues: Vec<MonitoringIssue>,
 }
 
+/// Indices are `usize` throughout: a report may hold up to 1,000 rules and a trail any number of
+/// distinct rule names, resource types and findings, and no index may wrap.
 struct FindingState {
-    rule: u16,
-    resource_type: u16,
+    rule: usize,
+    resource_type: usize,
     finding: FindingRef,
     windows: Vec<Window>,
-    seen: u32,
+    seen: u64,
 }
 
 impl FindingState {
@@ -175,26 +205,28 @@ struct DaySnapshot {
     date: NaiveDate,
     state: DayState,
     report: Option<String>,
-    by_rule: Vec<u32>,
-    by_type: Vec<u32>,
+    by_rule: Vec<u64>,
+    by_type: Vec<u64>,
 }
 
 /// Folds reports, in sequence order, into a [`Timeline`]. Memory grows with the number of distinct
 /// findings and days, not with the number or size of reports.
 pub struct TimelineBuilder {
     period: Period,
-    through: NaiveDate,
+    today: NaiveDate,
+    /// `None` while the period has not started.
+    through: Option<NaiveDate>,
     rules: Vec<String>,
-    rule_index: HashMap<String, u16>,
+    rule_index: HashMap<String, usize>,
     types: Vec<String>,
-    type_index: HashMap<String, u16>,
-    findings: HashMap<(u16, FindingRef), u32, ahash::RandomState>,
+    type_index: HashMap<String, usize>,
+    findings: HashMap<(usize, FindingRef), usize, ahash::RandomState>,
     states: Vec<FindingState>,
-    open: Vec<Vec<u32>>,
-    type_open: Vec<u32>,
-    stamp: u32,
+    open: Vec<Vec<usize>>,
+    type_open: Vec<u64>,
+    stamp: u64,
     known: bool,
-    open_at_start: Option<Vec<u32>>,
+    open_at_start: Option<Vec<u64>>,
     pending: Option<(String, ReportDigest)>,
     next_day: NaiveDate,
     days: Vec<DaySnapshot>,
@@ -202,11 +234,13 @@ pub struct TimelineBuilder {
 }
 
 impl TimelineBuilder {
-    /// `today` stops the series for a period that is still running.
+    /// `today` stops the series for a period that is still running; a period that starts after
+    /// `today` has no series at all.
     pub fn new(period: Period, today: NaiveDate) -> Self {
-        let through = period.to.min(today).max(period.from);
+        let through = (period.from <= today).then(|| period.to.min(today));
         TimelineBuilder {
             period,
+            today,
             through,
             rules: Vec::new(),
             rule_index: HashMap::new(),
@@ -239,7 +273,7 @@ impl TimelineBuilder {
             self.apply(report, self.period.from, true);
             return;
         }
-        if day > self.through {
+        if self.through.is_none_or(|t| day > t) {
             return;
         }
         if !report.monitoring_issues.is_empty() {
@@ -285,12 +319,12 @@ impl TimelineBuilder {
 
     fn start(&mut self) {
         if self.open_at_start.is_none() {
-            self.open_at_start = Some(self.open.iter().map(|o| o.len() as u32).collect());
+            self.open_at_start = Some(self.open.iter().map(|o| o.len() as u64).collect());
         }
     }
 
     fn fill_until(&mut self, day: NaiveDate) {
-        while self.next_day < day && self.next_day <= self.through {
+        while self.next_day < day && self.through.is_some_and(|t| self.next_day <= t) {
             self.start();
             let state = if self.known {
                 DayState::Carried
@@ -303,7 +337,7 @@ impl TimelineBuilder {
     }
 
     fn snapshot(&mut self, date: NaiveDate, state: DayState, report: Option<String>) {
-        let by_rule = self.open.iter().map(|o| o.len() as u32).collect();
+        let by_rule = self.open.iter().map(|o| o.len() as u64).collect();
         self.days.push(DaySnapshot {
             date,
             state,
@@ -313,22 +347,22 @@ impl TimelineBuilder {
         });
     }
 
-    fn rule_id(&mut self, name: &str) -> u16 {
+    fn rule_id(&mut self, name: &str) -> usize {
         if let Some(&i) = self.rule_index.get(name) {
             return i;
         }
-        let i = self.rules.len() as u16;
+        let i = self.rules.len();
         self.rules.push(name.to_owned());
         self.rule_index.insert(name.to_owned(), i);
         self.open.push(Vec::new());
         i
     }
 
-    fn type_id(&mut self, name: &str) -> u16 {
+    fn type_id(&mut self, name: &str) -> usize {
         if let Some(&i) = self.type_index.get(name) {
             return i;
         }
-        let i = self.types.len() as u16;
+        let i = self.types.len();
         self.types.push(name.to_owned());
         self.type_index.insert(name.to_owned(), i);
         self.type_open.push(0);
@@ -346,7 +380,7 @@ impl TimelineBuilder {
             self.stamp += 1;
             let stamp = self.stamp;
             // Findings come sorted by resource type: look the type up once per run of equal types.
-            let mut last_type: Option<(String, u16)> = None;
+            let mut last_type: Option<(String, usize)> = None;
             for finding in rule.findings {
                 let t = match &last_type {
                     Some((name, id)) if name == finding.resource_type() => *id,
@@ -356,7 +390,7 @@ impl TimelineBuilder {
                         id
                     }
                 };
-                let next = self.states.len() as u32;
+                let next = self.states.len();
                 let idx = match self.findings.entry((r, finding)) {
                     Entry::Occupied(e) => *e.get(),
                     Entry::Vacant(e) => {
@@ -372,7 +406,7 @@ impl TimelineBuilder {
                         next
                     }
                 };
-                let st = &mut self.states[idx as usize];
+                let st = &mut self.states[idx];
                 st.seen = stamp;
                 if !st.is_open() {
                     st.windows.push(Window {
@@ -380,17 +414,17 @@ impl TimelineBuilder {
                         resolved: None,
                         opened_before_period: before_period,
                     });
-                    self.open[r as usize].push(idx);
-                    self.type_open[t as usize] += 1;
+                    self.open[r].push(idx);
+                    self.type_open[t] += 1;
                 }
             }
             let (states, type_open) = (&mut self.states, &mut self.type_open);
-            self.open[r as usize].retain(|&idx| {
-                let st = &mut states[idx as usize];
+            self.open[r].retain(|&idx| {
+                let st = &mut states[idx];
                 if st.seen == stamp {
                     return true;
                 }
-                type_open[st.resource_type as usize] -= 1;
+                type_open[st.resource_type] = type_open[st.resource_type].saturating_sub(1);
                 if before_period {
                     st.windows.pop(); // fixed before the period began: not part of this report
                 } else if let Some(w) = st.windows.last_mut() {
@@ -402,9 +436,11 @@ impl TimelineBuilder {
     }
 
     /// Ends the series and assembles the report.
-    pub fn finish(mut self, source: &str, chain: TrailResult) -> Timeline {
+    pub fn finish(mut self, source: &str, chain: TrailResult, provenance: Provenance) -> Timeline {
         self.flush();
-        let end = self.through.succ_opt().unwrap_or(self.through);
+        let end = self
+            .through
+            .map_or(self.period.from, |t| t.succ_opt().unwrap_or(t));
         self.fill_until(end);
         self.start();
         let mut type_order: Vec<usize> = (0..self.types.len()).collect();
@@ -455,8 +491,10 @@ impl TimelineBuilder {
             days: monitoring_days,
         };
         let rule_stats = (0..self.rules.len()).map(|r| self.rule_stats(r)).collect();
+        let evidence = self.evidence(&days, &chain);
         Timeline {
             format: "auditor-timeline/1",
+            provenance,
             source: source.to_owned(),
             period: PeriodInfo {
                 label: self.period.label(),
@@ -465,6 +503,7 @@ impl TimelineBuilder {
                 through: self.through,
                 days: days.len(),
             },
+            evidence,
             chain,
             rules: self.rules.clone(),
             resource_types: type_order.iter().map(|&i| self.types[i].clone()).collect(),
@@ -477,7 +516,7 @@ impl TimelineBuilder {
     }
 
     fn day_row(&self, s: &DaySnapshot) -> Day {
-        let count = |v: &Vec<u32>, i: usize| v.get(i).copied().unwrap_or(0);
+        let count = |v: &Vec<u64>, i: usize| v.get(i).copied().unwrap_or(0);
         Day {
             date: s.date,
             state: s.state,
@@ -506,7 +545,7 @@ impl TimelineBuilder {
             .copied()
             .expect("only findings with windows");
         Exposure {
-            rule: self.rules[s.rule as usize].clone(),
+            rule: self.rules[s.rule].clone(),
             resource_type: s.finding.resource_type().to_owned(),
             resource_id: s.finding.resource_id().to_owned(),
             first_seen: s.windows[0].opened,
@@ -518,7 +557,7 @@ impl TimelineBuilder {
                 .iter()
                 .map(|w| (w.resolved.unwrap_or(end) - w.opened).num_days())
                 .sum(),
-            times_reopened: s.windows.len() as u32 - 1,
+            times_reopened: s.windows.len().saturating_sub(1) as u64,
             windows: s.windows.clone(),
         }
     }
@@ -532,7 +571,7 @@ impl TimelineBuilder {
                 .and_then(|o| o.get(r))
                 .copied()
                 .unwrap_or(0),
-            open_at_end: self.open[r].len() as u32,
+            open_at_end: self.open[r].len() as u64,
             opened: 0,
             resolved: 0,
             reopened: 0,
@@ -541,7 +580,7 @@ impl TimelineBuilder {
             remediated_windows: 0,
         };
         let mut total = 0i64;
-        for s in self.states.iter().filter(|s| s.rule as usize == r) {
+        for s in self.states.iter().filter(|s| s.rule == r) {
             for (i, w) in s.windows.iter().enumerate() {
                 if !w.opened_before_period {
                     stats.opened += 1;
@@ -561,9 +600,67 @@ impl TimelineBuilder {
             }
         }
         if stats.remediated_windows > 0 {
-            let mean = total as f64 / f64::from(stats.remediated_windows);
+            let mean = total as f64 / stats.remediated_windows as f64;
             stats.mean_days_to_remediate = Some((mean * 100.0).round() / 100.0);
         }
         stats
+    }
+
+    /// What the period's evidence lacks, stated plainly: no report at all, a period that has not
+    /// started, or no report for longer than allowed before the period's end (or now) or after
+    /// its start. The statement opens every output and is written to stderr.
+    fn evidence(&self, days: &[Day], chain: &TrailResult) -> Evidence {
+        let label = self.period.label();
+        let Some(through) = self.through else {
+            return Evidence {
+                state: "notStarted",
+                statement: Some(format!(
+                    "NO EVIDENCE: the period {label} has not started (today is {})",
+                    self.today
+                )),
+            };
+        };
+        if !days.iter().any(|d| d.state == DayState::Reported) {
+            return Evidence {
+                state: "none",
+                statement: Some(format!(
+                    "NO EVIDENCE: no report in the period {label} ({} day(s) from {} through {through}); any figure shown is carried from an earlier report, not observed",
+                    days.len(),
+                    self.period.from
+                )),
+            };
+        }
+        let time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+        let mut missing = Vec::new();
+        for g in &chain.gaps {
+            match (&g.after_key, &g.before_key) {
+                (_, None) => missing.push(format!(
+                    "no report from {} to {} ({} day(s) without a report): the generator stopped or the newest reports were deleted",
+                    time(g.from),
+                    time(g.to),
+                    g.missing_days
+                )),
+                (None, Some(_)) => missing.push(format!(
+                    "no report from the start of the period to {} ({} day(s) without a report)",
+                    time(g.to),
+                    g.missing_days
+                )),
+                _ => {}
+            }
+        }
+        if missing.is_empty() {
+            Evidence {
+                state: "complete",
+                statement: None,
+            }
+        } else {
+            Evidence {
+                state: "partial",
+                statement: Some(format!(
+                    "NO EVIDENCE for part of {label}: {}",
+                    missing.join("; ")
+                )),
+            }
+        }
     }
 }

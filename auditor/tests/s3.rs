@@ -1,9 +1,12 @@
 //! The S3 source against the project's local AWS emulator, with real S3 calls: a versioned
 //! bucket, an overwritten report, a deleted report (delete marker), a prefix, and unreachable
-//! buckets. The emulator is started as a child process and killed when the test ends.
+//! buckets; then every case of absence, witnesses, the generator's head, periods without
+//! evidence, bad objects and hostile content, against versions and delete markers. The emulator
+//! is started as a child process and killed when the test ends.
 
 mod common;
 
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command as Process, Stdio};
@@ -93,6 +96,14 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The runtime the test's own S3 calls run on.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 fn client(endpoint: &str) -> aws_sdk_s3::Client {
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
@@ -110,8 +121,9 @@ fn client(endpoint: &str) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(conf)
 }
 
-fn auditor(endpoint: &str, args: &[&str]) -> (i32, Value, String) {
-    let out = Command::cargo_bin("auditor")
+/// The auditor's output with `args`, pointed at `endpoint` with test credentials.
+fn auditor_output(endpoint: &str, args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("auditor")
         .unwrap()
         .args(args)
         .env("AWS_ENDPOINT_URL", endpoint)
@@ -120,7 +132,11 @@ fn auditor(endpoint: &str, args: &[&str]) -> (i32, Value, String) {
         .env("AWS_REGION", "us-east-1")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+fn auditor(endpoint: &str, args: &[&str]) -> (i32, Value, String) {
+    let out = auditor_output(endpoint, args);
     let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     (
         out.status.code().unwrap(),
@@ -129,25 +145,58 @@ fn auditor(endpoint: &str, args: &[&str]) -> (i32, Value, String) {
     )
 }
 
-fn codes(v: &Value) -> Vec<String> {
-    let mut c: Vec<String> = v["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["code"].as_str().unwrap().to_owned())
-        .collect();
-    c.sort();
-    c
+/// One call to the emulator's control API (faults), which must succeed.
+fn control(endpoint: &str, method: &str, path: &str, body: &str) {
+    let addr = endpoint.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+/// Creates `bucket` (versioning as given: "Enabled", "Suspended" or never set) and stores
+/// `objects` in it, in order.
+async fn bucket_with(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    versioning: Option<BucketVersioningStatus>,
+    objects: &[(String, Vec<u8>)],
+) {
+    s3.create_bucket().bucket(bucket).send().await.unwrap();
+    if let Some(status) = versioning {
+        s3.put_bucket_versioning()
+            .bucket(bucket)
+            .versioning_configuration(VersioningConfiguration::builder().status(status).build())
+            .send()
+            .await
+            .unwrap();
+    }
+    put(s3, bucket, objects).await;
+}
+
+async fn put(s3: &aws_sdk_s3::Client, bucket: &str, objects: &[(String, Vec<u8>)]) {
+    for (key, bytes) in objects {
+        s3.put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(ByteStream::from(bytes.clone()))
+            .send()
+            .await
+            .unwrap();
+    }
 }
 
 #[test]
 fn s3_source_against_the_emulator() {
     let emulator = start_emulator();
     let s3 = client(&emulator.endpoint);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let trail = clean_trail();
     rt.block_on(async {
         for bucket in ["clean", "tampered"] {
@@ -191,16 +240,23 @@ fn s3_source_against_the_emulator() {
     });
     let ep = emulator.endpoint.as_str();
 
-    let (code, v, err) = auditor(ep, &["verify", "s3://clean", "--format", "json"]);
-    assert_eq!(code, 0, "{err}\n{v:#}");
-    assert_eq!(
-        (v["reports"].as_u64(), v["versionsChecked"].as_bool()),
-        (Some(10), Some(true))
+    let (code, v, err) = auditor(
+        ep,
+        &["verify", "s3://clean", "--format", "json", "--as-of", AS_OF],
     );
+    assert_eq!(code, 0, "{err}\n{v:#}");
+    assert_eq!(v["reports"].as_u64(), Some(10));
 
     let (code, v, _) = auditor(
         ep,
-        &["verify", "s3://clean/reports/2026/07/", "--format", "json"],
+        &[
+            "verify",
+            "s3://clean/reports/2026/07/",
+            "--format",
+            "json",
+            "--as-of",
+            AS_OF,
+        ],
     );
     assert_eq!(
         (code, v["reports"].as_u64()),
@@ -208,10 +264,20 @@ fn s3_source_against_the_emulator() {
         "a prefix is a source too"
     );
 
-    let (code, v, err) = auditor(ep, &["verify", "s3://tampered", "--format", "json"]);
+    let (code, v, err) = auditor(
+        ep,
+        &[
+            "verify",
+            "s3://tampered",
+            "--format",
+            "json",
+            "--as-of",
+            AS_OF,
+        ],
+    );
     assert_eq!(code, 1, "{err}");
     assert_eq!(
-        codes(&v),
+        problem_codes(&v),
         vec![
             "deleted",
             "hash-mismatch",
@@ -265,5 +331,466 @@ fn unreachable_endpoint_cannot_run() {
     assert!(
         err.starts_with("auditor: error: s3://bucket: S3 request failed"),
         "{err}"
+    );
+}
+
+/// A file in `dir` holding `text`; its path.
+fn witness_file(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let p = dir.path().join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn s3_absence_witnesses_head_and_bad_objects() {
+    let emulator = start_emulator();
+    let ep = emulator.endpoint.as_str();
+    let s3 = client(ep);
+    let rt = runtime();
+    let t = clean_trail();
+    let dir = tempfile::tempdir().unwrap();
+    let heads = witness_file(&dir, "heads.txt", &format!("{}\n", t.witness_line(9)));
+    // The reforged copy: report 4 edited, every later link recomputed.
+    let forged = clean_trail();
+    forged.reforge(4, |r| r["rules"][0]["nonCompliant"] = serde_json::json!([]));
+    let mut specs = daily("2026-07-01", 10, |_| vec!["bucket-a"]);
+    let mut later = specs[9].clone();
+    later.generated_at =
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 9000, 1, 15, 6, 0, 0).unwrap();
+    specs.push(later);
+    let future = write_trail(&specs);
+    let enabled = Some(BucketVersioningStatus::Enabled);
+    rt.block_on(async {
+        for bucket in [
+            "trail",
+            "deleted-tail",
+            "reforged",
+            "edited-last",
+            "unreadable",
+        ] {
+            bucket_with(&s3, bucket, enabled.clone(), &t.stored()).await;
+            // The head, rewritten as the generator commits: its versions name reports 8 and 9.
+            for i in [8, 9] {
+                put(
+                    &s3,
+                    bucket,
+                    &[("chain/head.json".to_owned(), t.head_json(i))],
+                )
+                .await;
+            }
+        }
+        for i in [8, 9] {
+            s3.delete_object()
+                .bucket("deleted-tail")
+                .key(&t.keys[i])
+                .send()
+                .await
+                .unwrap();
+        }
+        put(&s3, "reforged", &forged.stored()[4..]).await;
+        let mut edited = t.read(5);
+        edited.insert(1, b' ');
+        put(&s3, "edited-last", &[(t.keys[5].clone(), edited)]).await;
+        bucket_with(&s3, "future", enabled.clone(), &future.stored()).await;
+        bucket_with(&s3, "plain", None, &t.stored()).await;
+        bucket_with(
+            &s3,
+            "suspended",
+            Some(BucketVersioningStatus::Suspended),
+            &t.stored(),
+        )
+        .await;
+    });
+
+    // A trail that stopped months ago is a finding at now; as of its last day it is complete,
+    // and the head's versions agree with it.
+    let (code, v, _) = auditor(ep, &["verify", "s3://trail", "--format", "json"]);
+    assert_eq!(code, 1, "{v:#}");
+    let stale = v["gaps"].as_array().unwrap().last().unwrap();
+    assert_eq!(
+        (stale["afterKey"].as_str(), stale["beforeKey"].clone()),
+        (Some(t.keys[9].as_str()), Value::Null)
+    );
+    let (code, v, err) = auditor(
+        ep,
+        &[
+            "verify",
+            "s3://trail",
+            "--format",
+            "json",
+            "--as-of",
+            AS_OF,
+            "--witness",
+            &heads,
+        ],
+    );
+    assert_eq!(code, 0, "{err}{v:#}");
+    assert_eq!(
+        (v["head"]["state"].as_str(), v["head"]["versions"].as_u64()),
+        (Some("present"), Some(2))
+    );
+    assert_eq!(
+        (
+            v["headVersions"]["compared"].as_u64(),
+            v["headVersions"]["matched"].as_u64()
+        ),
+        (Some(2), Some(2))
+    );
+    assert_eq!(v["witnesses"]["matched"], 1);
+    assert_eq!(v["provenance"]["source"], "s3://trail");
+    assert_eq!(
+        v["provenance"]["accounts"],
+        serde_json::json!(["123456789012"])
+    );
+    assert_eq!(v["provenance"]["newestReport"]["sha256"], t.sha(9).as_str());
+    // As of an earlier moment: later reports left out, the next one confirms the link, the
+    // head's versions speak for a later trail.
+    let (code, v, _) = auditor(
+        ep,
+        &[
+            "verify",
+            "s3://trail",
+            "--format",
+            "json",
+            "--as-of",
+            "2026-07-05T12:00:00Z",
+        ],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(
+        (
+            v["leftOutAfterAsOf"].as_u64(),
+            v["newestConfirmedBy"].as_str()
+        ),
+        (Some(5), Some(t.keys[5].as_str()))
+    );
+    assert_eq!(v["headVersions"]["afterAsOf"], 2);
+
+    // The newest reports deleted (delete markers) while the head and a witness name them.
+    let (code, v, _) = auditor(
+        ep,
+        &[
+            "verify",
+            "s3://deleted-tail",
+            "--format",
+            "json",
+            "--as-of",
+            AS_OF,
+            "--witness",
+            &heads,
+        ],
+    );
+    assert_eq!(code, 1);
+    for code in ["deleted", "head-ahead", "witness-ahead"] {
+        assert!(
+            problem_codes(&v).contains(&code.to_owned()),
+            "{code}: {v:#}"
+        );
+    }
+    assert!(
+        problems_with(&v, "witness-ahead")[0]
+            .1
+            .contains("sequences 8..9 are missing")
+    );
+    assert_eq!(problems_with(&v, "head-ahead")[0].0, t.keys[9]);
+
+    // A re-forged chain: consistent in itself, but not with the head's versions or the witness.
+    let (code, v, _) = auditor(
+        ep,
+        &[
+            "verify",
+            "s3://reforged",
+            "--format",
+            "json",
+            "--as-of",
+            AS_OF,
+            "--witness",
+            &heads,
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(problems_with(&v, "overwritten").len(), 6, "{v:#}");
+    assert!(
+        problems_with(&v, "hash-mismatch").is_empty(),
+        "the links were recomputed"
+    );
+    assert_eq!(problems_with(&v, "witness-mismatch")[0].0, t.keys[9]);
+    assert_eq!(
+        problems_with(&v, "head-mismatch").len(),
+        2,
+        "both head versions: {v:#}"
+    );
+
+    // Reports from the future: a finding in verify, and in a period that has not started.
+    let (code, v, _) = auditor(
+        ep,
+        &[
+            "verify",
+            "s3://future",
+            "--format",
+            "json",
+            "--as-of",
+            AS_OF,
+        ],
+    );
+    assert_eq!(
+        (code, problems_with(&v, "future-report")[0].0.clone()),
+        (1, future.keys[10].clone())
+    );
+    let (code, v, err) = auditor(
+        ep,
+        &[
+            "timeline",
+            "s3://future",
+            "--from",
+            "9000-01-01",
+            "--to",
+            "9000-01-31",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(v["evidence"]["state"], "notStarted");
+    assert!(err.starts_with("auditor: NO EVIDENCE: the period"), "{err}");
+    assert_eq!(
+        problems_with(&v["chain"], "future-report")[0].0,
+        future.keys[10]
+    );
+
+    // Periods: none, partial; and the successor link of a period's last report.
+    let (code, v, err) = auditor(
+        ep,
+        &[
+            "timeline",
+            "s3://trail",
+            "--from",
+            "2026-08-01",
+            "--to",
+            "2026-08-31",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        (code, v["evidence"]["state"].as_str()),
+        (1, Some("none")),
+        "{err}"
+    );
+    assert!(
+        err.contains("NO EVIDENCE: no report in the period"),
+        "{err}"
+    );
+    let (code, v, _) = auditor(
+        ep,
+        &[
+            "timeline",
+            "s3://trail",
+            "--from",
+            "2026-07-01",
+            "--to",
+            "2026-08-31",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        (code, v["evidence"]["state"].as_str()),
+        (1, Some("partial"))
+    );
+    assert_eq!(
+        v["chain"]["gaps"].as_array().unwrap().last().unwrap()["missingDays"],
+        52
+    );
+    let (code, v, _) = auditor(
+        ep,
+        &[
+            "timeline",
+            "s3://trail",
+            "--from",
+            "2026-07-01",
+            "--to",
+            "2026-07-06",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        (code, v["chain"]["newestConfirmedBy"].as_str()),
+        (0, Some(t.keys[6].as_str())),
+        "{v:#}"
+    );
+    let (code, v, _) = auditor(
+        ep,
+        &[
+            "timeline",
+            "s3://edited-last",
+            "--from",
+            "2026-07-01",
+            "--to",
+            "2026-07-06",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(problems_with(&v["chain"], "hash-mismatch")[0].0, t.keys[6]);
+    assert_eq!(problems_with(&v["chain"], "overwritten")[0].0, t.keys[5]);
+
+    // Versioning off or suspended is never "versions checked". (The emulator answers
+    // GetBucketVersioning with a root element S3 does not use, which the SDK refuses, so the
+    // exact states are tested against a stub in s3_stub.rs.)
+    for bucket in ["plain", "suspended"] {
+        let (code, v, _) = auditor(
+            ep,
+            &[
+                "verify",
+                &format!("s3://{bucket}"),
+                "--format",
+                "json",
+                "--as-of",
+                AS_OF,
+            ],
+        );
+        assert_eq!(
+            (code, v["versionsChecked"].as_bool()),
+            (0, Some(false)),
+            "{bucket}: {v:#}"
+        );
+    }
+    // GetBucketVersioning denied: could not be determined.
+    control(
+        ep,
+        "POST",
+        "/_local_aws/faults",
+        r#"{"rules": [{"service": "s3", "operation": "GetBucketVersioning", "error": "AccessDenied", "status": 403}]}"#,
+    );
+    let (code, v, _) = auditor(
+        ep,
+        &["verify", "s3://trail", "--format", "json", "--as-of", AS_OF],
+    );
+    control(ep, "DELETE", "/_local_aws/faults", "");
+    assert_eq!(
+        (code, v["versioning"]["state"].as_str()),
+        (0, Some("unknown")),
+        "{v:#}"
+    );
+    assert!(
+        v["versioning"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("denied"),
+        "{v:#}"
+    );
+
+    // An object whose GET fails is a finding named by its key; the rest is checked.
+    let fault = format!(
+        r#"{{"rules": [{{"service": "s3", "operation": "GetObject", "match": {{"Key": "{}"}}, "error": "AccessDenied", "status": 403}}]}}"#,
+        t.keys[3]
+    );
+    control(ep, "POST", "/_local_aws/faults", &fault);
+    let (code, v, err) = auditor(
+        ep,
+        &[
+            "verify",
+            "s3://unreadable",
+            "--format",
+            "json",
+            "--as-of",
+            AS_OF,
+        ],
+    );
+    control(ep, "DELETE", "/_local_aws/faults", "");
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(problems_with(&v, "unreadable")[0].0, t.keys[3], "{v:#}");
+    assert!(
+        problems_with(&v, "unreadable")[0]
+            .1
+            .contains("AccessDenied")
+    );
+    assert_eq!(v["validReports"], 9);
+}
+
+#[test]
+fn s3_limits_and_hostile_content() {
+    let emulator = start_emulator();
+    let ep = emulator.endpoint.as_str();
+    let s3 = client(ep);
+    let rt = runtime();
+    // A report numbered 2^64 - 1, and a hostile resource id.
+    let t = write_trail(&daily("2026-07-01", 3, |_| {
+        vec!["=HYPERLINK(\"http://evil.example\",\"x\")", "<script>"]
+    }));
+    let mut max: Value = serde_json::from_slice(&t.read(2)).unwrap();
+    max["chain"]["sequence"] = u64::MAX.into();
+    let max_key = t.keys[2].replace("00000002-", &format!("{}-", u64::MAX));
+    // An object over the schema's size limit (128 MiB): refused from its listed size, unread.
+    let big_key =
+        "reports/2026/07/04/00000003-aaaaaaaa-aaaa-5aaa-8aaa-aaaaaaaaaaaa.json".to_owned();
+    let big = vec![b' '; auditor::report::MAX_REPORT_BYTES as usize + 1];
+    rt.block_on(async {
+        bucket_with(
+            &s3,
+            "limits",
+            Some(BucketVersioningStatus::Enabled),
+            &t.stored(),
+        )
+        .await;
+        put(
+            &s3,
+            "limits",
+            &[
+                (max_key.clone(), auditor::synth::encode(&max)),
+                (big_key.clone(), big),
+            ],
+        )
+        .await;
+    });
+    let timeline = |format: &str| {
+        let args = [
+            "timeline",
+            "s3://limits",
+            "--from",
+            "2026-07-01",
+            "--to",
+            "2026-07-03",
+        ];
+        auditor_output(ep, &[&args[..], &["--format", format]].concat())
+    };
+    let (code, v, err) = auditor(
+        ep,
+        &[
+            "verify",
+            "s3://limits",
+            "--format",
+            "json",
+            "--as-of",
+            "2026-07-04T12:00:00Z",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(v["lastSequence"], u64::MAX);
+    assert_eq!(problems_with(&v, "too-large")[0].0, big_key);
+    assert!(
+        problems_with(&v, "missing-sequence")
+            .iter()
+            .any(|(_, d)| d.contains(&format!("{}", u64::MAX - 1))),
+        "{v:#}"
+    );
+    let out = timeline("csv");
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        csv.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\""),
+        "{csv}"
+    );
+    assert!(
+        !csv.contains(",=HYPERLINK") && !csv.contains(",\"=HYPERLINK"),
+        "{csv}"
+    );
+    let out = timeline("md");
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !md.contains("<script>") && md.contains("&lt;script&gt;"),
+        "{md}"
     );
 }

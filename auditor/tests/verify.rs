@@ -10,7 +10,7 @@ use serde_json::Value;
 fn verify(root: &std::path::Path) -> (i32, Value) {
     let out = Command::cargo_bin("auditor")
         .unwrap()
-        .args(["verify", "--format", "json"])
+        .args(["verify", "--format", "json", "--as-of", AS_OF])
         .arg(root)
         .output()
         .unwrap();
@@ -54,13 +54,13 @@ fn human_summary_names_the_verdict() {
     let t = clean_trail();
     let out = Command::cargo_bin("auditor")
         .unwrap()
-        .arg("verify")
+        .args(["verify", "--as-of", AS_OF])
         .arg(t.root())
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("chain:    INTACT"), "{text}");
-    assert!(text.contains("result:   OK"), "{text}");
+    assert!(text.contains("\nchain:           INTACT\n"), "{text}");
+    assert!(text.contains("\nresult:          OK"), "{text}");
 }
 
 #[test]
@@ -242,7 +242,7 @@ fn missing_day_with_intact_chain_is_a_cadence_gap() {
     // A looser cadence accepts it.
     let out = Command::cargo_bin("auditor")
         .unwrap()
-        .args(["verify", "--max-gap-hours", "50"])
+        .args(["verify", "--max-gap-hours", "50", "--as-of", AS_OF])
         .arg(t.root())
         .output()
         .unwrap();

@@ -44,7 +44,7 @@ pub fn daily_chart(
         .unwrap_or(0)
         .max(1);
     // Headroom above the highest value keeps the legend (upper left) clear of the lines.
-    let y_top = y_max + y_max * 2 / 5 + 1;
+    let y_top = y_max.saturating_add(y_max / 5 * 2).saturating_add(1);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (960, 340)).into_drawing_area();
@@ -81,7 +81,7 @@ pub fn daily_chart(
             let colour = COLOURS[i % COLOURS.len()];
             let mut labelled = false;
             for (a, b) in runs(gaps, false) {
-                let points: Vec<(i32, u32)> = (a..=b)
+                let points: Vec<(i32, u64)> = (a..=b)
                     .map(|d| (2 * d as i32 + 1, s.values.get(d).copied().unwrap_or(0)))
                     .collect();
                 // A single reported day between gaps is a point, not a line: draw a dot.

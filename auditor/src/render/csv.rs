@@ -1,7 +1,8 @@
 //! `--format csv`: every table of the timeline in one file, as sections a spreadsheet opens
 //! directly. Each section is a row `section,<name>`, a header row, the data rows, and one empty row.
-//! Sections, in order: `summary`, `daily`, `rules`, `exposures`, `longest_open`, `monitoring`,
-//! `chain_problems`, `cadence_gaps`. The rows come from [`Rows`]; this file only writes them.
+//! Sections, in order: `provenance`, `summary`, `daily`, `rules`, `exposures`, `longest_open`,
+//! `monitoring`, `chain_problems`, `cadence_gaps`. The rows come from [`Rows`], which also
+//! neutralises text cells a spreadsheet would evaluate; this file only writes them.
 
 use super::Renderer;
 use super::rows::{DayRows, Rows, Table};
@@ -35,6 +36,7 @@ impl Renderer for CsvRenderer {
             .flexible(true)
             .from_writer(Vec::new());
         // Each section is written row by row: no table is held as text beside the output.
+        section(&mut out, rows.provenance())?;
         section(&mut out, rows.summary())?;
         section(&mut out, rows.daily(DayRows::Every))?;
         section(&mut out, rows.rules())?;

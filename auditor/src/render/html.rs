@@ -1,6 +1,7 @@
 //! `--format html`: one self-contained page (inline CSS and SVG, no script, no fetch of any kind)
-//! laid out for a screenshot and for printing to PDF: a summary header with the trail verdict,
-//! the per-rule table, the daily charts, the trail problems, the longest-open findings, the
+//! laid out for a screenshot and for printing to PDF: a summary header with a red "no evidence"
+//! banner when reports are missing for the period, the provenance and the trail verdict, the
+//! per-rule table, the daily charts, the trail problems, the longest-open findings, the
 //! monitoring days and the exposure windows.
 //!
 //! The page is a `maud` template: every value is escaped unless it is wrapped in `PreEscaped`,
@@ -30,6 +31,8 @@ table{border-collapse:collapse;width:100%;margin:8px 0 16px;font-size:.9em}capti
 th,td{border:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top}td.n,th.n{text-align:right}
 thead th{background:#f3f3f3}code{font-size:.95em;word-break:break-all}figure{margin:8px 0 16px}figcaption{font-size:.85em;color:#555}
 svg.chart{width:100%;height:auto}.none{color:#555;font-style:italic}
+.noevidence{background:#b00020;color:#fff;padding:12px 14px;border-radius:6px;font-weight:700;font-size:1.1em}
+table.provenance{width:auto}table.provenance th{font-weight:400;color:#555;background:none}
 @media print{body{margin:0;max-width:none;font-size:10pt}h2{break-after:avoid}table,figure{break-inside:avoid}thead{display:table-header-group}tr{break-inside:avoid}}";
 
 const MIDDOT: PreEscaped<&str> = PreEscaped("&middot;");
@@ -72,6 +75,25 @@ fn table(t: &ReadableTable) -> Markup {
     }
 }
 
+/// The provenance as a two-column table: what, and its value.
+fn provenance(t: &ReadableTable) -> Markup {
+    html! {
+        table.provenance {
+            caption { (t.caption) }
+            tbody {
+                @for row in &t.rows {
+                    @if let [label, value] = row.as_slice() {
+                        tr {
+                            th scope="row" { (label.text) }
+                            td { @if value.code { code { (value.text) } } @else { (value.text) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 impl Renderer for HtmlRenderer {
     fn render(&self, t: &Timeline) -> Result<Vec<u8>, RenderError> {
         let rows = Rows::new(t);
@@ -96,9 +118,18 @@ impl Renderer for HtmlRenderer {
                     "\n"
                     header {
                         h1 { "Compliance timeline: " (p.label) }
+                        @if let Some(statement) = rows.no_evidence() {
+                            p.noevidence role="alert" { (statement) }
+                        }
+                        (provenance(&rows.provenance().for_people()))
                         p.meta {
-                            "Source " code { (t.source) } " " (MIDDOT) " " (p.from) " to " (p.to)
-                            " " (MIDDOT) " series through " (p.through) " (" (p.days) " days)"
+                            (p.from) " to " (p.to)
+                            " " (MIDDOT) " "
+                            @if let Some(through) = p.through {
+                                "series through " (through) " (" (p.days) " days)"
+                            } @else {
+                                "no series: the period has not started"
+                            }
                         }
                         p.verdict.(verdict) { (rows.verdict()) }
                         dl.kpi {

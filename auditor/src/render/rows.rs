@@ -13,6 +13,13 @@
 //! began reads "2026-07-01 (or earlier)" (the date stays first, the qualifier is set apart the way
 //! a table cell qualifies a value); an open finding's resolution reads "open"; a missing figure
 //! reads "—"; headings are in sentence case.
+//!
+//! Hostile content: every text cell may hold what a report, an object key or the command line
+//! put there. As data (CSV), a text cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage
+//! return is prefixed with a single quote, as the OWASP guidance on CSV injection advises, so a
+//! spreadsheet shows it as text instead of evaluating it as a formula; numbers, dates and flags
+//! the auditor writes itself are never text cells and are written as they are. For people, the
+//! HTML template escapes every value and the Markdown format escapes HTML and Markdown syntax.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -26,8 +33,11 @@ use crate::timeline::{Day, DayState, Exposure, MonitoringDay, RuleStats, Timelin
 /// One line of a daily chart and one column of the daily table: open findings per day.
 pub struct Series<'t> {
     pub name: &'t str,
-    pub values: Vec<u32>,
+    pub values: Vec<u64>,
 }
+
+/// One provenance item: label for people, field name as data, value.
+pub type ProvenanceLine = (&'static str, &'static str, String);
 
 /// A daily chart: its element id, its title and its lines.
 pub struct Chart<'r, 't> {
@@ -123,10 +133,14 @@ impl<'c, 't, T> Columns<'c, 't, T> {
 /// themselves: [`Table::for_people`] and [`Table::data_rows`] do.
 #[derive(Clone)]
 pub enum Cell<'t> {
-    /// Words, a name or a number, the same for people and as data.
+    /// Words or a name, the same for people and as data; neutralised as data when it could be
+    /// read as a formula.
     Text(Cow<'t, str>),
-    /// An identifier people may copy (an object key, a resource id): monospace for people.
-    Id(&'t str),
+    /// A number the auditor wrote itself: never neutralised.
+    Number(String),
+    /// An identifier people may copy (an object key, a resource id): monospace for people;
+    /// neutralised as data like text.
+    Id(Cow<'t, str>),
     /// A figure that may be unknown: `—` for people, empty as data.
     Figure(Option<f64>),
     Date(NaiveDate),
@@ -150,8 +164,8 @@ pub enum Cell<'t> {
 impl Cell<'_> {
     fn for_people(&self) -> String {
         match self {
-            Cell::Text(s) => s.to_string(),
-            Cell::Id(s) => (*s).to_owned(),
+            Cell::Text(s) | Cell::Id(s) => s.to_string(),
+            Cell::Number(n) => n.clone(),
             Cell::Figure(v) => v.map_or_else(|| "—".to_owned(), |v| v.to_string()),
             Cell::Date(d)
             | Cell::Since {
@@ -174,8 +188,8 @@ impl Cell<'_> {
 
     fn as_data(&self) -> String {
         match self {
-            Cell::Text(s) => s.to_string(),
-            Cell::Id(s) => (*s).to_owned(),
+            Cell::Text(s) | Cell::Id(s) => neutralise(s),
+            Cell::Number(n) => n.clone(),
             Cell::Figure(v) => v.map_or_else(String::new, |v| v.to_string()),
             Cell::Date(d) | Cell::Since { date: d, .. } => d.to_string(),
             Cell::Resolved(d) => d.map_or_else(String::new, |d| d.to_string()),
@@ -189,6 +203,16 @@ impl Cell<'_> {
     }
 }
 
+/// A text cell as CSV data: one that a spreadsheet would evaluate (it begins with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return) gets a leading single quote (OWASP, "CSV Injection").
+pub fn neutralise(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    }
+}
+
 fn join(dates: &[NaiveDate], sep: &str) -> String {
     let days: Vec<String> = dates.iter().map(NaiveDate::to_string).collect();
     days.join(sep)
@@ -199,7 +223,11 @@ fn text<'t>(s: impl Into<Cow<'t, str>>) -> Cell<'t> {
 }
 
 fn count(n: impl ToString) -> Cell<'static> {
-    Cell::Text(Cow::Owned(n.to_string()))
+    Cell::Number(n.to_string())
+}
+
+fn id<'t>(s: impl Into<Cow<'t, str>>) -> Cell<'t> {
+    Cell::Id(s.into())
 }
 
 /// One table of the timeline: its columns and the items of its rows. Cells are derived when a
@@ -335,6 +363,9 @@ pub enum DayRows {
     MonthEnds,
 }
 
+/// What people read instead of an empty findings table when no report speaks for the period.
+const NOTHING_KNOWN: &str = "Nothing is known about findings in the period: no report in it (figures are carried, not observed).";
+
 /// Everything the HTML, Markdown and CSV formats show, derived from one [`Timeline`].
 pub struct Rows<'t> {
     t: &'t Timeline,
@@ -346,7 +377,7 @@ pub struct Rows<'t> {
 
 impl<'t> Rows<'t> {
     pub fn new(t: &'t Timeline) -> Self {
-        let series = |names: &'t [String], count: fn(&'t Day) -> &'t BTreeMap<String, u32>| {
+        let series = |names: &'t [String], count: fn(&'t Day) -> &'t BTreeMap<String, u64>| {
             names
                 .iter()
                 .map(|name| Series {
@@ -366,10 +397,22 @@ impl<'t> Rows<'t> {
         }
     }
 
-    /// One line on the trail check: the chain verdict and the cadence.
+    /// The plain statement of missing evidence, when the period lacks any: it opens every
+    /// format (a red banner in HTML, the first words in Markdown) and is written to stderr.
+    pub fn no_evidence(&self) -> Option<&'t str> {
+        self.t.evidence.statement.as_deref()
+    }
+
+    /// One line on the trail check: the chain verdict and the cadence. A period without a report
+    /// is never called intact: there is nothing in it to verify.
     pub fn verdict(&self) -> String {
         let c = &self.t.chain;
-        let chain = if c.intact {
+        let chain = if self.t.evidence.none() {
+            format!(
+                "No report in the period: nothing in it can be verified ({} report(s) around it checked)",
+                c.reports
+            )
+        } else if c.intact {
             format!(
                 "Trail intact: {} reports checked, every link verified",
                 c.reports
@@ -388,14 +431,38 @@ impl<'t> Rows<'t> {
         format!("{chain}; {gaps}")
     }
 
-    /// True when the trail is intact and has no cadence gap.
+    /// True when the trail is intact, has no cadence gap, and covers the period.
     pub fn trail_clean(&self) -> bool {
-        self.t.chain.intact && self.t.chain.gaps.is_empty()
+        self.t.chain.intact && self.t.chain.gaps.is_empty() && self.t.evidence.complete()
+    }
+
+    /// What the output is drawn from (see [`crate::provenance`]), one row per item.
+    pub fn provenance(&self) -> Table<'_, 't, ProvenanceLine> {
+        let columns = Columns::new()
+            .people("Provenance", |(label, _, _): ProvenanceLine| text(label))
+            .data("field", |(_, field, _)| text(field))
+            .col("Value", "value", |(_, field, value)| match field {
+                "source" | "first_report" | "newest_report" => id(value),
+                _ => text(value),
+            });
+        Table::build(
+            "provenance",
+            "Provenance",
+            columns,
+            self.t.provenance.lines().into_iter(),
+            usize::MAX,
+        )
     }
 
     /// The headline figures of the period, as (label, value).
     pub fn key_figures(&self) -> [(&'static str, String); 5] {
-        let sum = |f: fn(&RuleStats) -> u32| self.t.rule_stats.iter().map(f).sum::<u32>();
+        let sum = |f: fn(&RuleStats) -> u64| {
+            self.t
+                .rule_stats
+                .iter()
+                .map(f)
+                .fold(0u64, u64::saturating_add)
+        };
         let m = &self.t.monitoring;
         [
             ("Open at period end", sum(|r| r.open_at_end).to_string()),
@@ -443,12 +510,16 @@ impl<'t> Rows<'t> {
     pub fn summary(&self) -> Table<'_, 't, (&'static str, Cell<'t>)> {
         let t = self.t;
         let (c, m, p) = (&t.chain, &t.monitoring, &t.period);
-        let fields: [(&'static str, Cell<'t>); 12] = [
+        let through = p.through.map_or_else(|| text(""), Cell::Date);
+        let evidence = text(t.evidence.statement.as_deref().unwrap_or_default());
+        let fields: [(&'static str, Cell<'t>); 14] = [
             ("source", text(&t.source)),
             ("period", text(&p.label)),
             ("from", Cell::Date(p.from)),
             ("to", Cell::Date(p.to)),
-            ("through", Cell::Date(p.through)),
+            ("through", through),
+            ("evidence", text(t.evidence.state)),
+            ("evidence_statement", evidence),
             ("chain_intact", Cell::Flag(c.intact)),
             ("reports_checked", count(c.reports)),
             ("chain_problems", count(c.problems.len())),
@@ -478,7 +549,7 @@ impl<'t> Rows<'t> {
             .col("Report", "state", |i| Cell::Day(days[i].state))
             .data("gap", |i| Cell::Flag(days[i].gap))
             .data("report", |i| {
-                text(days[i].report.as_deref().unwrap_or_default())
+                id(days[i].report.as_deref().unwrap_or_default())
             })
             .data("total", |i| count(days[i].total));
         for s in &self.by_rule {
@@ -549,7 +620,11 @@ impl<'t> Rows<'t> {
             self.t.exposures.iter(),
             limit,
         )
-        .when_empty("No finding was open in the period.")
+        .when_empty(if self.t.evidence.none() {
+            NOTHING_KNOWN
+        } else {
+            "No finding was open in the period."
+        })
     }
 
     /// The findings still open at the end, oldest current window first.
@@ -561,7 +636,11 @@ impl<'t> Rows<'t> {
             self.t.longest_open.iter(),
             usize::MAX,
         )
-        .when_empty("No finding is open at the end of the period.")
+        .when_empty(if self.t.evidence.none() {
+            NOTHING_KNOWN
+        } else {
+            "No finding is open at the end of the period."
+        })
     }
 
     /// Each monitoring issue of each day, the first `limit` of them.
@@ -599,7 +678,7 @@ impl<'t> Rows<'t> {
     pub fn chain_problems(&self, limit: usize) -> Table<'_, 't, &'t Problem> {
         let columns = Columns::new()
             .col("Problem", "code", |p: &'t Problem| text(p.code))
-            .col("Key", "key", |p| Cell::Id(&p.key))
+            .col("Key", "key", |p| id(&p.key))
             .col("Detail", "detail", |p| text(&p.detail));
         Table::build(
             "chain_problems",
@@ -608,9 +687,11 @@ impl<'t> Rows<'t> {
             self.t.chain.problems.iter(),
             limit,
         )
-        .when_empty(
-            "No chain problem: every report in the period validates and links to its predecessor.",
-        )
+        .when_empty(if self.t.evidence.none() {
+            "No chain problem in the reports around the period; there is none in it to check."
+        } else {
+            "No chain problem: every report in the period validates and links to its predecessor."
+        })
     }
 
     /// Stretches longer than allowed without a report, the first `limit` of them.
@@ -620,11 +701,17 @@ impl<'t> Rows<'t> {
             .col("Gap to", "to", |g| Cell::Time(g.to))
             .col("Hours", "hours", |g| Cell::Figure(Some(g.hours)))
             .numeric()
+            .col("Days", "missing_days", |g| count(g.missing_days))
+            .numeric()
             .col("Days without a report", "missing_dates", |g| {
                 Cell::Dates(&g.missing_dates)
             })
-            .data("after_key", |g| text(&g.after_key))
-            .data("before_key", |g| text(&g.before_key));
+            .data("after_key", |g| {
+                id(g.after_key.as_deref().unwrap_or_default())
+            })
+            .data("before_key", |g| {
+                id(g.before_key.as_deref().unwrap_or_default())
+            });
         Table::build(
             "cadence_gaps",
             "Cadence gaps (no report for longer than allowed)",
@@ -643,7 +730,7 @@ fn exposure_columns<'t>(open_since: bool) -> Columns<'static, 't, &'t Exposure> 
     let columns = Columns::new()
         .col("Rule", "rule", |e: &'t Exposure| text(&e.rule))
         .col("Resource type", "resource_type", |e| text(&e.resource_type))
-        .col("Resource id", "resource_id", |e| Cell::Id(&e.resource_id))
+        .col("Resource id", "resource_id", |e| id(&e.resource_id))
         .col("First seen", "first_seen", |e| Cell::Since {
             date: e.first_seen,
             before_period: e.opened_before_period,

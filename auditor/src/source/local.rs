@@ -1,12 +1,23 @@
 //! A local folder of reports, read recursively. The folder may be a copy of the bucket root, of
 //! `reports/`, or of any folder below it: keys are paths relative to the folder, and the chain
 //! check compares them with `previousKey` from `reports/` on (see [`crate::key`]).
+//!
+//! One bad entry never stops the listing: a dangling symbolic link, a folder that cannot be
+//! opened, a name that is not UTF-8, a `.json` that is not a regular file (a FIFO would block the
+//! read forever) and a folder reached a second time through a symbolic link are each listed as
+//! unreadable, by path, and the rest of the folder is still read.
 
+use std::collections::HashSet;
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::{Listing, ReportSource, StoredObject};
+use super::{
+    FetchError, HeadCopy, HeadLookup, Listing, ReportSource, StoredObject, UnreadableEntry,
+    Versioning,
+};
 use crate::error::SourceError;
+use crate::report::MAX_REPORT_BYTES;
 
 /// Reports under a folder on disk.
 #[derive(Debug, Clone)]
@@ -16,6 +27,18 @@ pub struct LocalSource {
     /// For a folder inside a `reports/` tree (e.g. `copy/reports/2026`), its path from `reports/`
     /// on (`reports/2026/`), put in front of every key so keys keep their date folders.
     key_prefix: String,
+    /// The folder that holds `reports/` when the root is inside one (`copy/` for
+    /// `copy/reports/2026`): where the generator's `chain/` folder lives.
+    above_reports: Option<PathBuf>,
+}
+
+/// What one walk collects.
+#[derive(Default)]
+struct Walk {
+    objects: Vec<StoredObject>,
+    unreadable: Vec<UnreadableEntry>,
+    /// Folders already read (canonical paths), so a symbolic link loop is read once.
+    seen: HashSet<PathBuf>,
 }
 
 impl LocalSource {
@@ -26,49 +49,115 @@ impl LocalSource {
             .components()
             .filter_map(|c| c.as_os_str().to_str().map(str::to_owned))
             .collect();
-        let key_prefix = match parts.iter().rposition(|p| p == "reports") {
+        let reports_at = parts.iter().rposition(|p| p == "reports");
+        let key_prefix = match reports_at {
             Some(i) if i + 1 < parts.len() => format!("{}/", parts[i..].join("/")),
             _ => String::new(),
         };
+        let above_reports = reports_at.map(|i| {
+            let mut up = absolute.clone();
+            for _ in i..parts.len() {
+                up.pop();
+            }
+            up
+        });
         LocalSource {
             name: root.display().to_string(),
             root,
             key_prefix,
+            above_reports,
         }
     }
 
-    fn walk(&self, dir: &Path, rel: &str, out: &mut Vec<StoredObject>) -> Result<(), SourceError> {
-        let entries = fs::read_dir(dir).map_err(|e| self.folder_error(dir, e))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| self.folder_error(dir, e))?;
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
-            let key = if rel.is_empty() {
-                name.to_owned()
-            } else {
-                format!("{rel}/{name}")
-            };
-            let meta =
-                fs::metadata(entry.path()).map_err(|e| self.folder_error(&entry.path(), e))?;
-            if meta.is_dir() {
-                self.walk(&entry.path(), &key, out)?;
-            } else if meta.is_file() && key.ends_with(".json") {
-                out.push(StoredObject {
-                    key,
-                    size: meta.len(),
-                    version_id: None,
+    fn walk(&self, dir: &Path, rel: &str, out: &mut Walk) {
+        let entries = match fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                return out.unreadable.push(UnreadableEntry {
+                    key: rel.to_owned(),
+                    reason: format!("the folder cannot be read: {e}"),
                 });
             }
+        };
+        for entry in entries {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    out.unreadable.push(UnreadableEntry {
+                        key: rel.to_owned(),
+                        reason: format!("the folder cannot be listed in full: {e}"),
+                    });
+                    break;
+                }
+            };
+            let name = entry.file_name();
+            let join = |name: &str| {
+                if rel.is_empty() {
+                    name.to_owned()
+                } else {
+                    format!("{rel}/{name}")
+                }
+            };
+            let Some(name) = name.to_str() else {
+                out.unreadable.push(UnreadableEntry {
+                    key: join(&name.to_string_lossy()),
+                    reason: "the name is not UTF-8, so it cannot be a report key".to_owned(),
+                });
+                continue;
+            };
+            let key = join(name);
+            let path = entry.path();
+            let meta = match fs::metadata(&path) {
+                Ok(meta) => meta,
+                Err(e) => {
+                    let reason = if fs::symlink_metadata(&path).is_ok_and(|m| m.is_symlink()) {
+                        format!("a symbolic link whose target cannot be reached: {e}")
+                    } else {
+                        format!("cannot be examined: {e}")
+                    };
+                    out.unreadable.push(UnreadableEntry { key, reason });
+                    continue;
+                }
+            };
+            if meta.is_dir() {
+                let canonical = fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+                if !out.seen.insert(canonical) {
+                    out.unreadable.push(UnreadableEntry {
+                        key,
+                        reason:
+                            "a symbolic link back to a folder already read (a loop); not read again"
+                                .to_owned(),
+                    });
+                    continue;
+                }
+                self.walk(&path, &key, out);
+            } else if key.ends_with(".json") {
+                if meta.is_file() {
+                    out.objects.push(StoredObject {
+                        key,
+                        size: meta.len(),
+                        version_id: None,
+                    });
+                } else {
+                    out.unreadable.push(UnreadableEntry {
+                        key,
+                        reason: "not a regular file (a device, FIFO or socket); not read"
+                            .to_owned(),
+                    });
+                }
+            }
         }
-        Ok(())
     }
+}
 
-    fn folder_error(&self, path: &Path, e: std::io::Error) -> SourceError {
-        SourceError::Folder {
-            source_name: self.name.clone(),
-            reason: format!("{}: {e}", path.display()),
-        }
-    }
+/// Reads at most `limit + 1` bytes, so an object larger than the schema allows is refused as too
+/// large without being held in memory.
+fn read_capped(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    fs::File::open(path)?
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 impl ReportSource for LocalSource {
@@ -83,25 +172,59 @@ impl ReportSource for LocalSource {
                 reason: "not a folder (give a folder of reports or s3://bucket/prefix)".to_owned(),
             });
         }
-        let mut objects = Vec::new();
-        self.walk(
-            &self.root,
-            self.key_prefix.trim_end_matches('/'),
-            &mut objects,
-        )?;
-        objects.sort_by(|a, b| a.key.cmp(&b.key));
+        // The root itself must be readable: otherwise there is nothing to check at all.
+        fs::read_dir(&self.root).map_err(|e| SourceError::Folder {
+            source_name: self.name.clone(),
+            reason: e.to_string(),
+        })?;
+        let mut walk = Walk::default();
+        walk.seen
+            .insert(fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone()));
+        self.walk(&self.root, self.key_prefix.trim_end_matches('/'), &mut walk);
+        walk.objects.sort_by(|a, b| a.key.cmp(&b.key));
+        walk.unreadable.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(Listing {
-            objects,
+            objects: walk.objects,
             anomalies: Vec::new(),
-            versions_checked: false,
+            unreadable: walk.unreadable,
+            versioning: Versioning::LocalFolder,
         })
     }
 
-    fn fetch(&self, object: &StoredObject) -> Result<Vec<u8>, String> {
+    fn fetch(&self, object: &StoredObject) -> Result<Vec<u8>, FetchError> {
         let rel = object
             .key
             .strip_prefix(&self.key_prefix)
             .unwrap_or(&object.key);
-        fs::read(self.root.join(rel)).map_err(|e| e.to_string())
+        read_capped(&self.root.join(rel), MAX_REPORT_BYTES)
+            .map_err(|e| FetchError::Object(e.to_string()))
+    }
+
+    fn head(&self) -> Result<HeadLookup, SourceError> {
+        let base = if self.root.join("reports").is_dir() {
+            self.root.clone()
+        } else if let Some(above) = &self.above_reports {
+            above.clone()
+        } else {
+            return Ok(HeadLookup::NotLookedFor(
+                "the folder is neither a copy of the bucket root (with reports/) nor inside a reports/ folder"
+                    .to_owned(),
+            ));
+        };
+        let path = base.join("chain").join("head.json");
+        let copies = if path.exists() || fs::symlink_metadata(&path).is_ok() {
+            vec![HeadCopy {
+                version: "current".to_owned(),
+                latest: true,
+                bytes: read_capped(&path, super::HEAD_MAX_BYTES).map_err(|e| e.to_string()),
+            }]
+        } else {
+            Vec::new()
+        };
+        Ok(HeadLookup::Looked {
+            location: path.display().to_string(),
+            copies,
+            deleted: false,
+        })
     }
 }

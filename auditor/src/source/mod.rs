@@ -6,9 +6,10 @@ mod local;
 mod s3;
 
 pub use local::LocalSource;
-pub use s3::{S3Options, S3Source};
+pub use s3::{S3Options, S3Source, Timeouts};
 
 use rayon::prelude::*;
+use serde::Serialize;
 
 use crate::error::SourceError;
 
@@ -31,13 +32,76 @@ pub enum VersionAnomaly {
     Deleted { key: String, current: bool },
 }
 
+/// Something in the source that may hold a report but could not be listed or read: a dangling
+/// symbolic link, a folder that cannot be opened, a file that is not a regular file. Each is a
+/// finding named by its path; the rest of the source is still checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableEntry {
+    /// Path relative to the source root, `/`-separated, like a key.
+    pub key: String,
+    pub reason: String,
+}
+
+/// Whether the source can show that a report was overwritten or deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum Versioning {
+    /// A folder has no object versions: overwrites and deletions show only as chain breaks.
+    LocalFolder,
+    /// Bucket versioning is on: every version and delete marker was listed.
+    Enabled,
+    /// Bucket versioning was suspended: new writes replace objects without a trace.
+    Suspended,
+    /// Bucket versioning was never turned on.
+    Disabled,
+    /// `GetBucketVersioning` did not say (denied, or not answered by this endpoint).
+    Unknown { reason: String },
+}
+
+impl Versioning {
+    /// True only when overwrites and deletions would have left object versions behind.
+    pub fn detects_changes(&self) -> bool {
+        matches!(self, Versioning::Enabled)
+    }
+
+    /// One sentence for people.
+    pub fn sentence(&self) -> String {
+        const BLIND: &str = "overwrites and deletions cannot be detected in this bucket";
+        match self {
+            Versioning::LocalFolder => {
+                "not applicable (local folder); overwrites and deletions show only as chain breaks"
+                    .to_owned()
+            }
+            Versioning::Enabled => {
+                "checked: bucket versioning is enabled, every object version and delete marker was listed"
+                    .to_owned()
+            }
+            Versioning::Suspended => format!("NOT CHECKED: bucket versioning is suspended: {BLIND}"),
+            Versioning::Disabled => format!("NOT CHECKED: bucket versioning is off: {BLIND}"),
+            Versioning::Unknown { reason } => format!(
+                "UNKNOWN: whether bucket versioning is on could not be determined ({reason}); if it is off, {BLIND}"
+            ),
+        }
+    }
+}
+
 /// Everything a source lists, in key order (which the zero-padded naming makes sequence order).
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct Listing {
     pub objects: Vec<StoredObject>,
     pub anomalies: Vec<VersionAnomaly>,
-    /// Whether object versions were examined (S3) or cannot exist (folders).
-    pub versions_checked: bool,
+    /// Entries that could not be listed or are not regular files.
+    pub unreadable: Vec<UnreadableEntry>,
+    pub versioning: Versioning,
+}
+
+impl VersionAnomaly {
+    /// The key the evidence is about.
+    pub fn key(&self) -> &str {
+        match self {
+            VersionAnomaly::Overwritten { key, .. } | VersionAnomaly::Deleted { key, .. } => key,
+        }
+    }
 }
 
 impl Listing {
@@ -50,23 +114,56 @@ impl Listing {
         fn in_reports(key: &str) -> bool {
             key.split('/').any(|segment| segment == "reports")
         }
-        fn anomaly_key(a: &VersionAnomaly) -> &str {
-            match a {
-                VersionAnomaly::Overwritten { key, .. } | VersionAnomaly::Deleted { key, .. } => {
-                    key
-                }
-            }
-        }
         let rooted_above = self.objects.iter().any(|o| in_reports(&o.key))
-            || self.anomalies.iter().any(|a| in_reports(anomaly_key(a)));
+            || self.anomalies.iter().any(|a| in_reports(a.key()))
+            || self.unreadable.iter().any(|u| in_reports(&u.key));
         if !rooted_above {
             return 0;
         }
-        let before = self.objects.len() + self.anomalies.len();
+        let before = self.objects.len() + self.anomalies.len() + self.unreadable.len();
         self.objects.retain(|o| in_reports(&o.key));
-        self.anomalies.retain(|a| in_reports(anomaly_key(a)));
-        before - self.objects.len() - self.anomalies.len()
+        self.anomalies.retain(|a| in_reports(a.key()));
+        self.unreadable.retain(|u| in_reports(&u.key));
+        before - self.objects.len() - self.anomalies.len() - self.unreadable.len()
     }
+}
+
+/// Why an object could not be read.
+#[derive(Debug)]
+pub enum FetchError {
+    /// This object could not be read (denied, gone, refused): a finding named by its key; the
+    /// run goes on with the other objects.
+    Object(String),
+    /// The source itself stopped answering (a timeout, a lost endpoint): the run cannot go on.
+    Source(SourceError),
+}
+
+/// Largest `chain/head.json` read: the generator's head is a few hundred bytes.
+pub const HEAD_MAX_BYTES: u64 = 1 << 20;
+
+/// One stored version of the generator's `chain/head.json`.
+#[derive(Debug)]
+pub struct HeadCopy {
+    /// `current` for a folder; the S3 version id otherwise.
+    pub version: String,
+    /// True for the current version.
+    pub latest: bool,
+    pub bytes: Result<Vec<u8>, String>,
+}
+
+/// What the source holds of the generator's head (docs/report-format.md, "Objects besides the
+/// reports"): bookkeeping beside `reports/`, which the auditor compares with the trail.
+#[derive(Debug)]
+pub enum HeadLookup {
+    /// The source is not rooted where a head can be found; the sentence says why.
+    NotLookedFor(String),
+    /// Looked for at `location`: every stored version (none when absent), and whether a delete
+    /// marker is the current version.
+    Looked {
+        location: String,
+        copies: Vec<HeadCopy>,
+        deleted: bool,
+    },
 }
 
 /// A place holding reports.
@@ -76,11 +173,17 @@ pub trait ReportSource: Send + Sync {
     /// Lists every `*.json` object under the source, sorted by key.
     fn list(&self) -> Result<Listing, SourceError>;
     /// Reads the exact stored bytes of one object.
-    fn fetch(&self, object: &StoredObject) -> Result<Vec<u8>, String>;
+    fn fetch(&self, object: &StoredObject) -> Result<Vec<u8>, FetchError>;
     /// Reads several objects; results in the order asked. Sources with latency override this to
     /// keep several requests in flight.
-    fn fetch_batch(&self, objects: &[StoredObject]) -> Vec<Result<Vec<u8>, String>> {
+    fn fetch_batch(&self, objects: &[StoredObject]) -> Vec<Result<Vec<u8>, FetchError>> {
         objects.par_iter().map(|o| self.fetch(o)).collect()
+    }
+    /// Every stored version of `chain/head.json` beside the reports.
+    fn head(&self) -> Result<HeadLookup, SourceError> {
+        Ok(HeadLookup::NotLookedFor(
+            "this source does not keep the generator's bookkeeping".to_owned(),
+        ))
     }
 }
 

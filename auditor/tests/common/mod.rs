@@ -2,11 +2,17 @@
 //! temporary folder exactly as the report generator would store them.
 #![allow(dead_code)]
 
+pub mod stub;
+
 use std::fs;
 use std::path::PathBuf;
 
 use auditor::synth::{ChainWriter, ReportSpec, RuleSpec};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+
+/// Six hours after the last report of [`clean_trail`]: the moment its fixtures speak for. Without
+/// it, a ten-day trail from 2026-07 checked today has had no report for months.
+pub const AS_OF: &str = "2026-07-10T12:00:00Z";
 
 pub fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -83,4 +89,110 @@ pub fn clean_trail() -> Trail {
         3..=5 => vec!["bucket-a", "bucket-b"],
         _ => vec!["bucket-b"],
     }))
+}
+
+impl Trail {
+    /// Every report as (key, stored bytes), in sequence order.
+    pub fn stored(&self) -> Vec<(String, Vec<u8>)> {
+        (0..self.keys.len())
+            .map(|i| (self.keys[i].clone(), self.read(i)))
+            .collect()
+    }
+
+    /// Lower-case hex SHA-256 of report `i` as stored.
+    pub fn sha(&self, i: usize) -> String {
+        auditor::synth::sha256_hex(&self.read(i))
+    }
+
+    /// The alert's witness line for report `i`.
+    pub fn witness_line(&self, i: usize) -> String {
+        format!("witness: {i} {} {}", self.keys[i], self.sha(i))
+    }
+
+    /// The generator's `chain/head.json` naming report `i` as the newest committed one.
+    pub fn head_json(&self, i: usize) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
+            "format": "compliance-chain-head/1",
+            "last": {"sequence": i, "key": self.keys[i], "sha256": self.sha(i)},
+            "pending": null,
+            "writerMayAddFields": true
+        }))
+        .unwrap()
+    }
+
+    /// Rewrites report `from` with `edit` and recomputes every later link, as an attacker with
+    /// write access to the bucket would: the trail stays consistent in itself.
+    pub fn reforge(&self, from: usize, edit: impl Fn(&mut serde_json::Value)) {
+        for i in from..self.keys.len() {
+            let mut v: serde_json::Value = serde_json::from_slice(&self.read(i)).unwrap();
+            if i == from {
+                edit(&mut v);
+            } else {
+                v["chain"]["previousSha256"] = self.sha(i - 1).into();
+            }
+            self.write(i, &auditor::synth::encode(&v));
+        }
+    }
+}
+
+/// Runs the command line in-process at a fixed `now`: (exit code, stdout, stderr), the exit code
+/// mapped as `main.rs` maps it.
+pub fn run_at(now: &str, args: &[&str]) -> (i32, String, String) {
+    use clap::Parser;
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut io = auditor::cli::Io {
+        stdout: &mut out,
+        stderr: &mut err,
+        now: DateTime::parse_from_rfc3339(now)
+            .unwrap()
+            .with_timezone(&Utc),
+        progress: false,
+    };
+    let argv = std::iter::once("auditor").chain(args.iter().copied());
+    let code = match auditor::cli::Cli::try_parse_from(argv) {
+        Err(e) => {
+            err.extend(e.to_string().into_bytes());
+            2
+        }
+        Ok(cli) => match auditor::cli::run(cli, &mut io) {
+            Ok(outcome) => i32::from(outcome.exit_code()),
+            Err(e) => {
+                err.extend(format!("auditor: error: {e:#}\n").into_bytes());
+                2
+            }
+        },
+    };
+    (
+        code,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}
+
+/// The `code` of every problem in a verify or timeline-chain JSON result.
+pub fn problem_codes(v: &serde_json::Value) -> Vec<String> {
+    let mut c: Vec<String> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap().to_owned())
+        .collect();
+    c.sort();
+    c
+}
+
+/// The problems with `code`, as (key, detail).
+pub fn problems_with(v: &serde_json::Value, code: &str) -> Vec<(String, String)> {
+    v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["code"] == code)
+        .map(|p| {
+            (
+                p["key"].as_str().unwrap().to_owned(),
+                p["detail"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
 }
