@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from compliance_report import metrics
-from compliance_report.clients import Clients, max_attempts_from_env
+from compliance_report.clients import Clients
 from compliance_report.errors import (
     AlertPublishFailed,
     ReportGeneratorError,
@@ -34,15 +34,11 @@ LOGGER.setLevel(logging.INFO)
 _CLIENTS: dict[tuple[str, str, int], Clients] = {}
 
 
-def _clients(region: str) -> Clients:
+def _clients(settings: Settings) -> Clients:
     """Clients are built once per execution environment (and per endpoint, which tests change)."""
-    try:
-        attempts = max_attempts_from_env()
-    except ValueError as e:
-        raise SettingsError(str(e)) from e
-    cache_key = (region, os.environ.get("AWS_ENDPOINT_URL", ""), attempts)
+    cache_key = (settings.region, os.environ.get("AWS_ENDPOINT_URL", ""), settings.max_attempts)
     if cache_key not in _CLIENTS:
-        _CLIENTS[cache_key] = Clients(region, attempts)
+        _CLIENTS[cache_key] = Clients(settings.region, settings.max_attempts)
     return _CLIENTS[cache_key]
 
 
@@ -106,7 +102,7 @@ def _run(
         deadline = Deadline.from_remaining(
             context.get_remaining_time_in_millis(), settings.store_reserve_ms
         )
-        result = generate(trigger, settings, _clients(settings.region), _account(context), deadline)
+        result = generate(trigger, settings, _clients(settings), _account(context), deadline)
         by_rule, errors = result.non_compliant_by_rule, result.error_count
         fields.update(_result_fields(result))
         fields["durationMs"] = round((time.monotonic() - started) * 1000, 1)
