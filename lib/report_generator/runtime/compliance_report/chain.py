@@ -29,13 +29,53 @@ from typing import Any, Callable
 
 from botocore.exceptions import ClientError
 
-from .errors import ChainBusy, ReportWriteFailed
+from .errors import ChainBusy, ChainCorrupted, ReportWriteFailed
 from .report import report_key
 from .timefmt import parse_utc_z, utc_z
 
 LEASE_MARGIN = timedelta(seconds=60)
 HEAD_FORMAT = "compliance-chain-head/1"
 TRIGGER_FORMAT = "compliance-trigger/1"
+ALERT_STATES = ("pending", "sent", "not-needed")
+
+
+def _member(data: Any, name: str) -> Any:
+    """``data[name]`` of a JSON object; ValueError (naming the member) for anything else. The chain's
+    objects are read strictly: a value guessed from a damaged one could fork the chain."""
+    if not isinstance(data, dict):
+        raise ValueError(f"expected an object holding {name!r}, got {type(data).__name__}")
+    if name not in data:
+        raise ValueError(f"{name!r} is missing")
+    return data[name]
+
+
+def _sequence(data: Any) -> int:
+    value = _member(data, "sequence")
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"'sequence' must be a non-negative integer, got {value!r}")
+    return value
+
+
+def _text(data: Any, name: str) -> str:
+    value = _member(data, name)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name!r} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _sha256(data: Any) -> str:
+    value = _text(data, "sha256")
+    if len(value) != 64 or value.strip("0123456789abcdef"):
+        raise ValueError(f"'sha256' must be 64 lower-case hex digits, got {value[:80]!r}")
+    return value
+
+
+def _time(data: Any, name: str) -> datetime:
+    value = _text(data, name)
+    try:
+        return parse_utc_z(value)
+    except (ValueError, OverflowError) as e:
+        raise ValueError(f"{name!r} is not an RFC 3339 time: {value[:40]!r}") from e
 
 
 @dataclass(frozen=True)
@@ -48,8 +88,11 @@ class Link:
         return {"sequence": self.sequence, "key": self.key, "sha256": self.sha256}
 
     @staticmethod
-    def from_json(data: dict[str, Any] | None) -> Link | None:
-        return None if data is None else Link(int(data["sequence"]), data["key"], data["sha256"])
+    def from_json(data: Any) -> Link | None:
+        """None for JSON null; ValueError naming the member for a malformed link."""
+        if data is None:
+            return None
+        return Link(_sequence(data), _text(data, "key"), _sha256(data))
 
 
 @dataclass(frozen=True)
@@ -72,16 +115,17 @@ class Claim:
         }
 
     @staticmethod
-    def from_json(data: dict[str, Any] | None) -> Claim | None:
+    def from_json(data: Any) -> Claim | None:
+        """None for JSON null; ValueError naming the member for a malformed claim."""
         if data is None:
             return None
         return Claim(
-            int(data["sequence"]),
-            data["key"],
-            data["reportId"],
-            parse_utc_z(data["generatedAt"]),
-            parse_utc_z(data["leaseExpiresAt"]),
-            Link.from_json(data["previous"]),
+            _sequence(data),
+            _text(data, "key"),
+            _text(data, "reportId"),
+            _time(data, "generatedAt"),
+            _time(data, "leaseExpiresAt"),
+            Link.from_json(_member(data, "previous")),
         )
 
 
@@ -133,12 +177,19 @@ class TriggerRecord:
         )
 
     @staticmethod
-    def from_json(data: dict[str, Any]) -> TriggerRecord:
-        if data.get("format") != TRIGGER_FORMAT:
+    def from_json(data: Any) -> TriggerRecord:
+        if not isinstance(data, dict) or data.get("format") != TRIGGER_FORMAT:
             raise ValueError(f"not a {TRIGGER_FORMAT} document")
+        alert = _text(data, "alert")
+        if alert not in ALERT_STATES:
+            raise ValueError(f"'alert' must be one of {', '.join(ALERT_STATES)}, got {alert!r}")
         return TriggerRecord(
-            data["reportId"], int(data["sequence"]), data["key"], data["sha256"], data["alert"]
+            _text(data, "reportId"), _sequence(data), _text(data, "key"), _sha256(data), alert
         )
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0][:300]
 
 
 def _json_bytes(data: dict[str, Any]) -> bytes:
@@ -228,13 +279,21 @@ class ChainStore:
 
     # -- head ---------------------------------------------------------------------------------------
     def read_head(self) -> Head:
+        """The head; ChainCorrupted when the object is not a well-formed head document."""
         got = self._get(self.head_key)
         if got is None:
             return Head(None, None, None)
-        data = json.loads(got["Body"].read())
-        if data.get("format") != HEAD_FORMAT:
-            raise ValueError(f"s3://{self.bucket}/{self.head_key} is not a {HEAD_FORMAT} document")
-        return Head(Link.from_json(data["last"]), Claim.from_json(data["pending"]), got["ETag"])
+        try:
+            data = json.loads(got["Body"].read())  # ValueError: not JSON, or not UTF-8
+            if not isinstance(data, dict) or data.get("format") != HEAD_FORMAT:
+                raise ValueError(f"it is not a {HEAD_FORMAT} document")
+            last = Link.from_json(_member(data, "last"))
+            return Head(last, Claim.from_json(_member(data, "pending")), got["ETag"])
+        except ValueError as e:
+            raise ChainCorrupted(
+                f"chain head s3://{self.bucket}/{self.head_key} is unreadable ({_first_line(e)}); "
+                "restore its previous version (the bucket is versioned) to continue the chain"
+            ) from e
 
     def _swap(self, old: Head, last: Link | None, pending: Claim | None) -> Head | None:
         """Replace the head if it is still ``old``; None when another generator changed it first."""
@@ -260,8 +319,11 @@ class ChainStore:
             return None
         try:
             return TriggerRecord.from_json(json.loads(got["Body"].read()))
-        except (ValueError, KeyError, TypeError) as e:
-            raise ValueError(f"s3://{self.bucket}/{key} is not a trigger record: {e}") from e
+        except ValueError as e:
+            raise ChainCorrupted(
+                f"trigger record s3://{self.bucket}/{key} is unreadable ({_first_line(e)}); "
+                "restore its previous version (the bucket is versioned)"
+            ) from e
 
     def record_trigger(self, stored: Stored, alert: str) -> None:
         """``alert`` is ``pending``, ``sent`` or ``not-needed``; a retry re-sends a pending alert."""

@@ -23,3 +23,8 @@ class ReportWriteFailed(ReportGeneratorError):
 
 class AlertPublishFailed(ReportGeneratorError):
     """The report is stored but the alert could not be published; the invocation fails so it is retried."""
+
+
+class ChainCorrupted(ReportGeneratorError):
+    """A bookkeeping object under ``chain/`` is not what its format says. No report is written until it
+    is restored (the bucket is versioned): guessing its content could fork the chain."""

@@ -69,6 +69,19 @@ def run_documents(
     return docs
 
 
+def failure_documents(*, namespace: str, environment: str, now_ms: int) -> list[dict[str, Any]]:
+    """A failure before any run could start (unreadable settings or event): ReportGenerationErrors 1."""
+    return [
+        _document(
+            namespace,
+            {"Environment": environment},
+            {"ReportGenerationErrors": 1},
+            {"ReportGenerationErrors": "Count"},
+            now_ms,
+        )
+    ]
+
+
 def emit(docs: list[dict[str, Any]], stream: TextIO | None = None) -> None:
     out = stream or sys.stdout
     for doc in docs:
