@@ -163,12 +163,13 @@ def test_an_alert_within_the_limit_is_not_cut():
     assert "cut" not in text and text.count("    - AWS::S3::Bucket") == 43
 
 
-def test_emf_documents_carry_the_three_metrics_with_units_and_dimensions():
+def test_emf_documents_carry_the_run_metrics_with_units_and_dimensions():
     docs = metrics.run_documents(
         namespace="ComplianceAudit",
         environment="prod",
         non_compliant_by_rule={"rule-b": 2, "rule-a": 0},
         errors=1,
+        reports_stored=1,
         duration_ms=1234.56,
         now_ms=1795672800000,
     )
@@ -186,10 +187,29 @@ def test_emf_documents_carry_the_three_metrics_with_units_and_dimensions():
             assert all(name in line for name in dimension_set)
         for metric in directive["Metrics"]:
             assert isinstance(line[metric["Name"]], (int, float))
-    assert lines[1]["NonCompliantResources"] == 2
-    assert lines[2]["ReportGenerationErrors"] == 1
-    assert lines[2]["ReportDurationMs"] == 1234.6
-    assert {m["Unit"] for m in lines[2]["_aws"]["CloudWatchMetrics"][0]["Metrics"]} == {
-        "Count",
-        "Milliseconds",
+    assert lines[1][metrics.NON_COMPLIANT_RESOURCES] == 2
+    assert lines[2][metrics.REPORT_GENERATION_ERRORS] == 1
+    assert lines[2][metrics.REPORTS_STORED] == 1
+    assert lines[2][metrics.REPORT_DURATION_MS] == 1234.6
+    units = {m["Name"]: m["Unit"] for m in lines[2]["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert units == {
+        "ReportGenerationErrors": "Count",
+        "ReportsStored": "Count",
+        "ReportDurationMs": "Milliseconds",
     }
+
+
+def test_metric_names_are_importable_without_the_lambdas_dependencies():
+    """The stack imports the names from this module: it must need nothing but the standard library."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(metrics.__file__).read_text(encoding="utf-8"))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            imported.add("." if node.level else (node.module or "").split(".")[0])
+    assert imported <= {"__future__", "json", "sys", "typing"}, imported
+    assert metrics.REPORTS_STORED == "ReportsStored"

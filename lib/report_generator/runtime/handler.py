@@ -108,20 +108,25 @@ def _run(
         {"triggerType": trigger.type, "triggerId": trigger.id, "reportId": trigger.report_id}
     )
     by_rule: dict[str, int] | None = None
-    errors = 0
+    errors = stored = 0
     level, message = logging.ERROR, "report generation failed"
     try:
         deadline = Deadline.from_remaining(
             context.get_remaining_time_in_millis(), settings.store_reserve_ms
         )
         result = generate(trigger, settings, _clients(settings), _account(context), deadline)
-        by_rule, errors = result.non_compliant_by_rule, result.error_count
+        by_rule, errors, stored = (
+            result.non_compliant_by_rule,
+            result.error_count,
+            result.reports_stored,
+        )
         fields.update(_result_fields(result))
         level, message = logging.INFO, f"report {result.outcome}: {result.key}"
         return fields
     except AlertPublishFailed as e:
         if isinstance(e, AlertFailedAfterStore):
             by_rule, errors = e.result.non_compliant_by_rule, e.result.error_count
+            stored = e.result.reports_stored
             fields.update(_result_fields(e.result))
         errors += 1
         fields.update(_failure("alert-failed", e))
@@ -129,7 +134,10 @@ def _run(
         raise
     except ReportGeneratorError as e:
         errors += 1
+        stored = 1 if e.stored_key else 0
         fields.update(_failure("failed", e))
+        if e.stored_key:
+            fields["reportKey"] = e.stored_key
         raise
     except Exception as e:
         # Not one of the generator's own errors: a defect, still logged and counted like a failure.
@@ -146,6 +154,7 @@ def _run(
                 environment=settings.environment_suffix,
                 non_compliant_by_rule=by_rule,
                 errors=errors,
+                reports_stored=stored,
                 duration_ms=(time.monotonic() - started) * 1000,
                 now_ms=int(time.time() * 1000),
             )

@@ -291,6 +291,7 @@ def run(scenario: dict[str, Any], hooks: _Hooks | None) -> tuple[Any, str]:
             environment=settings.environment_suffix,
             non_compliant_by_rule=result.non_compliant_by_rule,
             errors=result.error_count,
+            reports_stored=result.reports_stored,
             duration_ms=DURATION_MS,
             now_ms=NOW_MS,
         ),

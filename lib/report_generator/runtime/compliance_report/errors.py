@@ -1,8 +1,15 @@
 """Typed exceptions of the report generator. Each message is one line naming the input and the rule broken."""
 
+from __future__ import annotations
+
 
 class ReportGeneratorError(Exception):
-    """Base class: anything the generator raises on purpose."""
+    """Base class: anything the generator raises on purpose.
+
+    ``stored_key``: the key of the report object this run wrote before it failed (its alert or commit
+    failed afterwards), None when it wrote none; the handler's ReportsStored metric reads it."""
+
+    stored_key: str | None = None
 
 
 class SettingsError(ReportGeneratorError):

@@ -35,7 +35,7 @@ from . import alert
 from .chain import LEASE_MARGIN, ChainStore, Claim, Head, Stored, TriggerRecord
 from .clients import Clients
 from .collect import Collection, Collector
-from .errors import AlertPublishFailed, ReportWriteFailed
+from .errors import AlertPublishFailed, ReportGeneratorError, ReportWriteFailed
 from .model import ChainPosition, Report
 from .report import Draft, report_content
 from .settings import Settings
@@ -83,10 +83,16 @@ class RunResult:
     total_non_compliant: int
     monitoring_healthy: bool
     alert: str  # "sent" | "not-needed" | "already-sent" | "failed"
-    non_compliant_by_rule: dict[str, int] | None  # None: no report was built by this run
+    # Per rule read in full (an incomplete rule's count is partial); None: this run built no report.
+    non_compliant_by_rule: dict[str, int] | None
     error_count: int
     api_calls: int
     phases: dict[str, float] | None = None  # milliseconds per step of a stored run
+
+    @property
+    def reports_stored(self) -> int:
+        """1 when this run wrote the report object (a duplicate found one already stored)."""
+        return 1 if self.outcome == "stored" else 0
 
 
 class AlertFailedAfterStore(AlertPublishFailed):
@@ -135,6 +141,7 @@ class _Run:
             max_workers=2 * len(settings.rules) + 8, thread_name_prefix="report"
         )
         self.phases = _Phases()
+        self.stored: Stored | None = None  # the report object this run wrote, once written
 
     def close(self) -> None:
         self.stop.set()
@@ -224,6 +231,7 @@ class _Run:
         )
         self.phases.mark("buildMs")
         stored = self.store.write_report(claimed, body)
+        self.stored = stored
         self.phases.mark("storeMs")
         return report, stored
 
@@ -304,7 +312,11 @@ def _result(
         total_non_compliant=content.summary.total_non_compliant,
         monitoring_healthy=content.monitoring.healthy,
         alert=alert_state,
-        non_compliant_by_rule=dict(content.summary.by_rule) if built else None,
+        non_compliant_by_rule=(
+            {rule.name: rule.counts.non_compliant for rule in content.rules if rule.complete}
+            if built
+            else None
+        ),
         error_count=len(content.errors) if built else 0,
         api_calls=api_calls,
         phases=phases,
@@ -321,10 +333,15 @@ def generate(
 ) -> RunResult:
     run = _Run(trigger, settings, clients, account, deadline, clock)
     try:
-        return run.execute()
-    except (ClientError, BotoCoreError) as e:
-        raise ReportWriteFailed(
-            f"run for report {trigger.report_id} failed before its report was committed: {e}"
-        ) from e
+        try:
+            return run.execute()
+        except (ClientError, BotoCoreError) as e:
+            raise ReportWriteFailed(
+                f"run for report {trigger.report_id} failed before its report was committed: {e}"
+            ) from e
+    except ReportGeneratorError as e:
+        if run.stored is not None and e.stored_key is None:
+            e.stored_key = run.stored.claim.key
+        raise
     finally:
         run.close()
