@@ -155,6 +155,48 @@ def test_an_alert_too_large_for_sns_is_cut_at_a_whole_line_and_still_says_where_
     assert lines[-1].startswith("    - AWS::S3::Bucket r") and len(lines[-1]) > 700
 
 
+class _Sns:
+    def publish(self, **message):
+        self.message = message
+        return {"MessageId": "m-1"}
+
+
+def _sns_bytes(message):
+    """What the Publish request carries as text, in UTF-8 bytes: the message, the subject and every
+    attribute's name, type and value (the API reference counts the message and the attributes
+    toward the limit; the subject, at most 100 bytes, is counted too, to be safe)."""
+    return (
+        len(message["Message"].encode("utf-8"))
+        + len(message["Subject"].encode("utf-8"))
+        + sum(
+            len(name.encode("utf-8"))
+            + len(v["DataType"].encode("utf-8"))
+            + len(v["StringValue"].encode("utf-8"))
+            for name, v in message["MessageAttributes"].items()
+        )
+    )
+
+
+@pytest.mark.parametrize("wide", ["é", "日", "😀", "a日é"])
+def test_an_alert_of_multi_byte_resource_ids_at_the_most_resources_fits_sns_in_bytes(wide):
+    """Resource ids of up to 768 characters (collect.RESOURCE_ID_MAX) of 2-, 3- and 4-byte UTF-8, the
+    most resources ALERT_MAX_RESOURCES allows (1,000 per rule): every id length gives a message
+    that fits, however little room its last whole line leaves."""
+    sizes = []
+    for length in range(560, 768, 7):
+        resource_id = (wide * length)[:length]
+        report = _report([1000, 1000], resource_id=resource_id)
+        sns = _Sns()
+
+        alert.publish(sns, "arn:aws:sns:eu-west-1:123456789012:t", report, "b", KEY, 1000)
+
+        size = _sns_bytes(sns.message)
+        sizes.append(size)
+        assert size <= alert.MESSAGE_MAX_BYTES, (length, size)
+        assert sns.message["Message"].endswith(f"everything is in s3://b/{KEY})\n")
+    assert min(sizes) > alert.MESSAGE_MAX_BYTES - 4 * 800  # filled up to the limit, not far short
+
+
 def test_an_alert_within_the_limit_is_not_cut():
     report = _report([40, 3])
 
