@@ -25,15 +25,28 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from .errors import ChainBusy, ChainCorrupted, ReportWriteFailed
+from .errors import (
+    ChainBusy,
+    ChainCorrupted,
+    OutOfTime,
+    ReportGeneratorError,
+    ReportWriteFailed,
+)
 from .report import report_key
+from .timebox import Timebox
 from .timefmt import parse_utc_z, utc_z
 
+T = TypeVar("T")
+
 LEASE_MARGIN = timedelta(seconds=60)
+# The S3 writes left once a report is about to be stored, one after another: the report, its trigger
+# record, the head. The report's PUT is only sent when the run has time for all three at the pace S3
+# answered this run so far; otherwise the claim is released untouched instead.
+STORE_ROUND_TRIPS = 3
 HEAD_FORMAT = "compliance-chain-head/1"
 TRIGGER_FORMAT = "compliance-trigger/1"
 ALERT_STATES = ("pending", "sent", "not-needed")
@@ -216,7 +229,16 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@dataclass(frozen=True)
+class _Object:
+    body: bytes
+    etag: str
+
+
 class ChainStore:
+    """The chain's S3 objects. Every S3 call runs in a timebox (timebox.py): ``calls`` for the run's
+    work, the later-ending ``cleanup`` for releasing a claim after the run's time for work is over."""
+
     def __init__(
         self,
         s3: Any,
@@ -225,6 +247,8 @@ class ChainStore:
         chain_prefix: str,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         sleep: Callable[[float], None] = time.sleep,
+        calls: Timebox | None = None,
+        cleanup: Timebox | None = None,
     ) -> None:
         self.s3 = s3
         self.bucket = bucket
@@ -233,30 +257,48 @@ class ChainStore:
         self.trigger_prefix = f"{chain_prefix}triggers/"
         self.clock = clock
         self.sleep = sleep
+        self.calls = calls or Timebox.unlimited()
+        self.cleanup = cleanup or self.calls
         self._calls_lock = threading.Lock()  # a run writes the trigger record and the head at once
         self.api_calls = 0
-        self.claimed_head: Head | None = (
-            None  # the head as our claim left it, for the commit's swap
-        )
+        self.slowest_call_s = 0.0  # the slowest S3 answer of this run so far
+        # The head as our claim left it, for the commit's swap and a release.
+        self.claimed_head: Head | None = None
 
     # -- small S3 helpers ---------------------------------------------------------------------------
-    def _count(self) -> None:
+    def _call(self, box: Timebox | None, what: str, call: Callable[..., T], **params: Any) -> T:
+        """One S3 call in its timebox, counted and timed."""
         with self._calls_lock:
             self.api_calls += 1
-
-    def _get(self, key: str) -> dict[str, Any] | None:
-        self._count()
+        started = time.monotonic()
         try:
-            answer: dict[str, Any] = self.s3.get_object(Bucket=self.bucket, Key=key)
-        except ClientError as e:
-            if _not_found(e):
-                return None
-            raise
-        return answer
+            return (box or self.calls).run(what, call, **params)
+        finally:
+            spent = time.monotonic() - started
+            with self._calls_lock:
+                self.slowest_call_s = max(self.slowest_call_s, spent)
 
-    def _put(self, key: str, body: bytes, **conditions: str) -> dict[str, Any]:
-        self._count()
-        answer: dict[str, Any] = self.s3.put_object(
+    def _get(self, key: str, box: Timebox | None = None) -> _Object | None:
+        """The object's bytes, read whole inside the timebox (a slow body is as slow as a slow answer)."""
+
+        def get() -> _Object | None:
+            try:
+                answer = self.s3.get_object(Bucket=self.bucket, Key=key)
+            except ClientError as e:
+                if _not_found(e):
+                    return None
+                raise
+            return _Object(answer["Body"].read(), str(answer.get("ETag", "")))
+
+        return self._call(box, f"GetObject s3://{self.bucket}/{key}", get)
+
+    def _put(
+        self, key: str, body: bytes, box: Timebox | None = None, **conditions: str
+    ) -> dict[str, Any]:
+        answer: dict[str, Any] = self._call(
+            box,
+            f"PutObject s3://{self.bucket}/{key}",
+            self.s3.put_object,
             Bucket=self.bucket,
             Key=key,
             Body=body,
@@ -268,39 +310,43 @@ class ChainStore:
         return answer
 
     def _exists(self, key: str) -> bool:
-        self._count()
-        try:
-            self.s3.head_object(Bucket=self.bucket, Key=key)
-            return True
-        except ClientError as e:
-            if _not_found(e):
-                return False
-            raise
+        def head() -> bool:
+            try:
+                self.s3.head_object(Bucket=self.bucket, Key=key)
+                return True
+            except ClientError as e:
+                if _not_found(e):
+                    return False
+                raise
+
+        return self._call(None, f"HeadObject s3://{self.bucket}/{key}", head)
 
     # -- head ---------------------------------------------------------------------------------------
-    def read_head(self) -> Head:
+    def read_head(self, box: Timebox | None = None) -> Head:
         """The head; ChainCorrupted when the object is not a well-formed head document."""
-        got = self._get(self.head_key)
+        got = self._get(self.head_key, box)
         if got is None:
             return Head(None, None, None)
         try:
-            data = json.loads(got["Body"].read())  # ValueError: not JSON, or not UTF-8
+            data = json.loads(got.body)  # ValueError: not JSON, or not UTF-8
             if not isinstance(data, dict) or data.get("format") != HEAD_FORMAT:
                 raise ValueError(f"it is not a {HEAD_FORMAT} document")
             last = Link.from_json(_member(data, "last"))
-            return Head(last, Claim.from_json(_member(data, "pending")), got["ETag"])
+            return Head(last, Claim.from_json(_member(data, "pending")), got.etag)
         except ValueError as e:
             raise ChainCorrupted(
                 f"chain head s3://{self.bucket}/{self.head_key} is unreadable ({_first_line(e)}); "
                 "restore its previous version (the bucket is versioned) to continue the chain"
             ) from e
 
-    def _swap(self, old: Head, last: Link | None, pending: Claim | None) -> Head | None:
+    def _swap(
+        self, old: Head, last: Link | None, pending: Claim | None, box: Timebox | None = None
+    ) -> Head | None:
         """Replace the head if it is still ``old``; None when another generator changed it first."""
         new = Head(last, pending, None)
         conditions = {"IfMatch": old.etag} if old.etag else {"IfNoneMatch": "*"}
         try:
-            answer = self._put(self.head_key, new.body(), **conditions)
+            answer = self._put(self.head_key, new.body(), box, **conditions)
         except ClientError as e:
             # 404 answers If-Match when the head was deleted; both mean "re-read and decide again".
             if _precondition_failed(e) or _not_found(e):
@@ -318,7 +364,7 @@ class ChainStore:
         if got is None:
             return None
         try:
-            return TriggerRecord.from_json(json.loads(got["Body"].read()))
+            return TriggerRecord.from_json(json.loads(got.body))
         except ValueError as e:
             raise ChainCorrupted(
                 f"trigger record s3://{self.bucket}/{key} is unreadable ({_first_line(e)}); "
@@ -337,8 +383,7 @@ class ChainStore:
             raise ReportWriteFailed(
                 f"report s3://{self.bucket}/{key} named by the chain does not exist"
             )
-        data: bytes = got["Body"].read()
-        return data
+        return got.body
 
     # -- claiming -----------------------------------------------------------------------------------
     def claim(
@@ -369,7 +414,13 @@ class ChainStore:
                     lease_expires_at,
                     head.last,
                 )
-                self.claimed_head = self._swap(head, head.last, claim)
+                try:
+                    self.claimed_head = self._swap(head, head.last, claim)
+                except OutOfTime:
+                    # The swap's outcome is unknown: undo it if it landed (a claim nobody works on
+                    # would otherwise hold the chain for its whole lease).
+                    self.release(claim)
+                    raise
                 if self.claimed_head is not None:
                     return claim
                 head = self.read_head()
@@ -409,7 +460,10 @@ class ChainStore:
 
     # -- writing ------------------------------------------------------------------------------------
     def write_report(self, claim: Claim, body: bytes) -> Stored:
-        """Store the report once; on failure release the claim (best effort) and raise ReportWriteFailed.
+        """Store the report once. Before sending: release the claim and raise (ReportWriteFailed,
+        OutOfTime) when its lease or the run's time would not last. After a definite refusal: release
+        and raise ReportWriteFailed. When the PUT's outcome is unknown (no answer in time), the claim is
+        left to its lease: the next run rolls it forward if the report landed, back otherwise.
 
         One PutObject: S3 takes up to 5 GB in a single PUT
         (https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html), and a report is
@@ -419,9 +473,21 @@ class ChainStore:
             raise ReportWriteFailed(
                 f"claim on sequence {claim.sequence} ran past its deadline; nothing written"
             )
+        needed, left = STORE_ROUND_TRIPS * self.slowest_call_s, self.calls.remaining_s()
+        if left < needed:
+            self.release(claim)
+            raise OutOfTime(
+                f"storing report {claim.key} needs ~{needed:.1f} s ({STORE_ROUND_TRIPS} S3 writes at up "
+                f"to {self.slowest_call_s:.1f} s each so far), {max(left, 0.0):.1f} s left for AWS "
+                "calls: claim released, nothing written"
+            )
         try:
             self._put(claim.key, body, IfNoneMatch="*")
             return Stored(claim, sha256_hex(body))
+        except OutOfTime as e:
+            raise OutOfTime(
+                f"{e}; the report may have landed, so its claim is left to its lease"
+            ) from e
         except ClientError as e:
             if _precondition_failed(e):
                 # Our own earlier attempt (e.g. a retried PUT whose first answer was lost) stored it.
@@ -452,10 +518,17 @@ class ChainStore:
                 return
 
     def release(self, claim: Claim) -> None:
-        """Best effort: undo our claim so the next run need not wait for the lease to run out."""
+        """Best effort, in the cleanup timebox: undo our claim so the next run need not wait for the
+        lease to run out. Only the exact claim is undone (every member, the lease included), never
+        another run's claim on the same key."""
         try:
-            head = self.read_head()
-            if head.pending is not None and head.pending.key == claim.key:
-                self._swap(head, claim.previous, None)
-        except ClientError:
+            head = self.claimed_head
+            # The head as our claim left it: one conditional PUT, no read, when nothing changed since.
+            if head is not None and head.pending == claim:
+                if self._swap(head, claim.previous, None, self.cleanup) is not None:
+                    return
+            head = self.read_head(self.cleanup)
+            if head.pending is not None and head.pending.to_json() == claim.to_json():
+                self._swap(head, claim.previous, None, self.cleanup)
+        except (ClientError, BotoCoreError, ReportGeneratorError):
             pass

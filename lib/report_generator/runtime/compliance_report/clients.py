@@ -26,6 +26,7 @@ import botocore.session
 from botocore.config import Config
 
 from .environment import DEFAULT_MAX_ATTEMPTS
+from .timebox import refuse_late_attempts
 
 CONNECT_TIMEOUT_S = 3
 READ_TIMEOUT_S = 15
@@ -97,3 +98,6 @@ class Clients:
         self.config = session.client("config", config=config)
         self.s3 = enable_conditional_put(session.client("s3", config=config))
         self.sns = session.client("sns", config=config)
+        for client in (self.config, self.s3, self.sns):
+            # A call made inside a timebox (timebox.py) starts no attempt after its window.
+            client.meta.events.register("request-created", refuse_late_attempts)

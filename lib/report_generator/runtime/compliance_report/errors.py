@@ -35,3 +35,8 @@ class AlertPublishFailed(ReportGeneratorError):
 class ChainCorrupted(ReportGeneratorError):
     """A bookkeeping object under ``chain/`` is not what its format says. No report is written until it
     is restored (the bucket is versioned): guessing its content could fork the chain."""
+
+
+class OutOfTime(ReportGeneratorError):
+    """An AWS call after collection could not start, or end, before the run's time for AWS calls was over;
+    the run fails before Lambda would stop it."""

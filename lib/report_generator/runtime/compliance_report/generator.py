@@ -35,15 +35,25 @@ from . import alert
 from .chain import LEASE_MARGIN, ChainStore, Claim, Head, Stored, TriggerRecord
 from .clients import Clients
 from .collect import Collection, Collector
-from .errors import AlertPublishFailed, ReportGeneratorError, ReportWriteFailed
+from .errors import AlertPublishFailed, OutOfTime, ReportGeneratorError, ReportWriteFailed
 from .model import ChainPosition, Report
 from .report import Draft, report_content
 from .settings import Settings
+from .timebox import Timebox
 from .timefmt import utc_z
 from .triggers import Trigger
 
 MIN_RESERVE_MS = 2_000
 MAX_RESERVE_MS = 30_000
+# The end of a run, after its AWS calls: releasing a claim if the work ran out of time (a quarter of the
+# reserve, within [0.5 s, 5 s]), and then the log line, the metrics and returning (FINISH_S).
+MIN_CLEANUP_S = 0.5
+MAX_CLEANUP_S = 5.0
+FINISH_S = 0.25
+# Threads for the AWS calls of the chain and the alert (timebox.py); at most four run at once (trigger
+# record and head reads; or the alert, the trigger record, the head and the alert's mark), and a call
+# abandoned at its window's end keeps its thread until botocore gives up on it.
+AWS_CALL_WORKERS = 8
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,17 @@ class Deadline:
 
     def claim_give_up_at(self) -> float:
         return self.ends - self.reserve_s / 2
+
+    def cleanup_s(self) -> float:
+        return min(MAX_CLEANUP_S, max(MIN_CLEANUP_S, self.reserve_s / 4))
+
+    def calls_until(self) -> float:
+        """No AWS call of the run's work (chain, report, alert) may run past this instant."""
+        return self.ends - self.cleanup_s()
+
+    def cleanup_until(self) -> float:
+        """Releasing a claim after the work ran out of time may run until this instant."""
+        return self.ends - FINISH_S
 
 
 @dataclass(frozen=True)
@@ -132,8 +153,18 @@ class _Run:
         self.account = account
         self.deadline = deadline
         self.clock = clock
+        self.aws_calls = ThreadPoolExecutor(
+            max_workers=AWS_CALL_WORKERS, thread_name_prefix="aws-call"
+        )
+        self.calls = Timebox(deadline.calls_until(), self.aws_calls)
         self.store = ChainStore(
-            clients.s3, settings.bucket, settings.report_prefix, settings.chain_prefix, clock=clock
+            clients.s3,
+            settings.bucket,
+            settings.report_prefix,
+            settings.chain_prefix,
+            clock=clock,
+            calls=self.calls,
+            cleanup=Timebox(deadline.cleanup_until(), self.aws_calls),
         )
         self.stop = threading.Event()
         self.collector = Collector(clients.config, settings.rules, self.stop)
@@ -146,6 +177,7 @@ class _Run:
     def close(self) -> None:
         self.stop.set()
         self.pool.shutdown(wait=False, cancel_futures=True)
+        self.aws_calls.shutdown(wait=False, cancel_futures=True)
 
     def execute(self) -> RunResult:
         record, head = self.start_reads()
@@ -178,7 +210,7 @@ class _Run:
         if alert_state == "pending" and alert.needs_alert(report):
             try:
                 self._publish(report, stored.claim.key)
-            except (ClientError, BotoCoreError) as e:
+            except (ClientError, BotoCoreError, OutOfTime) as e:
                 raise AlertPublishFailed(
                     f"report {stored.claim.key} is stored but its alert failed again: {e}"
                 ) from e
@@ -250,7 +282,7 @@ class _Run:
         if published is not None:
             try:
                 published.result()
-            except (ClientError, BotoCoreError) as e:
+            except (ClientError, BotoCoreError, OutOfTime) as e:
                 alert_error = e
             else:
                 marking = self.pool.submit(self.store.record_trigger, stored, "sent")
@@ -281,7 +313,9 @@ class _Run:
 
     def _publish(self, report: Report, key: str) -> None:
         settings = self.settings
-        alert.publish(
+        self.calls.run(
+            f"Publish {settings.topic_arn}",
+            alert.publish,
             self.clients.sns,
             settings.topic_arn,
             report,
