@@ -47,6 +47,9 @@ LEASE_MARGIN = timedelta(seconds=60)
 # record, the head. The report's PUT is only sent when the run has time for all three at the pace S3
 # answered this run so far; otherwise the claim is released untouched instead.
 STORE_ROUND_TRIPS = 3
+# Backoff between retries of a write S3 answered with a conflict (409): doubling, jittered.
+CONFLICT_FIRST_DELAY_S = 0.05
+CONFLICT_MAX_DELAY_S = 1.0
 HEAD_FORMAT = "compliance-chain-head/1"
 TRIGGER_FORMAT = "compliance-trigger/1"
 ALERT_STATES = ("pending", "sent", "not-needed")
@@ -225,6 +228,11 @@ def _precondition_failed(error: ClientError) -> bool:
     return _code(error) in ("PreconditionFailed", "412") or _status(error) == 412
 
 
+def _conflict(error: ClientError) -> bool:
+    """S3's 409s that ask for a retry (see ``ChainStore._put``)."""
+    return _code(error) in ("ConditionalRequestConflict", "OperationAborted")
+
+
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -295,19 +303,41 @@ class ChainStore:
     def _put(
         self, key: str, body: bytes, box: Timebox | None = None, **conditions: str
     ) -> dict[str, Any]:
-        answer: dict[str, Any] = self._call(
-            box,
-            f"PutObject s3://{self.bucket}/{key}",
-            self.s3.put_object,
-            Bucket=self.bucket,
-            Key=key,
-            Body=body,
-            ContentType="application/json",
-            ChecksumAlgorithm="SHA256",
-            ChecksumSHA256=base64.b64encode(hashlib.sha256(body).digest()).decode("ascii"),
-            **conditions,
-        )
-        return answer
+        """One PUT; a conflict (409) is retried with jittered backoff while the timebox lasts.
+
+        S3 answers ``409 ConditionalRequestConflict`` when a conditional write meets a concurrent
+        operation on the same key, and its documented answer is to retry: "On a 409 failure you should
+        retry the upload" (If-None-Match), "... fetch the object's ETag and retry the upload" (If-Match)
+        (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html,
+        https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html). Sending the same
+        condition again is that: if the head's ETag changed meanwhile S3 answers 412, which the callers
+        read as before (re-read the head; for the report, our own earlier write). ``OperationAborted``
+        is S3's other 409, "a conflicting conditional operation is currently in progress against this
+        resource. Try again" (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
+        botocore's retry modes do not retry a 409, so it is done here."""
+        box = box or self.calls
+        delay = CONFLICT_FIRST_DELAY_S
+        while True:
+            try:
+                answer: dict[str, Any] = self._call(
+                    box,
+                    f"PutObject s3://{self.bucket}/{key}",
+                    self.s3.put_object,
+                    Bucket=self.bucket,
+                    Key=key,
+                    Body=body,
+                    ContentType="application/json",
+                    ChecksumAlgorithm="SHA256",
+                    ChecksumSHA256=base64.b64encode(hashlib.sha256(body).digest()).decode("ascii"),
+                    **conditions,
+                )
+                return answer
+            except ClientError as e:
+                pause = delay * (0.5 + random.random())  # noqa: S311 (jitter, not a secret)
+                if not _conflict(e) or box.remaining_s() <= pause:
+                    raise
+            self.sleep(pause)
+            delay = min(delay * 2, CONFLICT_MAX_DELAY_S)
 
     def _exists(self, key: str) -> bool:
         def head() -> bool:
