@@ -36,11 +36,14 @@ _CLIENTS: dict[tuple[str, str, int], Clients] = {}
 
 
 def _clients(settings: Settings) -> Clients:
-    """Clients are built once per execution environment (and per endpoint, which tests change)."""
+    """Clients are built once per execution environment (and per endpoint, which tests change); their
+    connections outlive the invocation, their retry quotas do not."""
     cache_key = (settings.region, os.environ.get("AWS_ENDPOINT_URL", ""), settings.max_attempts)
     if cache_key not in _CLIENTS:
         _CLIENTS[cache_key] = Clients(settings.region, settings.max_attempts)
-    return _CLIENTS[cache_key]
+    clients = _CLIENTS[cache_key]
+    clients.renew_retry_budgets()  # each run starts with a full retry quota, warm clients or not
+    return clients
 
 
 def log_run(level: int, message: str, fields: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ network errors) with ``environment.DEFAULT_MAX_ATTEMPTS`` (10) attempts per call
 attempts), so the count is passed as ``total_max_attempts``. At a 30% throttling rate a call fails all 10
 attempts with probability 0.3^10 ~ 6e-6. ``adaptive`` mode was not chosen: it also rate-limits the client
 after throttling, which slows the many parallel page streams of one run for little gain at this call volume.
+Each client's retry quota is renewed per invocation (``renew_retry_budgets``; retry_budget.py says why).
 
 Conditional writes: ``PutObject`` gained ``IfNoneMatch`` (botocore 1.35.16) and ``IfMatch`` (1.35.6x) in
 2024, newer than the SDK some Lambda python3.9 runtime builds ship. Instead of bundling a pinned boto3 with
@@ -26,6 +27,7 @@ import botocore.session
 from botocore.config import Config
 
 from .environment import DEFAULT_MAX_ATTEMPTS
+from .retry_budget import RetryBudget
 from .timebox import refuse_late_attempts
 
 CONNECT_TIMEOUT_S = 3
@@ -98,6 +100,13 @@ class Clients:
         self.config = session.client("config", config=config)
         self.s3 = enable_conditional_put(session.client("s3", config=config))
         self.sns = session.client("sns", config=config)
+        self._budgets = []
         for client in (self.config, self.s3, self.sns):
             # A call made inside a timebox (timebox.py) starts no attempt after its window.
             client.meta.events.register("request-created", refuse_late_attempts)
+            self._budgets.append(RetryBudget(client, max_attempts))
+
+    def renew_retry_budgets(self) -> None:
+        """Every client's retry quota full again: once per invocation (retry_budget.py)."""
+        for budget in self._budgets:
+            budget.renew()
