@@ -177,7 +177,7 @@ def _sns_bytes(message):
     )
 
 
-@pytest.mark.parametrize("wide", ["é", "日", "😀", "a日é"])
+@pytest.mark.parametrize("wide", ["é", "日", "😀"])
 def test_an_alert_of_multi_byte_resource_ids_at_the_most_resources_fits_sns_in_bytes(wide):
     """Resource ids of up to 768 characters (collect.RESOURCE_ID_MAX) of 2-, 3- and 4-byte UTF-8, the
     most resources ALERT_MAX_RESOURCES allows (1,000 per rule): every id length gives a message

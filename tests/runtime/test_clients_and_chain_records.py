@@ -6,15 +6,15 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
-import boto3
 import pytest
-from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 from compliance_report import environment
 from compliance_report.chain import Claim, Head, Link, TriggerRecord
 from compliance_report.clients import client_config, enable_conditional_put
 from compliance_report.generator import Deadline
 from compliance_report.settings import load_settings
+
+from tests.runtime.offline import failing_s3, offline_s3, response
 
 RUNTIME_README = Path(__file__).resolve().parents[2] / "lib/report_generator/runtime/README.md"
 
@@ -29,25 +29,13 @@ class _Recorder:
         self.headers.append(
             {k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()}
         )
-
-        class Raw:
-            def stream(self, **_):
-                yield b""
-
-        return AWSResponse(request.url, 200, {"ETag": '"abc"'}, Raw())
+        return response(request, 200, headers={"ETag": '"abc"'})
 
 
 @pytest.fixture
 def s3_and_wire():
-    session = boto3.session.Session(
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106 (never sent anywhere)
-        region_name="eu-west-1",
-    )
-    s3 = enable_conditional_put(
-        session.client("s3", endpoint_url="http://127.0.0.1:9", config=client_config(1))
-    )
     wire = _Recorder()
+    s3 = enable_conditional_put(offline_s3(1))
     s3.meta.events.register("before-send.s3.PutObject", wire)
     return s3, wire
 
@@ -83,33 +71,10 @@ def test_retry_settings_use_botocore_standard_mode():
     assert (config.connect_timeout, config.read_timeout) == (3, 15)
 
 
-def _failing_s3(max_attempts):
-    """An S3 client whose every request is answered 500 (retryable); counts the requests sent."""
-    session = boto3.session.Session(
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106 (never sent anywhere)
-        region_name="eu-west-1",
-    )
-    s3 = session.client("s3", endpoint_url="http://127.0.0.1:9", config=client_config(max_attempts))
-    sent = []
-
-    def answer(request, **_):
-        sent.append(request.url)
-
-        class Raw:
-            def stream(self, **_):
-                yield b"<Error><Code>InternalError</Code><Message>m</Message></Error>"
-
-        return AWSResponse(request.url, 500, {}, Raw())
-
-    s3.meta.events.register("before-send.s3", answer)
-    return s3, sent
-
-
 def test_a_failing_call_makes_exactly_the_configured_number_of_attempts():
     """AWS_MAX_ATTEMPTS counts attempts, the first included (the SDKs' retry behavior page); botocore's
     ``max_attempts`` client setting counts retries, so the runtime passes ``total_max_attempts``."""
-    s3, sent = _failing_s3(3)
+    s3, sent = failing_s3(3)
 
     with pytest.raises(ClientError):
         s3.get_object(Bucket="b", Key="k")
@@ -129,7 +94,7 @@ def test_the_documented_default_attempts_are_the_ones_botocore_makes(monkeypatch
             "AWS_REGION": "eu-west-1",
         }
     )
-    s3, _ = _failing_s3(settings.max_attempts)
+    s3, _ = failing_s3(settings.max_attempts)
     readme = RUNTIME_README.read_text(encoding="utf-8")
 
     assert settings.max_attempts == environment.DEFAULT_MAX_ATTEMPTS

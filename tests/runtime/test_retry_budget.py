@@ -6,30 +6,15 @@ Without a network: every request is answered 500 (retryable) by a botocore hook.
 
 from concurrent.futures import ThreadPoolExecutor
 
-import boto3
-from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
-from compliance_report.clients import client_config
 from compliance_report.retry_budget import RetryBudget
 
-
-class _Raw:
-    def stream(self, **_):
-        yield b"<Error><Code>InternalError</Code><Message>m</Message></Error>"
+from tests.runtime.offline import failing_s3
 
 
 def _failing_s3(max_attempts):
-    session = boto3.session.Session(
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106 (never sent anywhere)
-        region_name="eu-west-1",
-    )
-    s3 = session.client("s3", endpoint_url="http://127.0.0.1:9", config=client_config(max_attempts))
-    budget = RetryBudget(s3, max_attempts)
-    s3.meta.events.register(
-        "before-send.s3", lambda request, **_: AWSResponse(request.url, 500, {}, _Raw())
-    )
-    return s3, budget
+    s3, _ = failing_s3(max_attempts)
+    return s3, RetryBudget(s3, max_attempts)
 
 
 def _attempts(s3):

@@ -5,12 +5,11 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import boto3
 import pytest
-from botocore.awsrequest import AWSResponse
-from compliance_report.clients import client_config
 from compliance_report.errors import OutOfTime
 from compliance_report.timebox import Timebox, refuse_late_attempts
+
+from tests.runtime.offline import INTERNAL_ERROR, offline_s3, response
 
 
 @pytest.fixture
@@ -46,38 +45,24 @@ def test_a_call_still_running_at_the_windows_end_is_abandoned(executor):
     release.set()
 
 
-class _Raw:
-    def __init__(self, body=b""):
-        self._body = body
-
-    def stream(self, **_):
-        yield self._body
-
-
-def _s3(max_attempts):
-    session = boto3.session.Session(
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106 (never sent anywhere)
-        region_name="eu-west-1",
-    )
-    s3 = session.client("s3", endpoint_url="http://127.0.0.1:9", config=client_config(max_attempts))
+def _s3(max_attempts, answer):
+    s3 = offline_s3(max_attempts, answer)
     s3.meta.events.register("request-created", refuse_late_attempts)
     return s3
 
 
 def test_botocore_starts_no_retry_after_the_window():
     """The first attempt's 500 arrives after the window: the retry is refused before it is sent."""
-    s3 = _s3(10)
-    box = Timebox(time.monotonic() + 0.05)
-    sent = []
+    sent, boxes = [], []
 
     def answer(request, **_):
         sent.append(request.url)
-        time.sleep(max(0.0, box.remaining_s()) + 0.01)
-        error = b"<Error><Code>InternalError</Code><Message>m</Message></Error>"
-        return AWSResponse(request.url, 500, {}, _Raw(error))
+        time.sleep(max(0.0, boxes[0].remaining_s()) + 0.01)
+        return response(request, 500, INTERNAL_ERROR)
 
-    s3.meta.events.register("before-send.s3", answer)
+    s3 = _s3(10, answer)
+    box = Timebox(time.monotonic() + 0.05)
+    boxes.append(box)
 
     with pytest.raises(OutOfTime, match="not sent: the run's time for AWS calls ended"):
         box.run("GetObject s3://b/k", s3.get_object, Bucket="b", Key="k")
@@ -87,10 +72,7 @@ def test_botocore_starts_no_retry_after_the_window():
 
 def test_a_call_outside_any_window_is_not_limited(executor):
     """The collection's reads run outside windows; a window that ended on another thread is not theirs."""
-    s3 = _s3(1)
-    s3.meta.events.register(
-        "before-send.s3", lambda request, **_: AWSResponse(request.url, 204, {}, _Raw())
-    )
+    s3 = _s3(1, lambda request, **_: response(request, 204))
     ended = Timebox(time.monotonic() + 0.01, executor)
     ended.run("HeadBucket", time.sleep, 0.0)
     time.sleep(0.02)
