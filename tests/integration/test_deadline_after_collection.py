@@ -2,16 +2,11 @@
 store THEN every call after collection is bounded by the time Lambda has left: the run fails cleanly
 before Lambda would stop it (claim released, one line, the error metric) and the retry stores once."""
 
-import json
-
 import pytest
 from compliance_report.errors import OutOfTime
 from compliance_report.metrics import REPORT_GENERATION_ERRORS, REPORTS_STORED
 
-
-def _out(capsys):
-    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
-    return [x for x in lines if "_aws" not in x], [x for x in lines if "_aws" in x]
+from tests.integration.runs import metric, run_output
 
 
 def test_a_slow_s3_near_the_deadline_fails_the_run_cleanly_before_lambda_stops_it(
@@ -36,12 +31,12 @@ def test_a_slow_s3_near_the_deadline_fails_the_run_cleanly_before_lambda_stops_i
         handler_module.handler(event, context)
 
     assert context.get_remaining_time_in_millis() > 0, "the run outlived its Lambda deadline"
-    logs, emf = _out(capsys)
+    logs, emf = run_output(capsys)
     (line,) = logs
     assert line["level"] == "ERROR" and line["outcome"] == "failed"
     assert line["errorType"] == "OutOfTime"
-    assert [d[REPORT_GENERATION_ERRORS] for d in emf if REPORT_GENERATION_ERRORS in d] == [1]
-    assert [d[REPORTS_STORED] for d in emf if REPORTS_STORED in d] == [0]
+    assert metric(emf, REPORT_GENERATION_ERRORS) == [1]
+    assert metric(emf, REPORTS_STORED) == [0]
     emulator.clear_faults()
     assert estate.report_keys() == []
     assert estate.head()["pending"] is None, "the claim was not released"

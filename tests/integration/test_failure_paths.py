@@ -2,25 +2,15 @@
 the queue path, a corrupted chain head) THEN the invocation fails with the generator's typed error, after
 the handler's one structured line and its error metric, and nothing is written."""
 
-import json
-
 import pytest
 from compliance_report.errors import AlertPublishFailed, ChainCorrupted
+from compliance_report.metrics import REPORT_GENERATION_ERRORS
 
 from lib.report_generator import local_harness as harness
+from tests.integration.runs import metric, run_output
 
 BUCKET = "compliance-reports-test"
 HEAD_KEY = "chain/head.json"
-
-
-def _out(capsys):
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
-    emf = [line for line in lines if "_aws" in line]
-    return [line for line in lines if "_aws" not in line], emf
-
-
-def _errors_metric(emf):
-    return [doc["ReportGenerationErrors"] for doc in emf if "ReportGenerationErrors" in doc]
 
 
 def test_an_alert_failure_on_the_queue_path_fails_with_the_alert_error(
@@ -39,10 +29,10 @@ def test_an_alert_failure_on_the_queue_path_fails_with_the_alert_error(
         handler_module.handler(harness.sqs_event(record), context_factory())
 
     (report,) = verify_trail(estate)
-    logs, emf = _out(capsys)
+    logs, emf = run_output(capsys)
     (line,) = logs
     assert line["outcome"] == "alert-failed" and line["messageId"] == "m-alert-1"
-    assert _errors_metric(emf) == [1]
+    assert metric(emf, REPORT_GENERATION_ERRORS) == [1]
     assert report["trigger"]["type"] == "queue"
 
 
@@ -75,10 +65,10 @@ def test_a_corrupted_chain_head_fails_the_run_with_one_line_and_the_error_metric
     with pytest.raises(ChainCorrupted, match="chain head s3://compliance-reports-test/chain/head"):
         handler_module.handler(make_scheduled_event(), context_factory())
 
-    logs, emf = _out(capsys)
+    logs, emf = run_output(capsys)
     (line,) = logs
     assert line["level"] == "ERROR" and line["outcome"] == "failed"
     assert line["errorType"] == "ChainCorrupted" and "\n" not in line["error"]
-    assert _errors_metric(emf) == [1]
+    assert metric(emf, REPORT_GENERATION_ERRORS) == [1]
     assert estate.report_keys() == []
     assert estate.read(HEAD_KEY) == CORRUPTED_HEADS[damage], "the run changed the damaged head"

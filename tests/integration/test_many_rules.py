@@ -2,7 +2,7 @@
 ConfigRuleNames) WHEN a run reads them THEN every rule's overall compliance and evaluation status is
 read and the report is complete."""
 
-import json
+from tests.integration.runs import monitor_rules
 
 RULES = [
     {"name": f"many-rules-{i:02d}", "managedIdentifier": "S3_BUCKET_VERSIONING_ENABLED"}
@@ -13,14 +13,7 @@ RULES = [
 def test_thirty_monitored_rules_are_read_in_full(
     estate, monkeypatch, handler_module, context_factory, make_scheduled_event, verify_trail
 ):
-    for rule in RULES:
-        estate.config.put_config_rule(
-            ConfigRule={
-                "ConfigRuleName": rule["name"],
-                "Source": {"Owner": "AWS", "SourceIdentifier": rule["managedIdentifier"]},
-            }
-        )
-    monkeypatch.setenv("MONITORED_RULES", json.dumps(RULES))
+    monitor_rules(estate, monkeypatch, RULES)
 
     handler_module.handler(make_scheduled_event(), context_factory())
 

@@ -7,9 +7,9 @@ Two invocations of one loaded handler module, so the second runs on the clients 
 a warm Lambda execution environment.
 """
 
-import json
-
 import pytest
+
+from tests.integration.runs import monitor_rules
 
 RULES = [
     {"name": f"retry-budget-{i:02d}", "managedIdentifier": "S3_BUCKET_VERSIONING_ENABLED"}
@@ -21,14 +21,7 @@ RULES = [
 def forty_rules(estate, monkeypatch):
     """40 rules: 84 Config calls a run, enough for a storm to spend any client's quota in one run
     (at 3 attempts a call, 168 retries wanted; 36 to 100 spend the quota, by botocore version)."""
-    for rule in RULES:
-        estate.config.put_config_rule(
-            ConfigRule={
-                "ConfigRuleName": rule["name"],
-                "Source": {"Owner": "AWS", "SourceIdentifier": rule["managedIdentifier"]},
-            }
-        )
-    monkeypatch.setenv("MONITORED_RULES", json.dumps(RULES))
+    monitor_rules(estate, monkeypatch, RULES)
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")
     return estate
 

@@ -2,8 +2,6 @@
 THEN the metrics say what happened: ``ReportsStored`` counts report objects written (what the "no report
 in 24 hours" alarm must count), and ``NonCompliantResources`` is emitted only for rules read in full."""
 
-import json
-
 import pytest
 from compliance_report.errors import AlertPublishFailed, ReportWriteFailed
 from compliance_report.metrics import (
@@ -12,17 +10,14 @@ from compliance_report.metrics import (
     REPORTS_STORED,
 )
 
+from tests.integration.runs import metric, run_output
+
 S3_RULE = "s3-bucket-sse-test"
 RDS_RULE = "rds-storage-encrypted-test"
 
 
 def _emf(capsys):
-    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
-    return [line for line in lines if "_aws" in line]
-
-
-def _values(docs, name):
-    return [doc[name] for doc in docs if name in doc]
+    return run_output(capsys)[1]
 
 
 @pytest.fixture
@@ -53,8 +48,8 @@ def test_a_rule_read_in_part_emits_no_non_compliant_count(
     assert result["complete"] is False
     assert RDS_RULE not in counted, "a partial count was emitted for a rule read in part"
     assert counted[S3_RULE] >= 1 and set(counted) == {S3_RULE, "ec2-imdsv2-check-test"}
-    assert _values(docs, REPORT_GENERATION_ERRORS) == [result["errorCount"]] != [0]
-    assert _values(docs, REPORTS_STORED) == [1]
+    assert metric(docs, REPORT_GENERATION_ERRORS) == [result["errorCount"]] != [0]
+    assert metric(docs, REPORTS_STORED) == [1]
 
 
 def test_reports_stored_counts_report_objects_written_and_nothing_else(
@@ -64,9 +59,9 @@ def test_reports_stored_counts_report_objects_written_and_nothing_else(
     first = make_scheduled_event()
 
     handler_module.handler(first, context_factory())
-    stored = _values(_emf(capsys), REPORTS_STORED)
+    stored = metric(_emf(capsys), REPORTS_STORED)
     handler_module.handler(first, context_factory())  # the same trigger again: no second report
-    duplicate = _values(_emf(capsys), REPORTS_STORED)
+    duplicate = metric(_emf(capsys), REPORTS_STORED)
     emulator.set_faults(
         [
             {
@@ -80,17 +75,17 @@ def test_reports_stored_counts_report_objects_written_and_nothing_else(
     )
     with pytest.raises(ReportWriteFailed):
         handler_module.handler(make_scheduled_event(), context_factory())
-    failed = _values(_emf(capsys), REPORTS_STORED)
+    failed = metric(_emf(capsys), REPORTS_STORED)
     emulator.set_faults(
         [{"service": "sns", "operation": "Publish", "error": "InternalError", "status": 500}]
     )
     alert_fails = make_scheduled_event()
     with pytest.raises(AlertPublishFailed):
         handler_module.handler(alert_fails, context_factory())
-    stored_alert_failed = _values(_emf(capsys), REPORTS_STORED)
+    stored_alert_failed = metric(_emf(capsys), REPORTS_STORED)
     emulator.clear_faults()
     handler_module.handler(alert_fails, context_factory())  # only sends the alert
-    alert_resent = _values(_emf(capsys), REPORTS_STORED)
+    alert_resent = metric(_emf(capsys), REPORTS_STORED)
 
     assert (stored, duplicate, failed, stored_alert_failed, alert_resent) == (
         [1],
