@@ -1,5 +1,6 @@
-"""S3 clients for runtime tests that never reach a network: a botocore ``before-send`` hook answers
-every request, so the real client, its retry mode and its parser run, and nothing is sent."""
+"""What the runtime tests use to run without AWS: S3 clients whose requests a botocore ``before-send``
+hook answers (the real client, its retry mode and its parser run; nothing is sent), and the function's
+environment, optionally pointed at an endpoint nothing listens on."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any, Callable
 import boto3
 from botocore.awsrequest import AWSResponse
 from compliance_report.clients import client_config
+
+from lib.report_generator import local_harness as harness
 
 INTERNAL_ERROR = b"<Error><Code>InternalError</Code><Message>m</Message></Error>"
 
@@ -48,3 +51,17 @@ def failing_s3(max_attempts: int) -> tuple[Any, list[str]]:
         return response(request, 500, INTERNAL_ERROR)
 
     return offline_s3(max_attempts, answer), sent
+
+
+def function_environment(endpoint_url: str | None = None) -> dict[str, str]:
+    """The function's environment for a one-rule stack with suffix ``dev`` in eu-west-1; with
+    ``endpoint_url`` every AWS call goes there (``http://127.0.0.1:9``: nothing listens, each call
+    fails at once)."""
+    return harness.function_environment(
+        bucket="compliance-reports-dev",
+        topic_arn="arn:aws:sns:eu-west-1:123456789012:compliance-alerts-dev",
+        rules=[{"name": "s3-sse", "managedIdentifier": "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED"}],
+        suffix="dev",
+        region="eu-west-1",
+        endpoint_url=endpoint_url,
+    )

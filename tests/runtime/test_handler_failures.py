@@ -18,6 +18,7 @@ from compliance_report.report import Draft, report_content
 from compliance_report.triggers import parse_invocation
 
 from lib.report_generator import local_harness as harness
+from tests.runtime.offline import function_environment
 
 NOW = datetime(2026, 11, 26, 6, 0, 1, tzinfo=timezone.utc)
 EVENTS = [
@@ -180,14 +181,7 @@ def test_fuzzed_events_make_a_buildable_trigger_or_are_refused(load_event, repor
 
 
 # -- the handler -------------------------------------------------------------------------------------
-ENV = harness.function_environment(
-    bucket="compliance-reports-dev",
-    topic_arn="arn:aws:sns:eu-west-1:123456789012:compliance-alerts-dev",
-    rules=[{"name": "s3-sse", "managedIdentifier": "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED"}],
-    suffix="dev",
-    region="eu-west-1",
-    endpoint_url="http://127.0.0.1:9",  # nothing listens: every AWS call fails at once
-)
+ENV = function_environment(endpoint_url="http://127.0.0.1:9")
 
 
 @pytest.fixture
