@@ -61,12 +61,13 @@ def run_documents(
     environment: str,
     non_compliant_by_rule: dict[str, int] | None,
     errors: int,
-    reports_stored: int,
     duration_ms: float,
     now_ms: int,
+    reports_stored: int = 0,
 ) -> list[dict[str, Any]]:
     """NonCompliantResources per rule read in full (``non_compliant_by_rule``, None when this run built
-    no report), then ReportGenerationErrors, ReportsStored and ReportDurationMs."""
+    no report), then ReportGenerationErrors, ReportsStored (``reports_stored``: 1 when the run wrote a
+    report object, else 0) and ReportDurationMs."""
     docs = []
     for rule, count in sorted((non_compliant_by_rule or {}).items()):
         docs.append(
