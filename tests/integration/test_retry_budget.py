@@ -34,14 +34,14 @@ def test_after_a_storm_spends_the_retry_quota_the_next_invocation_still_retries(
     )
     storm = handler_module.handler(make_scheduled_event(), context_factory())
     assert storm["complete"] is False  # every read failed after its retries, or without any
-    # The next day: 40 of the 80 result reads are throttled once each.
+    # The next day: 20 of the 80 result reads are throttled once each.
     emulator.set_faults(
         [
             {
                 "service": "config",
                 "operation": "GetComplianceDetailsByConfigRule",
                 "error": "ThrottlingException",
-                "count": 40,
+                "count": 20,
             }
         ]
     )
@@ -49,6 +49,6 @@ def test_after_a_storm_spends_the_retry_quota_the_next_invocation_still_retries(
 
     after = handler_module.handler(make_scheduled_event(), context_factory())
 
-    assert emulator.stats()["faults_fired"] == {"config.GetComplianceDetailsByConfigRule": 40}
+    assert emulator.stats()["faults_fired"] == {"config.GetComplianceDetailsByConfigRule": 20}
     assert after["complete"] is True, "throttled reads were not retried: the quota was still spent"
     assert after["sequence"] == 1
