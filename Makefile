@@ -25,6 +25,7 @@ CARGO ?= cargo
 # The demo and the end-to-end tests use the debug build: it shares its compiled dependencies with
 # `cargo test`, so CI compiles the AWS SDK once. `make bench-auditor` builds --release for itself.
 AUDITOR := auditor/target/debug/auditor
+RUNTIME := lib/report_generator/runtime
 
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -37,8 +38,11 @@ TEMPLATE = cdk.out/ComplianceAudit-$(ENV_SUFFIX).template.json
 .PHONY: help bootstrap auditor synth validate report-now test test-python test-e2e test-py39 test-rust lint lint-python fmt deploy destroy demo \
 	bench-report bench-auditor clean
 
+# Every rule with a lowercase name is a command and is listed, with the text after its `## `;
+# tests/scripts/test_makefile.py fails for a command without one, or one missing from .PHONY.
 help: ## list the targets
-	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+	@awk '/^[a-z0-9-]+:/ { name = $$1; sub(/:.*/, "", name); at = index($$0, "## "); \
+		printf "  make %-15s %s\n", name, at ? substr($$0, at + 3) : "(no description)" }' $(MAKEFILE_LIST)
 
 # ---- bootstrap: idempotent; each stamp is rebuilt only when its pin file changes -------------------------
 bootstrap: $(VENV)/.installed $(VENV39)/.installed node_modules/.installed $(GUARD) ## install pinned toolchains
@@ -103,14 +107,18 @@ test-rust: bootstrap ## rustfmt, clippy -D warnings, cargo test
 	+cd auditor && $(CARGO) clippy --locked --quiet --all-targets -- -D warnings
 	+cd auditor && $(CARGO) test --locked --quiet
 
-lint-python: bootstrap
+# mypy runs twice because the two halves run on different Pythons: the CDK app as [tool.mypy] in
+# pyproject.toml says (3.11), the Lambda runtime as python3.9, with its folder as the import root.
+lint-python: bootstrap ## ruff (format + check); mypy --strict on the CDK app and the Lambda runtime
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	MYPYPATH=$(RUNTIME) $(VENV)/bin/mypy --strict --python-version 3.9 --explicit-package-bases $(RUNTIME)
 
-lint: lint-python ## ruff (format + check), rustfmt, clippy
+lint: lint-python ## lint-python, rustfmt, clippy
 	cd auditor && $(CARGO) fmt --check && $(CARGO) clippy --locked --quiet --all-targets -- -D warnings
 
-fmt: bootstrap
+fmt: bootstrap ## ruff format and the fixes ruff can make, rustfmt
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 	cd auditor && $(CARGO) fmt
@@ -129,5 +137,5 @@ bench-report: bootstrap ## report generator: API calls, wall time and memory for
 bench-auditor: bootstrap ## auditor: 7 years of daily reports, verify and timeline throughput
 	$(PY) benchmarks/bench_auditor.py
 
-clean:
+clean: ## remove what builds and runs leave: cdk.out, demo-output, .bench, auditor/target
 	rm -rf cdk.out demo-output .bench auditor/target

@@ -10,11 +10,11 @@ import aws_cdk as cdk
 
 from lib.compliance_stack import ComplianceAuditStack
 from lib.nag_plugins import add_nag_plugins
-from lib.settings import REGION, Settings, SettingsError
+from lib.settings import REGION, StackSettings, StackSettingsError
 
 
 def build_app(app: cdk.App) -> ComplianceAuditStack:
-    settings = Settings.from_context(app.node.try_get_context)
+    settings = StackSettings.from_context(app.node.try_get_context)
     stack = ComplianceAuditStack(
         app,
         f"ComplianceAudit-{settings.environment_suffix}",
@@ -33,7 +33,7 @@ def main() -> int:
     app = cdk.App()
     try:
         build_app(app)
-    except SettingsError as e:
+    except StackSettingsError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     app.synth()

@@ -1,10 +1,12 @@
 """The monitored account inside the emulator: the estate, AWS Config, the alert topic and the inbox.
 
-Everything is created with ordinary boto3 calls (``tools.local_aws.estate``), so the same code would work
-against any endpoint. The security team's inbox is an SQS queue subscribed to the alert topic; the
-emulator publishes its real-time compliance-change alerts to that topic (standing in for the deployed
-"Config Rules Compliance Change" EventBridge rule) and the report generator publishes its report alerts
-there too.
+Everything is created with ordinary boto3 calls (``tools.local_aws.estate`` and ``deployment``),
+under the physical names of the template synthesized for the suffix, so the emulator's IAM
+enforcement sees the names the stack's policies grant; the same code would work against any
+endpoint. The security team's inbox is an SQS queue subscribed to the alert topic; the emulator
+publishes its real-time compliance-change alerts to that topic (standing in for the deployed "Config
+Rules Compliance Change" EventBridge rule) and the report generator publishes its report alerts there
+too.
 """
 
 from __future__ import annotations
@@ -14,7 +16,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
+from botocore.config import Config
+
 from tools.local_aws import estate as seed
+from tools.local_aws.deployment import Deployment, deploy
 
 from .scenario import Change, Resource
 
@@ -37,27 +43,45 @@ class Alert:
 
 @dataclass
 class Names:
-    suffix: str
-    rules: list[dict[str, str]]  # [{name, managedIdentifier}] as the stack passes them
+    """The stack's physical names, from the template synthesized for the suffix, and the demo's own
+    (the inbox queue and the estate's buckets)."""
+
+    deployment: Deployment
+
+    @property
+    def suffix(self) -> str:
+        return self.deployment.suffix
+
+    @property
+    def rules(self) -> list[dict[str, str]]:
+        """[{name, managedIdentifier}] as the stack passes them to the function."""
+        return [
+            {"name": r["name"], "managedIdentifier": r["managedIdentifier"]}
+            for r in self.deployment.rules
+        ]
 
     @property
     def report_bucket(self) -> str:
-        return f"compliance-reports-{self.suffix}"
+        return self.deployment.report_bucket
 
     @property
     def delivery_bucket(self) -> str:
-        return f"compliance-config-{self.suffix}"
+        return self.deployment.config_bucket
 
     @property
     def topic(self) -> str:
-        return f"compliance-alerts-{self.suffix}"
+        return self.deployment.alert_topic_arn.rsplit(":", 1)[1]
+
+    @property
+    def recorder(self) -> str:
+        return self.deployment.recorder["name"]
 
     @property
     def inbox(self) -> str:
         return f"security-team-inbox-{self.suffix}"
 
     def rule_for(self, managed_identifier: str) -> str:
-        return next(r["name"] for r in self.rules if r["managedIdentifier"] == managed_identifier)
+        return self.deployment.rule_for(managed_identifier)
 
     def bucket(self, name: str) -> str:
         return f"{name}-{self.suffix}"
@@ -91,20 +115,26 @@ class Account:
             )
 
     def create_platform(self) -> None:
-        """What the stack deploys: report bucket (versioned, SSE-S3), Config, rules, topic and inbox."""
+        """What the stack deploys (``deployment.deploy``: the buckets, topics, request queue, rules
+        and the recorder, under the template's names, with the admin key as CloudFormation would),
+        and the security team's inbox subscribed to the alert topic."""
         c, n = self.clients, self.names
-        seed.create_bucket(c.s3, n.report_bucket, encrypted=True)
-        c.s3.put_bucket_versioning(
-            Bucket=n.report_bucket, VersioningConfiguration={"Status": "Enabled"}
-        )
-        seed.create_bucket(c.s3, n.delivery_bucket, encrypted=True)
-        self.topic_arn = c.sns.create_topic(Name=n.topic)["TopicArn"]
+        deploy(c, n.deployment)
+        self.topic_arn = n.deployment.alert_topic_arn
         self.inbox_url = seed.subscribe_queue(c.sns, c.sqs, self.topic_arn, n.inbox)
-        by_id = {r["managedIdentifier"]: r["name"] for r in n.rules}
-        seed.put_managed_rules(
-            c.config, by_id[seed.S3_RULE], by_id[seed.RDS_RULE], by_id[seed.EC2_RULE]
+
+    def daily_evaluation(self) -> None:
+        """The schedule's StartConfigRulesEvaluation, signed as the scheduler's role."""
+        d = self.names.deployment
+        config = boto3.client(
+            "config",
+            endpoint_url=self.endpoint_url,
+            region_name=d.region,
+            aws_access_key_id=d.access_key("dailyEvaluation"),
+            aws_secret_access_key="emulator",  # noqa: S106 (the emulator checks no signature)
+            config=Config(retries={"mode": "standard", "max_attempts": 3}),
         )
-        seed.start_recording(c.config, n.delivery_bucket)
+        config.start_config_rules_evaluation(**d.daily_evaluation_input)
 
     def create_estate(self, resources: tuple[Resource, ...]) -> None:
         c = self.clients
@@ -136,10 +166,10 @@ class Account:
             self.id_history[name].append(rid)
 
     def stop_recorder(self) -> None:
-        seed.stop_recording(self.clients.config)
+        seed.stop_recording(self.clients.config, self.names.recorder)
 
     def start_recorder(self) -> None:
-        seed.resume_recording(self.clients.config)
+        seed.resume_recording(self.clients.config, self.names.recorder)
 
     def drain_inbox(self, settle_s: float = 0.0) -> list[Alert]:
         """Receive and delete everything in the inbox. With ``settle_s``, keep polling until nothing

@@ -2,10 +2,12 @@
 
 ``python -m demo.run [--days N] [--out demo-output] [--quarter 2026-Q3] [--seed 2026]``
 
-Starts the local AWS emulator, creates a monitored estate in it, simulates a quarter day by day with the
-emulator's clock (resources drift out of compliance and are fixed, the recorder is off one day, two days
-have no report) while the real report generator handler writes the hash-chained trail, then runs the
-auditor on the bucket through the S3 API, shows a tampered copy being caught and prints a summary.
+Starts the local AWS emulator enforcing the IAM policies of the stack synthesized for the suffix, creates
+the stack's resources and a monitored estate in it, simulates a quarter day by day with the emulator's
+clock (resources drift out of compliance and are fixed, the recorder is off one day, two days have no
+report) while the daily evaluation runs as the scheduler's role and the real report generator handler,
+as the function's role, writes the hash-chained trail; then runs the auditor on the bucket through the
+S3 API, shows a tampered copy being caught and prints a summary, with how many requests IAM denied.
 Exit status: 0 when everything behaved as simulated, 1 when an outcome differed from the simulation,
 2 when the demo could not run, 130/143 when interrupted (the emulator is stopped in every case).
 """
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import signal
@@ -26,7 +27,7 @@ from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
-from lib.report_generator import local_harness as harness
+from tools.local_aws import deployment as stack
 from tools.local_aws.client import LocalAwsClient, LocalAwsError, LocalAwsProcess, spawn
 
 from . import auditor as auditor_mod
@@ -35,7 +36,9 @@ from .estate import REALTIME, REPORT, Account, Alert, Names
 from .generator import SimulatedSchedule
 from .scenario import MIN_DAYS, Expectation, Scenario
 
-REPORT_TIME = clock_time(6, 0)  # the daily schedule's hour (UTC)
+REPORT_TIME = clock_time(6, 0)  # the daily report's hour (UTC)
+EVALUATION_TIME = clock_time(5, 0)  # the daily StartConfigRulesEvaluation schedule's hour (UTC)
+REPO = Path(__file__).resolve().parents[1]
 SHOW_ALERTS = 5
 MARKER = ".demo-output"
 
@@ -88,6 +91,7 @@ class Options:
     out: Path
     endpoint_url: str | None
     auditor: Path | None
+    template: Path | None
 
 
 def parse_args(argv: list[str] | None) -> Options:
@@ -113,6 +117,13 @@ def parse_args(argv: list[str] | None) -> Options:
     )
     parser.add_argument(
         "--auditor", type=Path, help="auditor binary (default: cargo build --release in auditor/)"
+    )
+    parser.add_argument(
+        "--template",
+        type=Path,
+        help="the synthesized template whose IAM policies the emulator enforces (default: "
+        "cdk.out/ComplianceAudit-<suffix>.template.json when newer than the code, else the app is "
+        "synthesized for the suffix)",
     )
     args = parser.parse_args(argv)
     try:
@@ -148,6 +159,7 @@ def parse_args(argv: list[str] | None) -> Options:
         args.out,
         args.endpoint_url,
         args.auditor,
+        args.template,
     )
 
 
@@ -185,6 +197,7 @@ class Demo:
         self.out = options.out
         self.logs = self.out / "logs"
         self.emulator: LocalAwsClient | None = None
+        self.deployment: stack.Deployment | None = None
         self.alerts: list[Alert] = []
         self.summary: dict[str, Any] = {}
         self.mismatches: list[str] = []
@@ -199,6 +212,7 @@ class Demo:
         )
         self.prepare_output()
         binary = self.auditor_binary()
+        self.deployment = self.synthesized_stack()
         try:
             self.start_emulator()
             account = self.create_account()
@@ -207,6 +221,7 @@ class Demo:
             c.line(f"simulated {o.days} days in {time.monotonic() - started:.1f} s")
             self.audit(account, binary, reports)
             self.tamper(account, binary)
+            self.iam_outcome()
         finally:
             if isinstance(self.emulator, LocalAwsProcess):
                 self.emulator.stop()
@@ -245,34 +260,54 @@ class Demo:
         )
         return binary
 
+    def synthesized_stack(self) -> stack.Deployment:
+        """The stack whose policies the emulator enforces: ``--template``, else ``make synth``'s
+        output when the code has not changed since, else the app synthesized for the suffix."""
+        c, o = self.console, self.o
+        default = REPO / "cdk.out" / f"ComplianceAudit-{o.suffix}.template.json"
+        try:
+            if o.template is not None:
+                if not o.template.is_file():
+                    raise UsageError(f"--template {o.template}: no such file")
+                deployment = stack.describe(o.template)
+            elif stack.is_current(default):
+                deployment = stack.describe(default)
+            else:
+                c.step(f"synthesizing the stack for suffix {o.suffix!r} (app.py, as cdk synth)")
+                deployment = stack.for_suffix(o.suffix)
+        except stack.DeploymentError as e:
+            raise UsageError(str(e)) from None
+        if deployment.suffix != o.suffix:
+            raise UsageError(
+                f"--template {o.template}: synthesized for suffix {deployment.suffix!r}, "
+                f"not {o.suffix!r}"
+            )
+        return deployment
+
     def start_emulator(self) -> None:
-        c = self.console
+        c, d = self.console, self.deployment
+        assert d is not None
         if self.o.endpoint_url:
             self.emulator = LocalAwsClient(self.o.endpoint_url)
             self.emulator.health()
             c.step(f"using the emulator at {self.emulator.endpoint_url}")
-            return
-        c.step("starting the local AWS emulator (tools/local_aws) on a free loopback port")
-        spawned = spawn(log_path=self.logs / "emulator.log")
-        self.emulator = spawned
-        c.line(f"emulator listening on {spawned.endpoint_url} (pid {spawned.pid})")
+        else:
+            c.step("starting the local AWS emulator (tools/local_aws) on a free loopback port")
+            spawned = spawn(log_path=self.logs / "emulator.log")
+            self.emulator = spawned
+            c.line(f"emulator listening on {spawned.endpoint_url} (pid {spawned.pid})")
+        self.emulator.load_iam(d.template)
+        c.line(
+            f"IAM enforced as {_relative(Path(d.template))} says: the report generator signs as "
+            f"role {d.roles['reportGenerator']}, the daily evaluation as {d.roles['dailyEvaluation']}"
+        )
 
     def create_account(self) -> Account:
-        # The rule names the stack deploys for this suffix. Importing the CDK app starts jsii's node
-        # process; its end-of-life banner for the pinned node is noise here, as in the Makefile.
-        # The variable holds the node major versions to keep quiet about.
-        quiet = os.environ.get("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "")
-        os.environ["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = f"{quiet},18,20,22".lstrip(
-            ","
-        )
-        os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
-        from lib.config_monitoring.infrastructure import rules_json_literal
-
-        assert self.emulator is not None
+        assert self.emulator is not None and self.deployment is not None
         c, s = self.console, self.scenario
         c.step("creating the monitored estate, AWS Config, the alert topic and the report bucket")
-        rules = json.loads(rules_json_literal(self.o.suffix))
-        account = Account(self.emulator.endpoint_url, Names(self.o.suffix, rules))
+        account = Account(self.emulator.endpoint_url, Names(self.deployment))
+        rules = account.names.rules
         account.refuse_if_used()
         self.emulator.set_clock(utc_text(datetime.combine(s.start, clock_time(0, 0), timezone.utc)))
         account.create_platform()
@@ -286,7 +321,10 @@ class Demo:
             mine = [r for r in s.resources if r.kind == kind]
             bad = [r.name for r in mine if not r.initially_compliant]
             c.line(f"{len(mine)} {label:<14} non-compliant at the start: {', '.join(bad)}")
-        c.line(f"AWS Config rules: {', '.join(r['name'] for r in rules)} (recorder 'default' on)")
+        c.line(
+            f"AWS Config rules: {', '.join(r['name'] for r in rules)} "
+            f"(recorder {account.names.recorder!r} on)"
+        )
         c.line(
             f"alert topic {account.names.topic} -> SQS queue {account.names.inbox} "
             "(the security team's inbox)"
@@ -297,14 +335,8 @@ class Demo:
     def simulate(self, account: Account) -> list[dict[str, Any]]:
         assert self.emulator is not None
         c, s = self.console, self.scenario
-        env = harness.function_environment(
-            endpoint_url=account.endpoint_url,
-            bucket=account.names.report_bucket,
-            topic_arn=account.topic_arn,
-            rules=account.names.rules,
-            suffix=self.o.suffix,
-            alert_max_resources=5,
-        )
+        assert self.deployment is not None
+        env = self.deployment.function_environment(account.endpoint_url)
         c.step(
             f"simulating {s.days} days: drift and fixes, the recorder off on "
             f"{s.date_of(s.recorder_off_day)}, no report on "
@@ -316,6 +348,9 @@ class Demo:
         with open(self.logs / "report-generator.jsonl", "w", encoding="utf-8") as log:
             schedule = SimulatedSchedule(env, self.o.suffix, self.o.seed, log)
             for day, want in enumerate(self.expectation.days):
+                evaluation = datetime.combine(want.date, EVALUATION_TIME, timezone.utc)
+                self.emulator.set_clock(utc_text(evaluation))
+                account.daily_evaluation()
                 moment = datetime.combine(want.date, REPORT_TIME, timezone.utc)
                 self.emulator.set_clock(utc_text(moment))
                 notes = []
@@ -505,6 +540,19 @@ class Demo:
             "problems": verdict["problems"],
         }
 
+    def iam_outcome(self) -> None:
+        """How many requests the stack's own policies denied: any denial is a difference, since the
+        deployed stack would fail the same way."""
+        assert self.emulator is not None
+        status = self.emulator.iam()
+        self.summary["iam"] = {
+            "template": self.deployment.template if self.deployment else None,
+            "denied": status.get("denied", 0),
+            "recentDenials": status.get("recentDenials", []),
+        }
+        for denial in status.get("recentDenials", [])[:5]:
+            self.mismatches.append(f"IAM denied {denial['principal']}: {denial['message']}")
+
     def finish(self) -> None:
         c, e, s = self.console, self.expectation, self.scenario
         realtime = sum(1 for a in self.alerts if a.kind == REALTIME)
@@ -524,6 +572,7 @@ class Demo:
                 "days": s.days,
                 "seed": s.seed,
                 "suffix": self.o.suffix,
+                "reportBucket": self.deployment.report_bucket if self.deployment else None,
                 "reports": e.reports,
                 "skippedDates": [s.date_of(d).isoformat() for d in s.skipped_days],
                 "recorderOffDate": s.date_of(s.recorder_off_day).isoformat(),
@@ -557,6 +606,11 @@ class Demo:
             f"monitoring gap       recorder off on {self.summary['recorderOffDate']}, shown in the report"
         )
         c.line(f"tampering            caught: {self.summary.get('tamper', {}).get('caught')}")
+        iam = self.summary.get("iam", {})
+        c.line(
+            f"iam enforcement      {iam.get('denied')} requests denied; the report generator and "
+            "the daily evaluation ran as their roles"
+        )
         c.line(f"outputs              {html} (open in a browser), .csv, .md, .json beside it;")
         c.line(
             f"                     {self.out}/verify.txt, {self.out}/summary.json, {self.out}/logs/"
@@ -570,6 +624,13 @@ class Demo:
             c.line(f"\nDIFFERENCES from the simulation ({len(self.mismatches)}):")
             for m in self.mismatches[:20]:
                 c.line(f"  {m}")
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
 
 
 def _on_sigterm(signum: int, _frame: object) -> None:

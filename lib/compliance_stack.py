@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import jsii
-from aws_cdk import Aspects, CfnOutput, IAspect, Stack, Tags
+from aws_cdk import Aspects, CfnOutput, Environment, IAspect, Stack, Tags
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
@@ -15,30 +17,33 @@ from lib.defaults import physical_name
 from lib.nag_acknowledgements import acknowledge
 from lib.report_generator.infrastructure import ReportGenerator
 from lib.report_storage.infrastructure import ReportStorage
-from lib.settings import Settings
+from lib.settings import StackSettings
 
 TAGS = {"Environment": "audit", "CostCenter": "compliance"}
 
 
 class ComplianceAuditStack(Stack):
-    def __init__(self, scope: Construct, id_: str, *, settings: Settings, **kwargs) -> None:
-        super().__init__(scope, id_, **kwargs)
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        settings: StackSettings,
+        env: Optional[Environment] = None,
+        description: Optional[str] = None,
+    ) -> None:
+        super().__init__(scope, id_, env=env, description=description)
         suffix = settings.environment_suffix
         for key, value in TAGS.items():
             Tags.of(self).add(key, value)
 
         self.storage = ReportStorage(
-            self,
-            "ReportStorage",
-            suffix=suffix,
-            object_lock_mode=settings.report_object_lock,
-            with_config_bucket=not settings.use_existing_config_recorder,
+            self, "ReportStorage", suffix=suffix, object_lock_mode=settings.report_object_lock
         )
         self.alerting = Alerting(self, "Alerting", suffix=suffix, alert_email=settings.alert_email)
-        if not settings.use_existing_config_recorder:
-            self.alerting.allow_config_publish()
+        schedule_group_name = physical_name("compliance", suffix)
         self.schedule_group = scheduler.CfnScheduleGroup(
-            self, "ScheduleGroup", name=physical_name("compliance", suffix)
+            self, "ScheduleGroup", name=schedule_group_name
         )
         schedule_dlq = self.alerting.dead_letter_queue("ScheduleDlq", "compliance-schedule-dlq")
 
@@ -47,10 +52,8 @@ class ComplianceAuditStack(Stack):
             "ConfigMonitoring",
             suffix=suffix,
             use_existing_recorder=settings.use_existing_config_recorder,
-            delivery_bucket=self.storage.config,
-            delivery_topic=self.alerting.config_stream,
-            delivery_topic_policy=self.alerting.config_stream.node.try_find_child("Policy"),
-            schedule_group_name=self.schedule_group.name,
+            access_logs=self.storage.access_logs,
+            schedule_group_name=schedule_group_name,
             schedule_dlq=schedule_dlq,
         )
         self.monitoring.daily_evaluation.node.add_dependency(self.schedule_group)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Aws, CfnResource, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 # "Kept for 7 years": 7 * 365 + 2 = 2,557 days, since any 7 consecutive years hold at most two leap days.
 RETENTION_DAYS = 2557
@@ -60,6 +60,9 @@ def secure_bucket(
         object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         enforce_ssl=True,
         minimum_tls_version=1.2,
+        # CDK grants logging.s3.amazonaws.com on the log bucket with aws:SourceArn (this bucket) and
+        # aws:SourceAccount, the conditions "Enabling Amazon S3 server access logging" documents,
+        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
         server_access_logs_bucket=server_access_logs_bucket,
         server_access_logs_prefix=server_access_logs_prefix,
         object_lock_enabled=True if lock_retention else None,
@@ -152,3 +155,11 @@ def least_privilege_role(
         roles=[role],
     )
     return role.without_policy_updates(), policy
+
+
+def resource_of(construct: IConstruct) -> CfnResource:
+    """The CloudFormation resource behind an L2 construct, for the few settings the L2 does not offer."""
+    resource = construct.node.default_child
+    if not isinstance(resource, CfnResource):
+        raise TypeError(f"{construct.node.path} has no CloudFormation resource behind it")
+    return resource

@@ -2,8 +2,8 @@
 
 One table, so a reviewer reads every exception in one place. Each entry names a construct path under
 the stack, the finding id (cdk-nag v3 ids carry the exact resource or policy in brackets) and the reason.
-A path marked optional exists only for some settings (the Config bucket and recorder are absent with
-useExistingConfigRecorder); any other path that does not resolve is a bug and fails synth.
+A path marked optional exists only for some settings (Config's delivery bucket, topic and recorder are
+absent with useExistingConfigRecorder); any other path that does not resolve is a bug and fails synth.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import IConstruct
+
+from lib.config_monitoring.infrastructure import DELIVERY_BUCKET_LOGICAL_ID
 
 SSE_S3 = (
     "The customer's contract mandates SSE-S3 (AES256, AWS-managed keys) for every bucket, not KMS; "
@@ -56,8 +58,10 @@ LOG_STREAMS = (
     "group."
 )
 STATUS_CALLS = (
-    "config:DescribeConfigurationRecorderStatus and config:DescribeDeliveryChannelStatus support no "
-    "resource-level permissions (Service Authorization Reference), so IAM accepts only Resource '*'."
+    "config:DescribeComplianceByConfigRule, DescribeConfigRuleEvaluationStatus and "
+    "DescribeDeliveryChannelStatus support no resource-level permissions (Service Authorization "
+    "Reference), so IAM accepts only Resource '*'; DescribeConfigurationRecorderStatus's recorder ARN "
+    "ends in an id Config assigns, unknown to a stack that uses an existing recorder."
 )
 DLQ_ITSELF = (
     "This queue is itself a dead-letter queue (of an SNS subscription, EventBridge target or schedule); a "
@@ -77,22 +81,27 @@ def _packs(rule: str) -> tuple[str, ...]:
     return (f"PCI.DSS.321-{rule}", f"NIST.800.53.R5-{rule}")
 
 
-BUCKETS = ("ReportStorage/AccessLogs", "ReportStorage/Reports", "ReportStorage/Config")
+# Bucket path -> optional: Config's delivery bucket exists only when the stack creates the recorder.
+BUCKETS = {
+    "ReportStorage/AccessLogs": False,
+    "ReportStorage/Reports": False,
+    "ConfigMonitoring/DeliveryBucket": True,
+}
 
 ACKS: tuple[Ack, ...] = (
     *(
-        Ack(path, finding, SSE_S3, optional=path.endswith("Config"))
-        for path in BUCKETS
+        Ack(path, finding, SSE_S3, optional=optional)
+        for path, optional in BUCKETS.items()
         for finding in _packs("S3DefaultEncryptionKMS")
     ),
     *(
-        Ack(path, finding, SINGLE_REGION, optional=path.endswith("Config"))
-        for path in BUCKETS
+        Ack(path, finding, SINGLE_REGION, optional=optional)
+        for path, optional in BUCKETS.items()
         for finding in _packs("S3BucketReplicationEnabled")
     ),
+    *(Ack("Alerting/Alerts", finding, SNS_UNENCRYPTED) for finding in _packs("SNSEncryptedKMS")),
     *(
-        Ack(path, finding, SNS_UNENCRYPTED)
-        for path in ("Alerting/Alerts", "Alerting/ConfigStream")
+        Ack("ConfigMonitoring/DeliveryTopic", finding, SNS_UNENCRYPTED, optional=True)
         for finding in _packs("SNSEncryptedKMS")
     ),
     *(Ack("ReportGenerator/Logs", f, LOGS_KMS) for f in _packs("CloudWatchLogGroupEncrypted")),
@@ -107,7 +116,7 @@ ACKS: tuple[Ack, ...] = (
     ),
     Ack(
         "ConfigMonitoring/RecorderRolePolicy",
-        "AwsSolutions-IAM5[Resource::<ReportStorageConfig*.Arn>/AWSLogs/<AWS::AccountId>/Config/*]",
+        f"AwsSolutions-IAM5[Resource::<{DELIVERY_BUCKET_LOGICAL_ID}.Arn>/AWSLogs/<AWS::AccountId>/Config/*]",
         OBJECT_PREFIX,
         optional=True,
     ),
@@ -175,5 +184,5 @@ def _logical_id(stack: Stack, construct: IConstruct) -> str | None:
     from aws_cdk import CfnElement
 
     if isinstance(construct, CfnElement):
-        return stack.resolve(construct.logical_id)
+        return str(stack.resolve(construct.logical_id))
     return None

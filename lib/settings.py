@@ -1,16 +1,22 @@
 """Typed, validated settings for the stack, read once from CDK context.
 
-Constructs never read context: ``app.py`` calls :func:`Settings.from_context` and passes the result down.
-Every rule here exists because a deploy would otherwise fail later, or a name would outgrow its service's
-limit; the limits are quoted next to the check that depends on them.
+Constructs never read context: ``app.py`` calls :func:`StackSettings.from_context` and passes the result
+down. Every rule here exists because a deploy would otherwise fail later, or a name would outgrow its
+service's limit; the limits are quoted next to the check that depends on them. (The Lambda runtime reads
+its own settings from environment variables; those are ``compliance_report.settings.Settings``.)
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import importlib.util
+import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
+
+from aws_cdk import aws_lambda as lambda_
 
 REGION = "us-east-1"  # fixed by the customer's contract
 
@@ -21,66 +27,135 @@ DEFAULT_SUFFIX = "dev"
 # limit and matches the report schema's environmentSuffix maxLength; tests check each name's length.
 MAX_SUFFIX_LENGTH = 16
 _SUFFIX_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+# A dead-letter queue is named after its queue with "-dlq" before the suffix: the requests queue of suffix
+# "dlq-x" would be compliance-report-requests-dlq-x.fifo, the requests dead-letter queue of suffix "x".
+# tests/unit/test_physical_names.py checks every physical name of every suffix against every other.
+RESERVED_SUFFIX_PREFIXES = ("dlq-",)
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
-# Lambda runtime deprecation dates, from the AWS Lambda runtimes page.
-PYTHON39_DEPRECATION = _dt.date(2025, 12, 15)
-PYTHON39_BLOCK_CREATE = _dt.date(2027, 2, 1)
-PYTHON39_BLOCK_UPDATE = _dt.date(2027, 3, 3)
-DEFAULT_RUNTIME = "python3.9"  # the contract asks for it
-SUPPORTED_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13")
+
+class StackSettingsError(ValueError):
+    """A context value broke a rule. The message is one line naming the value and the rule."""
+
+
+DEFAULT_RUNTIME = "python3.9"  # the contract asks for it, and the oldest the runtime code supports
+_LIFECYCLE_FILE = "LmbdRuntimeLifecycle.json"
+
+
+@dataclass(frozen=True)
+class RuntimeLifecycle:
+    """A Lambda runtime's dates as cfn-lint carries them (``LmbdRuntimeLifecycle.json``, its copy of the
+    Lambda runtimes page): deprecated, then creating and then updating functions blocked."""
+
+    deprecated: _dt.date
+    create_blocked: _dt.date
+    update_blocked: _dt.date
+
+
+def _cfn_lint_lifecycle() -> dict[str, RuntimeLifecycle]:
+    """cfn-lint's lifecycle data of the python3.x runtimes (every one has all three dates; other
+    languages' entries may lack the block dates), read from the pinned package's files without importing
+    it (importing cfnlint takes over a second)."""
+    spec = importlib.util.find_spec("cfnlint")
+    if spec is None or not spec.submodule_search_locations:
+        raise StackSettingsError(
+            "cfn-lint is not installed: synth reads the Lambda runtime dates from it (make bootstrap)"
+        )
+    path = Path(spec.submodule_search_locations[0], "data", "AdditionalSpecs", _LIFECYCLE_FILE)
+    return {
+        runtime: RuntimeLifecycle(
+            _dt.date.fromisoformat(dates["deprecated"]),
+            _dt.date.fromisoformat(dates["create-block"]),
+            _dt.date.fromisoformat(dates["update-block"]),
+        )
+        for runtime, dates in json.loads(path.read_text()).items()
+        if re.fullmatch(r"python3\.\d+", runtime)
+    }
+
+
+def _python_minor(runtime: str) -> int:
+    return int(runtime.removeprefix("python3."))
+
+
+def _accepted_runtimes(lifecycle: Mapping[str, RuntimeLifecycle]) -> tuple[str, ...]:
+    """python3.9 and every newer python3.x that both the pinned CDK (a ``Runtime.PYTHON_3_*`` to name it)
+    and the pinned cfn-lint (dates to warn with) know, oldest first."""
+    cdk = {
+        getattr(lambda_.Runtime, attr).name
+        for attr in dir(lambda_.Runtime)
+        if attr.startswith("PYTHON_3_")
+    }
+    known = cdk & set(lifecycle)
+    return tuple(
+        sorted(
+            (r for r in known if _python_minor(r) >= _python_minor(DEFAULT_RUNTIME)),
+            key=_python_minor,
+        )
+    )
+
+
+RUNTIME_LIFECYCLE = _cfn_lint_lifecycle()
+SUPPORTED_RUNTIMES = _accepted_runtimes(RUNTIME_LIFECYCLE)
+NEWEST_RUNTIME = SUPPORTED_RUNTIMES[-1]
 
 OBJECT_LOCK_MODES = ("off", "governance", "compliance")
 
 
-class SettingsError(ValueError):
-    """A context value broke a rule. The message is one line naming the value and the rule."""
-
-
 @dataclass(frozen=True)
-class Settings:
+class StackSettings:
     environment_suffix: str = DEFAULT_SUFFIX
     alert_email: Optional[str] = None
     lambda_runtime: str = DEFAULT_RUNTIME
     use_existing_config_recorder: bool = False
     report_object_lock: str = "off"
 
-    @property
-    def runtime_deprecated(self) -> bool:
-        return self.lambda_runtime == "python3.9"
-
-    def runtime_warning(self) -> Optional[str]:
-        if not self.runtime_deprecated:
+    def runtime_warning(self, today: Optional[_dt.date] = None) -> Optional[str]:
+        """One line when the runtime is deprecated on ``today`` (default: the date of synth), with the
+        dates cfn-lint's data gives; None otherwise."""
+        runtime = self.lambda_runtime
+        dates = RUNTIME_LIFECYCLE[runtime]
+        if dates.deprecated > (today or _dt.date.today()):
             return None
+        move = (
+            " Kept because the contract requires it; move"
+            if runtime == DEFAULT_RUNTIME
+            else " Move"
+        )
         return (
-            f"lambdaRuntime=python3.9 is deprecated since {PYTHON39_DEPRECATION.isoformat()}; "
-            f"AWS blocks creating python3.9 functions from {PYTHON39_BLOCK_CREATE.isoformat()} and updating "
-            f"them from {PYTHON39_BLOCK_UPDATE.isoformat()}. Kept because the contract requires it; "
-            "move with: -c lambdaRuntime=python3.13"
+            f"lambdaRuntime={runtime} is deprecated since {dates.deprecated.isoformat()}; AWS blocks "
+            f"creating {runtime} functions from {dates.create_blocked.isoformat()} and updating them "
+            f"from {dates.update_blocked.isoformat()}.{move} with: -c lambdaRuntime={NEWEST_RUNTIME}"
         )
 
     @classmethod
-    def from_context(cls, get: Callable[[str], Any]) -> Settings:
+    def from_context(cls, get: Callable[[str], Any]) -> StackSettings:
         """Build from a context getter such as ``app.node.try_get_context``."""
         return cls.from_mapping({k: get(k) for k in _KEYS})
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, Any]) -> Settings:
+    def from_mapping(cls, values: Mapping[str, Any]) -> StackSettings:
         suffix = _text(values, "environmentSuffix", DEFAULT_SUFFIX)
         if len(suffix) > MAX_SUFFIX_LENGTH or not _SUFFIX_RE.match(suffix):
-            raise SettingsError(
+            raise StackSettingsError(
                 f"environmentSuffix={suffix!r}: must be 1-{MAX_SUFFIX_LENGTH} lowercase letters, digits "
                 "and hyphens, starting and ending with a letter or digit"
             )
+        reserved = next((p for p in RESERVED_SUFFIX_PREFIXES if suffix.startswith(p)), None)
+        if reserved is not None:
+            raise StackSettingsError(
+                f"environmentSuffix={suffix!r}: must not start with {reserved!r}, or this stack's queue "
+                f"names would equal the dead-letter queue names of the stack with suffix "
+                f"{suffix[len(reserved) :]!r}"
+            )
         email = _text(values, "alertEmail", "") or None
         if email is not None and not _EMAIL_RE.match(email):
-            raise SettingsError(
+            raise StackSettingsError(
                 f"alertEmail={email!r}: must be an e-mail address like team@example.com"
             )
 
         runtime = _text(values, "lambdaRuntime", DEFAULT_RUNTIME)
         if runtime not in SUPPORTED_RUNTIMES:
-            raise SettingsError(
+            raise StackSettingsError(
                 f"lambdaRuntime={runtime!r}: must be one of {', '.join(SUPPORTED_RUNTIMES)}"
             )
 
@@ -88,7 +163,7 @@ class Settings:
 
         lock = _text(values, "reportObjectLock", "off").lower()
         if lock not in OBJECT_LOCK_MODES:
-            raise SettingsError(
+            raise StackSettingsError(
                 f"reportObjectLock={lock!r}: must be one of {', '.join(OBJECT_LOCK_MODES)}"
             )
 
@@ -115,7 +190,7 @@ def _text(values: Mapping[str, Any], key: str, default: str) -> str:
     if value is None:
         return default
     if not isinstance(value, str):
-        raise SettingsError(f"{key}={value!r}: must be a string")
+        raise StackSettingsError(f"{key}={value!r}: must be a string")
     return value.strip()
 
 
@@ -130,4 +205,4 @@ def _flag(values: Mapping[str, Any], key: str) -> bool:
         return True
     if text in ("false", "0", "no", ""):
         return False
-    raise SettingsError(f"{key}={value!r}: must be true or false")
+    raise StackSettingsError(f"{key}={value!r}: must be true or false")

@@ -26,23 +26,20 @@ COMPLIANCE_CHANGE_TEMPLATE = (
 
 
 class Alerting(Construct):
-    """Two SNS topics, split on purpose:
+    """The topic for people, ``alerts`` (``compliance-alerts-<suffix>``). It carries a readable sentence for
+    each NON_COMPLIANT change of the monitored rules (an EventBridge rule on "Config Rules Compliance
+    Change" with an input transformer), the report generator's summaries, and CloudWatch alarms. The
+    security team subscribes here.
 
-    * ``alerts`` (``compliance-alerts-<suffix>``) is for people. It carries a readable sentence for each
-      NON_COMPLIANT change of the monitored rules (an EventBridge rule on "Config Rules Compliance Change"
-      with an input transformer), the report generator's summaries, and CloudWatch alarms. The security
-      team subscribes here.
-    * ``config_stream`` (``config-notifications-<suffix>``) is the delivery channel's SNS stream. AWS Config
-      sends every configuration-item change there as raw JSON: machine traffic, never routed to people.
+    AWS Config's own delivery stream goes to a separate topic (ConfigMonitoring's ``delivery_topic``): every
+    configuration-item change as raw JSON, machine traffic never routed to people. Why not one topic with a
+    filter policy: Config's notifications and the generator's summaries would then both have to be JSON for
+    a MessageBody filter to tell them apart, and e-mail would show raw JSON. With the EventBridge rule the
+    filter lives in the event pattern (rule names and NON_COMPLIANT only) and the message is a sentence.
 
-    Why not one topic with a filter policy: Config's notifications and the generator's summaries would then
-    both have to be JSON for a MessageBody filter to tell them apart, and e-mail would show raw JSON. With
-    the EventBridge rule the filter lives in the event pattern (rule names and NON_COMPLIANT only) and the
-    message is a sentence.
-
-    Neither topic is SSE-encrypted: AWS Config cannot publish to a topic encrypted with the AWS managed SNS
-    key, and EventBridge and CloudWatch need a customer managed key policy for an encrypted topic, which the
-    contract's AWS-managed-keys-only encryption rules out. Both topics deny non-TLS publishing.
+    The topic is not SSE-encrypted: EventBridge and CloudWatch need a customer managed key policy to publish
+    to an encrypted topic, which the contract's AWS-managed-keys-only encryption rules out. It denies
+    non-TLS publishing.
 
     Every subscription gets an SQS dead-letter queue, and an alarm on that queue's depth.
     """
@@ -64,16 +61,11 @@ class Alerting(Construct):
             display_name="Compliance alerts",
             enforce_ssl=True,
         )
-        self.config_stream = sns.Topic(
-            self,
-            "ConfigStream",
-            topic_name=physical_name("config-notifications", suffix),
-            display_name="AWS Config notifications",
-            enforce_ssl=True,
-        )
         # A topic policy replaces SNS's default policy, and CloudWatch alarms publish as the
         # cloudwatch.amazonaws.com service, which then needs its own statement; without it every alarm
-        # action fails with "no resource-based policy allows the SNS:Publish action".
+        # action fails with "no resource-based policy allows the SNS:Publish action". CloudWatch supplies
+        # the alarm's ARN and account: "Example cases for Amazon SNS access control" (a CloudWatch alarm
+        # publishing to a topic), https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html
         self.alerts.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="CloudWatchAlarmsPublish",
@@ -91,33 +83,30 @@ class Alerting(Construct):
             )
         )
         self.alarm_action = cw_actions.SnsAction(self.alerts)
-        self.dead_letter_queues: list[sqs.Queue] = []
 
         if alert_email:
             dlq = self.dead_letter_queue("EmailDlq", "compliance-alerts-email-dlq")
+            # CDK lets sns.amazonaws.com send to the DLQ on aws:SourceArn = this topic, as "Configuring an
+            # Amazon SNS dead-letter queue for a subscription" documents,
+            # https://docs.aws.amazon.com/sns/latest/dg/sns-configure-dead-letter-queue.html
             self.alerts.add_subscription(subs.EmailSubscription(alert_email, dead_letter_queue=dlq))
 
     def dead_letter_queue(self, id_: str, name: str, *, fifo: bool = False) -> sqs.Queue:
         """A DLQ with a depth alarm that notifies the security team."""
         queue = secure_queue(self, id_, queue_name=physical_name(name, self._suffix), fifo=fifo)
-        self.dead_letter_queues.append(queue)
-        alarm = cloudwatch.Alarm(
+        alarm_to_team(
             self,
             f"{id_}Depth",
             alarm_name=physical_name(f"{name}-not-empty", self._suffix),
-            alarm_description=(
+            description=(
                 f"Messages are waiting in {name}-{self._suffix}: a delivery failed. "
                 "See the README runbook, 'Draining a dead-letter queue'."
             ),
             metric=queue.metric_approximate_number_of_messages_visible(
                 period=Duration.minutes(5), statistic="Maximum"
             ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            action=self.alarm_action,
         )
-        alarm.add_alarm_action(self.alarm_action)
         return queue
 
     def route_compliance_changes(self, *, rule_names: Sequence[str]) -> events.Rule:
@@ -139,6 +128,9 @@ class Alerting(Construct):
             ),
         )
         dlq = self.dead_letter_queue("EventsDlq", "compliance-events-dlq")
+        # CDK adds events.amazonaws.com to the topic policy without a condition, and to the DLQ's policy on
+        # aws:SourceArn = this rule, the condition "Using resource-based policies for Amazon EventBridge"
+        # documents, https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html
         rule.add_target(
             targets.SnsTopic(
                 self.alerts,
@@ -156,14 +148,48 @@ class Alerting(Construct):
         )
         return rule
 
-    def allow_config_publish(self) -> iam.PolicyStatement:
-        """Topic policy for AWS Config's delivery channel, limited to this account."""
-        statement = iam.PolicyStatement(
-            sid="AWSConfigSNSPolicy",
-            principals=[iam.ServicePrincipal("config.amazonaws.com")],
-            actions=["sns:Publish"],
-            resources=[self.config_stream.topic_arn],
-            conditions={"StringEquals": {"AWS:SourceAccount": Aws.ACCOUNT_ID}},
-        )
-        self.config_stream.add_to_resource_policy(statement)
-        return statement
+
+def alarm_to_team(
+    scope: Construct,
+    id_: str,
+    *,
+    alarm_name: str,
+    description: str,
+    metric: cloudwatch.IMetric,
+    action: cloudwatch.IAlarmAction,
+    evaluation_periods: int = 1,
+    heartbeat: bool = False,
+) -> cloudwatch.Alarm:
+    """An alarm to the security team: ``action`` (Alerting's ``alarm_action``, the alert topic) runs when
+    the value is 1 or more in each of ``evaluation_periods`` periods, and no data is no trouble.
+
+    With ``heartbeat``, for a metric that must keep arriving: the action runs when the value stays below 1,
+    and when the metric has arrived and then nothing arrives for the whole evaluation range. Missing data
+    is ``missing``, so such a range sets INSUFFICIENT_DATA, which runs the action too. A new alarm starts in
+    INSUFFICIENT_DATA and actions run on transitions only ("InsufficientDataActions: the actions to execute
+    when this alarm transitions to the INSUFFICIENT_DATA state from any other state", PutMetricAlarm,
+    CloudWatch API Reference), so a metric that has not arrived yet since the alarm was created never
+    pages: the heartbeat arms itself with the first datapoint."""
+    alarm = cloudwatch.Alarm(
+        scope,
+        id_,
+        alarm_name=alarm_name,
+        alarm_description=description,
+        metric=metric,
+        threshold=1,
+        evaluation_periods=evaluation_periods,
+        comparison_operator=(
+            cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
+            if heartbeat
+            else cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+        ),
+        treat_missing_data=(
+            cloudwatch.TreatMissingData.MISSING
+            if heartbeat
+            else cloudwatch.TreatMissingData.NOT_BREACHING
+        ),
+    )
+    alarm.add_alarm_action(action)
+    if heartbeat:
+        alarm.add_insufficient_data_action(action)
+    return alarm

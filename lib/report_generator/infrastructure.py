@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Sequence
 
-from aws_cdk import Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -19,14 +19,30 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from lib.defaults import least_privilege_role, physical_name, secure_queue
+from lib.alerting.infrastructure import alarm_to_team
+from lib.defaults import least_privilege_role, physical_name, resource_of, secure_queue
 from lib.report_generator.runtime.compliance_report.environment import (
     DEFAULT_METRICS_NAMESPACE,
     function_environment,
 )
+from lib.report_generator.runtime.compliance_report.metrics import REPORTS_STORED
 from lib.report_storage.infrastructure import CHAIN_PREFIX, REPORT_PREFIX
 
 RUNTIME_DIR = Path(__file__).parent / "runtime"
+# Config reads the function makes that a statement scoped to an ARN cannot authorize. Service
+# Authorization Reference, "Actions defined by AWS Config": DescribeComplianceByConfigRule,
+# DescribeConfigRuleEvaluationStatus and DescribeDeliveryChannelStatus list no resource type, so only
+# Resource "*" matches them (scoping them to the rule ARNs made every report incomplete in a real
+# account). DescribeConfigurationRecorderStatus lists configuration-recorder, whose ARN ends in an id
+# Config assigns at creation and that a stack using an existing recorder cannot know; it is a
+# read-only status call, so it shares "*". `make validate`'s IAM lint checks the first three against
+# the reference data; tests/unit/test_report_generator.py pins this list.
+UNSCOPED_CONFIG_READS = (
+    "config:DescribeComplianceByConfigRule",
+    "config:DescribeConfigRuleEvaluationStatus",
+    "config:DescribeConfigurationRecorderStatus",
+    "config:DescribeDeliveryChannelStatus",
+)
 HANDLER = "handler.handler"
 METRICS_NAMESPACE = DEFAULT_METRICS_NAMESPACE
 
@@ -42,6 +58,19 @@ MAX_RECEIVES = 3
 # never run two report generations at once. (Reserved concurrency would also serialise, but setting it
 # fails on new accounts whose whole concurrency limit is 10.)
 MESSAGE_GROUP = "report-generation"
+# The daily report lands up to this long after its schedule: MAX_RECEIVES attempts QUEUE_VISIBILITY apart,
+# each at most TIMEOUT. A day-to-day shift that large must not read as a missing report, so the overdue
+# alarm waits a day plus this, in whole hours (26). Its hourly periods keep CloudWatch's look-back past
+# the last report short; Period x EvaluationPeriods may reach 7 days for periods of an hour or more
+# (PutMetricAlarm, CloudWatch API Reference).
+OVERDUE_HOURS = math.ceil(
+    (
+        Duration.days(1).to_seconds()
+        + (MAX_RECEIVES - 1) * QUEUE_VISIBILITY.to_seconds()
+        + TIMEOUT.to_seconds()
+    )
+    / Duration.hours(1).to_seconds()
+)
 DAILY_REPORT_CRON = events.Schedule.cron(
     minute="0", hour="6"
 )  # 06:00 UTC, after the 05:00 evaluation
@@ -62,7 +91,7 @@ class ReportGenerator(Construct):
         topic: sns.ITopic,
         rule_arns: Sequence[str],
         monitored_rules_json: str,
-        alarm_action: cw_actions.SnsAction,
+        alarm_action: cloudwatch.IAlarmAction,
         failure_dlq: sqs.IQueue,
         requests_dlq: sqs.IQueue,
         schedule_dlq: sqs.IQueue,
@@ -93,10 +122,15 @@ class ReportGenerator(Construct):
             "Role",
             role_name=name,
             description="Report generator: read Config results, write reports, publish alerts",
-            assumed_by=iam.ServicePrincipal(
-                "lambda.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
-            ),
+            # No condition. A trust condition on a key Lambda does not supply makes CreateFunction fail
+            # ("The role defined for the function cannot be assumed by Lambda"), and no Lambda document
+            # says Lambda supplies aws:SourceAccount or aws:SourceArn when it assumes an execution role:
+            # "Defining Lambda function permissions with an execution role",
+            # https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html, shows the
+            # trust policy with the Lambda principal alone, and the IAM User Guide ("AWS global condition
+            # context keys", aws:SourceAccount) says the key is present only if the calling service passes
+            # it. Only this account's Lambda can use the role anyway: passing it needs iam:PassRole here.
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             statements=self._statements(bucket, topic, rule_arns, failure_dlq),
         )
 
@@ -108,8 +142,9 @@ class ReportGenerator(Construct):
             runtime=runtime,
             architecture=lambda_.Architecture.ARM_64,
             handler=HANDLER,
+            # The README stays out of the asset, so a documentation edit does not redeploy the function.
             code=lambda_.Code.from_asset(
-                str(RUNTIME_DIR), exclude=["__pycache__", "*.pyc", "requirements*.txt"]
+                str(RUNTIME_DIR), exclude=["__pycache__", "*.pyc", "requirements*.txt", "*.md"]
             ),
             timeout=TIMEOUT,
             memory_size=MEMORY_MB,
@@ -137,9 +172,8 @@ class ReportGenerator(Construct):
         # mapping is created, since Lambda checks that the role can receive from the queue.
         # CDK also makes the function depend on its role, which the Role property's GetAtt already
         # orders (cfn-lint W3005), so DependsOn is set to exactly the policy.
-        policy_resource = self.policy.node.default_child
-        self.function.node.default_child.add_override(
-            "DependsOn", [Stack.of(self).get_logical_id(policy_resource)]
+        resource_of(self.function).add_override(
+            "DependsOn", [Stack.of(self).get_logical_id(resource_of(self.policy))]
         )
         self.function.add_event_source(
             sources.SqsEventSource(self.requests, batch_size=1, report_batch_item_failures=True)
@@ -152,6 +186,9 @@ class ReportGenerator(Construct):
             description="Request the daily compliance report",
             schedule=DAILY_REPORT_CRON,
         )
+        # CDK lets events.amazonaws.com send to the queue and its DLQ on aws:SourceArn = this rule, the
+        # condition "Using resource-based policies for Amazon EventBridge" (Amazon SQS permissions)
+        # documents, https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html
         self.daily.add_target(
             targets.SqsQueue(
                 self.requests,
@@ -194,24 +231,18 @@ class ReportGenerator(Construct):
                 actions=["s3:ListBucket"],
                 resources=[bucket.bucket_arn],
             ),
-            # Compliance results of this stack's rules only.
+            # Compliance details of this stack's rules only: GetComplianceDetailsByConfigRule is the
+            # one read that the Service Authorization Reference gives a resource type (config-rule,
+            # whose ARN carries the id Config assigns, hence the GetAtt).
             iam.PolicyStatement(
                 sid="ReadRuleResults",
-                actions=[
-                    "config:DescribeComplianceByConfigRule",
-                    "config:GetComplianceDetailsByConfigRule",
-                    "config:DescribeConfigRuleEvaluationStatus",
-                ],
+                actions=["config:GetComplianceDetailsByConfigRule"],
                 resources=list(rule_arns),
             ),
-            # These two status calls accept no resource-level permissions (Service Authorization
-            # Reference: resource types column is empty), so "*" is the only value IAM allows.
+            # Actions that IAM authorizes only on "*" (UNSCOPED_CONFIG_READS says why, per action).
             iam.PolicyStatement(
-                sid="ReadMonitoringStatus",
-                actions=[
-                    "config:DescribeConfigurationRecorderStatus",
-                    "config:DescribeDeliveryChannelStatus",
-                ],
+                sid="ReadUnscopedStatus",
+                actions=list(UNSCOPED_CONFIG_READS),
                 resources=["*"],
             ),
             iam.PolicyStatement(
@@ -234,7 +265,7 @@ class ReportGenerator(Construct):
             ),
         ]
 
-    def _alarms(self, suffix: str, action: cw_actions.SnsAction) -> None:
+    def _alarms(self, suffix: str, action: cloudwatch.IAlarmAction) -> None:
         def runtime_metric(name: str, period: Duration, statistic: str) -> cloudwatch.Metric:
             """A metric the function writes in embedded metric format (dimension: Environment)."""
             return cloudwatch.Metric(
@@ -245,47 +276,67 @@ class ReportGenerator(Construct):
                 statistic=statistic,
             )
 
-        def alarm(
-            id_: str, name: str, description: str, metric: cloudwatch.IMetric, *, when_absent=False
-        ) -> None:
-            """Fires at 1 or more, or with ``when_absent`` below 1, where no data counts as a breach."""
-            created = cloudwatch.Alarm(
-                self,
-                id_,
-                alarm_name=physical_name(name, suffix),
-                alarm_description=description,
-                metric=metric,
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=(
-                    cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
-                    if when_absent
-                    else cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
-                ),
-                treat_missing_data=(
-                    cloudwatch.TreatMissingData.BREACHING
-                    if when_absent
-                    else cloudwatch.TreatMissingData.NOT_BREACHING
-                ),
-            )
-            created.add_alarm_action(action)
-
-        alarm(
+        alarm_to_team(
+            self,
             "ErrorsAlarm",
-            "compliance-report-generator-errors",
-            "The report generator failed an invocation. See the README runbook, 'Re-running a report'.",
-            self.function.metric_errors(period=Duration.minutes(5), statistic="Sum"),
+            alarm_name=physical_name("compliance-report-generator-errors", suffix),
+            description=(
+                "The report generator failed an invocation. "
+                "See the README runbook, 'Re-running a report'."
+            ),
+            metric=self.function.metric_errors(period=Duration.minutes(5), statistic="Sum"),
+            action=action,
         )
-        alarm(
+        alarm_to_team(
+            self,
             "IncompleteAlarm",
-            "compliance-report-incomplete",
-            "A report was written incomplete (errors[] not empty). Read its errors[] section.",
-            runtime_metric("ReportGenerationErrors", Duration.minutes(5), "Sum"),
+            alarm_name=physical_name("compliance-report-incomplete", suffix),
+            description=(
+                "A report was written incomplete (errors[] not empty). Read its errors[] section."
+            ),
+            metric=runtime_metric("ReportGenerationErrors", Duration.minutes(5), "Sum"),
+            action=action,
         )
-        alarm(
-            "MissingAlarm",
-            "compliance-report-missing",
-            "No report was generated in the last 24 hours: the audit trail has a gap.",
-            runtime_metric("ReportDurationMs", Duration.days(1), "SampleCount"),
-            when_absent=True,
+        # A missing report, two ways (replayed over days of runs with CloudWatch's evaluation rules in
+        # tests/unit/test_report_alarms.py). Only ReportsStored counts reports: ReportDurationMs is
+        # emitted by every run, failed ones too. The alarm they replace, "compliance-report-missing",
+        # counted runs and treated no data as breaching, so a fresh deploy paged at once; their names
+        # are new because an updated alarm keeps its state (PutMetricAlarm), and an old alarm's OK
+        # turning into the heartbeat's INSUFFICIENT_DATA would page on the upgrade.
+        #
+        # Failed runs: one day's request is received MAX_RECEIVES times before it goes to the requests
+        # DLQ; that many runs in 24 hours with nothing stored means every attempt failed. Fewer do not
+        # page here: a retry may still store the report. 1 day is the longest period.
+        runs = runtime_metric("ReportDurationMs", Duration.days(1), "SampleCount")
+        stored = runtime_metric(REPORTS_STORED, Duration.days(1), "Sum")
+        alarm_to_team(
+            self,
+            "NotStoredAlarm",
+            alarm_name=physical_name("compliance-report-not-stored", suffix),
+            description=(
+                f"The report generator ran at least {MAX_RECEIVES} times in 24 hours and stored no "
+                "report: a report request failed every attempt. See the README runbook."
+            ),
+            metric=cloudwatch.MathExpression(
+                expression=f"IF(FILL(runs, 0) >= {MAX_RECEIVES} AND FILL(stored, 0) < 1, 1, 0)",
+                using_metrics={"runs": runs, "stored": stored},
+                period=Duration.days(1),
+                label="Runs in 24 hours, none storing a report",
+            ),
+            action=action,
+        )
+        # No report at all: a heartbeat on ReportsStored (see alarm_to_team), which a fresh deploy has
+        # not armed yet; it pages once reports have been stored and then none is for OVERDUE_HOURS.
+        alarm_to_team(
+            self,
+            "OverdueAlarm",
+            alarm_name=physical_name("compliance-report-overdue", suffix),
+            description=(
+                f"No report was stored for {OVERDUE_HOURS} hours: the audit trail has a gap. "
+                "See the README runbook."
+            ),
+            metric=runtime_metric(REPORTS_STORED, Duration.hours(1), "Sum"),
+            action=action,
+            evaluation_periods=OVERDUE_HOURS,
+            heartbeat=True,
         )

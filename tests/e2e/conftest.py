@@ -2,7 +2,10 @@
 
 One shortened demo per test session (per xdist worker): 10 simulated days against an emulator this
 fixture owns, so after the demo has finished the tests can still read the bucket and ask the emulator
-what it published. The release auditor is built once (``cargo build --release --locked``).
+what it published. The demo enforces the IAM policies of the stack synthesized from this checkout for
+the suffix (``tools/local_aws/deployment.py``, passed as ``--template``), so its report generator and
+daily evaluation run as their roles. The release auditor is built once (``cargo build --release
+--locked``).
 """
 
 import os
@@ -18,6 +21,7 @@ from demo import auditor as auditor_mod
 from demo.run import last_complete_quarter, quarter_bounds
 from demo.scenario import Scenario
 from tools.local_aws.client import LocalAwsProcess, spawn
+from tools.local_aws.deployment import for_suffix
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -64,6 +68,7 @@ class DemoRun:
     binary: Path
     scenario: Scenario
     quarter: str
+    report_bucket: str  # the stack's physical name for the suffix
 
 
 @pytest.fixture(scope="session")
@@ -80,6 +85,7 @@ def quarter() -> str:
 
 @pytest.fixture(scope="session")
 def short_demo(tmp_path_factory, auditor_binary, quarter) -> DemoRun:
+    deployment = for_suffix(SUFFIX)
     state = tmp_path_factory.mktemp("demo-emulator")
     emulator = spawn(log_path=state / "emulator.log")
     try:
@@ -100,6 +106,8 @@ def short_demo(tmp_path_factory, auditor_binary, quarter) -> DemoRun:
                 emulator.endpoint_url,
                 "--auditor",
                 str(auditor_binary),
+                "--template",
+                deployment.template,
             ),
             cwd=str(REPO),
             env=demo_env(),
@@ -119,6 +127,7 @@ def short_demo(tmp_path_factory, auditor_binary, quarter) -> DemoRun:
             auditor_binary,
             Scenario.build(start, DAYS, SEED),
             quarter,
+            deployment.report_bucket,
         )
     finally:
         emulator.stop()

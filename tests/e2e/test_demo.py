@@ -62,7 +62,7 @@ def test_the_demo_runs_to_its_summary_and_agrees_with_its_simulation(short_demo)
 def test_the_bucket_holds_one_chained_report_per_reported_day(short_demo):
     expectation = short_demo.scenario.expect()
     s3 = _s3(short_demo.emulator.endpoint_url)
-    bucket = f"compliance-reports-{short_demo.suffix}"
+    bucket = short_demo.report_bucket
     versions = s3.list_object_versions(Bucket=bucket, Prefix="reports/")
     keys = sorted(v["Key"] for v in versions["Versions"])
     assert not versions.get("DeleteMarkers")
@@ -86,7 +86,7 @@ def test_the_bucket_holds_one_chained_report_per_reported_day(short_demo):
 
 def test_auditor_verify_through_s3_finds_the_chain_intact_and_only_the_skipped_days(short_demo):
     scenario = short_demo.scenario
-    source = f"s3://compliance-reports-{short_demo.suffix}/reports/"
+    source = f"s3://{short_demo.report_bucket}/reports/"
 
     strict = _auditor(short_demo, "verify", source, "--format", "json")
     tolerant = _auditor(short_demo, "verify", source, "--max-gap-hours", "49")
@@ -173,7 +173,7 @@ def test_a_tampered_copy_is_caught_and_the_report_named(short_demo):
     copy = short_demo.out / "tampered" / key
     original = (
         _s3(short_demo.emulator.endpoint_url)
-        .get_object(Bucket=f"compliance-reports-{short_demo.suffix}", Key=key)["Body"]
+        .get_object(Bucket=short_demo.report_bucket, Key=key)["Body"]
         .read()
     )
     changed = copy.read_bytes()

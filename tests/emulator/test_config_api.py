@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tools.local_aws import estate
+from tools.local_aws.client import LocalAwsError
 
 S3, RDS, EC2 = "s3-encryption-dev", "rds-encryption-dev", "ec2-imdsv2-dev"
 
@@ -37,6 +38,20 @@ def test_get_compliance_details_shape(aws, clients, rules):
     assert result["ResultRecordedTime"] == when
     assert result["ConfigRuleInvokedTime"] == when
     assert result["Annotation"]
+
+
+def test_synthetic_results_can_carry_long_resource_ids(aws, clients, rules):
+    prefix = "archive-" + "x" * 754  # 762 characters: ids of the API's maximum, 768
+    aws.load_synthetic(S3, "AWS::S3::Bucket", non_compliant=2, id_prefix=prefix)
+    found = clients.config.get_compliance_details_by_config_rule(
+        ConfigRuleName=S3, ComplianceTypes=["NON_COMPLIANT"]
+    )["EvaluationResults"]
+    ids = sorted(
+        r["EvaluationResultIdentifier"]["EvaluationResultQualifier"]["ResourceId"] for r in found
+    )
+    assert ids == [f"{prefix}000000", f"{prefix}000001"] and len(ids[0]) == 768
+    with pytest.raises(LocalAwsError, match="idPrefix: must be null or 1-762 characters"):
+        aws.load_synthetic(S3, "AWS::S3::Bucket", non_compliant=1, id_prefix=prefix + "y")
 
 
 def test_compliance_type_filters(aws, clients, rules):
@@ -284,7 +299,7 @@ def test_recorder_status_follows_the_clock(aws, clients, rules):
     assert status["lastStopTime"] == datetime.datetime(
         2026, 7, 1, 6, 0, tzinfo=datetime.timezone.utc
     )
-    assert status["lastStatus"] == "SUCCESS"
+    assert status["lastStatus"] == "Success"
 
     aws.set_clock("2026-07-01T07:00:00Z")
     estate.resume_recording(clients.config)
@@ -300,7 +315,7 @@ def test_recorder_status_follows_the_clock(aws, clients, rules):
     [status] = clients.config.describe_configuration_recorder_status()[
         "ConfigurationRecordersStatus"
     ]
-    assert status["lastStatus"] == "FAILURE" and status["lastErrorCode"] == "AccessDenied"
+    assert status["lastStatus"] == "Failure" and status["lastErrorCode"] == "AccessDenied"
     with pytest.raises(clients.config.exceptions.NoSuchConfigurationRecorderException):
         clients.config.describe_configuration_recorder_status(ConfigurationRecorderNames=["nope"])
 
@@ -320,6 +335,89 @@ def test_delivery_channel_status(aws, clients, rules):
     assert status["configHistoryDeliveryInfo"]["lastErrorCode"] == "NoSuchBucket"
     with pytest.raises(clients.config.exceptions.NoSuchDeliveryChannelException):
         clients.config.describe_delivery_channel_status(DeliveryChannelNames=["nope"])
+
+
+@pytest.mark.parametrize("pending", ["not-started", "started"])
+def test_a_rule_whose_first_evaluation_has_not_finished(aws, clients, rules, pending):
+    estate.create_bucket(clients.s3, "plain-bucket", encrypted=False)
+    aws.set_clock("2026-07-01T06:00:00Z")
+    assert aws.set_rule_evaluation_pending(S3, pending) == {"ruleName": S3, "pending": pending}
+    config = clients.config
+
+    config.start_config_rules_evaluation(ConfigRuleNames=[S3])  # does not finish it either
+    [status] = config.describe_config_rule_evaluation_status(ConfigRuleNames=[S3])[
+        "ConfigRulesEvaluationStatus"
+    ]
+    [compliance] = config.describe_compliance_by_config_rule(ConfigRuleNames=[S3])[
+        "ComplianceByConfigRules"
+    ]
+    details = config.get_compliance_details_by_config_rule(ConfigRuleName=S3)
+
+    assert status["FirstEvaluationStarted"] is (pending == "started")
+    assert "LastSuccessfulEvaluationTime" not in status
+    assert "LastFailedEvaluationTime" not in status and "FirstActivatedTime" in status
+    assert ("LastSuccessfulInvocationTime" in status) is (pending == "started")
+    assert compliance["Compliance"]["ComplianceType"] == "INSUFFICIENT_DATA"
+    assert details["EvaluationResults"] == []
+
+    aws.set_rule_evaluation_pending(S3, None)
+    [status] = config.describe_config_rule_evaluation_status(ConfigRuleNames=[S3])[
+        "ConfigRulesEvaluationStatus"
+    ]
+    assert status["FirstEvaluationStarted"] is True and "LastSuccessfulEvaluationTime" in status
+    found = config.get_compliance_details_by_config_rule(ConfigRuleName=S3)["EvaluationResults"]
+    assert "plain-bucket" in {
+        r["EvaluationResultIdentifier"]["EvaluationResultQualifier"]["ResourceId"] for r in found
+    }
+    with pytest.raises(LocalAwsError, match="pending: required, one of not-started, started"):
+        aws.set_rule_evaluation_pending(S3, "later")
+
+
+def _model_enum(shape):
+    import botocore.session
+
+    return botocore.session.get_session().get_service_model("config").shape_for(shape).enum
+
+
+@pytest.mark.parametrize("casing", ["model", "upper"])
+def test_status_values_are_the_models_or_the_cli_examples_upper_case(aws, clients, rules, casing):
+    # botocore's model: RecorderStatus Pending|Success|Failure|NotApplicable, DeliveryStatus
+    # Success|Failure|Not_Applicable; the AWS CLI's examples print "SUCCESS".
+    recorder_enum, delivery_enum = _model_enum("RecorderStatus"), _model_enum("DeliveryStatus")
+    allowed = {
+        "model": (set(recorder_enum), set(delivery_enum)),
+        "upper": (
+            {"PENDING", "SUCCESS", "FAILURE", "NOT_APPLICABLE"},
+            {"SUCCESS", "FAILURE", "NOT_APPLICABLE"},
+        ),
+    }[casing]
+    assert aws.set_status_casing(casing) == {"casing": casing}
+
+    def statuses():
+        config = clients.config
+        [recorder] = config.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
+        [channel] = config.describe_delivery_channel_status()["DeliveryChannelsStatus"]
+        infos = [channel[k] for k in channel if k.endswith("DeliveryInfo")]
+        return recorder["lastStatus"], [i["lastStatus"] for i in infos]
+
+    healthy_recorder, healthy_channel = statuses()
+    aws.set_recorder_failure("default", "AccessDenied")
+    aws.set_delivery_failure("default", "NoSuchBucket")
+    failing_recorder, failing_channel = statuses()
+
+    assert {healthy_recorder, failing_recorder} <= allowed[0]
+    assert set(healthy_channel + failing_channel) <= allowed[1]
+    success, failure = ("Success", "Failure") if casing == "model" else ("SUCCESS", "FAILURE")
+    assert (healthy_recorder, failing_recorder) == (success, failure)
+    assert success in healthy_channel and failure in failing_channel
+
+
+def test_status_casing_is_validated_and_reset(aws):
+    with pytest.raises(LocalAwsError, match="casing: must be one of model, upper"):
+        aws.set_status_casing("lower")
+    aws.set_status_casing("upper")
+    aws.reset()
+    assert aws.status_casing() == {"casing": "model"}
 
 
 def test_moto_rule_crud_passes_through(aws, clients, rules):

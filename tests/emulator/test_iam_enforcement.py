@@ -1,6 +1,7 @@
 """GIVEN the emulator enforcing the synthesized stack's IAM policies WHEN each role makes its calls
 THEN AWS's answers come back: allowed where the policy allows, AccessDenied in the service's own
-error shape where it does not, and the real report generator's run shows the Describe defect."""
+error shape where it does not, and the real report generator's run is complete under the
+synthesized policy and incomplete with the Describe actions scoped back to the rule ARNs."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import botocore
 import pytest
 from botocore.config import Config
 
+from tests.iam.conftest import describe_actions_on_rule_arns
 from tools.local_aws import estate
 from tools.local_aws.iam.enforce import role_access_key
 from tools.local_aws.iam.template import StackTemplate
@@ -38,30 +40,6 @@ def synthesized():
     from tests.unit.synth import synthesize
 
     return synthesize()
-
-
-def describe_on_star(template: dict) -> dict:
-    """The fix: the two Describe actions in their own statement on "*"."""
-    template = copy.deepcopy(template)
-    describe = {
-        "config:DescribeComplianceByConfigRule",
-        "config:DescribeConfigRuleEvaluationStatus",
-    }
-    for resource in template["Resources"].values():
-        if resource["Type"] != "AWS::IAM::ManagedPolicy":
-            continue
-        statements = resource["Properties"]["PolicyDocument"]["Statement"]
-        for statement in statements:
-            actions = (
-                statement["Action"]
-                if isinstance(statement["Action"], list)
-                else [statement["Action"]]
-            )
-            if describe & set(actions):
-                statement["Action"] = sorted(set(actions) - describe)
-                statements.append({"Effect": "Allow", "Action": sorted(describe), "Resource": "*"})
-                break
-    return template
 
 
 @pytest.fixture
@@ -131,44 +109,38 @@ def test_the_control_api_names_bad_input(aws, synthesized):
 # -- the report generator's role -------------------------------------------------------------------
 
 
-def test_the_describe_actions_are_denied_under_todays_policy(aws, clients, enforced):
+def test_the_describe_actions_are_allowed_on_star(aws, clients, enforced):
     deploy_world(clients)
     config = as_role(aws, "config", GENERATOR)
 
-    config.get_compliance_details_by_config_rule(
-        ConfigRuleName=RULES[0]
-    )  # scoped to the rule: fine
-    config.describe_configuration_recorder_status()  # on "*": fine
-    for call in (
-        config.describe_compliance_by_config_rule,
-        config.describe_config_rule_evaluation_status,
-    ):
-        with pytest.raises(botocore.exceptions.ClientError) as denied:
-            call(ConfigRuleNames=RULES)
-        code, message = error(denied)
-        action = "config:" + denied.value.operation_name
-        assert code == "AccessDeniedException"
-        assert denied.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-        assert message == (
-            f"User: {GENERATOR_SESSION} is not authorized to perform: {action} "
-            f"because no identity-based policy allows the {action} action"
-        )
+    compliance = config.describe_compliance_by_config_rule(ConfigRuleNames=RULES)
+    assert len(compliance["ComplianceByConfigRules"]) == 3
+    config.describe_config_rule_evaluation_status(ConfigRuleNames=RULES)
+    config.get_compliance_details_by_config_rule(ConfigRuleName=RULES[0])  # scoped to the rule
+    config.describe_configuration_recorder_status()  # on "*"
+    assert aws.iam()["denied"] == 0
 
 
-def test_the_describe_actions_are_allowed_on_star(aws, clients, synthesized):
-    load(aws, describe_on_star(synthesized.template))
+def test_the_describe_actions_scoped_to_rule_arns_are_denied(aws, clients, synthesized):
+    load(aws, describe_actions_on_rule_arns(copy.deepcopy(synthesized.template)))
     try:
         deploy_world(clients)
         config = as_role(aws, "config", GENERATOR)
-        assert (
-            len(
-                config.describe_compliance_by_config_rule(ConfigRuleNames=RULES)[
-                    "ComplianceByConfigRules"
-                ]
+        config.get_compliance_details_by_config_rule(ConfigRuleName=RULES[0])  # still fine
+        for call in (
+            config.describe_compliance_by_config_rule,
+            config.describe_config_rule_evaluation_status,
+        ):
+            with pytest.raises(botocore.exceptions.ClientError) as denied:
+                call(ConfigRuleNames=RULES)
+            code, message = error(denied)
+            action = "config:" + denied.value.operation_name
+            assert code == "AccessDeniedException"
+            assert denied.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+            assert message == (
+                f"User: {GENERATOR_SESSION} is not authorized to perform: {action} "
+                f"because no identity-based policy allows the {action} action"
             )
-            == 3
-        )
-        config.describe_config_rule_evaluation_status(ConfigRuleNames=RULES)
     finally:
         aws.clear_iam()
 
@@ -367,11 +339,13 @@ def run_report_generator(aws, template: dict, monkeypatch) -> dict:
     return handler.handler(event, Context())
 
 
-@pytest.mark.parametrize("fixed", [False, True], ids=["todays-policy", "describe-on-star"])
-def test_the_report_generator_is_incomplete_until_the_describe_actions_are_on_star(
-    aws, clients, synthesized, monkeypatch, capsys, fixed
+@pytest.mark.parametrize("regressed", [False, True], ids=["synthesized", "describe-on-rule-arns"])
+def test_the_report_generator_is_incomplete_when_the_describe_actions_are_scoped_to_rules(
+    aws, clients, synthesized, monkeypatch, capsys, regressed
 ):
-    template = describe_on_star(synthesized.template) if fixed else synthesized.template
+    template = copy.deepcopy(synthesized.template)
+    if regressed:
+        template = describe_actions_on_rule_arns(template)
     load(aws, template)
     try:
         deploy_world(clients)
@@ -387,11 +361,11 @@ def test_the_report_generator_is_incomplete_until_the_describe_actions_are_on_st
         clients.s3.get_object(Bucket=REPORTS, Key=result["reportKey"])["Body"].read()
     )
     denied = sorted(e["subject"] for e in report["errors"] if e["code"] == "AccessDeniedException")
-    if fixed:
-        assert report["complete"] is True and report["errors"] == []
-    else:
+    if regressed:
         assert report["complete"] is False
         assert denied == ["DescribeComplianceByConfigRule", "DescribeConfigRuleEvaluationStatus"]
+    else:
+        assert report["complete"] is True and report["errors"] == []
 
 
 # -- the serve command -------------------------------------------------------------------------------

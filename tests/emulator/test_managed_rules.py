@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tools.local_aws import estate
+from tools.local_aws.client import LocalAwsError
 
 S3, RDS, EC2 = "s3-encryption-dev", "rds-encryption-dev", "ec2-imdsv2-dev"
 
@@ -37,11 +40,17 @@ def test_rds_storage_encrypted(aws, clients, rules, compliance, results):
 
     fixed = estate.remediate_db_instance(clients.rds, "scratch")
     drifted = estate.drift_db_instance(clients.rds, "ledger")
-    assert compliance(clients.config, RDS) == {fixed: "COMPLIANT", drifted: "NON_COMPLIANT"}
+    # Each replacement is a new resource; the replaced instances are deleted: NOT_APPLICABLE.
+    assert compliance(clients.config, RDS) == {
+        fixed: "COMPLIANT",
+        drifted: "NON_COMPLIANT",
+        encrypted: "NOT_APPLICABLE",
+        plain: "NOT_APPLICABLE",
+    }
     assert estate.db_instance_resource_id(clients.rds, "ledger") == drifted
 
 
-def test_ec2_imdsv2_check_and_terminated_instances_dropped(aws, clients, rules, compliance):
+def test_ec2_imdsv2_check_and_terminated_instances(aws, clients, rules, compliance):
     strict = estate.create_instance(clients.ec2, imdsv2_required=True)
     loose = estate.create_instance(clients.ec2, imdsv2_required=False)
     assert compliance(clients.config, EC2) == {strict: "COMPLIANT", loose: "NON_COMPLIANT"}
@@ -51,7 +60,46 @@ def test_ec2_imdsv2_check_and_terminated_instances_dropped(aws, clients, rules, 
     assert compliance(clients.config, EC2) == {strict: "NON_COMPLIANT", loose: "COMPLIANT"}
 
     estate.terminate_instance(clients.ec2, strict)
-    assert compliance(clients.config, EC2) == {loose: "COMPLIANT"}
+    assert compliance(clients.config, EC2) == {strict: "NOT_APPLICABLE", loose: "COMPLIANT"}
+
+
+def test_a_deleted_resource_becomes_not_applicable_or_is_removed(
+    aws, clients, rules, compliance, results
+):
+    # AWS documents NOT_APPLICABLE for a deleted resource under a managed rule; users also see it
+    # vanish from the results. Both, by control.
+    assert aws.deleted_resources() == {"evaluation": "not-applicable"}
+    aws.set_clock("2026-07-01T06:00:00Z")
+    estate.create_bucket(clients.s3, "kept-bucket", encrypted=True)
+    estate.create_bucket(clients.s3, "gone-bucket", encrypted=False)
+    assert compliance(clients.config, S3)["gone-bucket"] == "NON_COMPLIANT"
+
+    aws.set_clock("2026-07-02T06:00:00Z")
+    clients.s3.delete_bucket(Bucket="gone-bucket")
+    after = results(clients.config, S3)
+    assert after["gone-bucket"][0] == "NOT_APPLICABLE"
+    assert after["gone-bucket"][1]["ResultRecordedTime"].isoformat().startswith("2026-07-02T06")
+    summary = clients.config.describe_compliance_by_config_rule(ConfigRuleNames=[S3])
+    assert summary["ComplianceByConfigRules"][0]["Compliance"]["ComplianceType"] == "COMPLIANT"
+    assert "gone-bucket" in compliance_of(clients.config, S3, "NOT_APPLICABLE")
+
+    aws.set_deleted_resources("removed")
+    assert "gone-bucket" not in compliance(clients.config, S3)
+    assert compliance(clients.config, S3)["kept-bucket"] == "COMPLIANT"
+    with pytest.raises(LocalAwsError, match="evaluation: must be one of not-applicable, removed"):
+        aws.set_deleted_resources("kept")
+    aws.reset()
+    assert aws.deleted_resources() == {"evaluation": "not-applicable"}
+
+
+def compliance_of(config, rule, kind):
+    page = config.get_compliance_details_by_config_rule(
+        ConfigRuleName=rule, ComplianceTypes=[kind], Limit=100
+    )
+    return {
+        r["EvaluationResultIdentifier"]["EvaluationResultQualifier"]["ResourceId"]
+        for r in page["EvaluationResults"]
+    }
 
 
 def test_result_time_moves_only_when_compliance_changes(aws, clients, rules, results):

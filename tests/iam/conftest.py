@@ -29,20 +29,28 @@ def report_generator_policy(template):
     raise AssertionError("no report generator policy in the template")
 
 
-def describe_actions_on_star(template):
-    """The fix the linter asks for: the two Describe actions in a statement of their own on "*"."""
+DESCRIBE_ACTIONS = (
+    "config:DescribeComplianceByConfigRule",
+    "config:DescribeConfigRuleEvaluationStatus",
+)
+
+
+def describe_actions_on_rule_arns(template):
+    """The defect the linter and the emulator must catch: the two Describe actions back in the
+    statement that scopes config:GetComplianceDetailsByConfigRule to the rule ARNs (as the stack
+    had them before issue 9), and no longer on "*". Returns a changed copy of the template."""
+    template = copy.deepcopy(template)
     document = report_generator_policy(template)
-    describe = {
-        "config:DescribeComplianceByConfigRule",
-        "config:DescribeConfigRuleEvaluationStatus",
-    }
-    for statement in document["Statement"]:
+    statements = document["Statement"]
+    scoped = None
+    for statement in statements:
         actions = (
             statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         )
-        if describe & set(actions):
-            statement["Action"] = sorted(set(actions) - describe)
-    document["Statement"].append(
-        {"Sid": "ReadRuleStatus", "Effect": "Allow", "Action": sorted(describe), "Resource": "*"}
-    )
+        if "config:GetComplianceDetailsByConfigRule" in actions:
+            scoped = statement
+        statement["Action"] = [a for a in actions if a not in DESCRIBE_ACTIONS]
+    assert scoped is not None, "no statement grants config:GetComplianceDetailsByConfigRule"
+    scoped["Action"] = sorted(scoped["Action"] + list(DESCRIBE_ACTIONS))
+    document["Statement"] = [s for s in statements if s["Action"]]
     return template

@@ -7,16 +7,20 @@ import sys
 from pathlib import Path
 
 from lib.iam_acknowledgements import IamAck
-from tests.iam.conftest import describe_actions_on_star, report_generator_policy
+from tests.iam.conftest import (
+    DESCRIBE_ACTIONS,
+    describe_actions_on_rule_arns,
+    report_generator_policy,
+)
 from tools.local_aws.iam.lint import lint_template, summary
 from tools.local_aws.iam.template import StackTemplate
 
 ROOT = Path(__file__).resolve().parents[2]
-DESCRIBE = ["config:DescribeComplianceByConfigRule", "config:DescribeConfigRuleEvaluationStatus"]
+DESCRIBE = sorted(DESCRIBE_ACTIONS)
 
 
-def test_todays_policies_scope_the_two_describe_actions_to_rule_arns(template):
-    report = lint_template(StackTemplate(template))
+def test_the_describe_actions_scoped_to_rule_arns_are_findings(template):
+    report = lint_template(StackTemplate(describe_actions_on_rule_arns(template)))
 
     assert sorted(f.id for f in report.findings) == [f"RESOURCE_MISMATCH[{a}]" for a in DESCRIBE]
     for finding in report.findings:
@@ -25,8 +29,8 @@ def test_todays_policies_scope_the_two_describe_actions_to_rule_arns(template):
     assert not report.passed
 
 
-def test_the_describe_actions_on_star_lint_clean(template):
-    report = lint_template(StackTemplate(describe_actions_on_star(template)))
+def test_the_stacks_policies_lint_clean(template):
+    report = lint_template(StackTemplate(template))
 
     assert report.findings == ()
     assert report.passed
@@ -34,7 +38,7 @@ def test_the_describe_actions_on_star_lint_clean(template):
 
 
 def test_each_kind_of_finding(template):
-    document = report_generator_policy(describe_actions_on_star(template))
+    document = report_generator_policy(template)
     bucket = "arn:aws:s3:::compliance-reports-dev-123456789012"
     document["Statement"] += [
         {"Sid": "Typo", "Effect": "Allow", "Action": "config:DescribeEverything", "Resource": "*"},
@@ -77,26 +81,28 @@ def test_each_kind_of_finding(template):
 
 
 def test_acknowledged_findings_pass_with_their_reason_and_stale_ones_fail(template):
-    loaded = StackTemplate(template)
+    loaded = StackTemplate(describe_actions_on_rule_arns(template))
     holder = lint_template(loaded).findings[0].logical_id
     acks = [IamAck(holder, f"RESOURCE_MISMATCH[{a}]", "a reason") for a in DESCRIBE]
 
     accepted = lint_template(loaded, acks)
     assert accepted.passed and len(accepted.acknowledged) == 2
 
-    fixed = lint_template(StackTemplate(describe_actions_on_star(template)), acks)
+    fixed = lint_template(StackTemplate(template), acks)
     assert not fixed.passed
     assert len(fixed.stale) == 2 and "stale acknowledgement" in summary(fixed)
 
 
-def test_the_command_line_exits_1_on_findings_and_prints_json(synthesized, tmp_path):
+def test_the_command_line_exits_1_on_findings_and_prints_json(template, tmp_path):
+    defective = tmp_path / "defective.template.json"
+    defective.write_text(json.dumps(describe_actions_on_rule_arns(template)))
     proc = subprocess.run(
         [
             sys.executable,
             "-m",
             "tools.local_aws.iam.lint",
             "--template",
-            str(synthesized.template_path),
+            str(defective),
             "--json",
         ],
         cwd=ROOT,

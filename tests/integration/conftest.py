@@ -1,15 +1,23 @@
-"""The real handler and real boto3 against the local AWS emulator over HTTP.
+"""The real handler and real boto3 against the local AWS emulator over HTTP, with IAM enforced.
 
-The emulator (tools/local_aws, which needs moto and so the development Python) runs as a child process
-(``client.spawn``; ``LOCAL_AWS_PYTHON`` overrides the interpreter) and is driven through its HTTP control
-API, so these tests run unchanged on CPython 3.9 (the Lambda runtime) and on 3.11. The handler, its
-context, events and environment come from the local harness, as the demo and the benchmark get them.
+The stack is synthesized from the code under test (``tools/local_aws/deployment.py``, once per change
+of ``lib/``), and the emulator enforces its policies: the handler signs as the report generator's
+role, the daily evaluation as the scheduler's role, and any request their policies do not allow is
+answered ``AccessDenied`` as AWS would. What the deployment itself creates (buckets, topics, queues,
+rules, the recorder) is seeded with the admin key, under the template's physical names. A test whose
+run is denied anything fails unless it says it expects denials (``@pytest.mark.denials_expected``).
+
+The emulator (tools/local_aws, which needs moto and so the development Python) runs as a child
+process (``client.spawn``; ``LOCAL_AWS_PYTHON`` overrides the interpreter) and is driven through its
+HTTP control API, so these tests run unchanged on CPython 3.9 (the Lambda runtime) and on 3.11. The
+handler, its context and events come from the local harness, as the demo and the benchmark get them.
 """
 
 import base64
 import hashlib
 import json
 import time
+from datetime import datetime, timezone
 
 import boto3
 import pytest
@@ -17,102 +25,120 @@ from botocore.config import Config
 from jsonschema import Draft202012Validator
 
 from lib.report_generator import local_harness as harness
+from tools.local_aws import estate as seeding
 from tools.local_aws.client import spawn
+from tools.local_aws.deployment import deploy, for_suffix
 
 REPO = harness.RUNTIME_DIR.parents[2]
 SCHEMA = REPO / "schema" / "compliance-report.v1.schema.json"
-
-ACCOUNT = harness.ACCOUNT
-REGION = harness.REGION
 SUFFIX = "test"
-BUCKET = "compliance-reports-test"
-RULES = [
-    {"name": "s3-bucket-sse-test", "managedIdentifier": "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED"},
-    {"name": "rds-storage-encrypted-test", "managedIdentifier": "RDS_STORAGE_ENCRYPTED"},
-    {"name": "ec2-imdsv2-check-test", "managedIdentifier": "EC2_IMDSV2_CHECK"},
-]
-S3_RULE, RDS_RULE, EC2_RULE = (r["name"] for r in RULES)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "denials_expected: the test provokes AccessDenied answers on purpose"
+    )
 
 
 @pytest.fixture(scope="session")
-def emulator():
+def deployment():
+    """The stack synthesized from this checkout for suffix "test" (cached per change of lib/)."""
+    return for_suffix(SUFFIX)
+
+
+@pytest.fixture(scope="session")
+def emulator(deployment):
     with spawn() as running:
+        running.load_iam(deployment.template)
         yield running
 
 
 class Estate:
-    """The emulated account the generator reports on, seeded with ordinary boto3 calls."""
+    """The emulated account the generator reports on: the stack's resources, seeded as its
+    deployment would create them, and an inbox queue subscribed to the alert topic."""
 
-    BUCKET = BUCKET
-    S3_RULE, RDS_RULE, EC2_RULE = S3_RULE, RDS_RULE, EC2_RULE
-
-    def __init__(self, emulator) -> None:
+    def __init__(self, emulator, deployment) -> None:
         self.emulator = emulator
-        session = boto3.session.Session(
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",  # noqa: S106 (the emulator's dummy credentials)
-            region_name=REGION,
-        )
-        config = Config(retries={"mode": "standard", "max_attempts": 3})
-
-        def make(service):
-            return session.client(service, endpoint_url=emulator.endpoint_url, config=config)
-
-        self.s3, self.sns, self.sqs, self.config = (
-            make("s3"),
-            make("sns"),
-            make("sqs"),
-            make("config"),
-        )
-        self.ec2, self.rds = make("ec2"), make("rds")
-        self.topic_arn = ""
+        self.deployment = deployment
+        self.BUCKET = deployment.report_bucket
+        self.S3_RULE = deployment.rule_for(seeding.S3_RULE)
+        self.RDS_RULE = deployment.rule_for(seeding.RDS_RULE)
+        self.EC2_RULE = deployment.rule_for(seeding.EC2_RULE)
+        self.RECORDER = deployment.recorder["name"]
+        self.topic_arn = deployment.alert_topic_arn
+        self.clients = seeding.clients(emulator.endpoint_url)  # the admin key: the deployment's
+        self.s3, self.sns, self.sqs = self.clients.s3, self.clients.sns, self.clients.sqs
+        self.config, self.ec2, self.rds = self.clients.config, self.clients.ec2, self.clients.rds
         self.queue_url = ""
 
     def seed(self) -> "Estate":
-        self.s3.create_bucket(Bucket=BUCKET)
-        self.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        self.topic_arn = self.sns.create_topic(Name="compliance-alerts-test")["TopicArn"]
-        self.queue_url = self.sqs.create_queue(QueueName="alerts-inbox")["QueueUrl"]
-        queue_arn = self.sqs.get_queue_attributes(
-            QueueUrl=self.queue_url, AttributeNames=["QueueArn"]
-        )["Attributes"]["QueueArn"]
-        self.sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=queue_arn)
-        for rule in RULES:
-            self.config.put_config_rule(
-                ConfigRule={
-                    "ConfigRuleName": rule["name"],
-                    "Source": {"Owner": "AWS", "SourceIdentifier": rule["managedIdentifier"]},
-                }
-            )
-        self.config.put_configuration_recorder(
-            ConfigurationRecorder={
-                "name": "default",
-                "roleARN": f"arn:aws:iam::{ACCOUNT}:role/aws-config-recorder",
-                "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": False},
-            }
-        )
-        self.s3.create_bucket(Bucket="config-delivery-test")
-        self.config.put_delivery_channel(
-            DeliveryChannel={"name": "default", "s3BucketName": "config-delivery-test"}
-        )
-        self.config.start_configuration_recorder(ConfigurationRecorderName="default")
+        deploy(self.clients, self.deployment)
+        self.queue_url = seeding.subscribe_queue(self.sns, self.sqs, self.topic_arn, "alerts-inbox")
         return self
 
-    def bucket(self, name: str, encrypted: bool) -> str:
-        self.s3.create_bucket(Bucket=name)
-        if encrypted:
-            self.s3.put_bucket_encryption(
-                Bucket=name,
-                ServerSideEncryptionConfiguration={
-                    "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-                },
+    def as_role(self, service: str, role: str = "reportGenerator"):
+        """A client that signs as one of the stack's roles ("reportGenerator", "dailyEvaluation",
+        "configRecorder"), so the emulator evaluates that role's policies."""
+        return boto3.client(
+            service,
+            endpoint_url=self.emulator.endpoint_url,
+            region_name=self.deployment.region,
+            aws_access_key_id=self.deployment.access_key(role),
+            aws_secret_access_key="emulator",  # noqa: S106 (no signature is checked)
+            config=Config(retries={"mode": "standard", "max_attempts": 3}),
+        )
+
+    def daily_evaluation(self) -> None:
+        """What the EventBridge Scheduler schedule does at 05:00 UTC, as its role."""
+        config = self.as_role("config", "dailyEvaluation")
+        config.start_config_rules_evaluation(**self.deployment.daily_evaluation_input)
+
+    def request_queue_url(self) -> str:
+        return self.sqs.get_queue_url(QueueName=self.deployment.request_queue)["QueueUrl"]
+
+    def dead_letter_queue_url(self) -> str:
+        return self.sqs.get_queue_url(QueueName=self.deployment.request_dlq)["QueueUrl"]
+
+    def deliver_requests(self, handler_module, context_factory, rounds: int = 10):
+        """The function's SQS event source mapping (batch size 1), polling as the function's role:
+        receive a message, invoke the handler with it, delete it when the handler returns. When the
+        handler raises, the message comes back once its visibility timeout ends (here at once), and
+        SQS moves it to the dead-letter queue after maxReceiveCount receives. Returns one
+        (message id, handler result or the exception it raised) per invocation."""
+        sqs, url, outcomes = self.as_role("sqs"), self.request_queue_url(), []
+        for _ in range(rounds):
+            answer = sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=1, AttributeNames=["All"]
             )
-        return name
+            if not answer.get("Messages"):
+                break
+            (message,) = answer["Messages"]
+            attributes = message["Attributes"]
+            record = harness.sqs_record(
+                message["Body"],
+                message["MessageId"],
+                datetime.fromtimestamp(int(attributes["SentTimestamp"]) / 1000, timezone.utc),
+                int(attributes["ApproximateReceiveCount"]),
+                suffix=SUFFIX,
+            )
+            try:
+                outcome = handler_module.handler(harness.sqs_event(record), context_factory())
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            except Exception as e:  # noqa: BLE001 (Lambda reports any exception as a failed batch)
+                outcome = e
+                sqs.change_message_visibility(
+                    QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
+            outcomes.append((message["MessageId"], outcome))
+        return outcomes
+
+    def bucket(self, name: str, encrypted: bool) -> str:
+        return seeding.create_bucket(self.s3, name, encrypted)
 
     # -- reading what the generator left ----------------------------------------------------------
     def report_versions(self):
         """Every object version and delete marker under reports/ (a write-once trail has one each)."""
-        answer = self.s3.list_object_versions(Bucket=BUCKET, Prefix="reports/")
+        answer = self.s3.list_object_versions(Bucket=self.BUCKET, Prefix="reports/")
         return answer.get("Versions", []), answer.get("DeleteMarkers", [])
 
     def report_keys(self):
@@ -120,7 +146,7 @@ class Estate:
         return sorted({v["Key"] for v in versions})
 
     def read(self, key: str) -> bytes:
-        return self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+        return self.s3.get_object(Bucket=self.BUCKET, Key=key)["Body"].read()
 
     def head(self):
         try:
@@ -150,24 +176,23 @@ class Estate:
 
 
 @pytest.fixture
-def estate(emulator, monkeypatch):
+def estate(emulator, deployment, monkeypatch, request):
     emulator.reset()
     emulator.clear_faults()
-    seeded = Estate(emulator).seed()
-    env = harness.function_environment(
-        endpoint_url=emulator.endpoint_url,
-        bucket=BUCKET,
-        topic_arn=seeded.topic_arn,
-        rules=RULES,
-        suffix=SUFFIX,
-        alert_max_resources=5,
-    )
-    for name, value in env.items():
+    seeded = Estate(emulator, deployment).seed()
+    for name, value in deployment.function_environment(emulator.endpoint_url).items():
         monkeypatch.setenv(name, value)
     for name in harness.NOT_IN_LAMBDA:
         monkeypatch.delenv(name, raising=False)
+    denied_before = emulator.iam()["denied"]
     yield seeded
     emulator.clear_faults()
+    status = emulator.iam()
+    if status["denied"] != denied_before and not request.node.get_closest_marker(
+        "denials_expected"
+    ):
+        denials = status["recentDenials"][-(status["denied"] - denied_before) :]
+        pytest.fail(f"the stack's own policies denied {len(denials)} request(s): {denials}")
 
 
 @pytest.fixture(scope="session")
@@ -216,7 +241,7 @@ def verify_trail(report_validator):
             assert not errors, f"{key}: {errors[0].message}"
             assert report["complete"] == (not report["errors"])
             sha = hashlib.sha256(raw).hexdigest()
-            stored = estate.s3.head_object(Bucket=BUCKET, Key=key, ChecksumMode="ENABLED")
+            stored = estate.s3.head_object(Bucket=estate.BUCKET, Key=key, ChecksumMode="ENABLED")
             assert stored.get("ChecksumSHA256") == base64.b64encode(bytes.fromhex(sha)).decode()
             reports.append((report["chain"]["sequence"], key, sha, report))
         reports.sort(key=lambda r: r[0])
@@ -231,12 +256,3 @@ def verify_trail(report_validator):
         return [r[3] for r in reports]
 
     return verify
-
-
-@pytest.fixture(autouse=True)
-def _names_match_the_tests(request):
-    """Test modules name the bucket and rules literally; keep them in step with the seeded estate."""
-    module = request.module
-    for name in ("BUCKET", "S3_RULE", "RDS_RULE"):
-        if hasattr(module, name):
-            assert getattr(module, name) == globals()[name], f"{module.__name__}.{name} is stale"

@@ -2,6 +2,8 @@
 the queue path, a corrupted chain head) THEN the invocation fails with the generator's typed error, after
 the handler's one structured line and its error metric, and nothing is written."""
 
+import re
+
 import pytest
 from compliance_report.errors import AlertPublishFailed, ChainCorrupted
 from compliance_report.metrics import REPORT_GENERATION_ERRORS
@@ -9,7 +11,6 @@ from compliance_report.metrics import REPORT_GENERATION_ERRORS
 from lib.report_generator import local_harness as harness
 from tests.integration.runs import metric, run_output
 
-BUCKET = "compliance-reports-test"
 HEAD_KEY = "chain/head.json"
 
 
@@ -60,9 +61,10 @@ CORRUPTED_HEADS = {
 def test_a_corrupted_chain_head_fails_the_run_with_one_line_and_the_error_metric(
     estate, handler_module, context_factory, make_scheduled_event, capsys, damage
 ):
-    estate.s3.put_object(Bucket=BUCKET, Key=HEAD_KEY, Body=CORRUPTED_HEADS[damage])
+    estate.s3.put_object(Bucket=estate.BUCKET, Key=HEAD_KEY, Body=CORRUPTED_HEADS[damage])
 
-    with pytest.raises(ChainCorrupted, match="chain head s3://compliance-reports-test/chain/head"):
+    where = re.escape(f"chain head s3://{estate.BUCKET}/{HEAD_KEY}")
+    with pytest.raises(ChainCorrupted, match=where):
         handler_module.handler(make_scheduled_event(), context_factory())
 
     logs, emf = run_output(capsys)

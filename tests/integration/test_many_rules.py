@@ -11,9 +11,9 @@ RULES = [
 
 
 def test_thirty_monitored_rules_are_read_in_full(
-    estate, monkeypatch, handler_module, context_factory, make_scheduled_event, verify_trail
+    estate, monkeypatch, context_factory, make_scheduled_event, verify_trail
 ):
-    monitor_rules(estate, monkeypatch, RULES)
+    handler_module = monitor_rules(estate, monkeypatch, RULES)
 
     handler_module.handler(make_scheduled_event(), context_factory())
 

@@ -9,10 +9,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from compliance_report.errors import AlertPublishFailed, ReportWriteFailed
 
-BUCKET = "compliance-reports-test"
-S3_RULE = "s3-bucket-sse-test"
-RDS_RULE = "rds-storage-encrypted-test"
-
 
 @pytest.fixture
 def short_retries(monkeypatch):
@@ -35,7 +31,7 @@ def test_thirty_percent_throttled_config_calls_still_give_a_complete_report(
     estate, emulator, handler_module, context_factory, make_scheduled_event, verify_trail
 ):
     estate.bucket("ledger-unencrypted", encrypted=False)
-    emulator.load_synthetic(S3_RULE, "AWS::S3::Bucket", non_compliant=450, compliant=120)
+    emulator.load_synthetic(estate.S3_RULE, "AWS::S3::Bucket", non_compliant=450, compliant=120)
     emulator.set_faults(
         [{"service": "config", "operation": "*", "error": "ThrottlingException", "rate": 0.3}],
         seed=11,
@@ -45,7 +41,7 @@ def test_thirty_percent_throttled_config_calls_still_give_a_complete_report(
 
     (report,) = verify_trail(estate)
     assert report["complete"] is True and report["errors"] == []
-    s3_rule = next(r for r in report["rules"] if r["name"] == S3_RULE)
+    s3_rule = next(r for r in report["rules"] if r["name"] == estate.S3_RULE)
     assert s3_rule["counts"]["nonCompliant"] >= 451
     fired = sum(v for k, v in emulator.stats()["faults_fired"].items() if k.startswith("config."))
     assert fired > 0, "the fault plan never throttled: the test proved nothing"
@@ -66,7 +62,7 @@ def test_a_rule_whose_api_keeps_failing_is_stored_incomplete_and_alerted(
             {
                 "service": "config",
                 "operation": "GetComplianceDetailsByConfigRule",
-                "match": {"ConfigRuleName": RDS_RULE},
+                "match": {"ConfigRuleName": estate.RDS_RULE},
                 "error": "ServiceUnavailableException",
                 "status": 503,
             }
@@ -77,13 +73,13 @@ def test_a_rule_whose_api_keeps_failing_is_stored_incomplete_and_alerted(
 
     (report,) = verify_trail(estate)
     assert report["complete"] is False
-    rds = next(r for r in report["rules"] if r["name"] == RDS_RULE)
+    rds = next(r for r in report["rules"] if r["name"] == estate.RDS_RULE)
     assert rds["complete"] is False
-    assert {(e["scope"], e["subject"]) for e in report["errors"]} == {("rule", RDS_RULE)}
-    assert all(r["complete"] for r in report["rules"] if r["name"] != RDS_RULE)
+    assert {(e["scope"], e["subject"]) for e in report["errors"]} == {("rule", estate.RDS_RULE)}
+    assert all(r["complete"] for r in report["rules"] if r["name"] != estate.RDS_RULE)
     (alert,) = estate.alerts()
     assert alert["MessageAttributes"]["complete"]["Value"] == "false"
-    assert RDS_RULE in alert["Message"]
+    assert estate.RDS_RULE in alert["Message"]
     assert result["outcome"] == "stored"
 
 
@@ -91,7 +87,7 @@ def test_running_out_of_time_stores_an_incomplete_report_before_the_deadline(
     estate, emulator, handler_module, context_factory, make_scheduled_event, verify_trail
 ):
     # 20,000 findings at 100 per page and 40 ms per call need ~8 s; the function has 4 s.
-    emulator.load_synthetic(S3_RULE, "AWS::S3::Bucket", non_compliant=20_000)
+    emulator.load_synthetic(estate.S3_RULE, "AWS::S3::Bucket", non_compliant=20_000)
     emulator.set_faults([], latency_ms=40)
     context = context_factory(remaining_ms=4_000)
 
@@ -100,8 +96,8 @@ def test_running_out_of_time_stores_an_incomplete_report_before_the_deadline(
     assert context.get_remaining_time_in_millis() > 0, "the handler outlived its Lambda deadline"
     (report,) = verify_trail(estate)
     assert result["outcome"] == "stored" and report["complete"] is False
-    assert ("deadline", S3_RULE) in {(e["scope"], e["subject"]) for e in report["errors"]}
-    s3_rule = next(r for r in report["rules"] if r["name"] == S3_RULE)
+    assert ("deadline", estate.S3_RULE) in {(e["scope"], e["subject"]) for e in report["errors"]}
+    s3_rule = next(r for r in report["rules"] if r["name"] == estate.S3_RULE)
     assert s3_rule["complete"] is False
     assert 0 < s3_rule["counts"]["nonCompliant"] < 20_000
     assert estate.head()["pending"] is None
@@ -221,7 +217,7 @@ def _write_head(estate, last, pending):
         sort_keys=True,
         separators=(",", ":"),
     )
-    estate.s3.put_object(Bucket=BUCKET, Key="chain/head.json", Body=body.encode() + b"\n")
+    estate.s3.put_object(Bucket=estate.BUCKET, Key="chain/head.json", Body=body.encode() + b"\n")
 
 
 def test_a_crashed_claim_without_report_is_rolled_back_once_its_lease_is_over(

@@ -18,16 +18,15 @@ RULES = [
 
 
 @pytest.fixture
-def forty_rules(estate, monkeypatch):
+def handler_module(estate, monkeypatch):
     """40 rules: 84 Config calls a run, enough for a storm to spend any client's quota in one run
     (at 3 attempts a call, 168 retries wanted; 36 to 100 spend the quota, by botocore version)."""
-    monitor_rules(estate, monkeypatch, RULES)
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")
-    return estate
+    return monitor_rules(estate, monkeypatch, RULES)
 
 
 def test_after_a_storm_spends_the_retry_quota_the_next_invocation_still_retries(
-    forty_rules, emulator, handler_module, context_factory, make_scheduled_event
+    emulator, handler_module, context_factory, make_scheduled_event
 ):
     emulator.set_faults(
         [{"service": "config", "operation": "*", "error": "InternalError", "status": 500}]

@@ -12,9 +12,6 @@ from compliance_report.metrics import (
 
 from tests.integration.runs import metric, run_output
 
-S3_RULE = "s3-bucket-sse-test"
-RDS_RULE = "rds-storage-encrypted-test"
-
 
 def _emf(capsys):
     return run_output(capsys)[1]
@@ -34,7 +31,7 @@ def test_a_rule_read_in_part_emits_no_non_compliant_count(
             {
                 "service": "config",
                 "operation": "GetComplianceDetailsByConfigRule",
-                "match": {"ConfigRuleName": RDS_RULE},
+                "match": {"ConfigRuleName": estate.RDS_RULE},
                 "error": "ServiceUnavailableException",
                 "status": 503,
             }
@@ -46,8 +43,9 @@ def test_a_rule_read_in_part_emits_no_non_compliant_count(
     docs = _emf(capsys)
     counted = {doc["Rule"]: doc[NON_COMPLIANT_RESOURCES] for doc in docs if "Rule" in doc}
     assert result["complete"] is False
-    assert RDS_RULE not in counted, "a partial count was emitted for a rule read in part"
-    assert counted[S3_RULE] >= 1 and set(counted) == {S3_RULE, "ec2-imdsv2-check-test"}
+    assert estate.RDS_RULE not in counted, "a partial count was emitted for a rule read in part"
+    assert counted[estate.S3_RULE] >= 1
+    assert set(counted) == {estate.S3_RULE, estate.EC2_RULE}
     assert metric(docs, REPORT_GENERATION_ERRORS) == [result["errorCount"]] != [0]
     assert metric(docs, REPORTS_STORED) == [1]
 

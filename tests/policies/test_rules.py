@@ -354,7 +354,7 @@ LAMBDA = [
     ),
     *[
         accept(f"runtime-{runtime}", set_prop("Generator", "Runtime", runtime))
-        for runtime in ("python3.10", "python3.13")
+        for runtime in ("python3.10", "python3.13", "python3.14")
     ],
     fail(
         "architecture-x86-64",

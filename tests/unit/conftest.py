@@ -17,7 +17,7 @@ VARIANTS = {
     "email": {"environmentSuffix": "prod-eu1", "alertEmail": "security@example.com"},
     "existing-recorder": {"environmentSuffix": "ct", "useExistingConfigRecorder": "true"},
     "object-lock": {"environmentSuffix": "locked", "reportObjectLock": "compliance"},
-    "new-runtime": {"environmentSuffix": "py313", "lambdaRuntime": "python3.13"},
+    "new-runtime": {"environmentSuffix": "py314", "lambdaRuntime": "python3.14"},
 }
 
 

@@ -1,7 +1,7 @@
 """Synthesize the real app the way `cdk synth` does: cdk.json's context, plus the test's overrides.
 
 A synth takes 10-40 s on this machine, so each distinct set of overrides is synthesized once per test
-process, into a temporary cloud assembly that the unit, lint, nag and policy tests all read.
+process, into a temporary cloud assembly that the unit and policy tests read.
 """
 
 from __future__ import annotations
@@ -33,29 +33,27 @@ def make_app(
 
 @dataclass(frozen=True)
 class Synthesis:
-    """One synthesized cloud assembly: the template file and the validation plugins' report."""
+    """One synthesized cloud assembly's template: where it is on disk (the emulator's IAM switch and
+    the IAM linter read the file) and its parsed contents."""
 
     template_path: Path
-    template: dict
-    validation_report: dict
+    template: dict[str, Any]
 
 
 def synthesize(overrides: Optional[Mapping[str, Any]] = None) -> Synthesis:
     return _synthesize(tuple(sorted((overrides or {}).items())))
 
 
+def synth_template(overrides: Optional[Mapping[str, Any]] = None) -> Template:
+    return Template.from_json(synthesize(overrides).template)
+
+
 @cache
-def _synthesize(overrides: tuple) -> Synthesis:
+def _synthesize(overrides: tuple[tuple[str, Any], ...]) -> Synthesis:
     outdir = Path(tempfile.mkdtemp(prefix="cdk-out-"))
     atexit.register(shutil.rmtree, outdir, ignore_errors=True)
     app = make_app(dict(overrides), outdir=str(outdir))
     stack = build_app(app)
     app.synth()  # raises if a cdk-nag pack has an unacknowledged finding
     path = outdir / f"{stack.stack_name}.template.json"
-    report_path = outdir / "validation-report.json"
-    report = json.loads(report_path.read_text()) if report_path.exists() else {"pluginReports": []}
-    return Synthesis(path, json.loads(path.read_text()), report)
-
-
-def synth_template(overrides: Optional[Mapping[str, Any]] = None) -> Template:
-    return Template.from_json(synthesize(overrides).template)
+    return Synthesis(path, json.loads(path.read_text()))

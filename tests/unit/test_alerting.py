@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 
-from lib.alerting.infrastructure import COMPLIANCE_CHANGE_TEMPLATE, Alerting
+from lib.alerting.infrastructure import COMPLIANCE_CHANGE_TEMPLATE, Alerting, alarm_to_team
 from tests.unit.conftest import variant
 from tests.unit.synth import make_app
 
@@ -148,3 +151,43 @@ def test_cloudwatch_alarms_may_publish_to_the_alert_topic(template):
     ]
     for alarm in template.find_resources("AWS::CloudWatch::Alarm").values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+
+
+def test_alarm_to_team_fires_on_trouble_or_on_a_heartbeat_that_stops():
+    stack = cdk.Stack(make_app(), "Bare")
+    action = cw_actions.SnsAction(sns.Topic(stack, "Team"))
+    metric = cloudwatch.Metric(namespace="N", metric_name="M")
+    alarm_to_team(stack, "Trouble", alarm_name="t", description="d", metric=metric, action=action)
+    alarm_to_team(
+        stack,
+        "Heartbeat",
+        alarm_name="h",
+        description="d",
+        metric=metric,
+        action=action,
+        evaluation_periods=26,
+        heartbeat=True,
+    )
+    alarms = {
+        a["Properties"]["AlarmName"]: a["Properties"]
+        for a in Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm").values()
+    }
+    shape = {
+        name: (
+            p["ComparisonOperator"],
+            p["Threshold"],
+            p["EvaluationPeriods"],
+            p["TreatMissingData"],
+            p["AlarmActions"],
+            p.get("InsufficientDataActions"),
+        )
+        for name, p in alarms.items()
+    }
+    (topic,) = Template.from_stack(stack).find_resources("AWS::SNS::Topic")
+    team = [{"Ref": topic}]
+    assert shape == {
+        "t": ("GreaterThanOrEqualToThreshold", 1, 1, "notBreaching", team, None),
+        # missing, not breaching: a heartbeat that never arrived leaves the alarm in INSUFFICIENT_DATA,
+        # where a new alarm starts, so it does not page until it has arrived once and then stopped.
+        "h": ("LessThanThreshold", 1, 26, "missing", team, team),
+    }

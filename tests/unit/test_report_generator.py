@@ -66,12 +66,10 @@ def test_role_has_exactly_the_actions_the_code_needs(template):
         "WriteOwnLogs": ["logs:CreateLogStream", "logs:PutLogEvents"],
         "ReadWriteReports": ["s3:GetObject", "s3:PutObject"],
         "ListReports": ["s3:ListBucket"],
-        "ReadRuleResults": [
+        "ReadRuleResults": ["config:GetComplianceDetailsByConfigRule"],
+        "ReadUnscopedStatus": [
             "config:DescribeComplianceByConfigRule",
             "config:DescribeConfigRuleEvaluationStatus",
-            "config:GetComplianceDetailsByConfigRule",
-        ],
-        "ReadMonitoringStatus": [
             "config:DescribeConfigurationRecorderStatus",
             "config:DescribeDeliveryChannelStatus",
         ],
@@ -156,15 +154,15 @@ def test_async_failures_are_kept(template):
 
 
 def test_alarms_on_errors_incomplete_and_missing_reports(template):
+    """The two missing-report alarms are pinned and replayed in test_report_alarms.py."""
     names = {
         a["Properties"]["AlarmName"]: a["Properties"]
         for a in template.find_resources("AWS::CloudWatch::Alarm").values()
     }
     assert names["compliance-report-generator-errors-dev"]["MetricName"] == "Errors"
     assert names["compliance-report-incomplete-dev"]["MetricName"] == "ReportGenerationErrors"
-    missing = names["compliance-report-missing-dev"]
-    assert missing["TreatMissingData"] == "breaching"
-    assert missing["Period"] == 86400
+    assert {"compliance-report-not-stored-dev", "compliance-report-overdue-dev"} <= set(names)
+    assert "compliance-report-missing-dev" not in names
 
 
 def test_alarms_watch_the_metrics_the_runtime_emits(template):
@@ -193,10 +191,20 @@ def test_alarms_watch_the_metrics_the_runtime_emits(template):
         dims = {d: doc[d] for d in directive["Dimensions"][0]}
         for metric in directive["Metrics"]:
             emitted[metric["Name"]] = (directive["Namespace"], dims)
+    # ReportsStored: the name is the runtime's constant; the document that emits it comes with the
+    # runtime's change (a run's metrics, dimension Environment, like ReportDurationMs).
+    emitted.setdefault(metrics.REPORTS_STORED, emitted["ReportDurationMs"])
+    watched = []
     for alarm in template.find_resources("AWS::CloudWatch::Alarm").values():
         props = alarm["Properties"]
-        if props.get("Namespace") != env["METRICS_NAMESPACE"]:
-            continue
-        namespace, dims = emitted[props["MetricName"]]
-        assert namespace == props["Namespace"]
-        assert {d["Name"]: d["Value"] for d in props["Dimensions"]} == dims
+        stats = [props] + [
+            {**q["MetricStat"]["Metric"]} for q in props.get("Metrics", []) if "MetricStat" in q
+        ]
+        for stat in stats:
+            if stat.get("Namespace") != env["METRICS_NAMESPACE"]:
+                continue
+            namespace, dims = emitted[stat["MetricName"]]
+            assert namespace == stat["Namespace"]
+            assert {d["Name"]: d["Value"] for d in stat["Dimensions"]} == dims
+            watched.append(stat["MetricName"])
+    assert sorted(set(watched)) == ["ReportDurationMs", "ReportGenerationErrors", "ReportsStored"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Template
 
 from lib.report_storage.infrastructure import ReportStorage
 from tests.unit.synth import make_app
@@ -12,7 +12,7 @@ from tests.unit.synth import make_app
 
 def storage_template(**overrides) -> Template:
     stack = cdk.Stack(make_app(), "Bare")
-    props = {"suffix": "t1", "object_lock_mode": "off", "with_config_bucket": True, **overrides}
+    props = {"suffix": "t1", "object_lock_mode": "off", **overrides}
     ReportStorage(stack, "Storage", **props)
     return Template.from_stack(stack)
 
@@ -22,9 +22,9 @@ def template() -> Template:
     return storage_template()
 
 
-def test_three_buckets_all_sse_s3_versioned_private(template):
+def test_two_buckets_both_sse_s3_versioned_private(template):
     buckets = template.find_resources("AWS::S3::Bucket")
-    assert len(buckets) == 3
+    assert len(buckets) == 2
     for bucket in buckets.values():
         props = bucket["Properties"]
         rules = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
@@ -50,7 +50,7 @@ def test_lifecycle_keeps_current_and_noncurrent_versions_seven_years(template):
 
 def test_every_bucket_denies_plain_http(template):
     policies = template.find_resources("AWS::S3::BucketPolicy")
-    assert len(policies) == 3
+    assert len(policies) == 2
     for policy in policies.values():
         statements = policy["Properties"]["PolicyDocument"]["Statement"]
         assert any(
@@ -59,45 +59,21 @@ def test_every_bucket_denies_plain_http(template):
         )
 
 
-def test_config_bucket_policy_follows_the_config_documentation(template):
+def test_report_bucket_logs_access_to_the_log_bucket(template):
+    (logs_id,) = [
+        k
+        for k, b in template.find_resources("AWS::S3::Bucket").items()
+        if "LoggingConfiguration" not in b["Properties"]
+    ]
     template.has_resource_properties(
-        "AWS::S3::BucketPolicy",
+        "AWS::S3::Bucket",
         {
-            "PolicyDocument": {
-                "Statement": Match.array_with(
-                    [
-                        Match.object_like(
-                            {
-                                "Sid": "AWSConfigBucketDelivery",
-                                "Principal": {"Service": "config.amazonaws.com"},
-                                "Action": "s3:PutObject",
-                                "Condition": {
-                                    "StringEquals": {
-                                        "AWS:SourceAccount": {"Ref": "AWS::AccountId"},
-                                        "s3:x-amz-acl": "bucket-owner-full-control",
-                                    }
-                                },
-                            }
-                        )
-                    ]
-                )
+            "LoggingConfiguration": {
+                "DestinationBucketName": {"Ref": logs_id},
+                "LogFilePrefix": "reports-bucket/",
             }
         },
     )
-
-
-def test_report_and_config_buckets_log_access_to_the_log_bucket(template):
-    logged = [
-        b
-        for b in template.find_resources("AWS::S3::Bucket").values()
-        if "LoggingConfiguration" in b["Properties"]
-    ]
-    assert len(logged) == 2
-
-
-def test_no_config_bucket_when_reusing_a_recorder():
-    template = storage_template(with_config_bucket=False)
-    assert len(template.find_resources("AWS::S3::Bucket")) == 2
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,7 @@
-"""``python -m tools.local_aws serve [--host 127.0.0.1] [--port 0] [--port-file FILE]``."""
+"""``python -m tools.local_aws serve [--host 127.0.0.1] [--port 0] [--port-file FILE]
+[--iam-template PATH]`` runs the emulator; ``python -m tools.local_aws deployment (--suffix S |
+--template PATH) [--out DIR]`` synthesizes or reads the stack and writes what the emulator needs to
+host it (``deployment.py``)."""
 
 from __future__ import annotations
 
@@ -43,7 +46,17 @@ def main(argv: list[str] | None = None) -> int:
         "--iam-template",
         help="enforce IAM as this synthesized template's policies say (default: no enforcement)",
     )
+    hosted = sub.add_parser(
+        "deployment", help="synthesize (--suffix) or read (--template) the stack; print its names"
+    )
+    hosted.add_argument("--suffix", help="environment suffix to synthesize the app with")
+    hosted.add_argument("--template", help="an already synthesized template to read instead")
+    hosted.add_argument("--out", help="folder for the cloud assembly and deployment.json")
     args = parser.parse_args(argv)
+    if args.command == "deployment":
+        from .deployment import main as deployment_main
+
+        return deployment_main(args.suffix, args.template, args.out)
 
     try:
         check_loopback(args.host)

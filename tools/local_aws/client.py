@@ -184,6 +184,37 @@ class LocalAwsClient:
         """Fix the clock at an RFC 3339 UTC instant (``...Z``), or ``None`` for real time."""
         return {"now": now}
 
+    # -- S3 writes of one key (s3_writes.py) -------------------------------------------------------
+    @control("GET", "s3/conditional-conflicts")
+    def s3_conflicts(self) -> Body:
+        """The 409 settings, how often each fired, and the object writes in progress now."""
+        return None
+
+    @control("POST", "s3/conditional-conflicts")
+    def set_s3_conflicts(
+        self,
+        prefix: str | None = None,
+        count: int | None = None,
+        rate: float = 1.0,
+        bucket: str | None = None,
+        seed: int | None = None,
+        skip: int = 0,
+        racing: bool = False,
+    ) -> Body:
+        """Answer ``409 ConditionalRequestConflict`` to conditional writes: after ``skip`` of them,
+        ``count`` (or a ``rate``) of those to keys under ``prefix`` (``None``: inject none), and with
+        ``racing`` every one that overlaps another write of its key."""
+        inject = None
+        if prefix is not None:
+            inject = {"prefix": prefix, "count": count, "rate": rate, "bucket": bucket}
+            inject.update({"seed": seed, "skip": skip})
+        return {"inject": inject, "racing": racing}
+
+    @control("DELETE", "s3/conditional-conflicts")
+    def clear_s3_conflicts(self) -> Body:
+        """No injected 409s and no racing: conditional writes of one key wait for each other."""
+        return None
+
     # -- IAM enforcement (iam/enforce.py) ---------------------------------------------------------
     @control("GET", "iam")
     def iam(self) -> Body:
@@ -226,6 +257,18 @@ class LocalAwsClient:
         """Make the rule's evaluations fail with ``error_code``; ``None`` ends the failure."""
         return _failure("ruleName", rule_name, error_code, error_message, account_id, region)
 
+    @control("POST", "config/rule-evaluation-pending")
+    def set_rule_evaluation_pending(
+        self,
+        rule_name: str,
+        pending: str | None = "not-started",
+        account_id: str | None = None,
+        region: str | None = None,
+    ) -> Body:
+        """Hold the rule before its first evaluation finished (``"not-started"`` or ``"started"``):
+        no results, INSUFFICIENT_DATA, no LastSuccessfulEvaluationTime; ``None`` lets it evaluate."""
+        return {"ruleName": rule_name, "pending": pending, **_scope(account_id, region)}
+
     @control("POST", "config/recorder-failure")
     def set_recorder_failure(
         self,
@@ -252,6 +295,28 @@ class LocalAwsClient:
         """Make the delivery channel report failed deliveries; ``None`` ends the failure."""
         return _failure("channelName", channel_name, error_code, error_message, account_id, region)
 
+    @control("GET", "config/status-casing")
+    def status_casing(self) -> Body:
+        """``{"casing": "model" | "upper"}``: how recorder and delivery statuses are spelled."""
+        return None
+
+    @control("POST", "config/status-casing")
+    def set_status_casing(self, casing: str) -> Body:
+        """Spell recorder and delivery statuses as the API model does (``"model"``: Success,
+        Not_Applicable) or as the AWS CLI's examples do (``"upper"``: SUCCESS, NOT_APPLICABLE)."""
+        return {"casing": casing}
+
+    @control("GET", "config/deleted-resources")
+    def deleted_resources(self) -> Body:
+        """``{"evaluation": "not-applicable" | "removed"}``: what a deleted resource's result becomes."""
+        return None
+
+    @control("POST", "config/deleted-resources")
+    def set_deleted_resources(self, evaluation: str) -> Body:
+        """A deleted resource's result becomes NOT_APPLICABLE (``"not-applicable"``, as AWS documents
+        for managed rules) or drops out of the results (``"removed"``)."""
+        return {"evaluation": evaluation}
+
     @control("POST", "config/synthetic")
     def load_synthetic(
         self,
@@ -260,11 +325,13 @@ class LocalAwsClient:
         non_compliant: int = 0,
         compliant: int = 0,
         not_applicable: int = 0,
+        id_prefix: str | None = None,
         account_id: str | None = None,
         region: str | None = None,
     ) -> Body:
-        """Replace the rule's synthetic results of one resource type (benchmark populations)."""
-        return {
+        """Replace the rule's synthetic results of one resource type (benchmark populations); with
+        ``id_prefix`` the resource ids are that prefix and a six-digit number."""
+        body = {
             "ruleName": rule_name,
             "resourceType": resource_type,
             "nonCompliant": non_compliant,
@@ -272,6 +339,9 @@ class LocalAwsClient:
             "notApplicable": not_applicable,
             **_scope(account_id, region),
         }
+        if id_prefix is not None:
+            body["idPrefix"] = id_prefix
+        return body
 
 
 # -- the emulator as a child process -----------------------------------------------------------------

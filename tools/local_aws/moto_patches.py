@@ -1,6 +1,6 @@
 """Small corrections to moto 5.2.5, applied once per process when an emulator is built.
 
-Each one exists because AWS Config output depends on it; each is documented in README.md.
+Each one exists because AWS behaviour our code depends on needs it; each is documented in README.md.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ def patch_moto() -> None:
         return
     _applied = True
     _unique_dbi_resource_ids()
+    _dead_letter_sources()
 
 
 def _unique_dbi_resource_ids() -> None:
@@ -35,3 +36,28 @@ def _unique_dbi_resource_ids() -> None:
             self.dbi_resource_id = "db-" + base64.b32encode(uuid.uuid4().bytes).decode()[:26]
 
     DBInstance.__init__ = __init__  # type: ignore[method-assign]
+
+
+def _dead_letter_sources() -> None:
+    """moto moves a message to the dead-letter queue inside ReceiveMessage and forgets where it came
+    from; StartMessageMoveTask without a destination redrives each message "back to their respective
+    original source queues" (Amazon SQS API Reference), so note the source queue on the message."""
+    from moto.sqs.models import SQSBackend
+
+    from .sqs_redrive import SOURCE_ATTRIBUTE
+
+    original = SQSBackend.receive_message
+
+    def receive_message(self, queue_name, *args, **kwargs):  # type: ignore[no-untyped-def]
+        queue = self.queues.get(queue_name)
+        dead_letter = getattr(queue, "dead_letter_queue", None)
+        waiting = {id(m): m for m in queue._messages} if dead_letter is not None else {}
+        try:
+            return original(self, queue_name, *args, **kwargs)
+        finally:
+            if dead_letter is not None:
+                for message in dead_letter._messages:
+                    if waiting.get(id(message)) is message:
+                        setattr(message, SOURCE_ATTRIBUTE, queue.queue_arn)
+
+    SQSBackend.receive_message = receive_message  # type: ignore[method-assign]

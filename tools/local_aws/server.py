@@ -30,6 +30,9 @@ from .faults import FaultPlan
 from .hosts import check_loopback
 from .iam.enforce import IamControl, IamSwitch
 from .moto_patches import patch_moto
+from .s3_writes import KEY_WRITES, S3Control, S3Writes
+from .sns_limits import TOO_LONG, too_long
+from .sqs_redrive import SqsRedrive
 from .stats import CallStats
 
 StartResponse = Callable[..., Any]
@@ -50,14 +53,16 @@ class EmulatorApp:
         self.faults = FaultPlan()
         self.config = ConfigService(self.clock)
         self.iam = IamSwitch(self.clock.now)  # off until a template is loaded (iam/enforce.py)
+        # Writes of one object key: compare-and-swap and 409 ConditionalRequestConflict (s3_writes.py).
+        self.s3_writes = S3Writes()
+        self.sqs_redrive = SqsRedrive()  # StartMessageMoveTask and friends, which moto lacks
         self.control = ControlApi(
-            EmulatorControl(self), ConfigControl(self.config), IamControl(self.iam)
+            EmulatorControl(self),
+            ConfigControl(self.config),
+            IamControl(self.iam),
+            S3Control(self.s3_writes),
         )
         self._moto = DomainDispatcherApplication(create_backend_app)
-        # moto checks If-None-Match / If-Match and stores the object in two steps; serialise
-        # conditional writes per key so concurrent writers see S3's atomic compare-and-swap.
-        # Striped to stay bounded.
-        self._write_locks = [threading.Lock() for _ in range(64)]
         patch_moto()
 
     def reset(self) -> None:
@@ -67,6 +72,8 @@ class EmulatorApp:
         moto_api_backend.reset()
         self.config.reset()
         self.faults.clear()
+        self.s3_writes.clear()
+        self.sqs_redrive.reset()
         self.stats.reset()
         self.clock.set(None)
 
@@ -99,23 +106,28 @@ class EmulatorApp:
             self.stats.record_fault(call.key)
             status, headers, body = error_response(call, fault.error, fault.status, fault.message)
             return _respond(environ, start_response, status, headers, body)
+        if too_long(call):
+            status, headers, body = error_response(call, "InvalidParameter", 400, TOO_LONG)
+            return _respond(environ, start_response, status, headers, body)
+        if call.service == "sqs" and self.sqs_redrive.handles(call.operation):
+            status, headers, body = self.sqs_redrive.handle(call)
+            return _respond(environ, start_response, status, headers, body)
         if call.service == "config" and self.config.handles(call.operation):
             status, headers, body = self.config.handle(call)
             return _respond(environ, start_response, status, headers, body)
-        if (
-            call.service == "s3"
-            and call.operation in _CONDITIONAL_WRITES
-            and (environ.get("HTTP_IF_NONE_MATCH") or environ.get("HTTP_IF_MATCH"))
-        ):
-            stripe = hash((call.params.get("Bucket"), call.params.get("Key"))) % len(
-                self._write_locks
+        if call.service == "s3" and call.operation in KEY_WRITES and call.params.get("Key"):
+
+            def respond(status: int, headers: list[tuple[str, str]], body: bytes) -> list[bytes]:
+                if status == 409:
+                    self.stats.record_fault(call.key)
+                return _respond(environ, start_response, status, headers, body)
+
+            return self.s3_writes.serve(
+                call, environ, respond, lambda: self._moto(environ, start_response)
             )
-            with self._write_locks[stripe]:
-                return list(self._moto(environ, start_response))
         return self._moto(environ, start_response)
 
 
-_CONDITIONAL_WRITES = {"PutObject", "CompleteMultipartUpload", "CopyObject"}
 _REASONS = {
     200: "OK",
     400: "Bad Request",

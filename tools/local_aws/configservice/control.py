@@ -17,6 +17,8 @@ from ..control import route
 from .service import (
     DEFAULT_ACCOUNT,
     DEFAULT_REGION,
+    DELETED_RESOURCE_EVALUATIONS,
+    STATUS_CASINGS,
     TOPIC_ARN,
     AlertTarget,
     ConfigService,
@@ -27,6 +29,10 @@ from .service import (
 from .state import Result
 
 MAX_SYNTHETIC = 100_000
+PENDING_STATES = ("not-started", "started")
+# ResourceId is at most 768 characters (AWS Config API Reference, EvaluationResultQualifier);
+# six digits of index follow the prefix.
+MAX_ID_PREFIX = 762
 _RESOURCE_TYPE = re.compile(r"^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$")
 _ACCOUNT = re.compile(r"^[0-9]{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
@@ -103,6 +109,28 @@ class ConfigControl:
         self.service.publish(changes)
         return result
 
+    @route("POST", "config/rule-evaluation-pending")
+    def set_rule_evaluation_pending(self, body: Any) -> dict[str, Any]:
+        """Hold a rule before its first evaluation finished, as AWS shows a rule for a while after it
+        is created: "not-started" (FirstEvaluationStarted false, no times) or "started" (invoked, no
+        LastSuccessfulEvaluationTime); either way no results, so INSUFFICIENT_DATA. ``pending`` null
+        lets it evaluate (on the next read, as a new rule)."""
+        body = _object(body, {"ruleName", "pending", "accountId", "region"})
+        scope, name = _control_scope(body), _required_str(body, "ruleName")
+        if "pending" not in body or body["pending"] not in (None, *PENDING_STATES):
+            raise ControlError(
+                f"pending: required, one of {', '.join(PENDING_STATES)} or null to evaluate"
+            )
+        pending = body["pending"]
+        with self.service.lock:
+            state = self.service.rule_state(scope, self._rule(scope, name))
+            if pending is None:
+                state.pending = state.pending_since = None
+                state.first_evaluation_started = False  # the next read runs the first evaluation
+            else:
+                state.hold_unevaluated(pending, self.service.clock.now())
+        return {"ruleName": name, "pending": pending}
+
     @route("POST", "config/recorder-failure")
     def set_recorder_failure(self, body: Any) -> dict[str, Any]:
         scope, name, failure = _failure_request(body, "recorderName")
@@ -116,7 +144,7 @@ class ConfigControl:
                 self.service.record(scope)  # what was recorded before the failure stays recorded
             times = self.service.region_state(scope).recorders.setdefault(name, RecorderTimes())
             times.failure = failure
-            times.last_status = "FAILURE" if failure else "SUCCESS"
+            times.last_status = "Failure" if failure else "Success"
             times.last_status_change = self.service.clock.now()
         return {"recorderName": name, "failing": failure is not None}
 
@@ -135,6 +163,34 @@ class ConfigControl:
                 failures[name] = failure
         return {"channelName": name, "failing": failure is not None}
 
+    @route("GET", "config/status-casing")
+    def status_casing(self, _: Any = None) -> dict[str, Any]:
+        with self.service.lock:
+            return {"casing": self.service.status_casing}
+
+    @route("POST", "config/status-casing")
+    def set_status_casing(self, body: Any) -> dict[str, Any]:
+        """How recorder and delivery statuses are spelled: "model" (Success, Not_Applicable: the API
+        model) or "upper" (SUCCESS, NOT_APPLICABLE: the AWS CLI's examples)."""
+        casing = _choice(body, "casing", STATUS_CASINGS)
+        with self.service.lock:
+            self.service.status_casing = casing
+        return self.status_casing()
+
+    @route("GET", "config/deleted-resources")
+    def deleted_resources(self, _: Any = None) -> dict[str, Any]:
+        with self.service.lock:
+            return {"evaluation": self.service.deleted_resources}
+
+    @route("POST", "config/deleted-resources")
+    def set_deleted_resources(self, body: Any) -> dict[str, Any]:
+        """What a deleted resource's result becomes: "not-applicable" (as AWS documents for managed
+        rules) or "removed" (it drops out of the results, as users also see)."""
+        evaluation = _choice(body, "evaluation", DELETED_RESOURCE_EVALUATIONS)
+        with self.service.lock:
+            self.service.deleted_resources = evaluation
+        return self.deleted_resources()
+
     @route("POST", "config/synthetic")
     def load_synthetic(self, body: Any) -> dict[str, Any]:
         """Replace a rule's synthetic results of one resource type; they are never re-evaluated."""
@@ -146,6 +202,7 @@ class ConfigControl:
                 "nonCompliant",
                 "compliant",
                 "notApplicable",
+                "idPrefix",
                 "accountId",
                 "region",
             },
@@ -157,6 +214,11 @@ class ConfigControl:
             raise ControlError(
                 "resourceType: must look like AWS::Service::Type, e.g. AWS::S3::Bucket"
             )
+        id_prefix = body.get("idPrefix")
+        if id_prefix is not None and (
+            not isinstance(id_prefix, str) or not 1 <= len(id_prefix) <= MAX_ID_PREFIX
+        ):
+            raise ControlError(f"idPrefix: must be null or 1-{MAX_ID_PREFIX} characters")
         counts = {}
         for field_name in ("nonCompliant", "compliant", "notApplicable"):
             value = body.get(field_name, 0)
@@ -183,7 +245,7 @@ class ConfigControl:
                     "Synthetic evaluation result." if compliance == "NON_COMPLIANT" else None
                 )
                 for _ in range(counts[field_name]):
-                    kept[(resource_type, _synthetic_id(resource_type, index))] = Result(
+                    kept[(resource_type, _synthetic_id(resource_type, index, id_prefix))] = Result(
                         compliance, annotation, now, now
                     )
                     index += 1
@@ -195,7 +257,9 @@ class ConfigControl:
         return {"ruleName": name, "resourceType": resource_type, "loaded": total, **counts}
 
 
-def _synthetic_id(resource_type: str, index: int) -> str:
+def _synthetic_id(resource_type: str, index: int, prefix: str | None = None) -> str:
+    if prefix is not None:
+        return f"{prefix}{index:06d}"
     if resource_type == "AWS::EC2::Instance":
         return f"i-{index:017x}"
     if resource_type == "AWS::RDS::DBInstance":
@@ -212,6 +276,14 @@ def _object(body: Any, allowed: set[str]) -> dict[str, Any]:
         if key not in allowed:
             raise ControlError(f"{key}: unknown field (allowed: {', '.join(sorted(allowed))})")
     return body
+
+
+def _choice(body: Any, name: str, choices: tuple[str, ...]) -> str:
+    """The one field of a body that picks one of ``choices``."""
+    value = _object(body, {name}).get(name)
+    if value not in choices:
+        raise ControlError(f"{name}: must be one of {', '.join(choices)}")
+    return value
 
 
 def _required_str(body: dict[str, Any], name: str) -> str:

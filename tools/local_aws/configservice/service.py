@@ -43,6 +43,30 @@ TOPIC_ARN = re.compile(
     r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):([0-9]{12}):[A-Za-z0-9_-]{1,256}(\.fifo)?$"
 )
 
+# Status values. The API model (botocore's config/2014-11-12/service-2.json) defines RecorderStatus as
+# Pending | Success | Failure | NotApplicable and DeliveryStatus as Success | Failure | Not_Applicable;
+# the AWS CLI's own examples (awscli/examples/configservice/describe-configuration-recorder-status.rst
+# and describe-delivery-channel-status.rst) show "SUCCESS". AWS's documentation and its examples
+# disagree, so the emulator answers either (``config/status-casing``: "model", the default, or
+# "upper") and a consumer must read both.
+STATUS_CASINGS = ("model", "upper")
+_UPPER_STATUS = {
+    "Pending": "PENDING",
+    "Success": "SUCCESS",
+    "Failure": "FAILURE",
+    "NotApplicable": "NOT_APPLICABLE",
+    "Not_Applicable": "NOT_APPLICABLE",
+}
+
+# A deleted resource's result. The AWS Config Developer Guide ("Managing Deleted Resources for AWS
+# Config Custom Lambda Rules") says rules should report a deleted resource as NOT_APPLICABLE and that
+# "AWS Config managed rules ... handle this behavior by default"; users also report deleted resources
+# vanishing from a rule's results (awslabs/aws-config-rules#219: deleted IAM users "remain for some
+# time in the evaluation scope" before they go; aws-quickstart/quickstart-compliance-cis-benchmark#15).
+# Both are seen, so the emulator does either (``config/deleted-resources``): "not-applicable", the
+# documented one and the default, or "removed".
+DELETED_RESOURCE_EVALUATIONS = ("not-applicable", "removed")
+
 Response = tuple[int, list[tuple[str, str]], bytes]
 # Operations that take the service lock themselves, for only as long as they must.
 _SELF_LOCKING = {"GetComplianceDetailsByConfigRule"}
@@ -111,6 +135,8 @@ class ConfigService:
         self.lock = threading.RLock()
         self._regions: dict[Scope, RegionState] = {}
         self.alert_target = AlertTarget()
+        self.status_casing = "model"
+        self.deleted_resources = "not-applicable"
         self._ops: dict[str, Callable[[Scope, dict[str, Any]], Any]] = {
             "GetComplianceDetailsByConfigRule": self._get_compliance_details,
             "DescribeComplianceByConfigRule": self._describe_compliance,
@@ -155,6 +181,14 @@ class ConfigService:
         with self.lock:
             self._regions.clear()
             self.alert_target = AlertTarget()
+            self.status_casing = "model"
+            self.deleted_resources = "not-applicable"
+
+    def cased(self, status: str | None) -> str | None:
+        """A status value (model spelling) in the casing the emulator answers with."""
+        if status is None or self.status_casing == "model":
+            return status
+        return _UPPER_STATUS[status]
 
     # -- recording and evaluation ------------------------------------------------------------------
     def region_state(self, scope: Scope) -> RegionState:
@@ -213,7 +247,13 @@ class ConfigService:
 
     def evaluate(self, scope: Scope, rule: Any, force: bool) -> list[ComplianceChange]:
         state = self.rule_state(scope, rule)
+        if state.pending is not None:
+            return []  # its first evaluation has not finished: nothing to invoke or record
         verdicts = self._verdicts(scope, rule)
+        if self.deleted_resources == "not-applicable":
+            # Results of resources no longer recorded (deleted, or out of the rule's scope).
+            for key in state.results:
+                verdicts.setdefault(key, ("NOT_APPLICABLE", None))
         if not (force or not state.first_evaluation_started or state.differs(verdicts)):
             return []
         now = self.clock.now()
@@ -328,6 +368,9 @@ class ConfigService:
         rows = []
         for rule in rules:
             s = self.rule_state(scope, rule)
+            invoked = evaluated = s.last_successful_invocation
+            if s.pending == "started":  # invoked, but no evaluation has finished yet
+                invoked, evaluated = s.pending_since, None
             rows.append(
                 (
                     rule.config_rule_name,
@@ -336,9 +379,9 @@ class ConfigService:
                             "ConfigRuleName": rule.config_rule_name,
                             "ConfigRuleArn": rule.config_rule_arn,
                             "ConfigRuleId": rule.config_rule_id,
-                            "LastSuccessfulInvocationTime": _ts(s.last_successful_invocation),
+                            "LastSuccessfulInvocationTime": _ts(invoked),
                             "LastFailedInvocationTime": _ts(s.last_failed_invocation),
-                            "LastSuccessfulEvaluationTime": _ts(s.last_successful_invocation),
+                            "LastSuccessfulEvaluationTime": _ts(evaluated),
                             "LastFailedEvaluationTime": _ts(s.last_failed_invocation),
                             "FirstActivatedTime": _ts(s.first_activated),
                             "LastErrorCode": s.last_error_code,
@@ -385,7 +428,7 @@ class ConfigService:
         times = self.region_state(scope).recorders.setdefault(name, RecorderTimes())
         times.last_start = now
         if times.failure is None:
-            times.last_status = "SUCCESS"
+            times.last_status = "Success"
         times.last_status_change = now
         self.record(scope)
         return {}
@@ -421,7 +464,7 @@ class ConfigService:
                         "lastStartTime": _ts(times.last_start),
                         "lastStopTime": _ts(times.last_stop),
                         "recording": bool(backend.recorders[name].status.recording),
-                        "lastStatus": times.last_status,
+                        "lastStatus": self.cased(times.last_status),
                         "lastErrorCode": failure[0] if failure else None,
                         "lastErrorMessage": failure[1] if failure else None,
                         "lastStatusChangeTime": _ts(times.last_status_change),
@@ -445,7 +488,9 @@ class ConfigService:
                     f"Cannot find delivery channel with specified name '{name}'.",
                 )
             failure = account.delivery_failures.get(name)
-            out.append(_channel_status(name, channel, failure, first_start, self.clock.now()))
+            out.append(
+                _channel_status(name, channel, failure, first_start, self.clock.now(), self.cased)
+            )
         return {"DeliveryChannelsStatus": out}
 
     # -- alerts ------------------------------------------------------------------------------------
@@ -603,27 +648,28 @@ def _channel_status(
     failure: tuple[str, str] | None,
     first_start: datetime | None,
     now: datetime,
+    cased: Callable[[str], str | None],
 ) -> dict[str, Any]:
     def export(applicable: bool) -> dict[str, Any]:
         if not applicable or first_start is None:
-            return {"lastStatus": "Not_Applicable"}
+            return {"lastStatus": cased("Not_Applicable")}
         if failure:
             return {
-                "lastStatus": "Failure",
+                "lastStatus": cased("Failure"),
                 "lastErrorCode": failure[0],
                 "lastErrorMessage": failure[1],
                 "lastAttemptTime": _ts(now),
             }
         return {
-            "lastStatus": "Success",
+            "lastStatus": cased("Success"),
             "lastAttemptTime": _ts(now),
             "lastSuccessfulTime": _ts(now),
         }
 
-    stream: dict[str, Any] = {"lastStatus": "Not_Applicable"}
+    stream: dict[str, Any] = {"lastStatus": cased("Not_Applicable")}
     if channel.sns_topic_arn and first_start is not None:
         stream = {
-            "lastStatus": "Failure" if failure else "Success",
+            "lastStatus": cased("Failure" if failure else "Success"),
             "lastStatusChangeTime": _ts(first_start),
         }
         if failure:

@@ -49,6 +49,10 @@ class RuleState:
     last_error_code: str | None = None
     last_error_message: str | None = None
     failure: tuple[str, str] | None = None
+    # Held before its first evaluation finished (config/rule-evaluation-pending): "not-started"
+    # or "started" (since ``pending_since``); None once the rule evaluates as usual.
+    pending: str | None = None
+    pending_since: datetime | None = None
     _sorted: list[tuple[tuple[str, str], Result]] | None = None
     _by_types: dict[frozenset[str], tuple[list[tuple[str, str]], list[Result]]] = field(
         default_factory=dict
@@ -71,6 +75,16 @@ class RuleState:
             cached = ([k for k, _ in rows], [r for _, r in rows])
             self._by_types[types] = cached
         return cached
+
+    def hold_unevaluated(self, pending: str, now: datetime) -> None:
+        """Forget every evaluation: the rule is as AWS shows it before its first evaluation ended
+        (no results, so INSUFFICIENT_DATA; no evaluation times), started or not."""
+        self.pending, self.pending_since = pending, now
+        self.results, self.synthetic = {}, {}
+        self.first_evaluation_started = pending == "started"
+        self.last_successful_invocation = self.last_failed_invocation = None
+        self.last_error_code = self.last_error_message = None
+        self.invalidate()
 
     def invalidate(self) -> None:
         self._sorted = None

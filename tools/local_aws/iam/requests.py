@@ -227,6 +227,8 @@ def _sqs(call: AwsCall, world: World) -> list[Authorization]:
     elif p.get("QueueName"):
         name = str(p["QueueName"])
     arn = f"arn:{world.partition}:sqs:{call.region}:{world.account}:{name}" if name else "*"
+    if p.get("SourceArn"):  # the message move tasks name the dead-letter queue by its ARN
+        arn = str(p["SourceArn"])
     return [Authorization(f"sqs:{call.operation}", (arn,))]
 
 
