@@ -45,7 +45,7 @@ T = TypeVar("T")
 LEASE_MARGIN = timedelta(seconds=60)
 # The S3 writes left once a report is about to be stored, one after another: the report, its trigger
 # record, the head. The report's PUT is only sent when the run has time for all three at the pace S3
-# answered this run so far; otherwise the claim is released untouched instead.
+# answered since the claim began; otherwise the claim is released untouched instead.
 STORE_ROUND_TRIPS = 3
 # Backoff between retries of a write S3 answered with a conflict (409): doubling, jittered.
 CONFLICT_FIRST_DELAY_S = 0.05
@@ -269,7 +269,9 @@ class ChainStore:
         self.cleanup = cleanup or self.calls
         self._calls_lock = threading.Lock()  # a run writes the trigger record and the head at once
         self.api_calls = 0
-        self.slowest_call_s = 0.0  # the slowest S3 answer of this run so far
+        # The slowest S3 answer since the claim began: the pace of S3 once collection is over (the
+        # reads made during collection share the network with it, or pay for a new connection).
+        self.slowest_call_s = 0.0
         # The head as our claim left it, for the commit's swap and a release.
         self.claimed_head: Head | None = None
 
@@ -430,6 +432,8 @@ class ChainStore:
         holds the chain at ``give_up_at`` (``time.monotonic()``).
         """
         delay = 0.05
+        with self._calls_lock:
+            self.slowest_call_s = 0.0
         head = head or self.read_head()
         while True:
             pending = head.pending
@@ -508,7 +512,7 @@ class ChainStore:
             self.release(claim)
             raise OutOfTime(
                 f"storing report {claim.key} needs ~{needed:.1f} s ({STORE_ROUND_TRIPS} S3 writes at up "
-                f"to {self.slowest_call_s:.1f} s each so far), {max(left, 0.0):.1f} s left for AWS "
+                f"to {self.slowest_call_s:.1f} s each since the claim), {max(left, 0.0):.1f} s left for AWS "
                 "calls: claim released, nothing written"
             )
         try:
