@@ -305,9 +305,11 @@ class Collector:
         except (ClientError, BotoCoreError) as e:
             self._status_failed(log, "DescribeConfigurationRecorderStatus", e)
             return
-        records = monitoring.recorder_records(page.get("ConfigurationRecordersStatus", []))
+        raw = page.get("ConfigurationRecordersStatus", [])
+        records = monitoring.recorder_records(raw)
         self._publish(setattr, self.collection, "recorders", records)
         self._problems(log, monitoring.recorder_problems(records))
+        self._problems(log, monitoring.unrecognised_recorder_statuses(raw))
 
     def _read_channels(self, log: ReadLog) -> None:
         try:
@@ -315,9 +317,11 @@ class Collector:
         except (ClientError, BotoCoreError) as e:
             self._status_failed(log, "DescribeDeliveryChannelStatus", e)
             return
-        records = monitoring.channel_records(page.get("DeliveryChannelsStatus", []))
+        raw = page.get("DeliveryChannelsStatus", [])
+        records = monitoring.channel_records(raw)
         self._publish(setattr, self.collection, "channels", records)
         self._problems(log, monitoring.channel_problems(records))
+        self._problems(log, monitoring.unrecognised_channel_statuses(raw))
 
     def _status_failed(self, log: ReadLog, operation: str, error: Exception) -> None:
         text = _error_text(error)
