@@ -118,7 +118,7 @@ def child() -> None:
 
     started = time.monotonic()
     handler = harness.load_handler()  # the function's own import, timed as init
-    handler._clients(os.environ["AWS_REGION"])
+    handler._clients(handler.load_settings(os.environ))
     init_s = time.monotonic() - started
 
     event = harness.scheduled_event(suffix=SUFFIX)

@@ -49,7 +49,12 @@ def test_scheduled_run_stores_a_valid_report_and_alerts(
         for d in line["_aws"]["CloudWatchMetrics"]
         for m in d["Metrics"]
     }
-    assert metrics == {"NonCompliantResources", "ReportGenerationErrors", "ReportDurationMs"}
+    assert metrics == {
+        "NonCompliantResources",
+        "ReportGenerationErrors",
+        "ReportDurationMs",
+        "ReportsStored",
+    }
 
 
 def test_consecutive_runs_form_a_hash_chain(

@@ -1,43 +1,29 @@
-"""GIVEN S3 answering ``409 ConditionalRequestConflict`` to a conditional write, as S3 documents for a
-conflicting operation during the upload ("On a 409 failure you should retry the upload": Amazon S3 API
-Reference, PutObject If-None-Match / If-Match) WHEN the real handler claims the chain, writes its report or
-swaps the head THEN the run retries and stores its report once.
+"""GIVEN S3 answering ``409 ConditionalRequestConflict`` to a write, as S3 documents for a conflicting
+operation during the upload ("On a 409 failure you should retry the upload": Amazon S3 API Reference,
+PutObject If-None-Match / If-Match) WHEN the real handler claims the chain, writes its report, writes the
+trigger record or swaps the head THEN the run retries and stores its report once; a conflict that
+outlasts the run's time for AWS calls fails the run cleanly.
 
-The runtime does not retry a 409 today (issue 9 §3); these tests state the behaviour the fix must give and
-are marked strict xfail until then.
+The emulator answers the 409s: its conditional-write conflicts (``set_s3_conflicts``: by prefix, after
+``skip`` writes, or when a write races another of the same key), and its fault plan for the trigger
+record, the one unconditional write.
 """
 
 import threading
 import time
 
 import pytest
+from compliance_report.errors import ReportWriteFailed
 
 from tools.local_aws.uploads import SlowUpload, wait_in_progress
-
-NOT_RETRIED = "issue 9 §3: S3 409 ConditionalRequestConflict on {} fails the run; it is not retried"
 
 
 @pytest.mark.parametrize(
     ("prefix", "skip"),
     [
-        pytest.param(
-            "chain/head.json",
-            0,
-            id="claim",
-            marks=pytest.mark.xfail(strict=True, reason=NOT_RETRIED.format("the claim")),
-        ),
-        pytest.param(
-            "reports/",
-            0,
-            id="report-write",
-            marks=pytest.mark.xfail(strict=True, reason=NOT_RETRIED.format("the report write")),
-        ),
-        pytest.param(
-            "chain/head.json",
-            1,
-            id="head-swap",
-            marks=pytest.mark.xfail(strict=True, reason=NOT_RETRIED.format("the head swap")),
-        ),
+        pytest.param("chain/head.json", 0, id="claim"),
+        pytest.param("reports/", 0, id="report-write"),
+        pytest.param("chain/head.json", 1, id="head-swap"),
     ],
 )
 def test_one_conflict_on_a_conditional_write_is_retried(
@@ -60,11 +46,47 @@ def test_one_conflict_on_a_conditional_write_is_retried(
     assert estate.head()["pending"] is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 9 §3: a claim racing another write of chain/head.json gets 409 "
-    "ConditionalRequestConflict, which fails the run; it is not retried",
-)
+def test_conflicts_on_the_trigger_record_are_retried(
+    estate, emulator, handler_module, context_factory, make_scheduled_event, verify_trail
+):
+    emulator.set_faults(
+        [
+            {
+                "service": "s3",
+                "operation": "PutObject",
+                "match": {"Key": {"prefix": "chain/triggers/"}},
+                "error": "ConditionalRequestConflict",
+                "status": 409,
+                "count": 2,
+            }
+        ]
+    )
+
+    result = handler_module.handler(make_scheduled_event(), context_factory())
+
+    assert emulator.stats()["faults_fired"] == {"s3.PutObject": 2}
+    (report,) = verify_trail(estate)
+    assert result["outcome"] == "stored" and report["chain"]["sequence"] == 0
+    head = estate.head()
+    assert head["pending"] is None and head["last"]["key"] == result["reportKey"]
+
+
+def test_a_conflict_that_outlasts_the_run_fails_it_and_releases_the_claim(
+    estate, emulator, handler_module, context_factory, make_scheduled_event, verify_trail
+):
+    emulator.set_s3_conflicts(prefix="reports/", bucket=estate.BUCKET)  # every report write
+    context = context_factory(remaining_ms=5_000)
+
+    with pytest.raises(ReportWriteFailed, match="ConditionalRequestConflict"):
+        handler_module.handler(make_scheduled_event(), context)
+
+    assert context.get_remaining_time_in_millis() > 0, "the run outlived its Lambda deadline"
+    assert emulator.s3_conflicts()["inject"]["fired"] > 2, "the conflict was not retried"
+    emulator.clear_s3_conflicts()
+    assert verify_trail(estate) == []
+    assert estate.head()["pending"] is None, "the claim was not released"
+
+
 def test_a_claim_racing_another_write_of_the_head_is_retried(
     estate, emulator, handler_module, context_factory, make_scheduled_event, verify_trail
 ):

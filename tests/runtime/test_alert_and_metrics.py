@@ -155,6 +155,48 @@ def test_an_alert_too_large_for_sns_is_cut_at_a_whole_line_and_still_says_where_
     assert lines[-1].startswith("    - AWS::S3::Bucket r") and len(lines[-1]) > 700
 
 
+class _Sns:
+    def publish(self, **message):
+        self.message = message
+        return {"MessageId": "m-1"}
+
+
+def _sns_bytes(message):
+    """What the Publish request carries as text, in UTF-8 bytes: the message, the subject and every
+    attribute's name, type and value (the API reference counts the message and the attributes
+    toward the limit; the subject, at most 100 bytes, is counted too, to be safe)."""
+    return (
+        len(message["Message"].encode("utf-8"))
+        + len(message["Subject"].encode("utf-8"))
+        + sum(
+            len(name.encode("utf-8"))
+            + len(v["DataType"].encode("utf-8"))
+            + len(v["StringValue"].encode("utf-8"))
+            for name, v in message["MessageAttributes"].items()
+        )
+    )
+
+
+@pytest.mark.parametrize("wide", ["é", "日", "😀"])
+def test_an_alert_of_multi_byte_resource_ids_at_the_most_resources_fits_sns_in_bytes(wide):
+    """Resource ids of up to 768 characters (collect.RESOURCE_ID_MAX) of 2-, 3- and 4-byte UTF-8, the
+    most resources ALERT_MAX_RESOURCES allows (1,000 per rule): every id length gives a message
+    that fits, however little room its last whole line leaves."""
+    sizes = []
+    for length in range(560, 768, 7):
+        resource_id = (wide * length)[:length]
+        report = _report([1000, 1000], resource_id=resource_id)
+        sns = _Sns()
+
+        alert.publish(sns, "arn:aws:sns:eu-west-1:123456789012:t", report, "b", KEY, 1000)
+
+        size = _sns_bytes(sns.message)
+        sizes.append(size)
+        assert size <= alert.MESSAGE_MAX_BYTES, (length, size)
+        assert sns.message["Message"].endswith(f"everything is in s3://b/{KEY})\n")
+    assert min(sizes) > alert.MESSAGE_MAX_BYTES - 4 * 800  # filled up to the limit, not far short
+
+
 def test_an_alert_within_the_limit_is_not_cut():
     report = _report([40, 3])
 
@@ -163,12 +205,13 @@ def test_an_alert_within_the_limit_is_not_cut():
     assert "cut" not in text and text.count("    - AWS::S3::Bucket") == 43
 
 
-def test_emf_documents_carry_the_three_metrics_with_units_and_dimensions():
+def test_emf_documents_carry_the_run_metrics_with_units_and_dimensions():
     docs = metrics.run_documents(
         namespace="ComplianceAudit",
         environment="prod",
         non_compliant_by_rule={"rule-b": 2, "rule-a": 0},
         errors=1,
+        reports_stored=1,
         duration_ms=1234.56,
         now_ms=1795672800000,
     )
@@ -186,10 +229,29 @@ def test_emf_documents_carry_the_three_metrics_with_units_and_dimensions():
             assert all(name in line for name in dimension_set)
         for metric in directive["Metrics"]:
             assert isinstance(line[metric["Name"]], (int, float))
-    assert lines[1]["NonCompliantResources"] == 2
-    assert lines[2]["ReportGenerationErrors"] == 1
-    assert lines[2]["ReportDurationMs"] == 1234.6
-    assert {m["Unit"] for m in lines[2]["_aws"]["CloudWatchMetrics"][0]["Metrics"]} == {
-        "Count",
-        "Milliseconds",
+    assert lines[1][metrics.NON_COMPLIANT_RESOURCES] == 2
+    assert lines[2][metrics.REPORT_GENERATION_ERRORS] == 1
+    assert lines[2][metrics.REPORTS_STORED] == 1
+    assert lines[2][metrics.REPORT_DURATION_MS] == 1234.6
+    units = {m["Name"]: m["Unit"] for m in lines[2]["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert units == {
+        "ReportGenerationErrors": "Count",
+        "ReportsStored": "Count",
+        "ReportDurationMs": "Milliseconds",
     }
+
+
+def test_metric_names_are_importable_without_the_lambdas_dependencies():
+    """The stack imports the names from this module: it must need nothing but the standard library."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(metrics.__file__).read_text(encoding="utf-8"))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            imported.add("." if node.level else (node.module or "").split(".")[0])
+    assert imported <= {"__future__", "json", "sys", "typing"}, imported
+    assert metrics.REPORTS_STORED == "ReportsStored"

@@ -2,14 +2,21 @@
 botocore; and chain records survive a JSON round trip."""
 
 import json
+import re
 from datetime import datetime, timezone
+from pathlib import Path
 
-import boto3
 import pytest
-from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
+from compliance_report import environment
 from compliance_report.chain import Claim, Head, Link, TriggerRecord
-from compliance_report.clients import client_config, enable_conditional_put, max_attempts_from_env
+from compliance_report.clients import client_config, enable_conditional_put
 from compliance_report.generator import Deadline
+from compliance_report.settings import load_settings
+
+from tests.runtime.offline import failing_s3, offline_s3, response
+
+RUNTIME_README = Path(__file__).resolve().parents[2] / "lib/report_generator/runtime/README.md"
 
 
 class _Recorder:
@@ -22,25 +29,13 @@ class _Recorder:
         self.headers.append(
             {k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()}
         )
-
-        class Raw:
-            def stream(self, **_):
-                yield b""
-
-        return AWSResponse(request.url, 200, {"ETag": '"abc"'}, Raw())
+        return response(request, 200, headers={"ETag": '"abc"'})
 
 
 @pytest.fixture
 def s3_and_wire():
-    session = boto3.session.Session(
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106 (never sent anywhere)
-        region_name="eu-west-1",
-    )
-    s3 = enable_conditional_put(
-        session.client("s3", endpoint_url="http://127.0.0.1:9", config=client_config(1))
-    )
     wire = _Recorder()
+    s3 = enable_conditional_put(offline_s3(1))
     s3.meta.events.register("before-send.s3.PutObject", wire)
     return s3, wire
 
@@ -69,15 +64,45 @@ def test_unconditional_put_sends_no_condition(s3_and_wire):
     assert not {"If-None-Match", "If-Match"} & set(wire.headers[0])
 
 
-def test_retry_settings_use_botocore_standard_mode(monkeypatch):
-    monkeypatch.delenv("AWS_MAX_ATTEMPTS", raising=False)
-    config = client_config(max_attempts_from_env())
+def test_retry_settings_use_botocore_standard_mode():
+    config = client_config(environment.DEFAULT_MAX_ATTEMPTS)
 
-    assert config.retries == {"mode": "standard", "max_attempts": 10}
+    assert config.retries == {"mode": "standard", "total_max_attempts": 10}
     assert (config.connect_timeout, config.read_timeout) == (3, 15)
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "0")
-    with pytest.raises(ValueError, match="AWS_MAX_ATTEMPTS must be an integer from 1 to 20"):
-        max_attempts_from_env()
+
+
+def test_a_failing_call_makes_exactly_the_configured_number_of_attempts():
+    """AWS_MAX_ATTEMPTS counts attempts, the first included (the SDKs' retry behavior page); botocore's
+    ``max_attempts`` client setting counts retries, so the runtime passes ``total_max_attempts``."""
+    s3, sent = failing_s3(3)
+
+    with pytest.raises(ClientError):
+        s3.get_object(Bucket="b", Key="k")
+
+    assert len(sent) == 3
+    assert s3.meta.config.retries["total_max_attempts"] == 3
+
+
+def test_the_documented_default_attempts_are_the_ones_botocore_makes(monkeypatch):
+    monkeypatch.delenv(environment.MAX_ATTEMPTS, raising=False)
+    settings = load_settings(
+        {
+            "REPORT_BUCKET": "b",
+            "ALERT_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:t",
+            "MONITORED_RULES": '[{"name": "r", "managedIdentifier": "R"}]',
+            "ENVIRONMENT_SUFFIX": "dev",
+            "AWS_REGION": "eu-west-1",
+        }
+    )
+    s3, _ = failing_s3(settings.max_attempts)
+    readme = RUNTIME_README.read_text(encoding="utf-8")
+
+    assert settings.max_attempts == environment.DEFAULT_MAX_ATTEMPTS
+    assert s3.meta.config.retries["total_max_attempts"] == environment.DEFAULT_MAX_ATTEMPTS
+    documented = re.search(r"`AWS_MAX_ATTEMPTS` \(([^)]*)\)", readme)
+    assert documented, "the runtime README no longer documents AWS_MAX_ATTEMPTS"
+    assert f"default {environment.DEFAULT_MAX_ATTEMPTS}" in documented.group(1)
+    assert "first included" in documented.group(1)
 
 
 def test_head_and_claim_round_trip_through_json():

@@ -1,5 +1,6 @@
 """GIVEN recorded AWS Config status responses WHEN turned into evidence THEN problems say what is wrong."""
 
+import pytest
 from compliance_report import monitoring
 
 
@@ -91,3 +92,52 @@ def test_rule_evaluation_status_gives_one_problem_per_unhealthy_rule(load_config
         "lastErrorCode": "InternalError",
         "lastErrorMessage": "Rule evaluation failed",
     }
+
+
+@pytest.mark.parametrize(
+    "recorder, delivery",
+    [
+        ("Failure", "Failure"),  # the API model's spelling
+        ("FAILURE", "FAILURE"),  # as the AWS CLI's examples print it
+        ("failure", "failure"),
+    ],
+)
+def test_a_failing_status_is_a_failure_however_aws_spells_it(recorder, delivery):
+    recorders = [{"name": "default", "recording": True, "lastStatus": recorder}]
+    channels = [
+        {
+            "name": "default",
+            "configHistoryDeliveryInfo": {"lastStatus": delivery, "lastErrorCode": "NoSuchBucket"},
+            "configSnapshotDeliveryInfo": {"lastStatus": "NOT_APPLICABLE"},
+        }
+    ]
+
+    recorder_records = monitoring.recorder_records(recorders)
+    channel_records = monitoring.channel_records(channels)
+
+    assert recorder_records[0].last_status == "FAILURE"
+    assert [p.code for p in monitoring.recorder_problems(recorder_records)] == ["RECORDER_FAILURE"]
+    assert channel_records[0].config_history_last_status == "Failure"
+    assert channel_records[0].config_snapshot_last_status == "Not_Applicable"
+    assert [p.code for p in monitoring.channel_problems(channel_records)] == ["DELIVERY_FAILURE"]
+    assert monitoring.unrecognised_recorder_statuses(recorders) == []
+    assert monitoring.unrecognised_channel_statuses(channels) == []
+
+
+def test_a_status_that_is_no_status_aws_defines_is_not_taken_for_healthy():
+    recorders = [{"name": "default", "recording": True, "lastStatus": "Degraded"}]
+    channels = [{"name": "default", "configStreamDeliveryInfo": {"lastStatus": "Partial"}}]
+
+    assert monitoring.recorder_records(recorders)[0].last_status is None
+    (recorder,) = monitoring.unrecognised_recorder_statuses(recorders)
+    (channel,) = monitoring.unrecognised_channel_statuses(channels)
+
+    assert (recorder.code, recorder.subject) == (
+        "STATUS_UNAVAILABLE",
+        "configuration recorder default",
+    )
+    assert "'Degraded'" in recorder.message
+    assert (channel.code, channel.subject) == (
+        "STATUS_UNAVAILABLE",
+        "delivery channel default stream",
+    )

@@ -27,6 +27,7 @@ def test_stack_environment_loads_with_defaults():
     assert settings.metrics_namespace == "ComplianceAudit"
     assert settings.alert_max_resources == 10
     assert settings.store_reserve_ms is None
+    assert settings.max_attempts == 10
     assert settings.rules == (
         MonitoredRule("s3-bucket-sse-dev", "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED"),
         MonitoredRule("rds-storage-encrypted-dev", "RDS_STORAGE_ENCRYPTED"),
@@ -52,6 +53,8 @@ def test_stack_environment_loads_with_defaults():
         ({"ALERT_MAX_RESOURCES": "-1"}, "ALERT_MAX_RESOURCES must be between 0 and 1000"),
         ({"ALERT_TOPIC_ARN": "compliance-alerts"}, "ALERT_TOPIC_ARN"),
         ({"AWS_REGION": "Europe"}, "AWS_REGION 'Europe'"),
+        ({"AWS_MAX_ATTEMPTS": "0"}, "AWS_MAX_ATTEMPTS must be between 1 and 20"),
+        ({"AWS_MAX_ATTEMPTS": "many"}, "AWS_MAX_ATTEMPTS must be an integer"),
     ],
 )
 def test_bad_setting_is_one_line_naming_the_variable(change, fragment):

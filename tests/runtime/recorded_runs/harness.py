@@ -257,7 +257,9 @@ def fixed_deadline() -> Any:
         def claim_give_up_at(self) -> float:
             return time.monotonic() + 30.0
 
-    return FixedDeadline(REMAINING_S, 40.0)
+    # The instants are on the monotonic clock (the run's AWS calls are timed against them); the methods
+    # the claim's lease and the report depend on read the same at every call.
+    return FixedDeadline(time.monotonic() + REMAINING_S, 40.0)
 
 
 def run(scenario: dict[str, Any], hooks: _Hooks | None) -> tuple[Any, str]:
@@ -291,6 +293,7 @@ def run(scenario: dict[str, Any], hooks: _Hooks | None) -> tuple[Any, str]:
             environment=settings.environment_suffix,
             non_compliant_by_rule=result.non_compliant_by_rule,
             errors=result.error_count,
+            reports_stored=result.reports_stored,
             duration_ms=DURATION_MS,
             now_ms=NOW_MS,
         ),

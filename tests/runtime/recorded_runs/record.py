@@ -25,16 +25,24 @@ from pathlib import Path
 from typing import Any, Callable
 
 from lib.report_generator import local_harness
-from tests.integration import conftest as integration
 from tests.runtime.recorded_runs import harness
+from tools.local_aws import estate as seeding
 from tools.local_aws.client import spawn
 
-RULES = integration.RULES
+# The recorded world: its names are part of every scenario.json, so they are fixed here rather than
+# taken from the synthesized stack (the integration suite's world), and IAM is not enforced.
+ACCOUNT, REGION = seeding.ACCOUNT_ID, seeding.REGION
+BUCKET = "compliance-reports-test"
+RULES = [
+    {"name": "s3-bucket-sse-test", "managedIdentifier": seeding.S3_RULE},
+    {"name": "rds-storage-encrypted-test", "managedIdentifier": seeding.RDS_RULE},
+    {"name": "ec2-imdsv2-check-test", "managedIdentifier": seeding.EC2_RULE},
+]
 S3_RULE, RDS_RULE, EC2_RULE = (r["name"] for r in RULES)
-TOPIC = f"arn:aws:sns:{integration.REGION}:{integration.ACCOUNT}:compliance-alerts-test"
+TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:compliance-alerts-test"
 ENVIRONMENT = {
-    "AWS_REGION": integration.REGION,
-    "REPORT_BUCKET": integration.BUCKET,
+    "AWS_REGION": REGION,
+    "REPORT_BUCKET": BUCKET,
     "REPORT_PREFIX": "reports/",
     "ALERT_TOPIC_ARN": TOPIC,
     "MONITORED_RULES": json.dumps(RULES),
@@ -44,12 +52,51 @@ ENVIRONMENT = {
 }
 
 
+class RecordedWorld:
+    """The account every scenario starts from: the report bucket (versioned, unencrypted), the alert
+    topic, the three rules, a recorder and its delivery channel; seeded with the admin key."""
+
+    def __init__(self, emulator: Any) -> None:
+        self.emulator = emulator
+        clients = seeding.clients(emulator.endpoint_url)
+        self.s3, self.sns, self.config = clients.s3, clients.sns, clients.config
+
+    def seed(self) -> RecordedWorld:
+        seeding.create_bucket(self.s3, BUCKET, encrypted=False)
+        self.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        topic = self.sns.create_topic(Name="compliance-alerts-test")["TopicArn"]
+        assert topic == TOPIC, topic
+        for rule in RULES:
+            self.config.put_config_rule(
+                ConfigRule={
+                    "ConfigRuleName": rule["name"],
+                    "Source": {"Owner": "AWS", "SourceIdentifier": rule["managedIdentifier"]},
+                }
+            )
+        self.config.put_configuration_recorder(
+            ConfigurationRecorder={
+                "name": "default",
+                "roleARN": f"arn:aws:iam::{ACCOUNT}:role/aws-config-recorder",
+                "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": False},
+            }
+        )
+        seeding.create_bucket(self.s3, "config-delivery-test", encrypted=False)
+        self.config.put_delivery_channel(
+            DeliveryChannel={"name": "default", "s3BucketName": "config-delivery-test"}
+        )
+        self.config.start_configuration_recorder(ConfigurationRecorderName="default")
+        return self
+
+    def bucket(self, name: str, encrypted: bool) -> str:
+        return seeding.create_bucket(self.s3, name, encrypted)
+
+
 def scheduled(event_id: str) -> dict[str, Any]:
     return local_harness.scheduled_event("2026-11-26T06:00:00Z", event_id, suffix="test")
 
 
 def _encrypt_all(estate: Any) -> None:
-    for bucket in (integration.BUCKET, "config-delivery-test"):
+    for bucket in (BUCKET, "config-delivery-test"):
         estate.s3.put_bucket_encryption(
             Bucket=bucket,
             ServerSideEncryptionConfiguration={
@@ -176,13 +223,12 @@ def record(emulator: Any, name: str, spec: dict[str, Any], out: Path) -> None:
     emulator.reset()
     emulator.clear_faults()
     emulator.set_clock(harness.EMULATOR_NOW)
-    estate = integration.Estate(emulator).seed()
-    assert estate.topic_arn == TOPIC, estate.topic_arn
+    estate = RecordedWorld(emulator).seed()
     setup: Callable[[Any], None] = spec["setup"]
     setup(estate)
     scenario = {
         "description": spec["description"],
-        "account": integration.ACCOUNT,
+        "account": ACCOUNT,
         "event": spec["event"],
         "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
         "environment": ENVIRONMENT,
@@ -228,7 +274,7 @@ def main() -> None:
     with spawn() as emulator:
         endpoint = local_harness.function_environment(
             endpoint_url=emulator.endpoint_url,
-            bucket=integration.BUCKET,
+            bucket=BUCKET,
             topic_arn=TOPIC,
             rules=RULES,
             suffix="test",

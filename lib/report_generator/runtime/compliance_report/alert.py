@@ -5,11 +5,13 @@ first N non-compliant resources of each rule, monitoring problems, errors, and w
 Message attributes let subscriptions filter (e.g. only ``severity = NON_COMPLIANT`` for one environment).
 
 SNS also limits the whole message — body plus every attribute's name, type and value — to 256 KiB
-(262,144 bytes; https://docs.aws.amazon.com/sns/latest/api/API_Publish.html and
-https://docs.aws.amazon.com/sns/latest/api/API_MessageAttributeValue.html). With many rules, up to 1,000
-resources shown per rule and resource ids of up to 768 characters the body could pass it, and SNS would
-refuse every retry; such a body is cut after its last whole line that fits and says so. The location of
-the full report is on the body's third line, so it always survives the cut.
+(262,144 bytes, not characters: https://docs.aws.amazon.com/sns/latest/api/API_Publish.html and
+https://docs.aws.amazon.com/sns/latest/api/API_MessageAttributeValue.html). The subject is not named
+there as counted; it is counted here too (at most 100 bytes) so that a message never depends on it.
+With many rules, up to 1,000 resources shown per rule and resource ids of up to 768 characters (of up
+to 4 UTF-8 bytes each) the body could pass the limit, and SNS would refuse every retry; such a body is
+cut after its last whole line that fits, counted in UTF-8 bytes, and says so. The location of the full
+report is on the body's third line, so it always survives the cut.
 """
 
 from __future__ import annotations
@@ -165,16 +167,19 @@ def publish(
     sns: Any, topic_arn: str, report: Report, bucket: str, key: str, max_resources: int
 ) -> str:
     message_attributes = attributes(report, key)
+    title = subject(report)
     message = body(
         report,
         bucket,
         key,
         max_resources,
-        max_bytes=MESSAGE_MAX_BYTES - _attributes_bytes(message_attributes),
+        max_bytes=MESSAGE_MAX_BYTES
+        - _attributes_bytes(message_attributes)
+        - len(title.encode("utf-8")),
     )
     response = sns.publish(
         TopicArn=topic_arn,
-        Subject=subject(report),
+        Subject=title,
         Message=message,
         MessageAttributes=message_attributes,
     )

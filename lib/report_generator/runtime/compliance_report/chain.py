@@ -25,17 +25,73 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from .errors import ChainBusy, ReportWriteFailed
+from .errors import (
+    ChainBusy,
+    ChainCorrupted,
+    OutOfTime,
+    ReportGeneratorError,
+    ReportWriteFailed,
+)
 from .report import report_key
+from .timebox import Timebox
 from .timefmt import parse_utc_z, utc_z
 
+T = TypeVar("T")
+
 LEASE_MARGIN = timedelta(seconds=60)
+# The S3 writes left once a report is about to be stored, one after another: the report, its trigger
+# record, the head. The report's PUT is only sent when the run has time for all three at the pace S3
+# answered since the claim began; otherwise the claim is released untouched instead.
+STORE_ROUND_TRIPS = 3
+# Backoff between retries of a write S3 answered with a conflict (409): doubling, jittered.
+CONFLICT_FIRST_DELAY_S = 0.05
+CONFLICT_MAX_DELAY_S = 1.0
 HEAD_FORMAT = "compliance-chain-head/1"
 TRIGGER_FORMAT = "compliance-trigger/1"
+ALERT_STATES = ("pending", "sent", "not-needed")
+
+
+def _member(data: Any, name: str) -> Any:
+    """``data[name]`` of a JSON object; ValueError (naming the member) for anything else. The chain's
+    objects are read strictly: a value guessed from a damaged one could fork the chain."""
+    if not isinstance(data, dict):
+        raise ValueError(f"expected an object holding {name!r}, got {type(data).__name__}")
+    if name not in data:
+        raise ValueError(f"{name!r} is missing")
+    return data[name]
+
+
+def _sequence(data: Any) -> int:
+    value = _member(data, "sequence")
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"'sequence' must be a non-negative integer, got {value!r}")
+    return value
+
+
+def _text(data: Any, name: str) -> str:
+    value = _member(data, name)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name!r} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _sha256(data: Any) -> str:
+    value = _text(data, "sha256")
+    if len(value) != 64 or value.strip("0123456789abcdef"):
+        raise ValueError(f"'sha256' must be 64 lower-case hex digits, got {value[:80]!r}")
+    return value
+
+
+def _time(data: Any, name: str) -> datetime:
+    value = _text(data, name)
+    try:
+        return parse_utc_z(value)
+    except (ValueError, OverflowError) as e:
+        raise ValueError(f"{name!r} is not an RFC 3339 time: {value[:40]!r}") from e
 
 
 @dataclass(frozen=True)
@@ -48,8 +104,11 @@ class Link:
         return {"sequence": self.sequence, "key": self.key, "sha256": self.sha256}
 
     @staticmethod
-    def from_json(data: dict[str, Any] | None) -> Link | None:
-        return None if data is None else Link(int(data["sequence"]), data["key"], data["sha256"])
+    def from_json(data: Any) -> Link | None:
+        """None for JSON null; ValueError naming the member for a malformed link."""
+        if data is None:
+            return None
+        return Link(_sequence(data), _text(data, "key"), _sha256(data))
 
 
 @dataclass(frozen=True)
@@ -72,16 +131,17 @@ class Claim:
         }
 
     @staticmethod
-    def from_json(data: dict[str, Any] | None) -> Claim | None:
+    def from_json(data: Any) -> Claim | None:
+        """None for JSON null; ValueError naming the member for a malformed claim."""
         if data is None:
             return None
         return Claim(
-            int(data["sequence"]),
-            data["key"],
-            data["reportId"],
-            parse_utc_z(data["generatedAt"]),
-            parse_utc_z(data["leaseExpiresAt"]),
-            Link.from_json(data["previous"]),
+            _sequence(data),
+            _text(data, "key"),
+            _text(data, "reportId"),
+            _time(data, "generatedAt"),
+            _time(data, "leaseExpiresAt"),
+            Link.from_json(_member(data, "previous")),
         )
 
 
@@ -133,12 +193,19 @@ class TriggerRecord:
         )
 
     @staticmethod
-    def from_json(data: dict[str, Any]) -> TriggerRecord:
-        if data.get("format") != TRIGGER_FORMAT:
+    def from_json(data: Any) -> TriggerRecord:
+        if not isinstance(data, dict) or data.get("format") != TRIGGER_FORMAT:
             raise ValueError(f"not a {TRIGGER_FORMAT} document")
+        alert = _text(data, "alert")
+        if alert not in ALERT_STATES:
+            raise ValueError(f"'alert' must be one of {', '.join(ALERT_STATES)}, got {alert!r}")
         return TriggerRecord(
-            data["reportId"], int(data["sequence"]), data["key"], data["sha256"], data["alert"]
+            _text(data, "reportId"), _sequence(data), _text(data, "key"), _sha256(data), alert
         )
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0][:300]
 
 
 def _json_bytes(data: dict[str, Any]) -> bytes:
@@ -161,11 +228,25 @@ def _precondition_failed(error: ClientError) -> bool:
     return _code(error) in ("PreconditionFailed", "412") or _status(error) == 412
 
 
+def _conflict(error: ClientError) -> bool:
+    """S3's 409s that ask for a retry (see ``ChainStore._put``)."""
+    return _code(error) in ("ConditionalRequestConflict", "OperationAborted")
+
+
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@dataclass(frozen=True)
+class _Object:
+    body: bytes
+    etag: str
+
+
 class ChainStore:
+    """The chain's S3 objects. Every S3 call runs in a timebox (timebox.py): ``calls`` for the run's
+    work, the later-ending ``cleanup`` for releasing a claim after the run's time for work is over."""
+
     def __init__(
         self,
         s3: Any,
@@ -174,6 +255,8 @@ class ChainStore:
         chain_prefix: str,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         sleep: Callable[[float], None] = time.sleep,
+        calls: Timebox | None = None,
+        cleanup: Timebox | None = None,
     ) -> None:
         self.s3 = s3
         self.bucket = bucket
@@ -182,66 +265,120 @@ class ChainStore:
         self.trigger_prefix = f"{chain_prefix}triggers/"
         self.clock = clock
         self.sleep = sleep
+        self.calls = calls or Timebox.unlimited()
+        self.cleanup = cleanup or self.calls
         self._calls_lock = threading.Lock()  # a run writes the trigger record and the head at once
         self.api_calls = 0
-        self.claimed_head: Head | None = (
-            None  # the head as our claim left it, for the commit's swap
-        )
+        # The slowest S3 answer since the claim began: the pace of S3 once collection is over (the
+        # reads made during collection share the network with it, or pay for a new connection).
+        self.slowest_call_s = 0.0
+        # The head as our claim left it, for the commit's swap and a release.
+        self.claimed_head: Head | None = None
 
     # -- small S3 helpers ---------------------------------------------------------------------------
-    def _count(self) -> None:
+    def _call(self, box: Timebox | None, what: str, call: Callable[..., T], **params: Any) -> T:
+        """One S3 call in its timebox, counted and timed."""
         with self._calls_lock:
             self.api_calls += 1
-
-    def _get(self, key: str) -> dict[str, Any] | None:
-        self._count()
+        started = time.monotonic()
         try:
-            answer: dict[str, Any] = self.s3.get_object(Bucket=self.bucket, Key=key)
-        except ClientError as e:
-            if _not_found(e):
-                return None
-            raise
-        return answer
+            return (box or self.calls).run(what, call, **params)
+        finally:
+            spent = time.monotonic() - started
+            with self._calls_lock:
+                self.slowest_call_s = max(self.slowest_call_s, spent)
 
-    def _put(self, key: str, body: bytes, **conditions: str) -> dict[str, Any]:
-        self._count()
-        answer: dict[str, Any] = self.s3.put_object(
-            Bucket=self.bucket,
-            Key=key,
-            Body=body,
-            ContentType="application/json",
-            ChecksumAlgorithm="SHA256",
-            ChecksumSHA256=base64.b64encode(hashlib.sha256(body).digest()).decode("ascii"),
-            **conditions,
-        )
-        return answer
+    def _get(self, key: str, box: Timebox | None = None) -> _Object | None:
+        """The object's bytes, read whole inside the timebox (a slow body is as slow as a slow answer)."""
+
+        def get() -> _Object | None:
+            try:
+                answer = self.s3.get_object(Bucket=self.bucket, Key=key)
+            except ClientError as e:
+                if _not_found(e):
+                    return None
+                raise
+            return _Object(answer["Body"].read(), str(answer.get("ETag", "")))
+
+        return self._call(box, f"GetObject s3://{self.bucket}/{key}", get)
+
+    def _put(
+        self, key: str, body: bytes, box: Timebox | None = None, **conditions: str
+    ) -> dict[str, Any]:
+        """One PUT; a conflict (409) is retried with jittered backoff while the timebox lasts.
+
+        S3 answers ``409 ConditionalRequestConflict`` when a conditional write meets a concurrent
+        operation on the same key, and its documented answer is to retry: "On a 409 failure you should
+        retry the upload" (If-None-Match), "... fetch the object's ETag and retry the upload" (If-Match)
+        (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html,
+        https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html). Sending the same
+        condition again is that: if the head's ETag changed meanwhile S3 answers 412, which the callers
+        read as before (re-read the head; for the report, our own earlier write). ``OperationAborted``
+        is S3's other 409, "a conflicting conditional operation is currently in progress against this
+        resource. Try again" (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
+        botocore's retry modes do not retry a 409, so it is done here."""
+        box = box or self.calls
+        delay = CONFLICT_FIRST_DELAY_S
+        while True:
+            try:
+                answer: dict[str, Any] = self._call(
+                    box,
+                    f"PutObject s3://{self.bucket}/{key}",
+                    self.s3.put_object,
+                    Bucket=self.bucket,
+                    Key=key,
+                    Body=body,
+                    ContentType="application/json",
+                    ChecksumAlgorithm="SHA256",
+                    ChecksumSHA256=base64.b64encode(hashlib.sha256(body).digest()).decode("ascii"),
+                    **conditions,
+                )
+                return answer
+            except ClientError as e:
+                pause = delay * (0.5 + random.random())  # noqa: S311 (jitter, not a secret)
+                if not _conflict(e) or box.remaining_s() <= pause:
+                    raise
+            self.sleep(pause)
+            delay = min(delay * 2, CONFLICT_MAX_DELAY_S)
 
     def _exists(self, key: str) -> bool:
-        self._count()
-        try:
-            self.s3.head_object(Bucket=self.bucket, Key=key)
-            return True
-        except ClientError as e:
-            if _not_found(e):
-                return False
-            raise
+        def head() -> bool:
+            try:
+                self.s3.head_object(Bucket=self.bucket, Key=key)
+                return True
+            except ClientError as e:
+                if _not_found(e):
+                    return False
+                raise
+
+        return self._call(None, f"HeadObject s3://{self.bucket}/{key}", head)
 
     # -- head ---------------------------------------------------------------------------------------
-    def read_head(self) -> Head:
-        got = self._get(self.head_key)
+    def read_head(self, box: Timebox | None = None) -> Head:
+        """The head; ChainCorrupted when the object is not a well-formed head document."""
+        got = self._get(self.head_key, box)
         if got is None:
             return Head(None, None, None)
-        data = json.loads(got["Body"].read())
-        if data.get("format") != HEAD_FORMAT:
-            raise ValueError(f"s3://{self.bucket}/{self.head_key} is not a {HEAD_FORMAT} document")
-        return Head(Link.from_json(data["last"]), Claim.from_json(data["pending"]), got["ETag"])
+        try:
+            data = json.loads(got.body)  # ValueError: not JSON, or not UTF-8
+            if not isinstance(data, dict) or data.get("format") != HEAD_FORMAT:
+                raise ValueError(f"it is not a {HEAD_FORMAT} document")
+            last = Link.from_json(_member(data, "last"))
+            return Head(last, Claim.from_json(_member(data, "pending")), got.etag)
+        except ValueError as e:
+            raise ChainCorrupted(
+                f"chain head s3://{self.bucket}/{self.head_key} is unreadable ({_first_line(e)}); "
+                "restore its previous version (the bucket is versioned) to continue the chain"
+            ) from e
 
-    def _swap(self, old: Head, last: Link | None, pending: Claim | None) -> Head | None:
+    def _swap(
+        self, old: Head, last: Link | None, pending: Claim | None, box: Timebox | None = None
+    ) -> Head | None:
         """Replace the head if it is still ``old``; None when another generator changed it first."""
         new = Head(last, pending, None)
         conditions = {"IfMatch": old.etag} if old.etag else {"IfNoneMatch": "*"}
         try:
-            answer = self._put(self.head_key, new.body(), **conditions)
+            answer = self._put(self.head_key, new.body(), box, **conditions)
         except ClientError as e:
             # 404 answers If-Match when the head was deleted; both mean "re-read and decide again".
             if _precondition_failed(e) or _not_found(e):
@@ -259,9 +396,12 @@ class ChainStore:
         if got is None:
             return None
         try:
-            return TriggerRecord.from_json(json.loads(got["Body"].read()))
-        except (ValueError, KeyError, TypeError) as e:
-            raise ValueError(f"s3://{self.bucket}/{key} is not a trigger record: {e}") from e
+            return TriggerRecord.from_json(json.loads(got.body))
+        except ValueError as e:
+            raise ChainCorrupted(
+                f"trigger record s3://{self.bucket}/{key} is unreadable ({_first_line(e)}); "
+                "restore its previous version (the bucket is versioned)"
+            ) from e
 
     def record_trigger(self, stored: Stored, alert: str) -> None:
         """``alert`` is ``pending``, ``sent`` or ``not-needed``; a retry re-sends a pending alert."""
@@ -275,8 +415,7 @@ class ChainStore:
             raise ReportWriteFailed(
                 f"report s3://{self.bucket}/{key} named by the chain does not exist"
             )
-        data: bytes = got["Body"].read()
-        return data
+        return got.body
 
     # -- claiming -----------------------------------------------------------------------------------
     def claim(
@@ -293,6 +432,8 @@ class ChainStore:
         holds the chain at ``give_up_at`` (``time.monotonic()``).
         """
         delay = 0.05
+        with self._calls_lock:
+            self.slowest_call_s = 0.0
         head = head or self.read_head()
         while True:
             pending = head.pending
@@ -307,7 +448,13 @@ class ChainStore:
                     lease_expires_at,
                     head.last,
                 )
-                self.claimed_head = self._swap(head, head.last, claim)
+                try:
+                    self.claimed_head = self._swap(head, head.last, claim)
+                except OutOfTime:
+                    # The swap's outcome is unknown: undo it if it landed (a claim nobody works on
+                    # would otherwise hold the chain for its whole lease).
+                    self.release(claim)
+                    raise
                 if self.claimed_head is not None:
                     return claim
                 head = self.read_head()
@@ -347,7 +494,10 @@ class ChainStore:
 
     # -- writing ------------------------------------------------------------------------------------
     def write_report(self, claim: Claim, body: bytes) -> Stored:
-        """Store the report once; on failure release the claim (best effort) and raise ReportWriteFailed.
+        """Store the report once. Before sending: release the claim and raise (ReportWriteFailed,
+        OutOfTime) when its lease or the run's time would not last. After a definite refusal: release
+        and raise ReportWriteFailed. When the PUT's outcome is unknown (no answer in time), the claim is
+        left to its lease: the next run rolls it forward if the report landed, back otherwise.
 
         One PutObject: S3 takes up to 5 GB in a single PUT
         (https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html), and a report is
@@ -357,9 +507,21 @@ class ChainStore:
             raise ReportWriteFailed(
                 f"claim on sequence {claim.sequence} ran past its deadline; nothing written"
             )
+        needed, left = STORE_ROUND_TRIPS * self.slowest_call_s, self.calls.remaining_s()
+        if left < needed:
+            self.release(claim)
+            raise OutOfTime(
+                f"storing report {claim.key} needs ~{needed:.1f} s ({STORE_ROUND_TRIPS} S3 writes at up "
+                f"to {self.slowest_call_s:.1f} s each since the claim), {max(left, 0.0):.1f} s left for AWS "
+                "calls: claim released, nothing written"
+            )
         try:
             self._put(claim.key, body, IfNoneMatch="*")
             return Stored(claim, sha256_hex(body))
+        except OutOfTime as e:
+            raise OutOfTime(
+                f"{e}; the report may have landed, so its claim is left to its lease"
+            ) from e
         except ClientError as e:
             if _precondition_failed(e):
                 # Our own earlier attempt (e.g. a retried PUT whose first answer was lost) stored it.
@@ -390,10 +552,17 @@ class ChainStore:
                 return
 
     def release(self, claim: Claim) -> None:
-        """Best effort: undo our claim so the next run need not wait for the lease to run out."""
+        """Best effort, in the cleanup timebox: undo our claim so the next run need not wait for the
+        lease to run out. Only the exact claim is undone (every member, the lease included), never
+        another run's claim on the same key."""
         try:
-            head = self.read_head()
-            if head.pending is not None and head.pending.key == claim.key:
-                self._swap(head, claim.previous, None)
-        except ClientError:
+            head = self.claimed_head
+            # The head as our claim left it: one conditional PUT, no read, when nothing changed since.
+            if head is not None and head.pending == claim:
+                if self._swap(head, claim.previous, None, self.cleanup) is not None:
+                    return
+            head = self.read_head(self.cleanup)
+            if head.pending is not None and head.pending.to_json() == claim.to_json():
+                self._swap(head, claim.previous, None, self.cleanup)
+        except (ClientError, BotoCoreError, ReportGeneratorError):
             pass

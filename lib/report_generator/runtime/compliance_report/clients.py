@@ -1,9 +1,12 @@
 """boto3 clients with botocore's retry mode and timeouts, and S3 conditional writes on any botocore.
 
 Retries: botocore ``standard`` mode (exponential backoff with jitter; retries throttling, 5xx and transient
-network errors) with 10 attempts per call. At a 30% throttling rate a call fails all 10 attempts with
-probability 0.3^10 ~ 6e-6. ``adaptive`` mode was not chosen: it also rate-limits the client after
-throttling, which slows the many parallel page streams of one run for little gain at this call volume.
+network errors) with ``environment.DEFAULT_MAX_ATTEMPTS`` (10) attempts per call, the first included, as
+``AWS_MAX_ATTEMPTS`` counts them. botocore's ``max_attempts`` client setting counts *retries* (10 meant 11
+attempts), so the count is passed as ``total_max_attempts``. At a 30% throttling rate a call fails all 10
+attempts with probability 0.3^10 ~ 6e-6. ``adaptive`` mode was not chosen: it also rate-limits the client
+after throttling, which slows the many parallel page streams of one run for little gain at this call volume.
+Each client's retry quota is renewed per invocation (``renew_retry_budgets``; retry_budget.py says why).
 
 Conditional writes: ``PutObject`` gained ``IfNoneMatch`` (botocore 1.35.16) and ``IfMatch`` (1.35.6x) in
 2024, newer than the SDK some Lambda python3.9 runtime builds ship. Instead of bundling a pinned boto3 with
@@ -17,16 +20,16 @@ was dropped: at 100,000 findings and 50 ms per call it saved ~1.5 s of the gener
 (benchmarks/bench_report.py, figures in the runtime README), not worth depending on botocore internals.
 """
 
-import os
 from typing import Any
 
 import boto3
 import botocore.session
 from botocore.config import Config
 
-MAX_ATTEMPTS = 10
-# botocore's own variable name; lets an operator (or a test of permanent failures) shorten the retries.
-MAX_ATTEMPTS_VARIABLE = "AWS_MAX_ATTEMPTS"
+from .environment import DEFAULT_MAX_ATTEMPTS
+from .retry_budget import RetryBudget
+from .timebox import refuse_late_attempts
+
 CONNECT_TIMEOUT_S = 3
 READ_TIMEOUT_S = 15
 # One run has up to 2 streams per rule + 4 status calls + 2 S3 reads in flight.
@@ -58,18 +61,10 @@ def enable_conditional_put(s3_client: Any) -> Any:
     return s3_client
 
 
-def max_attempts_from_env() -> int:
-    raw = os.environ.get(MAX_ATTEMPTS_VARIABLE, "").strip()
-    if not raw:
-        return MAX_ATTEMPTS
-    if not raw.isdigit() or not 1 <= int(raw) <= 20:
-        raise ValueError(f"{MAX_ATTEMPTS_VARIABLE} must be an integer from 1 to 20, got {raw!r}")
-    return int(raw)
-
-
-def client_config(max_attempts: int = MAX_ATTEMPTS) -> Config:
+def client_config(max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> Config:
+    """``max_attempts``: calls per request, the first included."""
     return Config(
-        retries={"mode": "standard", "max_attempts": max_attempts},
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
         connect_timeout=CONNECT_TIMEOUT_S,
         read_timeout=READ_TIMEOUT_S,
         max_pool_connections=MAX_POOL_CONNECTIONS,
@@ -97,7 +92,7 @@ def raw_timestamp_session() -> Any:
 class Clients:
     """The three clients one run uses. Endpoint and credentials come from the environment as usual."""
 
-    def __init__(self, region: str, max_attempts: int = MAX_ATTEMPTS) -> None:
+    def __init__(self, region: str, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> None:
         session = boto3.session.Session(
             botocore_session=raw_timestamp_session(), region_name=region
         )
@@ -105,3 +100,13 @@ class Clients:
         self.config = session.client("config", config=config)
         self.s3 = enable_conditional_put(session.client("s3", config=config))
         self.sns = session.client("sns", config=config)
+        self._budgets = []
+        for client in (self.config, self.s3, self.sns):
+            # A call made inside a timebox (timebox.py) starts no attempt after its window.
+            client.meta.events.register("request-created", refuse_late_attempts)
+            self._budgets.append(RetryBudget(client, max_attempts))
+
+    def renew_retry_budgets(self) -> None:
+        """Every client's retry quota full again: once per invocation (retry_budget.py)."""
+        for budget in self._budgets:
+            budget.renew()

@@ -36,6 +36,11 @@ PAGE_LIMIT = 100
 ANNOTATION_MAX = 256  # the schema's maxLength of a finding's annotation
 RESOURCE_ID_MAX = 768  # the schema's maxLength of a finding's resourceId
 _NO_SUCH_RULE = "NoSuchConfigRuleException"
+# DescribeComplianceByConfigRule and DescribeConfigRuleEvaluationStatus name at most 25 rules a call
+# (ConfigRuleNames: "Array Members: Minimum number of 0 items. Maximum number of 25 items."
+# https://docs.aws.amazon.com/config/latest/APIReference/API_DescribeComplianceByConfigRule.html,
+# https://docs.aws.amazon.com/config/latest/APIReference/API_DescribeConfigRuleEvaluationStatus.html).
+RULE_NAMES_PER_CALL = 25
 
 Page = dict[str, Any]
 
@@ -228,8 +233,8 @@ class Collector:
             self._problems(log, [_rule_missing(rule)])
 
     def _per_rule(self, operation: str, result_key: str) -> list[Page]:
-        """Every page item for all rule names; when one name is unknown AWS fails the whole call, so
-        the call is then made once per rule and the unknown ones are left out."""
+        """Every page item for all rule names, 25 names a call; when one name is unknown AWS fails the
+        whole call, so that call is then made once per rule and the unknown ones are left out."""
 
         def call(names: list[str]) -> list[Page]:
             items: list[Page] = []
@@ -238,18 +243,21 @@ class Collector:
             return items
 
         names = [r.rule.name for r in self.collection.rules]
-        try:
-            return call(names)
-        except ClientError as e:
-            if _error_code(e) != _NO_SUCH_RULE:
-                raise
         items: list[Page] = []
-        for name in names:
+        for start in range(0, len(names), RULE_NAMES_PER_CALL):
+            batch = names[start : start + RULE_NAMES_PER_CALL]
             try:
-                items.extend(call([name]))
+                items.extend(call(batch))
+                continue
             except ClientError as e:
                 if _error_code(e) != _NO_SUCH_RULE:
                     raise
+            for name in batch:
+                try:
+                    items.extend(call([name]))
+                except ClientError as e:
+                    if _error_code(e) != _NO_SUCH_RULE:
+                        raise
         return items
 
     def _read_compliance(self, log: ReadLog) -> None:
@@ -297,9 +305,11 @@ class Collector:
         except (ClientError, BotoCoreError) as e:
             self._status_failed(log, "DescribeConfigurationRecorderStatus", e)
             return
-        records = monitoring.recorder_records(page.get("ConfigurationRecordersStatus", []))
+        raw = page.get("ConfigurationRecordersStatus", [])
+        records = monitoring.recorder_records(raw)
         self._publish(setattr, self.collection, "recorders", records)
         self._problems(log, monitoring.recorder_problems(records))
+        self._problems(log, monitoring.unrecognised_recorder_statuses(raw))
 
     def _read_channels(self, log: ReadLog) -> None:
         try:
@@ -307,9 +317,11 @@ class Collector:
         except (ClientError, BotoCoreError) as e:
             self._status_failed(log, "DescribeDeliveryChannelStatus", e)
             return
-        records = monitoring.channel_records(page.get("DeliveryChannelsStatus", []))
+        raw = page.get("DeliveryChannelsStatus", [])
+        records = monitoring.channel_records(raw)
         self._publish(setattr, self.collection, "channels", records)
         self._problems(log, monitoring.channel_problems(records))
+        self._problems(log, monitoring.unrecognised_channel_statuses(raw))
 
     def _status_failed(self, log: ReadLog, operation: str, error: Exception) -> None:
         text = _error_text(error)

@@ -20,12 +20,18 @@ METRICS_NAMESPACE = "METRICS_NAMESPACE"
 ALERT_MAX_RESOURCES = "ALERT_MAX_RESOURCES"
 # Not set by the stack: an override of the time kept back for storing the report (tests use it).
 STORE_RESERVE_MS = "STORE_RESERVE_MS"
+# Not set by the stack: the AWS SDKs' own variable, with the SDKs' meaning (attempts per call, the first
+# included; https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html). Lets an operator,
+# or a test of permanent failures, shorten the retries.
+MAX_ATTEMPTS = "AWS_MAX_ATTEMPTS"
 
 # Report keys of schema v1 live under reports/ (the schema's previousKey pattern fixes it).
 DEFAULT_REPORT_PREFIX = "reports/"
 DEFAULT_CHAIN_PREFIX = "chain/"
 DEFAULT_METRICS_NAMESPACE = "ComplianceAudit"
 DEFAULT_ALERT_MAX_RESOURCES = 10
+DEFAULT_MAX_ATTEMPTS = 10
+MAX_ATTEMPTS_LIMIT = 20
 
 
 def function_environment(

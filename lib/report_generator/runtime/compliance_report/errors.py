@@ -1,8 +1,15 @@
 """Typed exceptions of the report generator. Each message is one line naming the input and the rule broken."""
 
+from __future__ import annotations
+
 
 class ReportGeneratorError(Exception):
-    """Base class: anything the generator raises on purpose."""
+    """Base class: anything the generator raises on purpose.
+
+    ``stored_key``: the key of the report object this run wrote before it failed (its alert or commit
+    failed afterwards), None when it wrote none; the handler's ReportsStored metric reads it."""
+
+    stored_key: str | None = None
 
 
 class SettingsError(ReportGeneratorError):
@@ -23,3 +30,13 @@ class ReportWriteFailed(ReportGeneratorError):
 
 class AlertPublishFailed(ReportGeneratorError):
     """The report is stored but the alert could not be published; the invocation fails so it is retried."""
+
+
+class ChainCorrupted(ReportGeneratorError):
+    """A bookkeeping object under ``chain/`` is not what its format says. No report is written until it
+    is restored (the bucket is versioned): guessing its content could fork the chain."""
+
+
+class OutOfTime(ReportGeneratorError):
+    """An AWS call after collection could not start, or end, before the run's time for AWS calls was over;
+    the run fails before Lambda would stop it."""

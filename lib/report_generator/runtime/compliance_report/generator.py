@@ -35,15 +35,25 @@ from . import alert
 from .chain import LEASE_MARGIN, ChainStore, Claim, Head, Stored, TriggerRecord
 from .clients import Clients
 from .collect import Collection, Collector
-from .errors import AlertPublishFailed, ReportWriteFailed
+from .errors import AlertPublishFailed, OutOfTime, ReportGeneratorError, ReportWriteFailed
 from .model import ChainPosition, Report
 from .report import Draft, report_content
 from .settings import Settings
+from .timebox import Timebox
 from .timefmt import utc_z
 from .triggers import Trigger
 
 MIN_RESERVE_MS = 2_000
 MAX_RESERVE_MS = 30_000
+# The end of a run, after its AWS calls: releasing a claim if the work ran out of time (a quarter of the
+# reserve, within [0.5 s, 5 s]), and then the log line, the metrics and returning (FINISH_S).
+MIN_CLEANUP_S = 0.5
+MAX_CLEANUP_S = 5.0
+FINISH_S = 0.25
+# Threads for the AWS calls of the chain and the alert (timebox.py); at most four run at once (trigger
+# record and head reads; or the alert, the trigger record, the head and the alert's mark), and a call
+# abandoned at its window's end keeps its thread until botocore gives up on it.
+AWS_CALL_WORKERS = 8
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,17 @@ class Deadline:
     def claim_give_up_at(self) -> float:
         return self.ends - self.reserve_s / 2
 
+    def cleanup_s(self) -> float:
+        return min(MAX_CLEANUP_S, max(MIN_CLEANUP_S, self.reserve_s / 4))
+
+    def calls_until(self) -> float:
+        """No AWS call of the run's work (chain, report, alert) may run past this instant."""
+        return self.ends - self.cleanup_s()
+
+    def cleanup_until(self) -> float:
+        """Releasing a claim after the work ran out of time may run until this instant."""
+        return self.ends - FINISH_S
+
 
 @dataclass(frozen=True)
 class RunResult:
@@ -83,10 +104,16 @@ class RunResult:
     total_non_compliant: int
     monitoring_healthy: bool
     alert: str  # "sent" | "not-needed" | "already-sent" | "failed"
-    non_compliant_by_rule: dict[str, int] | None  # None: no report was built by this run
+    # Per rule read in full (an incomplete rule's count is partial); None: this run built no report.
+    non_compliant_by_rule: dict[str, int] | None
     error_count: int
     api_calls: int
     phases: dict[str, float] | None = None  # milliseconds per step of a stored run
+
+    @property
+    def reports_stored(self) -> int:
+        """1 when this run wrote the report object (a duplicate found one already stored)."""
+        return 1 if self.outcome == "stored" else 0
 
 
 class AlertFailedAfterStore(AlertPublishFailed):
@@ -126,8 +153,18 @@ class _Run:
         self.account = account
         self.deadline = deadline
         self.clock = clock
+        self.aws_calls = ThreadPoolExecutor(
+            max_workers=AWS_CALL_WORKERS, thread_name_prefix="aws-call"
+        )
+        self.calls = Timebox(deadline.calls_until(), self.aws_calls)
         self.store = ChainStore(
-            clients.s3, settings.bucket, settings.report_prefix, settings.chain_prefix, clock=clock
+            clients.s3,
+            settings.bucket,
+            settings.report_prefix,
+            settings.chain_prefix,
+            clock=clock,
+            calls=self.calls,
+            cleanup=Timebox(deadline.cleanup_until(), self.aws_calls),
         )
         self.stop = threading.Event()
         self.collector = Collector(clients.config, settings.rules, self.stop)
@@ -135,10 +172,12 @@ class _Run:
             max_workers=2 * len(settings.rules) + 8, thread_name_prefix="report"
         )
         self.phases = _Phases()
+        self.stored: Stored | None = None  # the report object this run wrote, once written
 
     def close(self) -> None:
         self.stop.set()
         self.pool.shutdown(wait=False, cancel_futures=True)
+        self.aws_calls.shutdown(wait=False, cancel_futures=True)
 
     def execute(self) -> RunResult:
         record, head = self.start_reads()
@@ -171,7 +210,7 @@ class _Run:
         if alert_state == "pending" and alert.needs_alert(report):
             try:
                 self._publish(report, stored.claim.key)
-            except (ClientError, BotoCoreError) as e:
+            except (ClientError, BotoCoreError, OutOfTime) as e:
                 raise AlertPublishFailed(
                     f"report {stored.claim.key} is stored but its alert failed again: {e}"
                 ) from e
@@ -224,6 +263,7 @@ class _Run:
         )
         self.phases.mark("buildMs")
         stored = self.store.write_report(claimed, body)
+        self.stored = stored
         self.phases.mark("storeMs")
         return report, stored
 
@@ -242,7 +282,7 @@ class _Run:
         if published is not None:
             try:
                 published.result()
-            except (ClientError, BotoCoreError) as e:
+            except (ClientError, BotoCoreError, OutOfTime) as e:
                 alert_error = e
             else:
                 marking = self.pool.submit(self.store.record_trigger, stored, "sent")
@@ -273,7 +313,9 @@ class _Run:
 
     def _publish(self, report: Report, key: str) -> None:
         settings = self.settings
-        alert.publish(
+        self.calls.run(
+            f"Publish {settings.topic_arn}",
+            alert.publish,
             self.clients.sns,
             settings.topic_arn,
             report,
@@ -304,7 +346,11 @@ def _result(
         total_non_compliant=content.summary.total_non_compliant,
         monitoring_healthy=content.monitoring.healthy,
         alert=alert_state,
-        non_compliant_by_rule=dict(content.summary.by_rule) if built else None,
+        non_compliant_by_rule=(
+            {rule.name: rule.counts.non_compliant for rule in content.rules if rule.complete}
+            if built
+            else None
+        ),
         error_count=len(content.errors) if built else 0,
         api_calls=api_calls,
         phases=phases,
@@ -321,10 +367,15 @@ def generate(
 ) -> RunResult:
     run = _Run(trigger, settings, clients, account, deadline, clock)
     try:
-        return run.execute()
-    except (ClientError, BotoCoreError) as e:
-        raise ReportWriteFailed(
-            f"run for report {trigger.report_id} failed before its report was committed: {e}"
-        ) from e
+        try:
+            return run.execute()
+        except (ClientError, BotoCoreError) as e:
+            raise ReportWriteFailed(
+                f"run for report {trigger.report_id} failed before its report was committed: {e}"
+            ) from e
+    except ReportGeneratorError as e:
+        if run.stored is not None and e.stored_key is None:
+            e.stored_key = run.stored.claim.key
+        raise
     finally:
         run.close()

@@ -3,6 +3,20 @@
 Lambda sends stdout to CloudWatch Logs, which extracts the metrics. EMF lines go to stdout directly rather
 than through ``logging``: with Lambda's JSON log format a logging record is wrapped in a ``message`` field,
 and a wrapped EMF document is no longer recognised.
+
+The metric names are defined here once; the stack's alarms import them (standard library only, so the
+CDK app can). Per run, dimension Environment unless said otherwise:
+
+* ``ReportsStored``: 1 when this run wrote a report object (also when its alert or its commit failed
+  afterwards: the report is in the trail, or is rolled forward into it by the next run), else 0 — a
+  failed run, and a repeated trigger whose report already exists, store nothing new. What the "no report
+  in 24 hours" alarm must count: the sum over a day is the reports stored that day.
+* ``ReportGenerationErrors``: the report's ``errors[]`` entries, plus 1 when the run failed.
+* ``ReportDurationMs``: the run's duration, every run.
+* ``NonCompliantResources`` (dimensions Environment, Rule): per rule *read in full* by this run. A rule
+  whose read was cut short gets no data point that day rather than a partial count that would look like
+  resolved findings; a CloudWatch metric has no per-datapoint flag, and a third dimension would start a
+  separate metric that the existing graphs do not show, so leaving the point out is the honest signal.
 """
 
 from __future__ import annotations
@@ -11,9 +25,10 @@ import json
 import sys
 from typing import Any, TextIO
 
-REPORTS_STORED = (
-    "ReportsStored"  # 1 per report a run stored (dimension Environment); the stack alarms on it
-)
+NON_COMPLIANT_RESOURCES = "NonCompliantResources"
+REPORT_GENERATION_ERRORS = "ReportGenerationErrors"
+REPORT_DURATION_MS = "ReportDurationMs"
+REPORTS_STORED = "ReportsStored"
 
 
 def _document(
@@ -48,16 +63,19 @@ def run_documents(
     errors: int,
     duration_ms: float,
     now_ms: int,
+    reports_stored: int = 0,
 ) -> list[dict[str, Any]]:
-    """NonCompliantResources per rule (when a report was built), ReportGenerationErrors, ReportDurationMs."""
+    """NonCompliantResources per rule read in full (``non_compliant_by_rule``, None when this run built
+    no report), then ReportGenerationErrors, ReportsStored (``reports_stored``: 1 when the run wrote a
+    report object, else 0) and ReportDurationMs."""
     docs = []
     for rule, count in sorted((non_compliant_by_rule or {}).items()):
         docs.append(
             _document(
                 namespace,
                 {"Environment": environment, "Rule": rule},
-                {"NonCompliantResources": count},
-                {"NonCompliantResources": "Count"},
+                {NON_COMPLIANT_RESOURCES: count},
+                {NON_COMPLIANT_RESOURCES: "Count"},
                 now_ms,
             )
         )
@@ -65,12 +83,33 @@ def run_documents(
         _document(
             namespace,
             {"Environment": environment},
-            {"ReportGenerationErrors": errors, "ReportDurationMs": round(duration_ms, 1)},
-            {"ReportGenerationErrors": "Count", "ReportDurationMs": "Milliseconds"},
+            {
+                REPORT_GENERATION_ERRORS: errors,
+                REPORTS_STORED: reports_stored,
+                REPORT_DURATION_MS: round(duration_ms, 1),
+            },
+            {
+                REPORT_GENERATION_ERRORS: "Count",
+                REPORTS_STORED: "Count",
+                REPORT_DURATION_MS: "Milliseconds",
+            },
             now_ms,
         )
     )
     return docs
+
+
+def failure_documents(*, namespace: str, environment: str, now_ms: int) -> list[dict[str, Any]]:
+    """A failure before any run could start (unreadable settings or event): an error, no report."""
+    return [
+        _document(
+            namespace,
+            {"Environment": environment},
+            {REPORT_GENERATION_ERRORS: 1, REPORTS_STORED: 0},
+            {REPORT_GENERATION_ERRORS: "Count", REPORTS_STORED: "Count"},
+            now_ms,
+        )
+    ]
 
 
 def emit(docs: list[dict[str, Any]], stream: TextIO | None = None) -> None:

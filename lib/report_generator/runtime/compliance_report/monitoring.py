@@ -12,26 +12,46 @@ from typing import Any
 from .model import DeliveryChannel, EvaluationStatus, Problem, Recorder
 from .timefmt import optional_utc_z, to_datetime
 
-# DescribeConfigurationRecorderStatus answers Pending/Success/Failure/NotApplicable; the schema uses the
-# upper-case spelling.
+# Status values, spelled two ways by AWS itself. The API model defines RecorderStatus as
+# Pending | Success | Failure | NotApplicable and DeliveryStatus as Success | Failure | Not_Applicable
+# (https://docs.aws.amazon.com/config/latest/APIReference/API_ConfigurationRecorderStatus.html,
+# https://docs.aws.amazon.com/config/latest/APIReference/API_ConfigExportDeliveryInfo.html), while the
+# AWS CLI's own examples print "SUCCESS" and "FAILURE" (aws configservice
+# describe-configuration-recorder-status, describe-delivery-channel-status). Both are accepted: a value
+# is matched without regard to case or underscores, and stored in the schema's spelling (recorders
+# upper case, delivery channels the model's). A value that is neither is not guessed at: it is evidence
+# of nothing and a STATUS_UNAVAILABLE problem, so a recorder or channel never reads as healthy on it.
 _RECORDER_STATUS = {
-    "Pending": "PENDING",
-    "Success": "SUCCESS",
-    "Failure": "FAILURE",
-    "NotApplicable": "NOT_APPLICABLE",
+    "pending": "PENDING",
+    "success": "SUCCESS",
+    "failure": "FAILURE",
+    "notapplicable": "NOT_APPLICABLE",
 }
-_DELIVERY_STATUS = {"Success", "Failure", "Not_Applicable"}
+_DELIVERY_STATUS = {"success": "Success", "failure": "Failure", "notapplicable": "Not_Applicable"}
+
+
+def _spelling(value: Any) -> str:
+    """A status as a key that ignores how it is spelled: "Not_Applicable", "NOT_APPLICABLE" and
+    "NotApplicable" are one status."""
+    return str(value).replace("_", "").lower()
+
+
+def _known(value: Any, names: dict[str, str]) -> str | None:
+    return names.get(_spelling(value)) if value else None
+
+
+def _unrecognised(value: Any, names: dict[str, str]) -> bool:
+    return bool(value) and _spelling(value) not in names
 
 
 def recorder_records(statuses: Sequence[dict[str, Any]]) -> list[Recorder]:
     records = []
     for status in statuses:
-        last = status.get("lastStatus")
         records.append(
             Recorder(
                 name=status.get("name") or "(unnamed)",
                 recording=bool(status.get("recording", False)),
-                last_status=_RECORDER_STATUS.get(last) if last else None,
+                last_status=_known(status.get("lastStatus"), _RECORDER_STATUS),
                 last_status_change_time=optional_utc_z(status.get("lastStatusChangeTime")),
                 last_error_code=status.get("lastErrorCode"),
                 last_error_message=status.get("lastErrorMessage"),
@@ -74,8 +94,39 @@ def recorder_problems(records: Sequence[Recorder]) -> list[Problem]:
 
 
 def _delivery_status(info: dict[str, Any] | None) -> str | None:
-    status = (info or {}).get("lastStatus")
-    return status if status in _DELIVERY_STATUS else None
+    return _known((info or {}).get("lastStatus"), _DELIVERY_STATUS)
+
+
+def unrecognised_recorder_statuses(statuses: Sequence[dict[str, Any]]) -> list[Problem]:
+    """STATUS_UNAVAILABLE per recorder whose lastStatus is no spelling of a status AWS defines."""
+    return [
+        _unrecognised_problem(f"configuration recorder {status.get('name') or '(unnamed)'}", value)
+        for status in statuses
+        for value in [status.get("lastStatus")]
+        if _unrecognised(value, _RECORDER_STATUS)
+    ]
+
+
+def unrecognised_channel_statuses(statuses: Sequence[dict[str, Any]]) -> list[Problem]:
+    """STATUS_UNAVAILABLE per delivery status (history, snapshot, stream) that is no spelling of a
+    status AWS defines."""
+    return [
+        _unrecognised_problem(f"delivery channel {status.get('name') or '(unnamed)'} {kind}", value)
+        for status in statuses
+        for kind in ("history", "snapshot", "stream")
+        for value in [(status.get(f"config{kind.title()}DeliveryInfo") or {}).get("lastStatus")]
+        if _unrecognised(value, _DELIVERY_STATUS)
+    ]
+
+
+def _unrecognised_problem(subject: str, value: Any) -> Problem:
+    shown = str(value)[:64]
+    return Problem(
+        "STATUS_UNAVAILABLE",
+        subject,
+        f"{subject} reported status {shown!r}, which is no status AWS Config defines: "
+        "its health is unknown",
+    )
 
 
 def channel_records(statuses: Sequence[dict[str, Any]]) -> list[DeliveryChannel]:

@@ -39,6 +39,7 @@ class Settings:
     alert_max_resources: int
     region: str
     store_reserve_ms: int | None
+    max_attempts: int  # AWS calls per request, the first included
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
@@ -131,4 +132,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         ),
         region=region,
         store_reserve_ms=store_reserve,
+        max_attempts=_int_in_range(
+            env, var.MAX_ATTEMPTS, var.DEFAULT_MAX_ATTEMPTS, 1, var.MAX_ATTEMPTS_LIMIT
+        ),
     )

@@ -65,12 +65,22 @@ def report_id_for(trigger_id: str) -> str:
     return str(uuid.uuid5(REPORT_ID_NAMESPACE, trigger_id))
 
 
+def _check_text(value: str, where: str) -> str:
+    """JSON can carry a lone surrogate (``"\\ud800"``), which is no UTF-8 text: the report could not be
+    stored with it, so the event is refused here rather than failing every retry later."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise UnrecognisedEvent(f"{where} is not valid Unicode text ({e.reason})") from e
+    return value
+
+
 def _check_id(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise UnrecognisedEvent(f"{where} must be a non-empty string")
     if len(value) > MAX_ID_LENGTH:
         raise UnrecognisedEvent(f"{where} is longer than {MAX_ID_LENGTH} characters")
-    return value
+    return _check_text(value, where)
 
 
 def _parse_time(value: Any, where: str) -> datetime:
@@ -79,11 +89,30 @@ def _parse_time(value: Any, where: str) -> datetime:
     text = value[:-1] + "+00:00" if value.endswith("Z") else value
     try:
         parsed = datetime.fromisoformat(text)
-    except ValueError as e:
+        if parsed.tzinfo is None:
+            raise UnrecognisedEvent(f"{where} {value!r} has no time zone")
+        # OverflowError: an offset that moves year 1 or 9999 out of datetime's range.
+        return parsed.astimezone(timezone.utc)
+    except (ValueError, OverflowError) as e:
         raise UnrecognisedEvent(f"{where} {value!r} is not an RFC 3339 timestamp") from e
-    if parsed.tzinfo is None:
-        raise UnrecognisedEvent(f"{where} {value!r} has no time zone")
-    return parsed.astimezone(timezone.utc)
+
+
+def _sent_at(record: dict[str, Any], now: datetime) -> datetime:
+    """The record's SentTimestamp (epoch milliseconds, as SQS sets it) or ``now`` when absent."""
+    attributes = record.get("attributes")
+    if attributes is None:
+        return now
+    sent = attributes.get("SentTimestamp") if isinstance(attributes, dict) else ""
+    if sent is None:
+        return now
+    try:
+        # OverflowError / OSError: a number outside the platform's time_t; ValueError: a year outside
+        # 1-9999, or not an integer at all.
+        return datetime.fromtimestamp(int(sent) / 1000, tz=timezone.utc)
+    except (TypeError, ValueError, OverflowError, OSError) as e:
+        raise UnrecognisedEvent(
+            f"queue record attribute SentTimestamp {str(sent)[:40]!r} is not epoch milliseconds"
+        ) from e
 
 
 def _is_scheduled(event: dict[str, Any]) -> bool:
@@ -109,6 +138,8 @@ def _on_demand(
         raise UnrecognisedEvent("on-demand 'note' must be a string")
     if note is not None and len(note) > MAX_NOTE_LENGTH:
         raise UnrecognisedEvent(f"on-demand 'note' is longer than {MAX_NOTE_LENGTH} characters")
+    if note is not None:
+        _check_text(note, "on-demand 'note'")
     trigger_id = _check_id(event["id"], "on-demand 'id'") if "id" in event else fallback_id
     return Trigger(trigger_type, trigger_id, received_at, note)
 
@@ -120,19 +151,18 @@ def _sqs_record(record: Any, now: datetime) -> QueueRecord:
     if not isinstance(message_id, str) or not message_id:
         return QueueRecord("", None, "queue record has no messageId")
     try:
-        sent = record.get("attributes", {}).get("SentTimestamp")
-        received_at = (
-            datetime.fromtimestamp(int(sent) / 1000, tz=timezone.utc) if sent is not None else now
-        )
-    except (TypeError, ValueError, AttributeError):
-        return QueueRecord(
-            message_id, None, "queue record attribute SentTimestamp is not epoch millis"
-        )
+        _check_id(message_id, "queue record messageId")
+    except UnrecognisedEvent as e:
+        return QueueRecord(message_id.encode("utf-8", "replace").decode(), None, str(e))
+    raw_body = record.get("body")
+    if not isinstance(raw_body, str):
+        return QueueRecord(message_id, None, "queue message body is not JSON text")
     try:
-        body = json.loads(record.get("body") or "")
+        body = json.loads(raw_body)
     except ValueError:
         return QueueRecord(message_id, None, "queue message body is not JSON")
     try:
+        received_at = _sent_at(record, now)
         if isinstance(body, dict) and _is_scheduled(body):
             trigger = _scheduled(body, "queue", received_at)
         elif isinstance(body, dict) and body.get("action") == ON_DEMAND_ACTION:
