@@ -403,7 +403,7 @@ class Demo:
 
     def audit(self, account: Account, binary: Path, results: list[dict[str, Any]]) -> None:
         c, s, e = self.console, self.scenario, self.expectation
-        auditor = auditor_mod.Auditor(binary, account.endpoint_url)
+        auditor = auditor_mod.Auditor(binary, account.endpoint_url, as_of=self.scenario.end)
         source = f"s3://{account.names.report_bucket}/reports/"
         c.step(f"auditor verify {source}  (through the emulator's S3 API)")
         text = auditor.run("verify", source)
@@ -519,7 +519,7 @@ class Demo:
         path.write_bytes(bytes(raw))
         c.line(f"copied {len(keys)} reports to {folder}/ through the S3 API")
         c.line(f"changed one byte of {target}: totalNonCompliant {before} -> {chr(raw[position])}")
-        auditor = auditor_mod.Auditor(binary)
+        auditor = auditor_mod.Auditor(binary, as_of=self.scenario.end)
         run = auditor.run("verify", str(folder), "--format", "json")
         verdict = json.loads(run.stdout)
         caught = [

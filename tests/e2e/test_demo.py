@@ -42,8 +42,10 @@ def _auditor(run, *args):
         AWS_REGION="us-east-1",
         AWS_ENDPOINT_URL=run.emulator.endpoint_url,
     )
+    # The simulated trail ends on the scenario's last day: verify as of then, not as of today.
+    as_of = ["--as-of", run.scenario.end.isoformat()] if args[0] in ("verify", "timeline") else []
     return subprocess.run(
-        [str(run.binary), *args], capture_output=True, text=True, env=env, timeout=120
+        [str(run.binary), *args, *as_of], capture_output=True, text=True, env=env, timeout=120
     )
 
 

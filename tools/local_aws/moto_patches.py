@@ -19,6 +19,7 @@ def patch_moto() -> None:
         return
     _applied = True
     _unique_dbi_resource_ids()
+    _bucket_versioning_root()
     _dead_letter_sources()
 
 
@@ -61,3 +62,22 @@ def _dead_letter_sources() -> None:
                         setattr(message, SOURCE_ATTRIBUTE, queue.queue_arn)
 
     SQSBackend.receive_message = receive_message  # type: ignore[method-assign]
+
+
+def _bucket_versioning_root() -> None:
+    """moto 5.2.5 answers GetBucketVersioning with a <GetBucketVersioningResponse> root; the S3 API
+    Reference (GetBucketVersioning, "Response Syntax") gives <VersioningConfiguration>, with no
+    <Status> at all for a bucket whose versioning was never set. The AWS SDK for Rust refuses the
+    other root, so the auditor could not tell a versioned bucket from an unversioned one."""
+    from moto.s3.responses import S3Response
+
+    original = S3Response.get_bucket_versioning
+
+    def get_bucket_versioning(self):  # type: ignore[no-untyped-def]
+        status, headers, body = original(self)
+        if isinstance(body, bytes):
+            body = body.decode("utf-8")
+        body = body.replace("GetBucketVersioningResponse", "VersioningConfiguration")
+        return status, headers, body
+
+    S3Response.get_bucket_versioning = get_bucket_versioning  # type: ignore[method-assign]
