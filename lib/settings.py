@@ -32,6 +32,9 @@ DEFAULT_RUNTIME = "python3.9"  # the contract asks for it
 SUPPORTED_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13")
 
 OBJECT_LOCK_MODES = ("off", "governance", "compliance")
+# alertEmail=none: no e-mail subscription, on purpose (alerts go to subscribers added outside the stack,
+# or nowhere). It silences the synth warning; `make deploy` refuses an unset ALERT_EMAIL, not this.
+NO_ALERT_EMAIL = "none"
 
 
 class StackSettingsError(ValueError):
@@ -42,6 +45,7 @@ class StackSettingsError(ValueError):
 class StackSettings:
     environment_suffix: str = DEFAULT_SUFFIX
     alert_email: Optional[str] = None
+    alert_email_declined: bool = False  # alertEmail=none: no e-mail on purpose
     lambda_runtime: str = DEFAULT_RUNTIME
     use_existing_config_recorder: bool = False
     report_object_lock: str = "off"
@@ -60,6 +64,17 @@ class StackSettings:
             "move with: -c lambdaRuntime=python3.13"
         )
 
+    def alert_email_warning(self) -> Optional[str]:
+        """Why a synth without an alert address must be noticed, unless ``alertEmail=none`` said so."""
+        if self.alert_email is not None or self.alert_email_declined:
+            return None
+        return (
+            f"no alertEmail: nobody is subscribed to compliance-alerts-{self.environment_suffix}, so "
+            "non-compliance alerts, daily report summaries and alarms reach no one. Pass "
+            "ALERT_EMAIL=team@example.com (-c alertEmail=...), or ALERT_EMAIL=none "
+            f"(-c alertEmail={NO_ALERT_EMAIL}) for no e-mail on purpose"
+        )
+
     @classmethod
     def from_context(cls, get: Callable[[str], Any]) -> StackSettings:
         """Build from a context getter such as ``app.node.try_get_context``."""
@@ -74,9 +89,13 @@ class StackSettings:
                 "and hyphens, starting and ending with a letter or digit"
             )
         email = _text(values, "alertEmail", "") or None
+        declined = email is not None and email.lower() == NO_ALERT_EMAIL
+        if declined:
+            email = None
         if email is not None and not _EMAIL_RE.match(email):
             raise StackSettingsError(
-                f"alertEmail={email!r}: must be an e-mail address like team@example.com"
+                f"alertEmail={email!r}: must be an e-mail address like team@example.com, or "
+                f"{NO_ALERT_EMAIL!r} for no e-mail on purpose"
             )
 
         runtime = _text(values, "lambdaRuntime", DEFAULT_RUNTIME)
@@ -96,6 +115,7 @@ class StackSettings:
         return cls(
             environment_suffix=suffix,
             alert_email=email,
+            alert_email_declined=declined,
             lambda_runtime=runtime,
             use_existing_config_recorder=existing,
             report_object_lock=lock,
