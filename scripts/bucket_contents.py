@@ -126,7 +126,7 @@ def empty_bucket(s3: Any, bucket: str) -> tuple[int, list[str]]:
     just deleted are not followed reliably by every S3 implementation. Refused versions are skipped past
     with the markers so a locked bucket still terminates.
     """
-    deleted, refused = 0, []
+    deleted, refused = 0, list[str]()
     markers: dict[str, str] = {}
     while True:
         page = s3.list_object_versions(Bucket=bucket, MaxKeys=BATCH, **markers)

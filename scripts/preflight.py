@@ -103,8 +103,8 @@ def check_config(
     owners: dict[tuple[str, str], str] = {}
     for stack in deployment.live_stacks(cloudformation):
         if stack != name or deployed:
-            for kind, found in stack_config_names(cloudformation, stack).items():
-                owners.update({(kind, n): stack for n in found})
+            for kind, created in stack_config_names(cloudformation, stack).items():
+                owners.update({(kind, n): stack for n in created})
 
     def foreign(kind: str, names: list[str]) -> list[str]:
         return [
@@ -117,7 +117,7 @@ def check_config(
     other_channels = foreign(_CHANNEL, channels)
     if not settings.use_existing_config_recorder:
         if other_recorders or other_channels:
-            found = "; ".join(
+            found = " and ".join(
                 part
                 for part in (
                     other_recorders and f"configuration recorder {', '.join(other_recorders)}",

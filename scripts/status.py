@@ -64,15 +64,15 @@ def auditor_environment(aws: boto3.session.Session) -> dict[str, str]:
     """This process's environment with boto3's resolved credentials and region for the auditor."""
     env = {k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")}
     credentials = aws.get_credentials()
-    if credentials is None:
+    frozen = credentials.get_frozen_credentials() if credentials is not None else None
+    if frozen is None or not frozen.access_key or not frozen.secret_key:
         raise OpsError(f"no AWS credentials found: {deployment.SIGN_IN}")
-    frozen = credentials.get_frozen_credentials()
     env["AWS_ACCESS_KEY_ID"] = frozen.access_key
     env["AWS_SECRET_ACCESS_KEY"] = frozen.secret_key
     env.pop("AWS_SESSION_TOKEN", None)
     if frozen.token:
         env["AWS_SESSION_TOKEN"] = frozen.token
-    env["AWS_REGION"] = aws.region_name
+    env["AWS_REGION"] = str(aws.region_name)
     return env
 
 
@@ -106,7 +106,9 @@ def summarize(timeline: dict[str, Any]) -> Status:
         )
     newest, previous = reported[-1], (reported[-2] if len(reported) > 1 else None)
     day = newest["date"]
-    new, fixed, still_open = [], [], []
+    new: list[Finding] = []
+    fixed: list[Finding] = []
+    still_open: list[Finding] = []
     for exposure in timeline["exposures"]:
         for window in exposure["windows"]:
             finding = Finding(
@@ -121,7 +123,7 @@ def summarize(timeline: dict[str, Any]) -> Status:
             elif window["resolved"] is None and window["opened"] <= day:
                 opened_today = window["opened"] == day and not window["openedBeforePeriod"]
                 (new if opened_today and previous is not None else still_open).append(finding)
-    issues = next(
+    issues: list[dict[str, Any]] = next(
         (d["issues"] for d in timeline["monitoring"]["days"] if d["date"] == day),
         [],
     )
@@ -155,10 +157,11 @@ def render(status: Status, deployed: deployment.Deployment, bucket: str) -> list
             detail = ""
             if label == "open":
                 age = (today - date.fromisoformat(finding.since)).days
+                days = "day" if age == 1 else "days"
                 detail = (
-                    f"  (since before {finding.since}: over {age} days)"
+                    f"  (since before {finding.since}: over {age} {days})"
                     if finding.before_window
-                    else f"  (since {finding.since}: {age} days)"
+                    else f"  (since {finding.since}: {age} {days})"
                 )
             lines.append(
                 f"  {label:<6} {finding.rule}  {finding.resource_type}  {finding.resource_id}{detail}"

@@ -48,8 +48,8 @@ def patch_delete_stack() -> None:
     from moto.cloudformation.responses import CloudFormationResponse
     from moto.s3.models import FakeBucket
 
-    FakeBucket.delete_from_cloudformation_json = classmethod(_delete_bucket)  # type: ignore[method-assign,assignment,arg-type]
-    CloudFormationBackend.delete_stack = _delete_stack  # type: ignore[method-assign,assignment]
+    FakeBucket.delete_from_cloudformation_json = classmethod(_delete_bucket)  # type: ignore[method-assign,assignment]
+    CloudFormationBackend.delete_stack = _delete_stack  # type: ignore[method-assign]
     CloudFormationResponse.delete_stack = _delete_stack_response  # type: ignore[method-assign]
     CloudFormationResponse.list_stack_resources = _list_stack_resources  # type: ignore[method-assign]
 
