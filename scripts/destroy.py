@@ -40,11 +40,11 @@ from scripts import deployment
 from scripts.bucket_contents import BucketSurvey, empty_bucket, survey
 from scripts.deployment import Deployment, OpsError
 
-MAX_ROUNDS = (
-    4  # DeleteStack attempts: a second one keeps a locked bucket; more re-empty late arrivals
-)
+# DeleteStack attempts: the second keeps a locked bucket; more empty again the buckets that late S3
+# access logs or Config deliveries reached, and retain a kept bucket that an attempt left out.
+MAX_ROUNDS = 5
 # How long to wait for one DeleteStack: the stack's slowest deletes (the Lambda, the Config recorder)
-# take a few minutes. botocore's waiter polls DescribeStacks every DELAY_S seconds.
+# take a few minutes. botocore's waiter polls DescribeStacks every WAIT_DELAY_S seconds.
 WAIT_DELAY_S = 10
 WAIT_ATTEMPTS = 180
 
