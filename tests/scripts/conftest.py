@@ -185,29 +185,19 @@ def run_script(
     module: str, *args: str, env: dict[str, str], stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
     """``python -m scripts.<module> ARGS`` from the checkout, as the Makefile runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", f"scripts.{module}", *args],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return _run([sys.executable, "-m", f"scripts.{module}", *args], env, stdin)
 
 
 def run_make(
     target: str, *variables: str, env: dict[str, str], stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
     """``make -s TARGET VARIABLES`` in the checkout."""
+    return _run(["make", "--no-print-directory", "-s", target, *variables], env, stdin)
+
+
+def _run(command: list[str], env: dict[str, str], stdin: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["make", "--no-print-directory", "-s", target, *variables],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
+        command, cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=300
     )
 
 

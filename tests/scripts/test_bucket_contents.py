@@ -41,6 +41,12 @@ def _bucket(account, name: str, lock: bool) -> None:
         )
 
 
+def _put_locked(s3, bucket: str, key: str, mode: str, until: datetime) -> None:
+    s3.put_object(
+        Bucket=bucket, Key=key, Body=b"{}", ObjectLockMode=mode, ObjectLockRetainUntilDate=until
+    )
+
+
 def test_survey_counts_versions_and_delete_markers_without_object_lock(account):
     _bucket(account, "plain", lock=False)
     account.put_reports("plain", count=5, deletes=2)
@@ -55,20 +61,8 @@ def test_survey_finds_the_version_under_retention_and_keeps_the_policy(account):
     # GIVEN a locked bucket: one version retained until tomorrow, another whose retention ended
     _bucket(account, "locked", lock=True)
     s3, now = account.s3, datetime.now(timezone.utc)
-    s3.put_object(
-        Bucket="locked",
-        Key="reports/old.json",
-        Body=b"{}",
-        ObjectLockMode="GOVERNANCE",
-        ObjectLockRetainUntilDate=now - timedelta(days=1),
-    )
-    s3.put_object(
-        Bucket="locked",
-        Key="reports/new.json",
-        Body=b"{}",
-        ObjectLockMode="COMPLIANCE",
-        ObjectLockRetainUntilDate=now + timedelta(days=1),
-    )
+    _put_locked(s3, "locked", "reports/old.json", "GOVERNANCE", now - timedelta(days=1))
+    _put_locked(s3, "locked", "reports/new.json", "COMPLIANCE", now + timedelta(days=1))
     policy = '{"Version":"2012-10-17","Statement":[]}'
     s3.put_bucket_policy(Bucket="locked", Policy=policy)
 
@@ -80,16 +74,10 @@ def test_survey_finds_the_version_under_retention_and_keeps_the_policy(account):
     assert found.policy is not None and '"Version"' in found.policy
 
 
-def test_expired_retention_does_not_lock_but_a_legal_hold_does(account, monkeypatch):
+def test_expired_retention_does_not_lock_but_a_legal_hold_does(account):
     _bucket(account, "held", lock=True)
     s3, now = account.s3, datetime.now(timezone.utc)
-    s3.put_object(
-        Bucket="held",
-        Key="reports/expired.json",
-        Body=b"{}",
-        ObjectLockMode="GOVERNANCE",
-        ObjectLockRetainUntilDate=now - timedelta(days=1),
-    )
+    _put_locked(s3, "held", "reports/expired.json", "GOVERNANCE", now - timedelta(days=1))
     assert bucket_contents.survey(s3, "held", now).locked is None
 
     s3.put_object_legal_hold(Bucket="held", Key="reports/expired.json", LegalHold={"Status": "ON"})
