@@ -133,7 +133,7 @@ test-rust: bootstrap ## rustfmt, clippy -D warnings, cargo test
 
 # mypy runs twice because the two halves run on different Pythons: the CDK app as [tool.mypy] in
 # pyproject.toml says (3.11), the Lambda runtime as python3.9, with its folder as the import root.
-lint-python: bootstrap ## ruff (format + check); mypy --strict on the CDK app and the Lambda runtime
+lint-python: bootstrap ## ruff (format + check); mypy --strict on the CDK app, scripts/ and the Lambda runtime
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
