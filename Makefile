@@ -7,7 +7,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 ENV_SUFFIX ?= dev
+# make deploy refuses an empty ALERT_EMAIL; ALERT_EMAIL=none deploys without e-mail on purpose.
 ALERT_EMAIL ?=
+# make destroy asks for the stack name; CONFIRM=ComplianceAudit-<suffix> answers without a terminal.
+CONFIRM ?=
 CDK_ARGS ?=
 NOTE ?= on-demand report
 DEMO_SUFFIX ?= demo
@@ -33,10 +36,15 @@ export CDK_DISABLE_VERSION_CHECK := 1
 export AWS_REGION ?= us-east-1
 
 CONTEXT = -c environmentSuffix=$(ENV_SUFFIX) $(if $(ALERT_EMAIL),-c alertEmail=$(ALERT_EMAIL),) $(CDK_ARGS)
-TEMPLATE = cdk.out/ComplianceAudit-$(ENV_SUFFIX).template.json
+STACK = ComplianceAudit-$(ENV_SUFFIX)
+TEMPLATE = cdk.out/$(STACK).template.json
+# The operator commands (scripts/*.py) run as modules from the checkout, so they share
+# scripts/deployment.py; each failure is one line on stderr (`error: ...`), never a traceback.
+OPS = $(PY) -m scripts
+PREFLIGHT = $(OPS).preflight --suffix $(ENV_SUFFIX) -- $(CONTEXT)
 
 .PHONY: help bootstrap auditor synth validate report-now test test-python test-e2e test-py39 test-rust lint lint-python fmt deploy destroy demo \
-	bench-report bench-auditor clean
+	bench-report bench-auditor clean preflight diff outputs status
 
 # Every rule with a lowercase name is a command and is listed, with the text after its `## `;
 # tests/scripts/test_makefile.py fails for a command without one, or one missing from .PHONY.
@@ -73,20 +81,35 @@ synth: bootstrap ## synthesize: make synth ENV_SUFFIX=x writes cdk.out/Complianc
 validate: synth ## cfn-lint, cfn-guard and cdk-nag on the synthesized template, summarised
 	$(PY) scripts/validate.py --template $(TEMPLATE) --guard $(GUARD)
 
-deploy: synth ## deploy to the account in your AWS credentials (us-east-1)
-	$(CDK) deploy $(CONTEXT) --app cdk.out --require-approval broadening
+preflight: bootstrap ## deploy's checks alone: ALERT_EMAIL set (or =none), credentials, an existing Config recorder
+	@$(PREFLIGHT)
 
-report-now: bootstrap ## ask the deployed stack for a report now: make report-now ENV_SUFFIX=x NOTE="why"
-	$(PY) scripts/request_report.py --suffix $(ENV_SUFFIX) --note "$(NOTE)"
+deploy: bootstrap ## preflight, then synth and deploy: make deploy ENV_SUFFIX=x ALERT_EMAIL=team@example.com
+	@$(PREFLIGHT)
+	@$(MAKE) --no-print-directory synth
+	$(CDK) deploy $(CONTEXT) --app cdk.out --require-approval broadening $(STACK)
 
-destroy: bootstrap ## empty the stack's buckets (all versions), then delete the stack
-	$(PY) scripts/empty_buckets.py --stack ComplianceAudit-$(ENV_SUFFIX)
-	$(CDK) destroy $(CONTEXT) --force
+diff: bootstrap ## what make deploy would change in the deployed stack (cdk diff)
+	@$(OPS).deployment --suffix $(ENV_SUFFIX)
+	$(CDK) diff $(CONTEXT) $(STACK)
+
+outputs: bootstrap ## the deployed stack's report bucket, alert topic, request queue and function
+	@$(OPS).outputs --suffix $(ENV_SUFFIX)
+
+status: bootstrap ## the newest report's summary and what changed since the one before, via the auditor
+	@test -x $(AUDITOR) || $(MAKE) --no-print-directory auditor
+	@$(OPS).status --suffix $(ENV_SUFFIX) --auditor $(AUDITOR)
+
+report-now: bootstrap ## ask the deployed stack for a report now, and say where it will appear: NOTE="why"
+	@$(OPS).request_report --suffix $(ENV_SUFFIX) --note "$(NOTE)"
+
+destroy: bootstrap ## show what goes, ask for the stack name (or CONFIRM=), empty, delete; keeps a locked bucket
+	@$(OPS).destroy --suffix $(ENV_SUFFIX) --confirm "$(CONFIRM)"
 
 # ---- checks --------------------------------------------------------------------------------------------
 test: bootstrap ## every check: lint, unit, policies, py3.9 runtime, emulator, Rust, end to end
 	$(MAKE) --no-print-directory lint-python
-	$(MAKE) --no-print-directory validate
+	$(MAKE) --no-print-directory validate ALERT_EMAIL=none
 	@# The Rust build is CPU-bound and the emulator tests mostly wait on sockets and injected latency,
 	@# so the two run side by side; each one's output is printed whole when it finishes.
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-rust test-python
@@ -94,10 +117,11 @@ test: bootstrap ## every check: lint, unit, policies, py3.9 runtime, emulator, R
 	$(MAKE) --no-print-directory test-py39
 
 test-python: bootstrap ## Python tests on the development Python: CDK, policies, emulator, runtime, integration
-	$(PY) -m pytest -q -n 2 tests --ignore=tests/e2e
+	$(PY) -m pytest -q -n 2 tests --ignore=tests/e2e --ignore=tests/scripts/test_status.py
 
-test-e2e: bootstrap auditor ## a shortened demo and the report in headless Chromium
-	AUDITOR_BINARY=$(CURDIR)/$(AUDITOR) $(PY) -m pytest -q -n 2 tests/e2e
+# make status reads through the auditor, so its tests run here, where the auditor is built.
+test-e2e: bootstrap auditor ## a shortened demo, the report in headless Chromium, make status
+	AUDITOR_BINARY=$(CURDIR)/$(AUDITOR) $(PY) -m pytest -q -n 2 tests/e2e tests/scripts/test_status.py
 
 test-py39: bootstrap ## the Lambda runtime's tests on CPython 3.9, the deployed runtime
 	$(PY39) -m pytest -q -p no:cacheprovider tests/runtime tests/integration
@@ -109,7 +133,7 @@ test-rust: bootstrap ## rustfmt, clippy -D warnings, cargo test
 
 # mypy runs twice because the two halves run on different Pythons: the CDK app as [tool.mypy] in
 # pyproject.toml says (3.11), the Lambda runtime as python3.9, with its folder as the import root.
-lint-python: bootstrap ## ruff (format + check); mypy --strict on the CDK app and the Lambda runtime
+lint-python: bootstrap ## ruff (format + check); mypy --strict on the CDK app, scripts/ and the Lambda runtime
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
@@ -128,7 +152,7 @@ auditor: bootstrap ## build the auditor CLI (auditor/target/debug/auditor)
 	cd auditor && $(CARGO) build --locked --quiet
 
 demo: bootstrap auditor ## the platform end to end on this machine, no AWS account needed
-	$(MAKE) --no-print-directory validate ENV_SUFFIX=$(DEMO_SUFFIX)
+	$(MAKE) --no-print-directory validate ENV_SUFFIX=$(DEMO_SUFFIX) ALERT_EMAIL=none
 	$(PY) -m demo.run --out demo-output --suffix $(DEMO_SUFFIX) --auditor $(AUDITOR)
 
 bench-report: bootstrap ## report generator: API calls, wall time and memory for 10,000 findings

@@ -11,13 +11,17 @@ import aws_cdk as cdk
 from lib.compliance_stack import ComplianceAuditStack
 from lib.nag_plugins import add_nag_plugins
 from lib.settings import REGION, StackSettings, StackSettingsError
+from lib.stack_outputs import stack_name
+
+# A warning nobody may miss in synth output: framed, and on stderr, where cdk shows it.
+_BANNER = "!" * 100
 
 
 def build_app(app: cdk.App) -> ComplianceAuditStack:
     settings = StackSettings.from_context(app.node.try_get_context)
     stack = ComplianceAuditStack(
         app,
-        f"ComplianceAudit-{settings.environment_suffix}",
+        stack_name(settings.environment_suffix),
         settings=settings,
         env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=REGION),
         description="Continuous compliance auditing: AWS Config rules, alerts, hash-chained reports",
@@ -26,6 +30,9 @@ def build_app(app: cdk.App) -> ComplianceAuditStack:
     warning = settings.runtime_warning()
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
+    no_email = settings.alert_email_warning()
+    if no_email:
+        print(f"{_BANNER}\nWARNING: {no_email}\n{_BANNER}", file=sys.stderr)
     return stack
 
 

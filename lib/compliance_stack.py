@@ -18,6 +18,7 @@ from lib.nag_acknowledgements import acknowledge
 from lib.report_generator.infrastructure import ReportGenerator
 from lib.report_storage.infrastructure import ReportStorage
 from lib.settings import StackSettings
+from lib.stack_outputs import ALERT_TOPIC, REPORT_BUCKET, REPORT_GENERATOR, REQUEST_QUEUE
 
 TAGS = {"Environment": "audit", "CostCenter": "compliance"}
 
@@ -78,21 +79,13 @@ class ComplianceAuditStack(Stack):
             schedule_dlq=schedule_dlq,
         )
 
-        for name, value, description in (
-            (
-                "ReportBucketName",
-                self.storage.reports.bucket_name,
-                "Reports, for auditor verify/timeline",
-            ),
-            ("AlertTopicArn", self.alerting.alerts.topic_arn, "Subscribe the security team here"),
-            (
-                "RequestQueueUrl",
-                self.report_generator.requests.queue_url,
-                "make report-now sends here",
-            ),
-            ("ReportGeneratorName", self.report_generator.function.function_name, "The Lambda"),
+        for output, value in (
+            (REPORT_BUCKET, self.storage.reports.bucket_name),
+            (ALERT_TOPIC, self.alerting.alerts.topic_arn),
+            (REQUEST_QUEUE, self.report_generator.requests.queue_url),
+            (REPORT_GENERATOR, self.report_generator.function.function_name),
         ):
-            CfnOutput(self, name, value=value, description=description)
+            CfnOutput(self, output.key, value=value, description=output.description)
 
         Aspects.of(self).add(_NamePolicies(suffix))
         acknowledge(self)

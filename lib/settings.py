@@ -33,6 +33,11 @@ _SUFFIX_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 RESERVED_SUFFIX_PREFIXES = ("dlq-",)
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
+OBJECT_LOCK_MODES = ("off", "governance", "compliance")
+# alertEmail=none: no e-mail subscription, on purpose (alerts go to subscribers added outside the stack,
+# or nowhere). It silences the synth warning; `make deploy` refuses an unset ALERT_EMAIL, not this.
+NO_ALERT_EMAIL = "none"
+
 
 class StackSettingsError(ValueError):
     """A context value broke a rule. The message is one line naming the value and the rule."""
@@ -98,13 +103,12 @@ RUNTIME_LIFECYCLE = _cfn_lint_lifecycle()
 SUPPORTED_RUNTIMES = _accepted_runtimes(RUNTIME_LIFECYCLE)
 NEWEST_RUNTIME = SUPPORTED_RUNTIMES[-1]
 
-OBJECT_LOCK_MODES = ("off", "governance", "compliance")
-
 
 @dataclass(frozen=True)
 class StackSettings:
     environment_suffix: str = DEFAULT_SUFFIX
     alert_email: Optional[str] = None
+    alert_email_declined: bool = False  # alertEmail=none: no e-mail on purpose
     lambda_runtime: str = DEFAULT_RUNTIME
     use_existing_config_recorder: bool = False
     report_object_lock: str = "off"
@@ -125,6 +129,17 @@ class StackSettings:
             f"lambdaRuntime={runtime} is deprecated since {dates.deprecated.isoformat()}; AWS blocks "
             f"creating {runtime} functions from {dates.create_blocked.isoformat()} and updating them "
             f"from {dates.update_blocked.isoformat()}.{move} with: -c lambdaRuntime={NEWEST_RUNTIME}"
+        )
+
+    def alert_email_warning(self) -> Optional[str]:
+        """Why a synth without an alert address must be noticed, unless ``alertEmail=none`` said so."""
+        if self.alert_email is not None or self.alert_email_declined:
+            return None
+        return (
+            f"no alertEmail: nobody is subscribed to compliance-alerts-{self.environment_suffix}, so "
+            "non-compliance alerts, daily report summaries and alarms reach no one. Pass "
+            "ALERT_EMAIL=team@example.com (-c alertEmail=...), or ALERT_EMAIL=none "
+            f"(-c alertEmail={NO_ALERT_EMAIL}) for no e-mail on purpose"
         )
 
     @classmethod
@@ -148,9 +163,13 @@ class StackSettings:
                 f"{suffix[len(reserved) :]!r}"
             )
         email = _text(values, "alertEmail", "") or None
+        declined = email is not None and email.lower() == NO_ALERT_EMAIL
+        if declined:
+            email = None
         if email is not None and not _EMAIL_RE.match(email):
             raise StackSettingsError(
-                f"alertEmail={email!r}: must be an e-mail address like team@example.com"
+                f"alertEmail={email!r}: must be an e-mail address like team@example.com, or "
+                f"{NO_ALERT_EMAIL!r} for no e-mail on purpose"
             )
 
         runtime = _text(values, "lambdaRuntime", DEFAULT_RUNTIME)
@@ -170,6 +189,7 @@ class StackSettings:
         return cls(
             environment_suffix=suffix,
             alert_email=email,
+            alert_email_declined=declined,
             lambda_runtime=runtime,
             use_existing_config_recorder=existing,
             report_object_lock=lock,

@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
-"""Ask a deployed stack for a report now: one message on its FIFO request queue.
+"""Ask a deployed stack for a report now, and say where it will appear.
 
-The message joins the queue's single message group, so it runs after any report already in progress.
+One message on the stack's FIFO request queue (its ``RequestQueueUrl`` output), in the queue's single
+message group, so it runs after any report already in progress. The report's id follows from the
+message: the runtime names an on-demand request from the queue by its SQS message id
+(``compliance_report.triggers``) and the report id is derived from that, so the key it will be
+stored under is known to the character, apart from the sequence number it gets when it is written.
 """
 
 from __future__ import annotations
@@ -10,37 +14,70 @@ import argparse
 import json
 import sys
 import uuid
+from datetime import datetime, timezone
+from typing import Any, Optional
 
-import boto3
-from botocore.config import Config
+from lib.report_generator.runtime.compliance_report.environment import DEFAULT_REPORT_PREFIX
+from lib.report_generator.runtime.compliance_report.triggers import (
+    MAX_NOTE_LENGTH,
+    ON_DEMAND_ACTION,
+    report_id_for,
+)
+from lib.stack_outputs import REPORT_BUCKET, REQUEST_QUEUE
+from scripts import deployment
+from scripts.deployment import OpsError
 
-QUEUE = "compliance-report-requests-{suffix}.fifo"
+# The request queue's one message group (lib/report_generator/infrastructure.py: MESSAGE_GROUP; the
+# unit test of this script checks the synthesized schedule target uses the same).
 MESSAGE_GROUP = "report-generation"
 
 
-def request_report(sqs, suffix: str, note: str) -> str:
-    url = sqs.get_queue_url(QueueName=QUEUE.format(suffix=suffix))["QueueUrl"]
+def request_report(sqs: Any, queue_url: str, note: str) -> str:
+    """Queue one on-demand request; returns the SQS message id."""
     response = sqs.send_message(
-        QueueUrl=url,
+        QueueUrl=queue_url,
         MessageGroupId=MESSAGE_GROUP,
         # A fresh id: two deliberate requests within SQS's 5-minute window are both kept.
         MessageDeduplicationId=str(uuid.uuid4()),
-        MessageBody=json.dumps({"action": "generate-report", "note": note}),
+        MessageBody=json.dumps({"action": ON_DEMAND_ACTION, "note": note}),
     )
-    return response["MessageId"]
+    return str(response["MessageId"])
 
 
-def main(argv: list[str] | None = None) -> int:
+def where_it_appears(bucket: str, message_id: str, today: datetime) -> list[str]:
+    """Lines telling the operator the report's key and how to find it."""
+    day = f"{DEFAULT_REPORT_PREFIX}{today:%Y/%m/%d}/"
+    report_id = report_id_for(message_id)
+    return [
+        f"the report will appear in s3://{bucket}/{day} as <sequence>-{report_id}.json",
+        "  (dated by when it runs, UTC; usually within a minute, after any report in progress)",
+        f"  find it: aws s3 ls s3://{bucket}/{day} | grep {report_id}",
+        "  or read the newest report and what changed: make status ENV_SUFFIX=<suffix>",
+    ]
+
+
+def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--suffix", required=True)
-    parser.add_argument("--note", default="on-demand report")
-    parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--suffix", required=True, help="environment suffix, e.g. prod")
+    parser.add_argument("--note", default="on-demand report", help="why; stored in the report")
     args = parser.parse_args(argv)
-    sqs = boto3.client("sqs", region_name=args.region, config=Config(retries={"mode": "standard"}))
-    message_id = request_report(sqs, args.suffix, args.note)
-    print(f"requested a report from ComplianceAudit-{args.suffix} (message {message_id})")
+    if len(args.note) > MAX_NOTE_LENGTH:
+        raise OpsError(
+            f"NOTE is {len(args.note)} characters: the report generator takes at most "
+            f"{MAX_NOTE_LENGTH}"
+        )
+    aws = deployment.session()
+    deployed = deployment.find(aws, args.suffix)
+    queue_url = deployed.output(REQUEST_QUEUE)
+    bucket = deployed.output(REPORT_BUCKET)
+    message_id = request_report(deployment.client(aws, "sqs"), queue_url, args.note)
+    print(
+        f"requested a report from {deployed.stack_name} in {deployed.where} (message {message_id})"
+    )
+    lines = where_it_appears(bucket, message_id, datetime.now(timezone.utc))
+    print("\n".join(lines).replace("<suffix>", args.suffix))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(deployment.run(main))

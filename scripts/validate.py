@@ -85,10 +85,10 @@ def cfn_guard(template: Path, guard: Path) -> tuple[bool, str]:
     return proc.returncode == 0 and not failed, line
 
 
-def _rule_name(failure) -> str:
+def _rule_name(failure: object) -> str:
     if isinstance(failure, dict):
         rule = failure.get("Rule", failure)
-        return rule.get("name", json.dumps(failure)[:120])
+        return str(rule.get("name", json.dumps(failure)[:120]))
     return str(failure)
 
 
@@ -109,7 +109,7 @@ def nag_summary(template: Path) -> tuple[bool, str]:
         return True
 
     applied = [a for a in ACKS if exists(a.path)]
-    per_pack = Counter()
+    per_pack: Counter[str] = Counter()
     for a in applied:
         pack = next((p for p in PACKS if a.finding.startswith(p + "-")), "other")
         per_pack[pack] += 1

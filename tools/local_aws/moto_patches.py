@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import uuid
 
+from .cloudformation_delete import patch_delete_stack
 from .configservice.resources import MOTO_SHARED_DBI_RESOURCE_ID
 
 _applied = False
@@ -21,6 +22,7 @@ def patch_moto() -> None:
     _unique_dbi_resource_ids()
     _bucket_versioning_root()
     _dead_letter_sources()
+    patch_delete_stack()  # a bucket that is not empty fails DeleteStack, as in AWS
 
 
 def _unique_dbi_resource_ids() -> None:
