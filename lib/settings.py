@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
 
-from aws_cdk import aws_lambda as lambda_
-
 REGION = "us-east-1"  # fixed by the customer's contract
 
 DEFAULT_SUFFIX = "dev"
@@ -82,15 +80,26 @@ def _python_minor(runtime: str) -> int:
     return int(runtime.removeprefix("python3."))
 
 
+def _cdk_python_runtimes() -> set[str]:
+    """The python3.x runtimes the pinned aws-cdk-lib can name (``Runtime.PYTHON_3_*``), read from its
+    Python bindings' source rather than by importing them: importing aws_cdk starts a Node.js process,
+    which the operator scripts that read these settings (make preflight, status, ...) must not pay
+    for or print Node's end-of-life banner from. tests/unit/test_settings.py checks the result against
+    ``dir(aws_lambda.Runtime)``."""
+    spec = importlib.util.find_spec("aws_cdk")
+    if spec is None or not spec.submodule_search_locations:
+        raise StackSettingsError("aws-cdk-lib is not installed (make bootstrap)")
+    source = Path(spec.submodule_search_locations[0], "aws_lambda", "__init__.py").read_text()
+    return {
+        f"python3.{minor}"
+        for minor in re.findall(r"def PYTHON_3_(\d+)\(cls\) -> \"Runtime\"", source)
+    }
+
+
 def _accepted_runtimes(lifecycle: Mapping[str, RuntimeLifecycle]) -> tuple[str, ...]:
     """python3.9 and every newer python3.x that both the pinned CDK (a ``Runtime.PYTHON_3_*`` to name it)
     and the pinned cfn-lint (dates to warn with) know, oldest first."""
-    cdk = {
-        getattr(lambda_.Runtime, attr).name
-        for attr in dir(lambda_.Runtime)
-        if attr.startswith("PYTHON_3_")
-    }
-    known = cdk & set(lifecycle)
+    known = _cdk_python_runtimes() & set(lifecycle)
     return tuple(
         sorted(
             (r for r in known if _python_minor(r) >= _python_minor(DEFAULT_RUNTIME)),

@@ -85,8 +85,15 @@ def stack_template(suffix: str, *, creates_recorder: bool = True) -> dict[str, A
 
 
 def clean_environment() -> dict[str, str]:
-    """This process's environment without any AWS setting, and no instance metadata service."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    """This process's environment without any AWS setting, and no instance metadata service; also
+    without the variables an enclosing `make test` exports (MAKEFLAGS, MAKELEVEL, ...), so a make
+    target runs as an operator's shell would run it, not as a sub-make with its "make[2]:" lines."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AWS_")
+        and k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")
+    }
     env["AWS_EC2_METADATA_DISABLED"] = "true"
     return env
 

@@ -104,6 +104,9 @@ def test_status_shows_the_newest_report_and_what_changed_since_the_one_before(
         f"  open   s3-bucket-sse-qa  AWS::S3::Bucket  legacy-archive  (since {yesterday}: 1 day)",
         "monitoring      on that day: recorder, rules and report all working",
         f"trail           intact (2 reports from {first} to {today}, checked by auditor timeline)",
+        # The week before the first report has no evidence, and the auditor says so (issue 10).
+        "                days without a report: "
+        + ", ".join((today - timedelta(days=d)).isoformat() for d in range(7, 1, -1)),
     ]
 
 
