@@ -9,6 +9,7 @@ its own settings from environment variables; those are ``compliance_report.setti
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import importlib.util
 import json
 import re
@@ -108,9 +109,27 @@ def _accepted_runtimes(lifecycle: Mapping[str, RuntimeLifecycle]) -> tuple[str, 
     )
 
 
-RUNTIME_LIFECYCLE = _cfn_lint_lifecycle()
-SUPPORTED_RUNTIMES = _accepted_runtimes(RUNTIME_LIFECYCLE)
-NEWEST_RUNTIME = SUPPORTED_RUNTIMES[-1]
+@functools.cache
+def runtime_lifecycle() -> dict[str, RuntimeLifecycle]:
+    """The python3.x runtimes' dates; read on first use, so code that only needs REGION or the suffix
+    rules (the operator scripts, and the CPython 3.9 tests that call them) never needs cfn-lint."""
+    return _cfn_lint_lifecycle()
+
+
+@functools.cache
+def supported_runtimes() -> tuple[str, ...]:
+    return _accepted_runtimes(runtime_lifecycle())
+
+
+def __getattr__(name: str) -> Any:
+    """RUNTIME_LIFECYCLE, SUPPORTED_RUNTIMES and NEWEST_RUNTIME, computed on first use (PEP 562)."""
+    if name == "RUNTIME_LIFECYCLE":
+        return runtime_lifecycle()
+    if name == "SUPPORTED_RUNTIMES":
+        return supported_runtimes()
+    if name == "NEWEST_RUNTIME":
+        return supported_runtimes()[-1]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -126,7 +145,7 @@ class StackSettings:
         """One line when the runtime is deprecated on ``today`` (default: the date of synth), with the
         dates cfn-lint's data gives; None otherwise."""
         runtime = self.lambda_runtime
-        dates = RUNTIME_LIFECYCLE[runtime]
+        dates = runtime_lifecycle()[runtime]
         if dates.deprecated > (today or _dt.date.today()):
             return None
         move = (
@@ -137,7 +156,8 @@ class StackSettings:
         return (
             f"lambdaRuntime={runtime} is deprecated since {dates.deprecated.isoformat()}; AWS blocks "
             f"creating {runtime} functions from {dates.create_blocked.isoformat()} and updating them "
-            f"from {dates.update_blocked.isoformat()}.{move} with: -c lambdaRuntime={NEWEST_RUNTIME}"
+            f"from {dates.update_blocked.isoformat()}.{move} with: "
+            f"-c lambdaRuntime={supported_runtimes()[-1]}"
         )
 
     def alert_email_warning(self) -> Optional[str]:
@@ -182,9 +202,9 @@ class StackSettings:
             )
 
         runtime = _text(values, "lambdaRuntime", DEFAULT_RUNTIME)
-        if runtime not in SUPPORTED_RUNTIMES:
+        if runtime not in supported_runtimes():
             raise StackSettingsError(
-                f"lambdaRuntime={runtime!r}: must be one of {', '.join(SUPPORTED_RUNTIMES)}"
+                f"lambdaRuntime={runtime!r}: must be one of {', '.join(supported_runtimes())}"
             )
 
         existing = _flag(values, "useExistingConfigRecorder")
