@@ -25,7 +25,10 @@ from realtime_alerts.settings import load_settings  # noqa: E402
 EVENTS = Path(__file__).resolve().parent / "events"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:compliance-alerts-prod"
 RULES = [
-    {"name": "s3-bucket-sse-prod", "managedIdentifier": "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED"},
+    {
+        "name": "s3-bucket-sse-enabled-prod",
+        "managedIdentifier": "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED",
+    },
     {"name": "rds-storage-encrypted-prod", "managedIdentifier": "RDS_STORAGE_ENCRYPTED"},
     {"name": "ec2-imdsv2-check-prod", "managedIdentifier": "EC2_IMDSV2_CHECK"},
 ]

@@ -119,7 +119,7 @@ def test_resolved_changes_are_dropped_unless_the_setting_is_on(stubbed):
     run(stubbed, make_settings(send_resolved=True), "compliance_change_s3_resolved.json")
 
     (sent,) = stubbed.published
-    assert sent["Subject"] == "[RESOLVED] s3-bucket-sse prod: treasury-exports-prod"
+    assert sent["Subject"] == "[RESOLVED] s3-bucket-sse-enabled prod: treasury-exports-prod"
     assert sent["MessageAttributes"]["severity"]["StringValue"] == "RESOLVED"
     assert sent["MessageAttributes"]["complianceType"]["StringValue"] == "COMPLIANT"
     assert "is no longer NON_COMPLIANT (now COMPLIANT)" in sent["Message"]

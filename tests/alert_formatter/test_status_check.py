@@ -10,7 +10,7 @@ from realtime_alerts.process import process
 from tests.alert_formatter.conftest import load_event, make_settings
 
 CHECK = load_event("scheduled_status_check.json")  # at 2026-07-05T06:15:00Z, every 15 minutes
-NAMES = ["s3-bucket-sse-prod", "rds-storage-encrypted-prod", "ec2-imdsv2-check-prod"]
+NAMES = ["s3-bucket-sse-enabled-prod", "rds-storage-encrypted-prod", "ec2-imdsv2-check-prod"]
 
 
 def at(text):
@@ -124,7 +124,7 @@ def test_a_rule_that_no_longer_exists_does_not_stop_the_check_of_the_others(stub
     process([("r0", CHECK)], make_settings(), stubbed.config, stubbed.sns)
 
     assert [p["MessageAttributes"]["rule"]["StringValue"] for p in stubbed.published] == [
-        "s3-bucket-sse-prod",
+        "s3-bucket-sse-enabled-prod",
         "ec2-imdsv2-check-prod",
     ]
 
