@@ -20,6 +20,7 @@ def patch_moto() -> None:
     _applied = True
     _unique_dbi_resource_ids()
     _dead_letter_sources()
+    _whole_events_to_targets()
 
 
 def _unique_dbi_resource_ids() -> None:
@@ -61,3 +62,17 @@ def _dead_letter_sources() -> None:
                         setattr(message, SOURCE_ATTRIBUTE, queue.queue_arn)
 
     SQSBackend.receive_message = receive_message  # type: ignore[method-assign]
+
+
+def _whole_events_to_targets() -> None:
+    """A target with no Input, InputPath or InputTransformer receives the matched event itself, with
+    its top-level ``account`` field (Amazon EventBridge User Guide, "Amazon EventBridge events": the
+    fields every event has); moto 5.2.5 rebuilds it from a template that leaves ``account`` out.
+    Put it back."""
+    from moto.events.utils import EventTemplateParser
+
+    template = EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE
+    if '"account"' not in template:
+        EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = template.replace(
+            '"region": "<region>"', '"account": "<account>", "region": "<region>"'
+        )
