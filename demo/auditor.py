@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -45,7 +46,14 @@ def build(cargo: str | None = None) -> Path:
 
 
 class Auditor:
-    def __init__(self, binary: Path, endpoint_url: str | None = None) -> None:
+    """The auditor CLI against the emulator. ``as_of`` is "now" for verify and timeline: the demo's
+    trail ends on the simulation's last day, and the auditor reports a trail whose newest report is
+    older than the allowed gap as evidence missing, as it must for a real bucket."""
+
+    def __init__(
+        self, binary: Path, endpoint_url: str | None = None, as_of: date | None = None
+    ) -> None:
+        self.as_of = as_of
         if not binary.is_file() or not os.access(binary, os.X_OK):
             raise AuditorError(f"{binary}: not an executable auditor binary")
         self.binary = binary
@@ -65,6 +73,8 @@ class Auditor:
 
     def run(self, *args: str) -> Run:
         argv = [str(self.binary), *args]
+        if self.as_of is not None and args and args[0] in ("verify", "timeline"):
+            argv += ["--as-of", self.as_of.isoformat()]
         proc = subprocess.run(argv, capture_output=True, text=True, env=self.env, timeout=600)
         if proc.returncode not in (0, 1):
             raise AuditorError(

@@ -10,7 +10,9 @@ from typing import Any, Dict, Tuple
 import boto3
 from botocore.config import Config
 
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = (
+    5  # in all: botocore's total_max_attempts counts the first call ("max_attempts" would not)
+)
 CONNECT_TIMEOUT_S = 3
 READ_TIMEOUT_S = 10
 
@@ -18,7 +20,7 @@ READ_TIMEOUT_S = 10
 class Clients:
     def __init__(self, region: str) -> None:
         config = Config(
-            retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+            retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
             connect_timeout=CONNECT_TIMEOUT_S,
             read_timeout=READ_TIMEOUT_S,
         )

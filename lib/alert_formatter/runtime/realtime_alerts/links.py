@@ -23,3 +23,8 @@ def resource_timeline(
         f"{CONSOLE}?region={quote(region)}#/timeline/{resource_type}/{quote(resource_id, safe='')}"
     )
     return f"{link}?time={quote(at, safe=':.-')}" if at else link
+
+
+def resource_timeline_pattern(region: str) -> str:
+    """The same link with placeholders, for an e-mail that lists many resources."""
+    return f"{CONSOLE}?region={quote(region)}#/timeline/<resource type>/<resource id>"

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import events as ev
-from .links import resource_timeline
+from .links import resource_timeline, resource_timeline_pattern
 from .names import Names
 from .remedies import fix_line, remedy
 from .settings import Settings
@@ -246,7 +246,7 @@ def digest_alert(changes: Sequence[ev.ComplianceChange], settings: Settings, nam
     head += [
         "",
         "Each resource's timeline in the AWS Config console: "
-        f"{resource_timeline(regions[0], '<resource type>', '<resource id>')}",
+        f"{resource_timeline_pattern(regions[0])}",
         "",
         "Changes (recorded at, now, rule, resource):",
     ]
