@@ -100,7 +100,7 @@ test-e2e: bootstrap auditor ## a shortened demo and the report in headless Chrom
 	AUDITOR_BINARY=$(CURDIR)/$(AUDITOR) $(PY) -m pytest -q -n 2 tests/e2e
 
 test-py39: bootstrap ## the Lambda runtime's tests on CPython 3.9, the deployed runtime
-	$(PY39) -m pytest -q -p no:cacheprovider tests/runtime tests/integration
+	$(PY39) -m pytest -q -p no:cacheprovider tests/runtime tests/alert_formatter tests/integration
 
 test-rust: bootstrap ## rustfmt, clippy -D warnings, cargo test
 	cd auditor && $(CARGO) fmt --check
