@@ -185,6 +185,9 @@ def test_monitoring_changes_are_their_own_alert_naming_who_did_it(
 
     (sent,) = stubbed.published
     assert sent["Subject"] == subject
+    first = sent["Message"].splitlines()[0]
+    assert first.startswith("AWS Config ") and " was " in first
+    assert first.endswith(" in account 222222222222 (us-west-2, environment prod).")
     assert "Who          arn:aws:iam::222222222222:user/JohnDoe (from " in sent["Message"]
     assert "  " + fix in sent["Message"].splitlines()
     attributes = {k: v["StringValue"] for k, v in sent["MessageAttributes"].items()}

@@ -292,10 +292,11 @@ def _fit(head: List[str], rows: List[str], budget: int) -> str:
 
 
 # -- monitoring problems -------------------------------------------------------------------------------
-_PROBLEMS: Dict[str, Tuple[str, str, str]] = {
-    # problem: (subject after "<env>: ", what it means, how to fix it)
+_PROBLEMS: Dict[str, Tuple[str, str, str, str]] = {
+    # problem: (subject after "<env>: ", what happened, what it means, how to fix it)
     ev.RECORDER_STOPPED: (
         "AWS Config recorder {subject} STOPPED - changes are not recorded",
+        "AWS Config recorder {subject} was stopped",
         "While the recorder is stopped AWS Config records no configuration change: no rule sees a "
         "new or changed resource, findings freeze as they were, and each day's report marks a "
         "monitoring gap.",
@@ -303,24 +304,28 @@ _PROBLEMS: Dict[str, Tuple[str, str, str]] = {
     ),
     ev.RECORDER_DELETED: (
         "AWS Config recorder {subject} DELETED - nothing is recorded",
+        "AWS Config recorder {subject} was deleted",
         "Without a configuration recorder AWS Config records nothing in this region, so no rule "
         "evaluates a new or changed resource.",
         "redeploy the stack (make deploy ENV_SUFFIX={env}); it recreates the recorder",
     ),
     ev.CHANNEL_DELETED: (
         "AWS Config delivery channel {subject} DELETED",
+        "AWS Config delivery channel {subject} was deleted",
         "Without a delivery channel AWS Config delivers no configuration history or snapshots, and "
         "a recorder cannot be started.",
         "redeploy the stack (make deploy ENV_SUFFIX={env}); it recreates the delivery channel",
     ),
     ev.RULE_DELETED: (
         "Config rule {subject} DELETED - its resources are not checked",
+        "AWS Config rule {subject} was deleted",
         "Resources are no longer evaluated against this rule: no alert and no report line for it "
         "until it is back.",
         "redeploy the stack (make deploy ENV_SUFFIX={env}); it recreates the rule",
     ),
     ev.RULE_FAILING: (
         "Config rule {subject} FAILS to evaluate ({code})",
+        "AWS Config rule {subject} failed to evaluate",
         "AWS Config could not evaluate the rule; its results are those of its last successful "
         "evaluation and new changes are not judged.",
         "read the error below; then aws configservice start-config-rules-evaluation "
@@ -328,6 +333,7 @@ _PROBLEMS: Dict[str, Tuple[str, str, str]] = {
     ),
     ev.RECORDER_FAILING: (
         "AWS Config recorder {subject} FAILS to record ({code})",
+        "AWS Config recorder {subject} is failing to record",
         "The recorder is on but AWS Config cannot record (often the recorder role's permissions), "
         "so rules do not see changes.",
         "read the error below and the recorder role's permissions; aws configservice "
@@ -335,6 +341,7 @@ _PROBLEMS: Dict[str, Tuple[str, str, str]] = {
     ),
     ev.RECORDER_STARTED: (
         "AWS Config recorder {subject} started - recording again",
+        "AWS Config recorder {subject} was started again",
         "AWS Config records again; it records the current state of the resources, so changes made "
         "while it was stopped are evaluated now.",
         "nothing to do",
@@ -344,12 +351,12 @@ _PROBLEMS: Dict[str, Tuple[str, str, str]] = {
 
 def monitoring_alert(event: ev.MonitoringEvent, settings: Settings) -> Alert:
     env = settings.environment_suffix
-    title, meaning, fix = _PROBLEMS[event.problem]
+    title, lead, meaning, fix = _PROBLEMS[event.problem]
     values = {"subject": event.subject, "env": env, "code": event.error_code or "error"}
     severity = RESOLVED if event.restored else CRITICAL
     subject = subject_text(f"[{severity}] {env}: " + title.format(**values))
     lines = [
-        title.format(**values)
+        lead.format(**values)
         + f" in account {event.account} ({event.region}, environment {env}).",
         meaning,
         "",
