@@ -78,6 +78,7 @@ class ComplianceAuditStack(Stack):
                 "AlertFormatterFailuresDlq", "compliance-alert-formatter-failures-dlq"
             ),
             events_dlq=self.alerting.events_dlq,
+            alarm_action=self.alerting.alarm_action,
         )
         self.alerting.route_compliance_changes(
             rule_names=self.monitoring.rule_names,

@@ -27,6 +27,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -38,6 +39,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lib.alert_formatter.runtime.realtime_alerts.environment import function_environment
+from lib.alerting.infrastructure import alarm_to_team
 from lib.defaults import least_privilege_role, physical_name, resource_of, secure_queue
 
 RUNTIME_DIR = Path(__file__).parent / "runtime"
@@ -94,6 +96,7 @@ class AlertFormatter(Construct):
         monitoring_dlq: sqs.IQueue,
         failure_dlq: sqs.IQueue,
         events_dlq: sqs.IQueue,
+        alarm_action: cloudwatch.IAlarmAction,
     ) -> None:
         super().__init__(scope, id_)
         name = physical_name("compliance-alert-formatter", suffix)
@@ -203,6 +206,21 @@ class AlertFormatter(Construct):
                 retry_attempts=10,
                 max_event_age=Duration.hours(1),
             )
+        )
+
+        # A batch the handler could not process at all (it raised): the records go back to their
+        # queue; records whose alerts failed are handed back without an error and end in the DLQs,
+        # whose depth alarms page (Alerting.dead_letter_queue).
+        alarm_to_team(
+            self,
+            "ErrorsAlarm",
+            alarm_name=physical_name("compliance-alert-formatter-errors", suffix),
+            description=(
+                "The alert formatter failed an invocation: real-time alerts may be late. "
+                "See the README runbook."
+            ),
+            metric=self.function.metric_errors(period=Duration.minutes(5), statistic="Sum"),
+            action=alarm_action,
         )
 
     def _statements(self, topic: sns.ITopic, failure_dlq: sqs.IQueue) -> list[iam.PolicyStatement]:

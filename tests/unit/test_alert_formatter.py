@@ -190,3 +190,17 @@ def test_the_harness_sets_exactly_the_variables_the_stack_sets_with_the_same_def
     ):
         assert deployed[name] == local[name], name
     assert fn["Properties"]["FunctionName"] == harness.function_name("dev")
+
+
+def test_a_crashed_batch_pages_the_team(template):
+    function_id, _ = function(template)
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "AlarmName": "compliance-alert-formatter-errors-dev",
+            "MetricName": "Errors",
+            "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": function_id}}],
+            "Threshold": 1,
+            "AlarmActions": Match.any_value(),
+        },
+    )

@@ -356,8 +356,7 @@ def monitoring_alert(event: ev.MonitoringEvent, settings: Settings) -> Alert:
     severity = RESOLVED if event.restored else CRITICAL
     subject = subject_text(f"[{severity}] {env}: " + title.format(**values))
     lines = [
-        lead.format(**values)
-        + f" in account {event.account} ({event.region}, environment {env}).",
+        lead.format(**values) + f" in account {event.account} ({event.region}, environment {env}).",
         meaning,
         "",
         f"When         {event.at}",
