@@ -98,6 +98,9 @@ BUCKETS = {
     "ConfigMonitoring/DeliveryBucket": True,
 }
 
+# The stack's functions: each has its own log group, function and role policy, accepted alike.
+FUNCTIONS = ("ReportGenerator", "AlertFormatter")
+
 ACKS: tuple[Ack, ...] = (
     *(
         Ack(path, finding, SSE_S3, optional=optional)
@@ -114,10 +117,18 @@ ACKS: tuple[Ack, ...] = (
         Ack("ConfigMonitoring/DeliveryTopic", finding, SNS_UNENCRYPTED, optional=True)
         for finding in _packs("SNSEncryptedKMS")
     ),
-    *(Ack("ReportGenerator/Logs", f, LOGS_KMS) for f in _packs("CloudWatchLogGroupEncrypted")),
-    *(Ack("ReportGenerator/Function", f, NO_VPC) for f in _packs("LambdaInsideVPC")),
+    *(
+        Ack(f"{part}/Logs", f, LOGS_KMS)
+        for part in FUNCTIONS
+        for f in _packs("CloudWatchLogGroupEncrypted")
+    ),
+    *(Ack(f"{part}/Function", f, NO_VPC) for part in FUNCTIONS for f in _packs("LambdaInsideVPC")),
+    *(Ack(f"{part}/Function", "AwsSolutions-L1", PYTHON39) for part in FUNCTIONS),
+    *(
+        Ack(f"{part}/RolePolicy", f"AwsSolutions-IAM5[Resource::<{part}Logs*.Arn>:*]", LOG_STREAMS)
+        for part in FUNCTIONS
+    ),
     Ack("ReportGenerator/Function", "NIST.800.53.R5-LambdaConcurrency", NO_RESERVED_CONCURRENCY),
-    Ack("ReportGenerator/Function", "AwsSolutions-L1", PYTHON39),
     Ack(
         "ConfigMonitoring/RecorderRole",
         "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWS_ConfigRole]",
@@ -132,11 +143,6 @@ ACKS: tuple[Ack, ...] = (
     ),
     Ack(
         "ReportGenerator/RolePolicy",
-        "AwsSolutions-IAM5[Resource::<ReportGeneratorLogs*.Arn>:*]",
-        LOG_STREAMS,
-    ),
-    Ack(
-        "ReportGenerator/RolePolicy",
         "AwsSolutions-IAM5[Resource::<ReportStorageReports*.Arn>/chain/*]",
         OBJECT_PREFIX,
     ),
@@ -146,15 +152,7 @@ ACKS: tuple[Ack, ...] = (
         OBJECT_PREFIX,
     ),
     Ack("ReportGenerator/RolePolicy", "AwsSolutions-IAM5[Resource::*]", STATUS_CALLS),
-    *(Ack("AlertFormatter/Logs", f, LOGS_KMS) for f in _packs("CloudWatchLogGroupEncrypted")),
-    *(Ack("AlertFormatter/Function", f, NO_VPC) for f in _packs("LambdaInsideVPC")),
     Ack("AlertFormatter/Function", "NIST.800.53.R5-LambdaConcurrency", FORMATTER_CONCURRENCY),
-    Ack("AlertFormatter/Function", "AwsSolutions-L1", PYTHON39),
-    Ack(
-        "AlertFormatter/RolePolicy",
-        "AwsSolutions-IAM5[Resource::<AlertFormatterLogs*.Arn>:*]",
-        LOG_STREAMS,
-    ),
     Ack("AlertFormatter/RolePolicy", "AwsSolutions-IAM5[Resource::*]", FORMATTER_READS),
     Ack("Alerting/ScheduleDlq", "AwsSolutions-SQS3", DLQ_ITSELF),
     Ack("Alerting/EventsDlq", "AwsSolutions-SQS3", DLQ_ITSELF),

@@ -109,32 +109,33 @@ class Deployment:
         """The function's environment: the template's variables, the region Lambda sets, and with
         ``endpoint_url`` the emulator's endpoint and the function role's credentials (the key the
         emulator evaluates as the report generator's role)."""
-        env = dict(self.function_variables)
-        env.update({"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region})
-        if endpoint_url is not None:
-            env.update(
-                {
-                    "AWS_ENDPOINT_URL": endpoint_url,
-                    "AWS_ACCESS_KEY_ID": self.access_key("reportGenerator"),
-                    "AWS_SECRET_ACCESS_KEY": "emulator",  # noqa: S105 (no signature is checked)
-                    "AWS_EC2_METADATA_DISABLED": "true",
-                }
-            )
-        env.update(overrides)
-        return env
+        return self._environment(
+            self.function_variables, "reportGenerator", endpoint_url, overrides
+        )
 
     def formatter_environment(
         self, endpoint_url: Optional[str] = None, **overrides: str
     ) -> Dict[str, str]:
         """The alert formatter's environment, as ``function_environment`` is the report
         generator's: signing as the formatter's role with ``endpoint_url``."""
-        env = dict(self.formatter_variables)
+        return self._environment(
+            self.formatter_variables, "alertFormatter", endpoint_url, overrides
+        )
+
+    def _environment(
+        self,
+        variables: Dict[str, str],
+        role: str,
+        endpoint_url: Optional[str],
+        overrides: Dict[str, str],
+    ) -> Dict[str, str]:
+        env = dict(variables)
         env.update({"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region})
         if endpoint_url is not None:
             env.update(
                 {
                     "AWS_ENDPOINT_URL": endpoint_url,
-                    "AWS_ACCESS_KEY_ID": self.access_key("alertFormatter"),
+                    "AWS_ACCESS_KEY_ID": self.access_key(role),
                     "AWS_SECRET_ACCESS_KEY": "emulator",  # noqa: S105 (no signature is checked)
                     "AWS_EC2_METADATA_DISABLED": "true",
                 }
