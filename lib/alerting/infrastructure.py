@@ -88,9 +88,9 @@ class Alerting(Construct):
     a MessageBody filter to tell them apart, and e-mail would show raw JSON. With the EventBridge rule the
     filter lives in the event pattern (rule names and NON_COMPLIANT only) and the message is a sentence.
 
-    The topic is not SSE-encrypted: EventBridge and CloudWatch need a customer managed key policy to publish
-    to an encrypted topic, which the contract's AWS-managed-keys-only encryption rules out. It denies
-    non-TLS publishing.
+    The topic is not SSE-encrypted: CloudWatch alarms need a customer managed key policy to publish to an
+    encrypted topic, which the contract's AWS-managed-keys-only encryption rules out. It denies non-TLS
+    publishing.
 
     Every subscription gets an SQS dead-letter queue, and an alarm on that queue's depth.
     """
