@@ -29,6 +29,7 @@ CARGO ?= cargo
 # `cargo test`, so CI compiles the AWS SDK once. `make bench-auditor` builds --release for itself.
 AUDITOR := auditor/target/debug/auditor
 RUNTIME := lib/report_generator/runtime
+FORMATTER_RUNTIME := lib/alert_formatter/runtime
 
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -124,7 +125,7 @@ test-e2e: bootstrap auditor ## a shortened demo, the report in headless Chromium
 	AUDITOR_BINARY=$(CURDIR)/$(AUDITOR) $(PY) -m pytest -q -n 2 tests/e2e tests/scripts/test_status.py
 
 test-py39: bootstrap ## the Lambda runtime's tests on CPython 3.9, the deployed runtime
-	$(PY39) -m pytest -q -p no:cacheprovider tests/runtime tests/integration
+	$(PY39) -m pytest -q -p no:cacheprovider tests/runtime tests/alert_formatter tests/integration
 
 test-rust: bootstrap ## rustfmt, clippy -D warnings, cargo test
 	cd auditor && $(CARGO) fmt --check
@@ -133,11 +134,12 @@ test-rust: bootstrap ## rustfmt, clippy -D warnings, cargo test
 
 # mypy runs twice because the two halves run on different Pythons: the CDK app as [tool.mypy] in
 # pyproject.toml says (3.11), the Lambda runtime as python3.9, with its folder as the import root.
-lint-python: bootstrap ## ruff (format + check); mypy --strict on the CDK app, scripts/ and the Lambda runtime
+lint-python: bootstrap ## ruff (format + check); mypy --strict on the CDK app, scripts/ and both Lambda runtimes
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	MYPYPATH=$(RUNTIME) $(VENV)/bin/mypy --strict --python-version 3.9 --explicit-package-bases $(RUNTIME)
+	MYPYPATH=$(FORMATTER_RUNTIME) $(VENV)/bin/mypy --strict --python-version 3.9 --explicit-package-bases $(FORMATTER_RUNTIME)
 
 lint: lint-python ## lint-python, rustfmt, clippy
 	cd auditor && $(CARGO) fmt --check && $(CARGO) clippy --locked --quiet --all-targets -- -D warnings

@@ -3,10 +3,10 @@
 Everything is created with ordinary boto3 calls (``tools.local_aws.estate`` and ``deployment``),
 under the physical names of the template synthesized for the suffix, so the emulator's IAM
 enforcement sees the names the stack's policies grant; the same code would work against any
-endpoint. The security team's inbox is an SQS queue subscribed to the alert topic; the emulator
-publishes its real-time compliance-change alerts to that topic (standing in for the deployed "Config
-Rules Compliance Change" EventBridge rule) and the report generator publishes its report alerts there
-too.
+endpoint. The security team's inbox is an SQS queue subscribed to the alert topic: the alert
+formatter publishes the real-time alerts there (compliance changes, digests, monitoring problems, from
+the events the emulator delivers through the stack's EventBridge rules) and the report generator its
+report alerts.
 """
 
 from __future__ import annotations
@@ -24,8 +24,11 @@ from tools.local_aws.deployment import Deployment, deploy
 
 from .scenario import Change, Resource
 
-REALTIME = "realtime"  # AWS Config compliance change, no subject
+REALTIME = "realtime"  # the alert formatter's: kind compliance-change, digest or monitoring
 REPORT = "report"  # the report generator's alert, subject "[SEVERITY] suffix: ..."
+# The alert formatter's ``kind`` message attribute (lib/alert_formatter/runtime/realtime_alerts/
+# messages.py); a message without one of these is a report alert.
+REALTIME_KINDS = ("compliance-change", "digest", "monitoring")
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,13 @@ class Alert:
     kind: str  # REALTIME | REPORT
     subject: str | None
     message: str
+    attributes: dict[str, str] = field(default_factory=dict)  # message attributes, name -> value
+
+    @property
+    def realtime_kind(self) -> str | None:
+        """compliance-change, digest or monitoring; None for a report alert."""
+        kind = self.attributes.get("kind")
+        return kind if kind in REALTIME_KINDS else None
 
     @property
     def headline(self) -> str:
@@ -123,6 +133,9 @@ class Account:
         self.topic_arn = n.deployment.alert_topic_arn
         self.inbox_url = seed.subscribe_queue(c.sns, c.sqs, self.topic_arn, n.inbox)
 
+    def queue_url(self, name: str) -> str:
+        return str(self.clients.sqs.get_queue_url(QueueName=name)["QueueUrl"])
+
     def daily_evaluation(self) -> None:
         """The schedule's StartConfigRulesEvaluation, signed as the scheduler's role."""
         d = self.names.deployment
@@ -183,8 +196,14 @@ class Account:
             batch = answer.get("Messages", [])
             for message in batch:
                 envelope = json.loads(message["Body"])
-                subject = envelope.get("Subject") or None
-                alerts.append(Alert(REPORT if subject else REALTIME, subject, envelope["Message"]))
+                attributes = {
+                    name: str(value.get("Value"))
+                    for name, value in (envelope.get("MessageAttributes") or {}).items()
+                }
+                kind = REALTIME if attributes.get("kind") in REALTIME_KINDS else REPORT
+                alerts.append(
+                    Alert(kind, envelope.get("Subject") or None, envelope["Message"], attributes)
+                )
             if batch:
                 sqs.delete_message_batch(
                     QueueUrl=self.inbox_url,

@@ -5,9 +5,11 @@
 Starts the local AWS emulator enforcing the IAM policies of the stack synthesized for the suffix, creates
 the stack's resources and a monitored estate in it, simulates a quarter day by day with the emulator's
 clock (resources drift out of compliance and are fixed, the recorder is off one day, two days have no
-report) while the daily evaluation runs as the scheduler's role and the real report generator handler,
-as the function's role, writes the hash-chained trail; then runs the auditor on the bucket through the
-S3 API, shows a tampered copy being caught and prints a summary, with how many requests IAM denied.
+report) while the daily evaluation runs as the scheduler's role, the real report generator handler,
+as the function's role, writes the hash-chained trail, and the real alert formatter handler, as its
+role, turns the day's AWS Config and CloudTrail events into the e-mails of the team's inbox; then runs
+the auditor on the bucket through the S3 API, shows a tampered copy being caught and prints a summary,
+with how many requests IAM denied.
 Exit status: 0 when everything behaved as simulated, 1 when an outcome differed from the simulation,
 2 when the demo could not run, 130/143 when interrupted (the emulator is stopped in every case).
 """
@@ -21,6 +23,7 @@ import shutil
 import signal
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from datetime import time as clock_time
@@ -33,13 +36,15 @@ from tools.local_aws.client import LocalAwsClient, LocalAwsError, LocalAwsProces
 from . import auditor as auditor_mod
 from .check import rule_names_by_kind, timeline_differences
 from .estate import REALTIME, REPORT, Account, Alert, Names
+from .formatter import AlertFormatterRun
 from .generator import SimulatedSchedule
 from .scenario import MIN_DAYS, Expectation, Scenario
 
 REPORT_TIME = clock_time(6, 0)  # the daily report's hour (UTC)
+# The alert formatter's deliveries: after the changes queue's batching window (5 minutes by default).
+FORMATTER_DELAY = timedelta(minutes=5)
 EVALUATION_TIME = clock_time(5, 0)  # the daily StartConfigRulesEvaluation schedule's hour (UTC)
 REPO = Path(__file__).resolve().parents[1]
-SHOW_ALERTS = 5
 MARKER = ".demo-output"
 
 
@@ -199,6 +204,7 @@ class Demo:
         self.emulator: LocalAwsClient | None = None
         self.deployment: stack.Deployment | None = None
         self.alerts: list[Alert] = []
+        self.inbox: list[dict[str, Any]] = []
         self.summary: dict[str, Any] = {}
         self.mismatches: list[str] = []
 
@@ -244,7 +250,7 @@ class Demo:
             shutil.rmtree(self.out / stale, ignore_errors=True)
         for path in self.out.glob("timeline-*"):
             path.unlink()
-        for name in ("summary.json", "verify.json", "verify.txt"):
+        for name in ("summary.json", "verify.json", "verify.txt", "inbox.txt"):
             (self.out / name).unlink(missing_ok=True)
         self.logs.mkdir()
 
@@ -299,7 +305,8 @@ class Demo:
         self.emulator.load_iam(d.template)
         c.line(
             f"IAM enforced as {_relative(Path(d.template))} says: the report generator signs as "
-            f"role {d.roles['reportGenerator']}, the daily evaluation as {d.roles['dailyEvaluation']}"
+            f"role {d.roles['reportGenerator']}, the alert formatter as {d.roles['alertFormatter']}, "
+            f"the daily evaluation as {d.roles['dailyEvaluation']}"
         )
 
     def create_account(self) -> Account:
@@ -311,8 +318,11 @@ class Demo:
         account.refuse_if_used()
         self.emulator.set_clock(utc_text(datetime.combine(s.start, clock_time(0, 0), timezone.utc)))
         account.create_platform()
+        # The account has a trail logging management events, so CloudTrail sends AWS Config's API
+        # calls to EventBridge (README, "Real-time alerts": without one, stopping the recorder is
+        # seen only in the next report).
+        self.emulator.set_trail(True)
         account.create_estate(s.resources)
-        self.emulator.set_alert_topic(account.topic_arn, [r["name"] for r in rules])
         for kind, label in (
             ("s3", "S3 buckets"),
             ("rds", "RDS instances"),
@@ -325,9 +335,15 @@ class Demo:
             f"AWS Config rules: {', '.join(r['name'] for r in rules)} "
             f"(recorder {account.names.recorder!r} on)"
         )
+        d = self.deployment
+        c.line(
+            f"EventBridge rules {', '.join(r['name'] for r in d.event_rules)} -> queues "
+            f"{d.changes_queue}, {d.monitoring_queue} -> alert formatter {d.formatter_name} "
+            f"(digest above {self.digest_threshold} changes)"
+        )
         c.line(
             f"alert topic {account.names.topic} -> SQS queue {account.names.inbox} "
-            "(the security team's inbox)"
+            "(the security team's inbox); a CloudTrail trail records AWS Config's API calls"
         )
         c.line(f"report bucket {account.names.report_bucket} (versioned, SSE-S3)")
         return account
@@ -345,8 +361,14 @@ class Demo:
         c.line("day  date        report  open findings          inbox  what happened")
         results: list[dict[str, Any]] = []
         kind_of_rule = {v: k for k, v in rule_names_by_kind(account.names.rules).items()}
-        with open(self.logs / "report-generator.jsonl", "w", encoding="utf-8") as log:
+        d = self.deployment
+        queues = {q: account.queue_url(q) for q in (d.changes_queue, d.monitoring_queue)}
+        with (
+            open(self.logs / "report-generator.jsonl", "w", encoding="utf-8") as log,
+            open(self.logs / "alert-formatter.jsonl", "w", encoding="utf-8") as formatter_log,
+        ):
             schedule = SimulatedSchedule(env, self.o.suffix, self.o.seed, log)
+            formatter = AlertFormatterRun(d, account.endpoint_url, queues, formatter_log)
             for day, want in enumerate(self.expectation.days):
                 evaluation = datetime.combine(want.date, EVALUATION_TIME, timezone.utc)
                 self.emulator.set_clock(utc_text(evaluation))
@@ -386,20 +408,51 @@ class Demo:
                 else:
                     report, found = "none  ", " -"
                     notes.append("no report today")
+                # The alert formatter's event source mappings: the day's events, as one batch each.
+                self.emulator.set_clock(utc_text(moment + FORMATTER_DELAY))
+                formatter.run()
                 arrived = account.drain_inbox()
                 c.line(
                     f"{day + 1:>3}  {want.date}  {report}  {found:<21}  +{len(arrived):<4}  "
                     + "; ".join(notes)
                 )
-                for alert in arrived:
-                    if len(self.alerts) < SHOW_ALERTS:
-                        c.line(
-                            f"       inbox: {re.sub(r' in [0-9]{12}/[a-z0-9-]+', '', alert.headline)[:120]}"
-                        )
-                    self.alerts.append(alert)
+                realtime = [a for a in arrived if a.kind == REALTIME]
+                for alert in realtime:
+                    c.line(f"       inbox: {alert.headline}")
+                self.check_inbox(want, realtime)
+                self.inbox.append(
+                    {"date": want.date.isoformat(), "subjects": [a.headline for a in realtime]}
+                )
+                self.alerts.extend(arrived)
         late = account.drain_inbox(settle_s=1.0)
         self.alerts.extend(late)
         return results
+
+    @property
+    def digest_threshold(self) -> int:
+        assert self.deployment is not None
+        return int(self.deployment.formatter_variables["DIGEST_THRESHOLD"])
+
+    def check_inbox(self, want: Any, realtime: list[Alert]) -> None:
+        """The day's real-time e-mails against the simulation: one per change or one digest, and a
+        monitoring alert on the days the recorder is stopped and started."""
+        got = Counter(a.realtime_kind for a in realtime)
+        singles, digests = want.change_emails(self.digest_threshold)
+        expected = {"compliance-change": singles, "digest": digests}
+        expected["monitoring"] = want.monitoring_alerts
+        for kind, count in expected.items():
+            if got[kind] != count:
+                self.mismatches.append(
+                    f"{want.date}: {got[kind]} {kind} e-mail(s) in the inbox, expected {count}"
+                )
+
+    def write_inbox(self) -> None:
+        """The real-time e-mails as the team reads them, in ``inbox.txt``."""
+        with open(self.out / "inbox.txt", "w", encoding="utf-8") as out:
+            for alert in (a for a in self.alerts if a.kind == REALTIME):
+                out.write(f"Subject: {alert.subject}\n")
+                attributes = ", ".join(f"{k}={v}" for k, v in sorted(alert.attributes.items()))
+                out.write(f"Message attributes: {attributes}\n\n{alert.message}\n{'-' * 72}\n")
 
     def audit(self, account: Account, binary: Path, results: list[dict[str, Any]]) -> None:
         c, s, e = self.console, self.scenario, self.expectation
@@ -500,25 +553,31 @@ class Demo:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(account.read(key))
         marker = b'"totalNonCompliant":'
-        target, position = None, -1
+        target, start, position = None, -1, -1
         for key in (
             keys[len(keys) // 2 : -1] + keys[1 : len(keys) // 2]
         ):  # a report with a successor
             raw = (folder / key).read_bytes()
             at = raw.find(marker) + len(marker)
-            if raw[at : at + 1] in (b"2", b"3", b"4", b"5", b"6", b"7", b"8", b"9"):
-                if not raw[at + 1 : at + 2].isdigit():
-                    target, position = key, at
-                    break
+            end = at
+            while raw[end : end + 1].isdigit():
+                end += 1
+            digits = raw[at:end]
+            # Lower the count by one in its last digit, so the file keeps its length and the
+            # report still lists findings.
+            if digits and digits[-1:] in b"123456789" and digits != b"1":
+                target, start, position = key, at, end - 1
+                break
         if target is None:
-            raise Mismatch("no report with a successor and 2-9 findings to tamper with")
+            raise Mismatch("no report with a successor and findings to tamper with")
         path = folder / target
         raw = bytearray(path.read_bytes())
-        before = chr(raw[position])
+        before = raw[start : position + 1].decode()
         raw[position] -= 1
         path.write_bytes(bytes(raw))
+        after = raw[start : position + 1].decode()
         c.line(f"copied {len(keys)} reports to {folder}/ through the S3 API")
-        c.line(f"changed one byte of {target}: totalNonCompliant {before} -> {chr(raw[position])}")
+        c.line(f"changed one byte of {target}: totalNonCompliant {before} -> {after}")
         auditor = auditor_mod.Auditor(binary, as_of=self.scenario.end)
         run = auditor.run("verify", str(folder), "--format", "json")
         verdict = json.loads(run.stdout)
@@ -555,13 +614,22 @@ class Demo:
 
     def finish(self) -> None:
         c, e, s = self.console, self.expectation, self.scenario
-        realtime = sum(1 for a in self.alerts if a.kind == REALTIME)
-        report = sum(1 for a in self.alerts if a.kind == REPORT)
-        if (realtime, report) != (e.realtime_alerts, e.report_alerts):
-            self.mismatches.append(
-                f"inbox got {realtime} real-time + {report} report alerts, "
-                f"expected {e.realtime_alerts} + {e.report_alerts}"
-            )
+        kinds = Counter(a.realtime_kind for a in self.alerts if a.kind == REALTIME)
+        digests = [a for a in self.alerts if a.realtime_kind == "digest"]
+        listed = sum(
+            sum(1 for line in a.message.splitlines() if line.startswith("  20")) for a in digests
+        )
+        inbox = {
+            "changes": kinds["compliance-change"],
+            "digests": len(digests),
+            "digestChanges": listed,
+            "monitoring": kinds["monitoring"],
+            "report": sum(1 for a in self.alerts if a.kind == REPORT),
+        }
+        expected = e.inbox(self.digest_threshold)
+        if inbox != expected:
+            self.mismatches.append(f"inbox got {inbox}, expected {expected}")
+        self.write_inbox()
         runtime = c.elapsed
         self.summary.update(
             {
@@ -576,8 +644,10 @@ class Demo:
                 "reports": e.reports,
                 "skippedDates": [s.date_of(d).isoformat() for d in s.skipped_days],
                 "recorderOffDate": s.date_of(s.recorder_off_day).isoformat(),
-                "alerts": {"realtime": realtime, "report": report, "total": len(self.alerts)},
-                "expectedAlerts": {"realtime": e.realtime_alerts, "report": e.report_alerts},
+                "alerts": {**inbox, "total": len(self.alerts)},
+                "expectedAlerts": expected,
+                "digestThreshold": self.digest_threshold,
+                "inbox": self.inbox,
                 "findings": {
                     "opened": e.opened(),
                     "resolved": e.resolved(),
@@ -595,25 +665,28 @@ class Demo:
             f"{', '.join(self.summary['skippedDates'])}), hash-chained, verified through S3"
         )
         c.line(
-            f"alerts delivered     {len(self.alerts)} to the inbox: {realtime} real-time compliance "
-            f"changes + {report} report alerts"
+            f"alerts delivered     {len(self.alerts)} to the inbox: {inbox['changes']} real-time "
+            f"(one per change) + {inbox['digests']} digest listing {inbox['digestChanges']} changes "
+            f"+ {inbox['monitoring']} monitoring + {inbox['report']} report alerts"
         )
         c.line(
             f"findings             {e.opened()} opened, {e.resolved()} resolved, "
             f"{e.opened() - e.resolved()} still open at {s.end}"
         )
         c.line(
-            f"monitoring gap       recorder off on {self.summary['recorderOffDate']}, shown in the report"
+            f"monitoring gap       recorder off on {self.summary['recorderOffDate']}: a CRITICAL alert "
+            "within the day's delivery, and shown in the report"
         )
         c.line(f"tampering            caught: {self.summary.get('tamper', {}).get('caught')}")
         iam = self.summary.get("iam", {})
         c.line(
-            f"iam enforcement      {iam.get('denied')} requests denied; the report generator and "
-            "the daily evaluation ran as their roles"
+            f"iam enforcement      {iam.get('denied')} requests denied; the report generator, the "
+            "alert formatter and the daily evaluation ran as their roles"
         )
         c.line(f"outputs              {html} (open in a browser), .csv, .md, .json beside it;")
         c.line(
-            f"                     {self.out}/verify.txt, {self.out}/summary.json, {self.out}/logs/"
+            f"                     {self.out}/inbox.txt (the real-time e-mails), {self.out}/verify.txt, "
+            f"{self.out}/summary.json, {self.out}/logs/"
         )
         c.line(
             "deploy for real      make deploy ENV_SUFFIX=prod ALERT_EMAIL=security@example.com "

@@ -14,9 +14,13 @@ The model, per simulated day, in the order the demo acts:
 2. The day's drifts and fixes are applied to the estate.
 3. Unless the day is skipped, the report generator runs. Its AWS Config reads make the emulator capture
    the estate (only while the recorder is recording) and evaluate the three rules over the last captured
-   state. Every (rule, resource) that becomes NON_COMPLIANT in that evaluation publishes one real-time
-   alert; the report lists every NON_COMPLIANT result. A report with a finding or a monitoring problem
-   (the recorder off) also sends one report alert.
+   state. Every (rule, resource) that becomes NON_COMPLIANT in that evaluation is one compliance-change
+   event for the alert formatter; the report lists every NON_COMPLIANT result. A report with a finding
+   or a monitoring problem (the recorder off) also sends one report alert.
+4. The alert formatter then takes the day's events as one batch (the demo's stand-in for the queue's
+   batching window): more changes than the digest threshold are one digest e-mail, fewer one e-mail
+   each. Stopping the recorder is one CRITICAL monitoring alert that day, starting it again one
+   RESOLVED monitoring alert the next (the account has a trail, so CloudTrail reports both calls).
 
 Storage encryption of a DB instance cannot be changed in place, so drifting or fixing one replaces it
 (``tools.local_aws.estate``): AWS Config then sees a new resource id. A finding is therefore identified by
@@ -62,6 +66,15 @@ ESTATE: tuple[tuple[str, str, bool], ...] = (
     ("ec2", "bastion", False),
     ("ec2", "fraud-scoring", True),
     ("ec2", "report-renderer", False),
+    # Legacy resources that were never compliant: with the five above, twelve NON_COMPLIANT results on
+    # the first day, more than the digest threshold (10), as a first deploy into an old account finds.
+    ("s3", "legacy-backups", False),
+    ("s3", "sftp-drop", False),
+    ("s3", "data-science-scratch", False),
+    ("rds", "legacy-reporting", False),
+    ("ec2", "jenkins-agent", False),
+    ("ec2", "legacy-ftp", False),
+    ("ec2", "grafana", False),
 )
 # Days until a fix, drawn per drift; None = still open when the period ends.
 FIX_DELAYS: tuple[int | None, ...] = (1, 2, 2, 3, 4, 6, 9, 14, 21, None)
@@ -99,13 +112,20 @@ class DayExpectation:
     reported: bool
     recorder_on: bool
     by_kind: dict[str, int]  # open findings per kind (= per rule) in that day's state
-    realtime_alerts: int  # compliance-change alerts published by that day's evaluation
+    realtime_alerts: int  # compliance changes to NON_COMPLIANT in that day's evaluation
     report_alert: bool  # the report generator alerted about that day's report
     changes: list[Change] = field(default_factory=list)
+    monitoring_alerts: int = 0  # the recorder stopped (that day) or started again (the next)
 
     @property
     def total(self) -> int:
         return sum(self.by_kind.values())
+
+    def change_emails(self, digest_threshold: int) -> tuple[int, int]:
+        """(single e-mails, digests) the day's compliance changes become."""
+        if self.realtime_alerts > digest_threshold:
+            return 0, 1
+        return self.realtime_alerts, 0
 
 
 @dataclass
@@ -125,6 +145,23 @@ class Expectation:
     @property
     def report_alerts(self) -> int:
         return sum(1 for d in self.days if d.report_alert)
+
+    @property
+    def monitoring_alerts(self) -> int:
+        return sum(d.monitoring_alerts for d in self.days)
+
+    def inbox(self, digest_threshold: int) -> dict[str, int]:
+        """The e-mails the team gets: one per change, digests (and the changes they list),
+        monitoring alerts and report alerts."""
+        singles = sum(d.change_emails(digest_threshold)[0] for d in self.days)
+        digests = [d.realtime_alerts for d in self.days if d.change_emails(digest_threshold)[1]]
+        return {
+            "changes": singles,
+            "digests": len(digests),
+            "digestChanges": sum(digests),
+            "monitoring": self.monitoring_alerts,
+            "report": self.report_alerts,
+        }
 
     def opened(self, kind: str | None = None) -> int:
         return sum(1 for w in self.windows if kind is None or w.finding[0] == kind)
@@ -245,8 +282,11 @@ class Scenario:
                 evaluated = now_open
             by_kind = {k: sum(1 for f in evaluated if f[0] == k) for k in KINDS}
             report_alert = reported and (sum(by_kind.values()) > 0 or not recording)
+            monitoring = int(day in (self.recorder_off_day, self.recorder_off_day + 1))
             days.append(
-                DayExpectation(today, reported, recording, by_kind, realtime, report_alert, todays)
+                DayExpectation(
+                    today, reported, recording, by_kind, realtime, report_alert, todays, monitoring
+                )
             )
         for finding, opened in opened_on.items():
             windows.append(Window(finding, opened, None))

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Optional
 
 import jsii
-from aws_cdk import Aspects, CfnOutput, Environment, IAspect, Stack, Tags
+from aws_cdk import Aspects, CfnOutput, Duration, Environment, IAspect, Stack, Tags
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct, IConstruct
 
+from lib.alert_formatter.infrastructure import AlertFormatter
 from lib.alerting.infrastructure import Alerting
 from lib.config_monitoring.infrastructure import ConfigMonitoring
 from lib.defaults import physical_name
@@ -18,7 +19,13 @@ from lib.nag_acknowledgements import acknowledge
 from lib.report_generator.infrastructure import ReportGenerator
 from lib.report_storage.infrastructure import ReportStorage
 from lib.settings import StackSettings
-from lib.stack_outputs import ALERT_TOPIC, REPORT_BUCKET, REPORT_GENERATOR, REQUEST_QUEUE
+from lib.stack_outputs import (
+    ALERT_FORMATTER,
+    ALERT_TOPIC,
+    REPORT_BUCKET,
+    REPORT_GENERATOR,
+    REQUEST_QUEUE,
+)
 
 TAGS = {"Environment": "audit", "CostCenter": "compliance"}
 
@@ -58,13 +65,42 @@ class ComplianceAuditStack(Stack):
             schedule_dlq=schedule_dlq,
         )
         self.monitoring.daily_evaluation.node.add_dependency(self.schedule_group)
-        self.alerting.route_compliance_changes(rule_names=self.monitoring.rule_names)
+        runtime = lambda_.Runtime(settings.lambda_runtime, lambda_.RuntimeFamily.PYTHON)
+
+        self.alert_formatter = AlertFormatter(
+            self,
+            "AlertFormatter",
+            suffix=suffix,
+            runtime=runtime,
+            topic=self.alerting.alerts,
+            monitored_rules_json=self.monitoring.monitored_rules_json(),
+            digest_threshold=settings.alert_digest_threshold,
+            digest_window=Duration.minutes(settings.alert_digest_window_minutes),
+            send_resolved=settings.alert_resolved,
+            changes_dlq=self.alerting.dead_letter_queue("ChangesDlq", "compliance-changes-dlq"),
+            monitoring_dlq=self.alerting.dead_letter_queue(
+                "MonitoringEventsDlq", "compliance-monitoring-events-dlq"
+            ),
+            failure_dlq=self.alerting.dead_letter_queue(
+                "AlertFormatterFailuresDlq", "compliance-alert-formatter-failures-dlq"
+            ),
+            events_dlq=self.alerting.events_dlq,
+            alarm_action=self.alerting.alarm_action,
+        )
+        self.alerting.route_compliance_changes(
+            rule_names=self.monitoring.rule_names,
+            queue=self.alert_formatter.changes,
+            send_resolved=settings.alert_resolved,
+        )
+        self.alerting.route_monitoring_changes(
+            rule_names=self.monitoring.rule_names, queue=self.alert_formatter.monitoring
+        )
 
         self.report_generator = ReportGenerator(
             self,
             "ReportGenerator",
             suffix=suffix,
-            runtime=lambda_.Runtime(settings.lambda_runtime, lambda_.RuntimeFamily.PYTHON),
+            runtime=runtime,
             bucket=self.storage.reports,
             topic=self.alerting.alerts,
             rule_arns=self.monitoring.rule_arns,
@@ -84,6 +120,7 @@ class ComplianceAuditStack(Stack):
             (ALERT_TOPIC, self.alerting.alerts.topic_arn),
             (REQUEST_QUEUE, self.report_generator.requests.queue_url),
             (REPORT_GENERATOR, self.report_generator.function.function_name),
+            (ALERT_FORMATTER, self.alert_formatter.function.function_name),
         ):
             CfnOutput(self, output.key, value=value, description=output.description)
 

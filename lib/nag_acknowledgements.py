@@ -25,7 +25,7 @@ SINGLE_REGION = (
 )
 SNS_UNENCRYPTED = (
     "AWS Config's delivery channel cannot publish to an SSE-encrypted topic with the AWS managed key, and "
-    "EventBridge and CloudWatch alarms need a customer managed KMS key to publish to an encrypted topic, "
+    "CloudWatch alarms need a customer managed KMS key to publish to an encrypted topic, "
     "which the contract's AWS-managed-keys-only rule excludes. Messages hold resource ids, not data; "
     "the topic policy denies non-TLS publishing."
 )
@@ -34,8 +34,12 @@ LOGS_KMS = (
     "AWS-managed keys only, so no customer managed KMS key is created."
 )
 NO_VPC = (
-    "The function only calls AWS APIs (Config, S3, SNS) over TLS and holds no network-reachable data; a VPC "
-    "would need NAT or four interface endpoints and adds no control over that traffic."
+    "The functions only call AWS APIs (Config, S3, SNS, SQS) over TLS and hold no network-reachable "
+    "data; a VPC would need NAT or interface endpoints and adds no control over that traffic."
+)
+FORMATTER_CONCURRENCY = (
+    "Reserved concurrency fails to deploy on new accounts whose concurrency limit is 10; the alert "
+    "formatter's concurrency is capped instead by its SQS event sources' MaximumConcurrency (2 each)."
 )
 NO_RESERVED_CONCURRENCY = (
     "Reserved concurrency fails to deploy on new accounts whose concurrency limit is 10; runs are "
@@ -56,6 +60,12 @@ OBJECT_PREFIX = (
 LOG_STREAMS = (
     "Log stream ARNs are only known at run time; the wildcard is confined to this function's own log "
     "group."
+)
+FORMATTER_READS = (
+    "config:BatchGetResourceConfig and DescribeConfigRuleEvaluationStatus support no resource-level "
+    "permissions (Service Authorization Reference), so IAM accepts only Resource '*'; "
+    "DescribeConfigurationRecorderStatus's recorder ARN ends in an id Config assigns, unknown to a stack "
+    "that uses an existing recorder. All three are reads."
 )
 STATUS_CALLS = (
     "config:DescribeComplianceByConfigRule, DescribeConfigRuleEvaluationStatus and "
@@ -88,6 +98,9 @@ BUCKETS = {
     "ConfigMonitoring/DeliveryBucket": True,
 }
 
+# The stack's functions: each has its own log group, function and role policy, accepted alike.
+FUNCTIONS = ("ReportGenerator", "AlertFormatter")
+
 ACKS: tuple[Ack, ...] = (
     *(
         Ack(path, finding, SSE_S3, optional=optional)
@@ -104,10 +117,18 @@ ACKS: tuple[Ack, ...] = (
         Ack("ConfigMonitoring/DeliveryTopic", finding, SNS_UNENCRYPTED, optional=True)
         for finding in _packs("SNSEncryptedKMS")
     ),
-    *(Ack("ReportGenerator/Logs", f, LOGS_KMS) for f in _packs("CloudWatchLogGroupEncrypted")),
-    *(Ack("ReportGenerator/Function", f, NO_VPC) for f in _packs("LambdaInsideVPC")),
+    *(
+        Ack(f"{part}/Logs", f, LOGS_KMS)
+        for part in FUNCTIONS
+        for f in _packs("CloudWatchLogGroupEncrypted")
+    ),
+    *(Ack(f"{part}/Function", f, NO_VPC) for part in FUNCTIONS for f in _packs("LambdaInsideVPC")),
+    *(Ack(f"{part}/Function", "AwsSolutions-L1", PYTHON39) for part in FUNCTIONS),
+    *(
+        Ack(f"{part}/RolePolicy", f"AwsSolutions-IAM5[Resource::<{part}Logs*.Arn>:*]", LOG_STREAMS)
+        for part in FUNCTIONS
+    ),
     Ack("ReportGenerator/Function", "NIST.800.53.R5-LambdaConcurrency", NO_RESERVED_CONCURRENCY),
-    Ack("ReportGenerator/Function", "AwsSolutions-L1", PYTHON39),
     Ack(
         "ConfigMonitoring/RecorderRole",
         "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWS_ConfigRole]",
@@ -122,11 +143,6 @@ ACKS: tuple[Ack, ...] = (
     ),
     Ack(
         "ReportGenerator/RolePolicy",
-        "AwsSolutions-IAM5[Resource::<ReportGeneratorLogs*.Arn>:*]",
-        LOG_STREAMS,
-    ),
-    Ack(
-        "ReportGenerator/RolePolicy",
         "AwsSolutions-IAM5[Resource::<ReportStorageReports*.Arn>/chain/*]",
         OBJECT_PREFIX,
     ),
@@ -136,6 +152,8 @@ ACKS: tuple[Ack, ...] = (
         OBJECT_PREFIX,
     ),
     Ack("ReportGenerator/RolePolicy", "AwsSolutions-IAM5[Resource::*]", STATUS_CALLS),
+    Ack("AlertFormatter/Function", "NIST.800.53.R5-LambdaConcurrency", FORMATTER_CONCURRENCY),
+    Ack("AlertFormatter/RolePolicy", "AwsSolutions-IAM5[Resource::*]", FORMATTER_READS),
     Ack("Alerting/ScheduleDlq", "AwsSolutions-SQS3", DLQ_ITSELF),
     Ack("Alerting/EventsDlq", "AwsSolutions-SQS3", DLQ_ITSELF),
     Ack("Alerting/EmailDlq", "AwsSolutions-SQS3", DLQ_ITSELF, optional=True),

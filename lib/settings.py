@@ -132,6 +132,18 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+# Real-time alerts (lib/alert_formatter): more than alertDigestThreshold compliance changes gathered
+# within alertDigestWindowMinutes reach the team as one digest. The window is the changes queue's
+# batching window, MaximumBatchingWindowInSeconds, which Lambda allows from 0 to 300 seconds
+# (CreateEventSourceMapping, Lambda API Reference); with a batch size above 10 it must be at least 1
+# second, so 1-5 minutes. The threshold is the most e-mails a burst may become; above 100 a burst is
+# better read as a digest, and 100 single publishes stay well inside the function's timeout.
+DEFAULT_DIGEST_THRESHOLD = 10
+MAX_DIGEST_THRESHOLD = 100
+DEFAULT_DIGEST_WINDOW_MINUTES = 5
+MAX_DIGEST_WINDOW_MINUTES = 5
+
+
 @dataclass(frozen=True)
 class StackSettings:
     environment_suffix: str = DEFAULT_SUFFIX
@@ -140,6 +152,9 @@ class StackSettings:
     lambda_runtime: str = DEFAULT_RUNTIME
     use_existing_config_recorder: bool = False
     report_object_lock: str = "off"
+    alert_digest_threshold: int = DEFAULT_DIGEST_THRESHOLD
+    alert_digest_window_minutes: int = DEFAULT_DIGEST_WINDOW_MINUTES
+    alert_resolved: bool = False
 
     def runtime_warning(self, today: Optional[_dt.date] = None) -> Optional[str]:
         """One line when the runtime is deprecated on ``today`` (default: the date of synth), with the
@@ -215,6 +230,19 @@ class StackSettings:
                 f"reportObjectLock={lock!r}: must be one of {', '.join(OBJECT_LOCK_MODES)}"
             )
 
+        threshold = _integer(values, "alertDigestThreshold", DEFAULT_DIGEST_THRESHOLD)
+        if not 1 <= threshold <= MAX_DIGEST_THRESHOLD:
+            raise StackSettingsError(
+                f"alertDigestThreshold={threshold}: must be 1-{MAX_DIGEST_THRESHOLD} (more changes "
+                "than this within the window become one digest)"
+            )
+        window = _integer(values, "alertDigestWindowMinutes", DEFAULT_DIGEST_WINDOW_MINUTES)
+        if not 1 <= window <= MAX_DIGEST_WINDOW_MINUTES:
+            raise StackSettingsError(
+                f"alertDigestWindowMinutes={window}: must be 1-{MAX_DIGEST_WINDOW_MINUTES} (Lambda "
+                "gathers a queue's records for at most 300 seconds)"
+            )
+
         return cls(
             environment_suffix=suffix,
             alert_email=email,
@@ -222,6 +250,9 @@ class StackSettings:
             lambda_runtime=runtime,
             use_existing_config_recorder=existing,
             report_object_lock=lock,
+            alert_digest_threshold=threshold,
+            alert_digest_window_minutes=window,
+            alert_resolved=_flag(values, "alertResolved"),
         )
 
 
@@ -231,6 +262,9 @@ _KEYS = (
     "lambdaRuntime",
     "useExistingConfigRecorder",
     "reportObjectLock",
+    "alertDigestThreshold",
+    "alertDigestWindowMinutes",
+    "alertResolved",
 )
 
 
@@ -241,6 +275,20 @@ def _text(values: Mapping[str, Any], key: str, default: str) -> str:
     if not isinstance(value, str):
         raise StackSettingsError(f"{key}={value!r}: must be a string")
     return value.strip()
+
+
+def _integer(values: Mapping[str, Any], key: str, default: int) -> int:
+    value = values.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        raise StackSettingsError(f"{key}={value!r}: must be a whole number")
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    if not re.fullmatch(r"-?[0-9]+", text):
+        raise StackSettingsError(f"{key}={value!r}: must be a whole number")
+    return int(text)
 
 
 def _flag(values: Mapping[str, Any], key: str) -> bool:

@@ -43,4 +43,8 @@ REPORT_GENERATOR = StackOutput(
     "ReportGeneratorName", "report generator", "The report generator Lambda function"
 )
 
-OUTPUTS = (REPORT_BUCKET, ALERT_TOPIC, REQUEST_QUEUE, REPORT_GENERATOR)
+ALERT_FORMATTER = StackOutput(
+    "AlertFormatterName", "alert formatter", "The Lambda that writes the real-time alerts"
+)
+
+OUTPUTS = (REPORT_BUCKET, ALERT_TOPIC, REQUEST_QUEUE, REPORT_GENERATOR, ALERT_FORMATTER)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -17,19 +17,70 @@ from constructs import Construct
 
 from lib.defaults import physical_name, secure_queue
 
-# The words the security team reads for a compliance change. The local emulator publishes the same
-# sentence, so the demo inbox shows what a real inbox would.
-COMPLIANCE_CHANGE_TEMPLATE = (
-    "AWS Config: <resourceType> <resourceId> is NON_COMPLIANT with rule <rule> "
-    "in <account>/<region> at <time>."
+# The AWS Config API calls through CloudTrail that turn monitoring off, or back on (see
+# lib/alert_formatter/runtime/realtime_alerts/events.py, which reads them). DeleteConfigRule is matched for
+# the stack's own rules only.
+RECORDER_AND_CHANNEL_CALLS = (
+    "StopConfigurationRecorder",
+    "DeleteConfigurationRecorder",
+    "DeleteDeliveryChannel",
+    "StartConfigurationRecorder",
 )
 
 
+def compliance_change_pattern(rule_names: Sequence[str], send_resolved: bool) -> dict[str, Any]:
+    """ "Config Rules Compliance Change" events of ``rule_names`` that became NON_COMPLIANT, and with
+    ``send_resolved`` also those that left NON_COMPLIANT: AWS Config sends the event when a result
+    changes, so an earlier NON_COMPLIANT means the new one is not ("$or" matching, Amazon EventBridge
+    User Guide, "Content filtering in Amazon EventBridge event patterns")."""
+    detail: dict[str, Any] = {
+        "messageType": ["ComplianceChangeNotification"],
+        "configRuleName": list(rule_names),
+    }
+    non_compliant = {"newEvaluationResult": {"complianceType": ["NON_COMPLIANT"]}}
+    if send_resolved:
+        detail["$or"] = [
+            non_compliant,
+            {"oldEvaluationResult": {"complianceType": ["NON_COMPLIANT"]}},
+        ]
+    else:
+        detail.update(non_compliant)
+    return {
+        "source": ["aws.config"],
+        "detail-type": ["Config Rules Compliance Change"],
+        "detail": detail,
+    }
+
+
+def monitoring_change_pattern(rule_names: Sequence[str]) -> dict[str, Any]:
+    """Successful AWS Config calls, as CloudTrail delivers them to EventBridge ("AWS API Call via
+    CloudTrail", source aws.config, eventSource config.amazonaws.com: "AWS Config events", Amazon
+    EventBridge Events Reference), that stop, delete or restart the recorder, delete the delivery
+    channel, or delete one of ``rule_names``. A call that failed carries errorCode and changed nothing.
+    These events reach EventBridge only when a CloudTrail trail logs management events in the region
+    (README, "Real-time alerts")."""
+    return {
+        "source": ["aws.config"],
+        "detail-type": ["AWS API Call via CloudTrail"],
+        "detail": {
+            "eventSource": ["config.amazonaws.com"],
+            "errorCode": [{"exists": False}],
+            "$or": [
+                {"eventName": list(RECORDER_AND_CHANNEL_CALLS)},
+                {
+                    "eventName": ["DeleteConfigRule"],
+                    "requestParameters": {"configRuleName": list(rule_names)},
+                },
+            ],
+        },
+    }
+
+
 class Alerting(Construct):
-    """The topic for people, ``alerts`` (``compliance-alerts-<suffix>``). It carries a readable sentence for
-    each NON_COMPLIANT change of the monitored rules (an EventBridge rule on "Config Rules Compliance
-    Change" with an input transformer), the report generator's summaries, and CloudWatch alarms. The
-    security team subscribes here.
+    """The topic for people, ``alerts`` (``compliance-alerts-<suffix>``). It carries the real-time alerts
+    (the alert formatter's e-mails: each NON_COMPLIANT change of the monitored rules, digests, monitoring
+    problems; EventBridge rules here route AWS Config's events to the formatter's queues), the report
+    generator's summaries, and CloudWatch alarms. The security team subscribes here.
 
     AWS Config's own delivery stream goes to a separate topic (ConfigMonitoring's ``delivery_topic``): every
     configuration-item change as raw JSON, machine traffic never routed to people. Why not one topic with a
@@ -37,9 +88,9 @@ class Alerting(Construct):
     a MessageBody filter to tell them apart, and e-mail would show raw JSON. With the EventBridge rule the
     filter lives in the event pattern (rule names and NON_COMPLIANT only) and the message is a sentence.
 
-    The topic is not SSE-encrypted: EventBridge and CloudWatch need a customer managed key policy to publish
-    to an encrypted topic, which the contract's AWS-managed-keys-only encryption rules out. It denies
-    non-TLS publishing.
+    The topic is not SSE-encrypted: CloudWatch alarms need a customer managed key policy to publish to an
+    encrypted topic, which the contract's AWS-managed-keys-only encryption rules out. It denies non-TLS
+    publishing.
 
     Every subscription gets an SQS dead-letter queue, and an alarm on that queue's depth.
     """
@@ -54,6 +105,7 @@ class Alerting(Construct):
     ) -> None:
         super().__init__(scope, id_)
         self._suffix = suffix
+        self._events_dlq: Optional[sqs.Queue] = None
         self.alerts = sns.Topic(
             self,
             "Alerts",
@@ -109,39 +161,62 @@ class Alerting(Construct):
         )
         return queue
 
-    def route_compliance_changes(self, *, rule_names: Sequence[str]) -> events.Rule:
-        """Real-time path: a NON_COMPLIANT evaluation of one of ``rule_names`` becomes a sentence on the
-        alert topic within seconds of AWS Config recording it."""
+    @property
+    def events_dlq(self) -> sqs.Queue:
+        """The dead-letter queue of every EventBridge target of the stack (an event EventBridge could
+        not deliver after its retries), created on first use."""
+        if self._events_dlq is None:
+            self._events_dlq = self.dead_letter_queue("EventsDlq", "compliance-events-dlq")
+        return self._events_dlq
+
+    def route_compliance_changes(
+        self, *, rule_names: Sequence[str], queue: sqs.IQueue, send_resolved: bool
+    ) -> events.Rule:
+        """Real-time path: a NON_COMPLIANT evaluation of one of ``rule_names`` (and with
+        ``send_resolved`` a finding resolved) goes to ``queue``, the alert formatter's, within seconds
+        of AWS Config recording it."""
+        return self._route(
+            "NonCompliantChanges",
+            "config-noncompliant",
+            "Compliance changes of the monitored AWS Config rules, to the alert formatter",
+            compliance_change_pattern(rule_names, send_resolved),
+            queue,
+        )
+
+    def route_monitoring_changes(
+        self, *, rule_names: Sequence[str], queue: sqs.IQueue
+    ) -> events.Rule:
+        """AWS Config calls that turn monitoring off (recorder stopped or deleted, delivery channel or
+        one of ``rule_names`` deleted) or the recorder back on, to ``queue``, the alert formatter's."""
+        return self._route(
+            "MonitoringChanges",
+            "config-monitoring-changes",
+            "AWS Config calls that stop or delete what monitors compliance, to the alert formatter",
+            monitoring_change_pattern(rule_names),
+            queue,
+        )
+
+    def _route(
+        self, id_: str, name: str, description: str, pattern: dict[str, Any], queue: sqs.IQueue
+    ) -> events.Rule:
         rule = events.Rule(
             self,
-            "NonCompliantChanges",
-            rule_name=physical_name("config-noncompliant", self._suffix),
-            description="NON_COMPLIANT results of the monitored AWS Config rules, to the security team",
+            id_,
+            rule_name=physical_name(name, self._suffix),
+            description=description,
             event_pattern=events.EventPattern(
-                source=["aws.config"],
-                detail_type=["Config Rules Compliance Change"],
-                detail={
-                    "messageType": ["ComplianceChangeNotification"],
-                    "configRuleName": list(rule_names),
-                    "newEvaluationResult": {"complianceType": ["NON_COMPLIANT"]},
-                },
+                source=pattern["source"],
+                detail_type=pattern["detail-type"],
+                detail=pattern["detail"],
             ),
         )
-        dlq = self.dead_letter_queue("EventsDlq", "compliance-events-dlq")
-        # CDK adds events.amazonaws.com to the topic policy without a condition, and to the DLQ's policy on
-        # aws:SourceArn = this rule, the condition "Using resource-based policies for Amazon EventBridge"
-        # documents, https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html
+        # CDK lets events.amazonaws.com send to the queue and to the DLQ on aws:SourceArn = this rule,
+        # the condition "Using resource-based policies for Amazon EventBridge" (Amazon SQS
+        # permissions) documents, https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html
         rule.add_target(
-            targets.SnsTopic(
-                self.alerts,
-                message=events.RuleTargetInput.from_text(
-                    f"AWS Config: {events.EventField.from_path('$.detail.resourceType')} "
-                    f"{events.EventField.from_path('$.detail.resourceId')} is NON_COMPLIANT with rule "
-                    f"{events.EventField.from_path('$.detail.configRuleName')} in "
-                    f"{events.EventField.account}/{events.EventField.region} at "
-                    f"{events.EventField.time}."
-                ),
-                dead_letter_queue=dlq,
+            targets.SqsQueue(
+                queue,
+                dead_letter_queue=self.events_dlq,
                 retry_attempts=10,
                 max_event_age=Duration.hours(24),
             )

@@ -54,7 +54,7 @@ def test_the_demo_runs_to_its_summary_and_agrees_with_its_simulation(short_demo)
     summary = _summary(short_demo)
     assert summary["mismatches"] == []
     assert summary["timelineMatchesScenario"] is True
-    day_lines = [line for line in short_demo.stdout.splitlines() if line[:3].strip().isdigit()]
+    day_lines = [line for line, _ in _inbox_lines(short_demo)]
     assert [int(line[:3]) for line in day_lines] == list(range(1, short_demo.days + 1))
     for heading in ("auditor verify s3://", "auditor timeline s3://", "tampering", "summary"):
         assert f"== {heading}" in short_demo.stdout
@@ -102,17 +102,87 @@ def test_auditor_verify_through_s3_finds_the_chain_intact_and_only_the_skipped_d
     assert tolerant.returncode == 0, tolerant.stdout + tolerant.stderr  # and the only ones
 
 
-def test_every_alert_reached_the_inbox(short_demo):
-    expectation = short_demo.scenario.expect()
+def test_every_alert_reached_the_inbox_as_the_simulation_says(short_demo):
     summary = _summary(short_demo)
-    published = short_demo.emulator.alert_topic()
+    threshold = summary["digestThreshold"]
+    expected = short_demo.scenario.expect().inbox(threshold)
 
-    assert summary["alerts"]["realtime"] == expectation.realtime_alerts
-    assert summary["alerts"]["report"] == expectation.report_alerts
-    assert published["published"] == expectation.realtime_alerts and published["failed"] == 0
+    assert {k: v for k, v in summary["alerts"].items() if k != "total"} == expected
+    # The first day holds every resource non-compliant from the start: more than the threshold.
+    assert expected["digests"] == 1 and expected["digestChanges"] > threshold
+    assert expected["monitoring"] == 2  # the recorder stopped, and started again the next day
+    assert expected["changes"] >= 3
     # Every day with a report alerts: it had findings or, on the recorder-off day, a monitoring problem.
-    assert expectation.report_alerts == expectation.reports
-    assert expectation.realtime_alerts >= 5  # the five resources non-compliant from the start
+    assert expected["report"] == short_demo.scenario.expect().reports
+
+
+def _inbox_lines(run):
+    """(day line, the inbox lines under it) for each simulated day of the demo's output."""
+    days, current = [], None
+    for line in run.stdout.splitlines():
+        if line[:3].strip().isdigit() and line[5:15].count("-") == 2:
+            current = (line, [])
+            days.append(current)
+        elif current is not None and line.startswith("       inbox: "):
+            current[1].append(line.removeprefix("       inbox: "))
+    return days
+
+
+def test_the_inbox_summary_shows_the_digest_on_day_one_and_the_monitoring_alerts(short_demo):
+    scenario, suffix = short_demo.scenario, short_demo.suffix
+    days = _inbox_lines(short_demo)
+    assert len(days) == short_demo.days
+
+    first = days[0][1]
+    day_one = scenario.expect().days[0].realtime_alerts
+    assert first == [
+        f"[DIGEST] {suffix}: {day_one} compliance changes within 5 min ({day_one} NON_COMPLIANT)"
+    ]
+    off = scenario.recorder_off_day
+    recorder = f"compliance-recorder-{suffix}"
+    assert (
+        f"[CRITICAL] {suffix}: AWS Config recorder {recorder} STOPPED - changes are not recorded"
+        in days[off][1]
+    )
+    assert (
+        f"[RESOLVED] {suffix}: AWS Config recorder {recorder} started - recording again"
+        in days[off + 1][1]
+    )
+    singles = [s for _, lines in days for s in lines if s.startswith("[NON_COMPLIANT] ")]
+    rules = {"ec2-imdsv2-check", "rds-storage-encrypted", "s3-bucket-sse-enabled"}
+    for subject in singles:
+        rule, rest = subject.removeprefix("[NON_COMPLIANT] ").split(" ", 1)
+        assert rule in rules and rest.startswith(f"{suffix}: "), subject
+        assert len(subject) < 100 and subject.isascii()
+    # EC2 and RDS are named by their Name tag and DB identifier, not only by their ids.
+    named = [s for s in singles if s.split(": ", 1)[1].startswith(("i-", "db-"))]
+    assert named and all(s.endswith(")") for s in named)
+
+
+def test_the_digest_lists_every_resource_non_compliant_from_the_start(short_demo):
+    text = (short_demo.out / "inbox.txt").read_text()
+    digest = text.split("-" * 72)[0]
+    assert digest.startswith("Subject: [DIGEST] ")
+    for resource in short_demo.scenario.resources:
+        if resource.initially_compliant:
+            continue
+        shown = (
+            f"{resource.name}-{short_demo.suffix}"
+            if resource.kind == "s3"
+            else f"({resource.name})"
+        )
+        assert shown in digest, resource.name
+
+
+def test_a_real_time_e_mail_carries_the_console_link_the_fix_and_the_attributes(short_demo):
+    emails = (short_demo.out / "inbox.txt").read_text().split("-" * 72)
+    (one, *_) = [e for e in emails if "Subject: [NON_COMPLIANT] " in e]
+    assert "https://console.aws.amazon.com/config/home?region=us-east-1#/timeline/AWS::" in one
+    assert "\nFix:\n" in one
+    for line in ("Account      123456789012", "Region       us-east-1"):
+        assert line in one
+    assert f"Environment  {short_demo.suffix}" in one
+    assert "kind=compliance-change" in one and "severity=NON_COMPLIANT" in one
 
 
 def test_timeline_numbers_equal_the_simulated_drift_exactly(short_demo):

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 
 from demo.run import last_complete_quarter, quarter_bounds
-from demo.scenario import MIN_DAYS, Scenario
+from demo.scenario import ESTATE, MIN_DAYS, Scenario
 
 START = date(2026, 7, 1)
 
@@ -86,3 +86,30 @@ def test_the_default_quarter_is_the_last_complete_one(today, quarter, first, las
     assert last_complete_quarter(today) == quarter
     assert quarter_bounds(quarter) == (first, last)
     assert last < today and (today - timedelta(days=92)) <= last
+
+
+@pytest.mark.parametrize("threshold", [5, 10, 20])
+def test_the_inbox_expectation_turns_a_day_above_the_threshold_into_one_digest(threshold):
+    e = Scenario.build(START, 30, 2026).expect()
+
+    inbox = e.inbox(threshold)
+
+    first = e.days[0].realtime_alerts
+    above = [d.realtime_alerts for d in e.days if d.realtime_alerts > threshold]
+    assert inbox["digests"] == len(above) and inbox["digestChanges"] == sum(above)
+    assert inbox["changes"] + inbox["digestChanges"] == e.realtime_alerts
+    assert (first > threshold) == (inbox["digests"] >= 1)
+
+
+def test_the_estate_starts_with_more_findings_than_the_default_digest_threshold():
+    e = Scenario.build(START, 10, 2026).expect()
+    assert e.days[0].realtime_alerts == sum(1 for r in ESTATE if not r[2]) > 10
+
+
+def test_monitoring_alerts_fall_on_the_recorder_off_day_and_the_day_after():
+    s = Scenario.build(START, 20, 7)
+    days = s.expect().days
+    assert [i for i, d in enumerate(days) if d.monitoring_alerts] == [
+        s.recorder_off_day,
+        s.recorder_off_day + 1,
+    ]

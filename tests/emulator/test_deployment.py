@@ -82,6 +82,21 @@ def test_each_role_does_its_job_in_the_deployed_world(aws, clients, deployment):
         sqs = as_role("sqs", "reportGenerator")
         url = clients.sqs.get_queue_url(QueueName=deployment.request_queue)["QueueUrl"]
         sqs.receive_message(QueueUrl=url)
+        # the alert formatter: names and status from Config, its two queues, the alert topic
+        config = as_role("config", "alertFormatter")
+        config.batch_get_resource_config(
+            resourceKeys=[{"resourceType": "AWS::S3::Bucket", "resourceId": "x"}]
+        )
+        config.describe_config_rule_evaluation_status(ConfigRuleNames=deployment.rule_names)
+        config.describe_configuration_recorder_status()
+        sqs = as_role("sqs", "alertFormatter")
+        for name in (deployment.changes_queue, deployment.monitoring_queue):
+            url = clients.sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+            sqs.receive_message(QueueUrl=url)
+        as_role("sns", "alertFormatter").publish(
+            TopicArn=deployment.alert_topic_arn, Message="alert", Subject="[NON_COMPLIANT] x"
+        )
         assert aws.iam()["denied"] == 0
         recorder = clients.config.describe_configuration_recorder_status()
         assert recorder["ConfigurationRecordersStatus"][0]["name"] == deployment.recorder["name"]
@@ -108,3 +123,28 @@ def test_the_command_reads_a_template_or_says_in_one_line_why_not(synthesized, t
     assert missing.returncode == 2
     (line,) = missing.stderr.strip().splitlines()
     assert line.startswith("local_aws deployment: ") and "cannot read" in line
+
+
+def test_config_s_events_reach_the_formatter_queues_through_the_template_s_rules(
+    aws, clients, deployment
+):
+    deploy(clients, deployment)
+    aws.set_trail(True)
+    clients.s3.create_bucket(Bucket="unencrypted-bucket")
+    clients.config.describe_compliance_by_config_rule(ConfigRuleNames=deployment.rule_names)
+    clients.config.stop_configuration_recorder(
+        ConfigurationRecorderName=deployment.recorder["name"]
+    )
+
+    def bodies(name):
+        url = clients.sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        got = clients.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+        return [json.loads(m["Body"]) for m in got.get("Messages", [])]
+
+    changes = bodies(deployment.changes_queue)
+    assert [e["detail"]["resourceId"] for e in changes] == ["unencrypted-bucket"]
+    assert changes[0]["detail"]["newEvaluationResult"]["complianceType"] == "NON_COMPLIANT"
+    (stop,) = bodies(deployment.monitoring_queue)
+    assert stop["detail"]["eventName"] == "StopConfigurationRecorder"
+    assert deployment.changes_batch == {"BatchSize": 10_000, "MaximumBatchingWindowInSeconds": 300}
+    assert deployment.status_check_rule_arn.endswith(":rule/compliance-status-check-dev")

@@ -1,6 +1,7 @@
 """GIVEN SNS Publish WHEN the message and its attributes exceed the topic's limit in bytes THEN the
 emulator answers InvalidParameter "Message too long" as SNS does (262,144 bytes by default, not
-characters; body and attributes together), where moto alone counts characters of the body."""
+characters; body and attributes together), where moto alone counts characters of the body; and a
+subject of 100 characters or more, or with a line break, is InvalidParameter too."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ def refused(call):
 
 
 TOO_LONG = ("InvalidParameter", "Invalid parameter: Message too long", 400)
+BAD_SUBJECT = ("InvalidParameter", "Invalid parameter: Subject", 400)
 
 
 def test_the_limit_is_262144_bytes_of_utf8(clients, topic):
@@ -60,3 +62,25 @@ def test_the_topics_maximum_message_size_is_the_limit(clients):
     )["TopicArn"]
     clients.sns.publish(TopicArn=small, Message="x" * 1024)
     assert refused(lambda: clients.sns.publish(TopicArn=small, Message="x" * 1025)) == TOO_LONG
+
+
+@pytest.mark.parametrize(
+    ("subject", "accepted"),
+    [
+        ("x" * 99, True),
+        ("[NON_COMPLIANT] ec2-imdsv2-check prod: i-0abc (bastion)", True),
+        ("x" * 100, False),  # "less than 100 characters long"
+        ("two\nlines", False),  # "no line breaks or control characters"
+        ("tab\there", False),
+    ],
+)
+def test_a_subject_must_be_under_100_characters_without_control_characters(
+    clients, topic, subject, accepted
+):
+    def publish():
+        return clients.sns.publish(TopicArn=topic, Message="m", Subject=subject)
+
+    if accepted:
+        assert publish()["MessageId"]
+    else:
+        assert refused(publish) == BAD_SUBJECT

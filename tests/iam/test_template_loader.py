@@ -24,6 +24,7 @@ def test_each_role_gets_its_identity_policies_and_trust_policy(template):
     roles = StackTemplate(template, deploy_time=rule_ids).roles()
 
     assert sorted(roles) == [
+        "compliance-alert-formatter-dev",
         "compliance-config-recorder-dev",
         "compliance-daily-evaluation-dev",
         "compliance-report-generator-dev",

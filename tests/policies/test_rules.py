@@ -842,6 +842,22 @@ IAM = [
         "NotResource",
     ),
     accept(
+        "resource-names-read-on-star",
+        add_statement(
+            "GeneratorPolicy",
+            {"Effect": "Allow", "Action": "config:BatchGetResourceConfig", "Resource": "*"},
+        ),
+    ),
+    fail(
+        "resource-history-read-on-star",
+        add_statement(
+            "GeneratorPolicy",
+            {"Effect": "Allow", "Action": "config:GetResourceConfigHistory", "Resource": "*"},
+        ),
+        ["iam_wildcard_resource_only_config_status"],
+        'Allow on Resource "*"',
+    ),
+    accept(
         "deny-not-action",
         add_statement(
             "GeneratorPolicy",

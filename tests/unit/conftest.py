@@ -18,6 +18,12 @@ VARIANTS = {
     "existing-recorder": {"environmentSuffix": "ct", "useExistingConfigRecorder": "true"},
     "object-lock": {"environmentSuffix": "locked", "reportObjectLock": "compliance"},
     "new-runtime": {"environmentSuffix": "py314", "lambdaRuntime": "python3.14"},
+    "alerts": {
+        "environmentSuffix": "alerts",
+        "alertDigestThreshold": "25",
+        "alertDigestWindowMinutes": "2",
+        "alertResolved": "true",
+    },
 }
 
 

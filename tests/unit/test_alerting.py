@@ -1,4 +1,5 @@
-"""Alerting: readable real-time compliance alerts, DLQs on every subscription, alarms to the team."""
+"""Alerting: AWS Config's events routed to the alert formatter, DLQs on every subscription and target,
+alarms to the team."""
 
 from __future__ import annotations
 
@@ -6,18 +7,30 @@ import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match, Template
 
-from lib.alerting.infrastructure import COMPLIANCE_CHANGE_TEMPLATE, Alerting, alarm_to_team
+from lib.alerting.infrastructure import Alerting, alarm_to_team
 from tests.unit.conftest import variant
 from tests.unit.synth import make_app
 
 
-def bare(alert_email=None) -> Template:
+def bare(alert_email=None, send_resolved=False) -> Template:
     stack = cdk.Stack(make_app(), "Bare")
     alerting = Alerting(stack, "Alerting", suffix="t1", alert_email=alert_email)
-    alerting.route_compliance_changes(rule_names=["r1-t1", "r2-t1"])
+    changes, monitoring = sqs.Queue(stack, "Changes"), sqs.Queue(stack, "Monitoring")
+    alerting.route_compliance_changes(
+        rule_names=["r1-t1", "r2-t1"], queue=changes, send_resolved=send_resolved
+    )
+    alerting.route_monitoring_changes(rule_names=["r1-t1", "r2-t1"], queue=monitoring)
     return Template.from_stack(stack)
+
+
+def rules_by_name(template: Template) -> dict:
+    return {
+        r["Properties"]["Name"]: r["Properties"]
+        for r in template.find_resources("AWS::Events::Rule").values()
+    }
 
 
 def test_every_subscription_has_a_dead_letter_queue(templates):
@@ -38,34 +51,73 @@ def test_email_subscription_only_when_configured(template):
 
 
 def test_compliance_changes_are_filtered_to_noncompliant_monitored_rules():
-    bare().has_resource_properties(
-        "AWS::Events::Rule",
-        {
-            "Name": "config-noncompliant-t1",
-            "EventPattern": {
-                "source": ["aws.config"],
-                "detail-type": ["Config Rules Compliance Change"],
-                "detail": {
-                    "messageType": ["ComplianceChangeNotification"],
-                    "configRuleName": ["r1-t1", "r2-t1"],
-                    "newEvaluationResult": {"complianceType": ["NON_COMPLIANT"]},
-                },
-            },
+    rule = rules_by_name(bare())["config-noncompliant-t1"]
+    assert rule["EventPattern"] == {
+        "source": ["aws.config"],
+        "detail-type": ["Config Rules Compliance Change"],
+        "detail": {
+            "messageType": ["ComplianceChangeNotification"],
+            "configRuleName": ["r1-t1", "r2-t1"],
+            "newEvaluationResult": {"complianceType": ["NON_COMPLIANT"]},
         },
-    )
+    }
 
 
-def test_alert_is_a_readable_sentence_with_a_target_dlq():
-    (rule,) = bare().find_resources("AWS::Events::Rule").values()
-    (target,) = rule["Properties"]["Targets"]
-    transformer = target["InputTransformer"]
-    assert set(transformer["InputPathsMap"]) >= {"detail-resourceType", "detail-resourceId"}
-    text = transformer["InputTemplate"]
-    assert text.startswith(
-        '"AWS Config: <detail-resourceType> <detail-resourceId> is NON_COMPLIANT'
-    )
-    assert "DeadLetterConfig" in target
-    assert COMPLIANCE_CHANGE_TEMPLATE.startswith("AWS Config: <resourceType> <resourceId>")
+def test_with_resolved_changes_on_a_change_out_of_non_compliant_is_routed_too():
+    detail = rules_by_name(bare(send_resolved=True))["config-noncompliant-t1"]["EventPattern"][
+        "detail"
+    ]
+    assert detail["$or"] == [
+        {"newEvaluationResult": {"complianceType": ["NON_COMPLIANT"]}},
+        {"oldEvaluationResult": {"complianceType": ["NON_COMPLIANT"]}},
+    ]
+    assert "newEvaluationResult" not in detail
+
+
+def test_monitoring_changes_are_successful_config_calls_that_switch_monitoring_off_or_on():
+    rule = rules_by_name(bare())["config-monitoring-changes-t1"]
+    assert rule["EventPattern"] == {
+        "source": ["aws.config"],
+        "detail-type": ["AWS API Call via CloudTrail"],
+        "detail": {
+            "eventSource": ["config.amazonaws.com"],
+            "errorCode": [{"exists": False}],
+            "$or": [
+                {
+                    "eventName": [
+                        "StopConfigurationRecorder",
+                        "DeleteConfigurationRecorder",
+                        "DeleteDeliveryChannel",
+                        "StartConfigurationRecorder",
+                    ]
+                },
+                {
+                    "eventName": ["DeleteConfigRule"],
+                    "requestParameters": {"configRuleName": ["r1-t1", "r2-t1"]},
+                },
+            ],
+        },
+    }
+
+
+def test_events_go_unchanged_to_the_formatter_queues_with_one_shared_target_dlq():
+    template = bare()
+    queues = {
+        k: v for k, v in template.find_resources("AWS::SQS::Queue").items() if "Alerting" not in k
+    }
+    (dlq,) = [
+        k
+        for k, v in template.find_resources("AWS::SQS::Queue").items()
+        if v.get("Properties", {}).get("QueueName") == "compliance-events-dlq-t1"
+    ]
+    targets = []
+    for rule in rules_by_name(template).values():
+        (target,) = rule["Targets"]
+        targets.append(target["Arn"]["Fn::GetAtt"][0])
+        assert "InputTransformer" not in target and "Input" not in target
+        assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": [dlq, "Arn"]}
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] == 10
+    assert sorted(targets) == sorted(queues)
 
 
 def test_topics_deny_plain_http_and_config_may_publish_only_from_this_account(template):

@@ -12,7 +12,9 @@ SET_BY_LAMBDA = {"AWS_REGION", "AWS_DEFAULT_REGION"}
 
 
 def deployed_function(template):
-    (fn,) = template.find_resources("AWS::Lambda::Function").values()
+    (fn,) = template.find_resources(
+        "AWS::Lambda::Function", {"Properties": {"FunctionName": harness.function_name("dev")}}
+    ).values()
     return fn["Properties"]
 
 

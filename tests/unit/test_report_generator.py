@@ -8,7 +8,9 @@ FUNCTION_NAME = "compliance-report-generator-dev"
 
 
 def function(template):
-    (fn,) = template.find_resources("AWS::Lambda::Function").values()
+    (fn,) = template.find_resources(
+        "AWS::Lambda::Function", {"Properties": {"FunctionName": FUNCTION_NAME}}
+    ).values()
     return fn["Properties"]
 
 
@@ -25,7 +27,9 @@ def test_function_runtime_architecture_timeout_and_json_logs(template):
 
 
 def test_log_group_keeps_30_days_and_is_destroyable(template):
-    groups = template.find_resources("AWS::Logs::LogGroup")
+    groups = template.find_resources(
+        "AWS::Logs::LogGroup", {"Properties": {"LogGroupName": f"/aws/lambda/{FUNCTION_NAME}"}}
+    )
     ((logical_id, group),) = groups.items()
     assert group["Properties"]["LogGroupName"] == f"/aws/lambda/{FUNCTION_NAME}"
     assert group["Properties"]["RetentionInDays"] == 30
@@ -142,14 +146,20 @@ def test_event_source_mapping_waits_for_the_policy(template):
     (policy_id,) = template.find_resources(
         "AWS::IAM::ManagedPolicy", {"Properties": {"ManagedPolicyName": f"{FUNCTION_NAME}-policy"}}
     )
-    (fn,) = template.find_resources("AWS::Lambda::Function").values()
+    (fn,) = template.find_resources(
+        "AWS::Lambda::Function", {"Properties": {"FunctionName": FUNCTION_NAME}}
+    ).values()
     assert fn["DependsOn"] == [policy_id]
 
 
 def test_async_failures_are_kept(template):
     template.has_resource_properties(
         "AWS::Lambda::EventInvokeConfig",
-        {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 21600},
+        {
+            "FunctionName": {"Ref": Match.string_like_regexp("^ReportGeneratorFunction")},
+            "MaximumRetryAttempts": 2,
+            "MaximumEventAgeInSeconds": 21600,
+        },
     )
 
 

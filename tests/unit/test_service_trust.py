@@ -158,6 +158,7 @@ def test_every_trust_policy_is_pinned(template):
     assert {name: resolved(doc) for name, doc in trust_policies(template).items()} == {
         # No condition: Lambda is not documented to supply one (see DOCUMENTED).
         "compliance-report-generator-dev": only_service("lambda.amazonaws.com"),
+        "compliance-alert-formatter-dev": only_service("lambda.amazonaws.com"),
         "compliance-config-recorder-dev": only_service(
             "config.amazonaws.com", {"StringEquals": {"AWS:SourceAccount": ACCOUNT}}
         ),

@@ -24,6 +24,8 @@ def test_defaults_match_the_contract():
     assert settings.alert_email is None
     assert settings.use_existing_config_recorder is False
     assert settings.report_object_lock == "off"
+    assert (settings.alert_digest_threshold, settings.alert_digest_window_minutes) == (10, 5)
+    assert settings.alert_resolved is False
 
 
 @pytest.mark.parametrize(
@@ -43,6 +45,13 @@ def test_defaults_match_the_contract():
         ({"lambdaRuntime": "nodejs20.x"}, "must be one of"),
         ({"reportObjectLock": "forever"}, "reportObjectLock='forever'"),
         ({"useExistingConfigRecorder": "maybe"}, "useExistingConfigRecorder='maybe'"),
+        ({"alertDigestThreshold": "0"}, "alertDigestThreshold=0: must be 1-100"),
+        ({"alertDigestThreshold": "101"}, "alertDigestThreshold=101: must be 1-100"),
+        ({"alertDigestThreshold": "ten"}, "alertDigestThreshold='ten': must be a whole number"),
+        ({"alertDigestThreshold": True}, "alertDigestThreshold=True: must be a whole number"),
+        ({"alertDigestWindowMinutes": "0"}, "alertDigestWindowMinutes=0: must be 1-5"),
+        ({"alertDigestWindowMinutes": 6}, "at most 300 seconds"),
+        ({"alertResolved": "sometimes"}, "alertResolved='sometimes': must be true or false"),
     ],
 )
 def test_bad_values_name_the_value_and_the_rule(values, fragment):
@@ -51,6 +60,19 @@ def test_bad_values_name_the_value_and_the_rule(values, fragment):
     message = str(error.value)
     assert fragment in message
     assert "\n" not in message
+
+
+def test_alert_settings_accept_cli_strings_at_their_limits():
+    low = StackSettings.from_mapping(
+        {"alertDigestThreshold": "1", "alertDigestWindowMinutes": "1", "alertResolved": "true"}
+    )
+    high = StackSettings.from_mapping({"alertDigestThreshold": 100, "alertDigestWindowMinutes": 5})
+    assert (low.alert_digest_threshold, low.alert_digest_window_minutes, low.alert_resolved) == (
+        1,
+        1,
+        True,
+    )
+    assert (high.alert_digest_threshold, high.alert_digest_window_minutes) == (100, 5)
 
 
 def test_flags_accept_cli_strings():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from lib.alert_formatter.infrastructure import UNSCOPED_CONFIG_READS as FORMATTER_READS
 from lib.report_generator.infrastructure import UNSCOPED_CONFIG_READS
 from tests.unit.cfn_schema import taggable
 from tests.unit.conftest import VARIANTS
@@ -145,7 +146,7 @@ def test_no_policy_grants_wildcard_actions(any_template):
             for action in actions:
                 assert action != "*" and not action.endswith(":*"), f"{logical_id}: {action}"
             if statement.get("Resource") == "*":
-                assert set(actions) <= set(UNSCOPED_CONFIG_READS), (
+                assert set(actions) <= {*UNSCOPED_CONFIG_READS, *FORMATTER_READS}, (
                     f"{logical_id}: Resource * for {actions}"
                 )
 

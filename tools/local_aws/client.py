@@ -233,18 +233,19 @@ class LocalAwsClient:
         """Stop enforcing: every request goes on, as without a template."""
         return None
 
-    # -- AWS Config test hooks (configservice/control.py) ------------------------------------------
-    @control("GET", "config/alert-topic")
-    def alert_topic(self) -> Body:
-        """Where compliance-change alerts go, with ``published`` and ``failed`` counts."""
+    # -- EventBridge (eventbridge.py) --------------------------------------------------------------
+    @control("GET", "events")
+    def events(self) -> Body:
+        """Events put on EventBridge, by detail type; failed deliveries; whether there is a trail."""
         return None
 
-    @control("POST", "config/alert-topic")
-    def set_alert_topic(self, topic_arn: str | None, rule_names: list[str] | None = None) -> Body:
-        """Publish a message per resource turning NON_COMPLIANT (``None``: no alerts); only for
-        ``rule_names`` when given."""
-        return {"topicArn": topic_arn, "ruleNames": rule_names}
+    @control("POST", "events/trail")
+    def set_trail(self, management_events: bool) -> Body:
+        """Give the account a trail that logs management events, so CloudTrail sends AWS Config's
+        write calls to EventBridge (``False``: no trail, the default)."""
+        return {"managementEvents": management_events}
 
+    # -- AWS Config test hooks (configservice/control.py) ------------------------------------------
     @control("POST", "config/rule-failure")
     def set_rule_failure(
         self,

@@ -62,8 +62,21 @@ class Deployment:
     function_name: str
     function_variables: Dict[str, str]  # the function's environment as the template sets it
     daily_evaluation_input: Dict[str, Any]  # the schedule's StartConfigRulesEvaluation request
-    roles: Dict[str, str]  # "reportGenerator" | "dailyEvaluation" | "configRecorder" -> role name
+    roles: Dict[str, str]  # "reportGenerator" | "dailyEvaluation" | "configRecorder" |
+    # "alertFormatter" -> role name
     access_keys: Dict[str, str] = field(default_factory=dict)  # role name -> key id it signs with
+    # The alert formatter: its function and queues, and the EventBridge rules that feed them.
+    formatter_name: str = ""
+    formatter_variables: Dict[str, str] = field(default_factory=dict)
+    formatter_queues: List[Dict[str, Any]] = field(default_factory=list)  # in creation order:
+    # [{"name", "attributes"}], dead-letter queues first
+    changes_queue: str = ""
+    monitoring_queue: str = ""
+    changes_batch: Dict[str, Any] = field(default_factory=dict)  # the changes event source mapping
+    event_rules: List[Dict[str, Any]] = field(
+        default_factory=list
+    )  # [{"name", "pattern", "queue"}]
+    status_check_rule_arn: str = ""
 
     # -- reading and writing ---------------------------------------------------------------------
     @classmethod
@@ -87,7 +100,7 @@ class Deployment:
 
     def access_key(self, role: str) -> str:
         """The access key id the emulator gives ``role`` ("reportGenerator", "dailyEvaluation",
-        "configRecorder"): requests signed with it are evaluated as that role."""
+        "configRecorder", "alertFormatter"): requests signed with it are evaluated as that role."""
         return self.access_keys[self.roles[role]]
 
     def function_environment(
@@ -96,13 +109,33 @@ class Deployment:
         """The function's environment: the template's variables, the region Lambda sets, and with
         ``endpoint_url`` the emulator's endpoint and the function role's credentials (the key the
         emulator evaluates as the report generator's role)."""
-        env = dict(self.function_variables)
+        return self._environment(
+            self.function_variables, "reportGenerator", endpoint_url, overrides
+        )
+
+    def formatter_environment(
+        self, endpoint_url: Optional[str] = None, **overrides: str
+    ) -> Dict[str, str]:
+        """The alert formatter's environment, as ``function_environment`` is the report
+        generator's: signing as the formatter's role with ``endpoint_url``."""
+        return self._environment(
+            self.formatter_variables, "alertFormatter", endpoint_url, overrides
+        )
+
+    def _environment(
+        self,
+        variables: Dict[str, str],
+        role: str,
+        endpoint_url: Optional[str],
+        overrides: Dict[str, str],
+    ) -> Dict[str, str]:
+        env = dict(variables)
         env.update({"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region})
         if endpoint_url is not None:
             env.update(
                 {
                     "AWS_ENDPOINT_URL": endpoint_url,
-                    "AWS_ACCESS_KEY_ID": self.access_key("reportGenerator"),
+                    "AWS_ACCESS_KEY_ID": self.access_key(role),
                     "AWS_SECRET_ACCESS_KEY": "emulator",  # noqa: S105 (no signature is checked)
                     "AWS_EC2_METADATA_DISABLED": "true",
                 }
@@ -115,9 +148,11 @@ class Deployment:
 def deploy(clients: Any, deployment: Deployment) -> None:
     """Create what CloudFormation would for ``deployment`` (``clients``: an ``estate.EstateClients``
     signed with an admin key): the report and Config buckets (versioned, SSE-S3), both topics, the
-    request queue with its dead-letter queue, the three rules, the recorder (started) and the
-    delivery channel. The function, schedules, alarms and policies are not resources here: the
-    emulator enforces the policies from the template itself."""
+    request queue with its dead-letter queue, the alert formatter's queues with theirs, the
+    EventBridge rules that route AWS Config's events to them (with their patterns, on the default
+    bus), the three rules, the recorder (started) and the delivery channel. The functions,
+    schedules, alarms and policies are not resources here: the emulator enforces the policies from
+    the template itself."""
     from . import estate
 
     d = deployment
@@ -130,6 +165,15 @@ def deploy(clients: Any, deployment: Deployment) -> None:
         clients.sns.create_topic(Name=arn.rsplit(":", 1)[1])
     clients.sqs.create_queue(QueueName=d.request_dlq, Attributes=d.request_dlq_attributes)
     clients.sqs.create_queue(QueueName=d.request_queue, Attributes=d.request_queue_attributes)
+    for queue in d.formatter_queues:
+        clients.sqs.create_queue(QueueName=queue["name"], Attributes=queue["attributes"])
+    for route in d.event_rules:
+        url = clients.sqs.get_queue_url(QueueName=route["queue"])["QueueUrl"]
+        arn = clients.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+        clients.events.put_rule(Name=route["name"], EventPattern=json.dumps(route["pattern"]))
+        clients.events.put_targets(
+            Rule=route["name"], Targets=[{"Id": "queue", "Arn": arn["Attributes"]["QueueArn"]}]
+        )
     for rule in d.rules:
         definition: Dict[str, Any] = {
             "ConfigRuleName": rule["name"],
@@ -266,11 +310,32 @@ def describe(template_path: Path, account: str = ACCOUNT, region: str = REGION) 
                 return lid
         raise DeploymentError(f"{template_path}: no {kind} whose {attribute} is {value}")
 
-    function_id, _ = only("AWS::Lambda::Function")
-    function = props(function_id)
+    def function_with(variable: str) -> tuple[str, Dict[str, Any]]:
+        """The function whose environment has ``variable`` (each function's own setting)."""
+        found = [
+            lid
+            for lid, r in stack.resources.items()
+            if r.get("Type") == "AWS::Lambda::Function"
+            and variable in r["Properties"].get("Environment", {}).get("Variables", {})
+        ]
+        if len(found) != 1:
+            raise DeploymentError(
+                f"{template_path}: expected one function with {variable}, found {len(found)}"
+            )
+        return found[0], props(found[0])
+
+    def mappings_of(function_id: str) -> List[Dict[str, Any]]:
+        return [
+            props(lid)
+            for lid, r in stack.resources.items()
+            if r.get("Type") == "AWS::Lambda::EventSourceMapping"
+            and r["Properties"].get("FunctionName") == {"Ref": function_id}
+        ]
+
+    function_id, function = function_with("REPORT_BUCKET")
     variables = {k: str(v) for k, v in function["Environment"]["Variables"].items()}
-    mapping_id, _ = only("AWS::Lambda::EventSourceMapping")
-    queue_id = logical_id_of("AWS::SQS::Queue", "Arn", props(mapping_id)["EventSourceArn"])
+    (mapping,) = mappings_of(function_id)
+    queue_id = logical_id_of("AWS::SQS::Queue", "Arn", mapping["EventSourceArn"])
     queue = props(queue_id)
     dlq_id = logical_id_of("AWS::SQS::Queue", "Arn", queue["RedrivePolicy"]["deadLetterTargetArn"])
     recorder_id, _ = only("AWS::Config::ConfigurationRecorder")
@@ -294,10 +359,41 @@ def describe(template_path: Path, account: str = ACCOUNT, region: str = REGION) 
                     "scope": rule.get("Scope", {}),
                 }
             )
+    formatter_id, formatter = function_with("DIGEST_THRESHOLD")
+    formatter_queues: List[Dict[str, Any]] = []
+    queue_of_mapping: Dict[str, Dict[str, Any]] = {}
+    for found in mappings_of(formatter_id):
+        source = props(logical_id_of("AWS::SQS::Queue", "Arn", found["EventSourceArn"]))
+        dead = props(
+            logical_id_of("AWS::SQS::Queue", "Arn", source["RedrivePolicy"]["deadLetterTargetArn"])
+        )
+        formatter_queues += [
+            {"name": dead["QueueName"], "attributes": _queue_attributes(dead)},
+            {"name": source["QueueName"], "attributes": _queue_attributes(source)},
+        ]
+        queue_of_mapping[source["QueueName"]] = found
+    changes = next(n for n, m in queue_of_mapping.items() if "MaximumBatchingWindowInSeconds" in m)
+    monitoring = next(n for n in queue_of_mapping if n != changes)
+    event_rules = []
+    status_check = ""
+    for lid, resource in stack.resources.items():
+        if resource.get("Type") != "AWS::Events::Rule":
+            continue
+        rule = props(lid)
+        targets = [
+            t["Arn"].rsplit(":", 1)[1] for t in rule.get("Targets", []) if ":sqs:" in t["Arn"]
+        ]
+        if "EventPattern" in rule and targets and targets[0] in queue_of_mapping:
+            event_rules.append(
+                {"name": rule["Name"], "pattern": rule["EventPattern"], "queue": targets[0]}
+            )
+        elif "ScheduleExpression" in rule and targets == [monitoring]:
+            status_check = stack.attribute(lid, "Arn", lid)
     roles = {
         "reportGenerator": role_name(function["Role"]),
         "dailyEvaluation": role_name(schedule["Target"]["RoleArn"]),
         "configRecorder": role_name(recorder["RoleARN"]),
+        "alertFormatter": role_name(formatter["Role"]),
     }
     return Deployment(
         suffix=variables["ENVIRONMENT_SUFFIX"],
@@ -320,6 +416,19 @@ def describe(template_path: Path, account: str = ACCOUNT, region: str = REGION) 
         daily_evaluation_input=json.loads(schedule["Target"]["Input"]),
         roles=roles,
         access_keys={name: role_access_key(name) for name in roles.values()},
+        formatter_name=formatter["FunctionName"],
+        formatter_variables={k: str(v) for k, v in formatter["Environment"]["Variables"].items()},
+        formatter_queues=formatter_queues,
+        changes_queue=changes,
+        monitoring_queue=monitoring,
+        changes_batch={
+            "BatchSize": queue_of_mapping[changes]["BatchSize"],
+            "MaximumBatchingWindowInSeconds": queue_of_mapping[changes][
+                "MaximumBatchingWindowInSeconds"
+            ],
+        },
+        event_rules=event_rules,
+        status_check_rule_arn=status_check,
     )
 
 

@@ -6,6 +6,7 @@ Every function takes the boto3 client it needs, so the same code works against a
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,7 @@ class EstateClients:
     config: Any
     sns: Any
     sqs: Any
+    events: Any = None
 
 
 def clients(endpoint_url: str, region: str = REGION, max_attempts: int = 3) -> EstateClients:
@@ -51,7 +53,13 @@ def clients(endpoint_url: str, region: str = REGION, max_attempts: int = 3) -> E
         return session.client(service, endpoint_url=endpoint_url, config=cfg)
 
     return EstateClients(
-        make("s3"), make("rds"), make("ec2"), make("config"), make("sns"), make("sqs")
+        make("s3"),
+        make("rds"),
+        make("ec2"),
+        make("config"),
+        make("sns"),
+        make("sqs"),
+        make("events"),
     )
 
 
@@ -121,8 +129,15 @@ def db_instance_resource_id(rds: Any, identifier: str) -> str:
 
 
 # -- EC2 -------------------------------------------------------------------------------------------
-def create_instance(ec2: Any, imdsv2_required: bool = True, image_id: str = IMAGE_ID) -> str:
-    """One running instance; returns its instance id."""
+def create_instance(
+    ec2: Any, imdsv2_required: bool = True, image_id: str = IMAGE_ID, name: str | None = None
+) -> str:
+    """One running instance, with a Name tag when ``name`` is given; returns its instance id."""
+    extra: dict[str, Any] = {}
+    if name:
+        extra["TagSpecifications"] = [
+            {"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": name}]}
+        ]
     response = ec2.run_instances(
         ImageId=image_id,
         InstanceType="t3.micro",
@@ -132,6 +147,7 @@ def create_instance(ec2: Any, imdsv2_required: bool = True, image_id: str = IMAG
             "HttpTokens": "required" if imdsv2_required else "optional",
             "HttpEndpoint": "enabled",
         },
+        **extra,
     )
     return response["Instances"][0]["InstanceId"]
 
@@ -198,6 +214,20 @@ def stop_recording(config: Any, recorder: str = "default") -> None:
 
 def resume_recording(config: Any, recorder: str = "default") -> None:
     config.start_configuration_recorder(ConfigurationRecorderName=recorder)
+
+
+def route_to_queue(
+    events: Any, sqs: Any, rule_name: str, pattern: dict[str, Any], queue_name: str
+) -> str:
+    """An EventBridge rule on the default bus sending the events ``pattern`` matches to a new SQS
+    queue ``queue_name``; returns the queue URL."""
+    url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events.put_rule(Name=rule_name, EventPattern=json.dumps(pattern))
+    events.put_targets(Rule=rule_name, Targets=[{"Id": "queue", "Arn": arn}])
+    return url
 
 
 def subscribe_queue(sns: Any, sqs: Any, topic_arn: str, queue_name: str) -> str:

@@ -23,6 +23,7 @@ def patch_moto() -> None:
     _bucket_versioning_root()
     _dead_letter_sources()
     patch_delete_stack()  # a bucket that is not empty fails DeleteStack, as in AWS
+    _whole_events_to_targets()
 
 
 def _unique_dbi_resource_ids() -> None:
@@ -83,3 +84,17 @@ def _bucket_versioning_root() -> None:
         return status, headers, body
 
     S3Response.get_bucket_versioning = get_bucket_versioning  # type: ignore[method-assign]
+
+
+def _whole_events_to_targets() -> None:
+    """A target with no Input, InputPath or InputTransformer receives the matched event itself, with
+    its top-level ``account`` field (Amazon EventBridge User Guide, "Amazon EventBridge events": the
+    fields every event has); moto 5.2.5 rebuilds it from a template that leaves ``account`` out.
+    Put it back."""
+    from moto.events.utils import EventTemplateParser
+
+    template = EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE
+    if '"account"' not in template:
+        EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = template.replace(
+            '"region": "<region>"', '"account": "<account>", "region": "<region>"'
+        )

@@ -4,7 +4,8 @@
 goes to the control API; an AWS call is counted, delayed by the plan's latency (sleeping in the
 request's own thread, holding no lock), possibly answered with an injected fault, answered by the
 Config extension for the operations it owns, and otherwise handed to moto's own server application
-unchanged. A check that every AWS call must pass belongs in ``_serve``.
+unchanged. A write call to AWS Config also becomes a CloudTrail event on EventBridge when the account
+has a trail (``eventbridge.py``). A check that every AWS call must pass belongs in ``_serve``.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from .clock import Clock
 from .configservice import ConfigControl, ConfigService
 from .control import PREFIX as CONTROL_PREFIX
 from .control import ControlApi, EmulatorControl
+from .eventbridge import EventBridgeDelivery, EventsControl
 from .faults import FaultPlan
 from .hosts import check_loopback
 from .iam.enforce import IamControl, IamSwitch
 from .moto_patches import patch_moto
 from .s3_writes import KEY_WRITES, S3Control, S3Writes
-from .sns_limits import TOO_LONG, too_long
+from .sns_limits import BAD_SUBJECT, TOO_LONG, bad_subject, too_long
 from .sqs_redrive import SqsRedrive
 from .stats import CallStats
 
@@ -53,6 +55,9 @@ class EmulatorApp:
         self.faults = FaultPlan()
         self.config = ConfigService(self.clock)
         self.iam = IamSwitch(self.clock.now)  # off until a template is loaded (iam/enforce.py)
+        # What AWS Config and CloudTrail send to EventBridge, delivered by moto's EventBridge.
+        self.eventbridge = EventBridgeDelivery(self.clock, self.iam.caller_arn)
+        self.config.on_changes = self.eventbridge.compliance_changes
         # Writes of one object key: compare-and-swap and 409 ConditionalRequestConflict (s3_writes.py).
         self.s3_writes = S3Writes()
         self.sqs_redrive = SqsRedrive()  # StartMessageMoveTask and friends, which moto lacks
@@ -61,6 +66,7 @@ class EmulatorApp:
             ConfigControl(self.config),
             IamControl(self.iam),
             S3Control(self.s3_writes),
+            EventsControl(self.eventbridge),
         )
         self._moto = DomainDispatcherApplication(create_backend_app)
         patch_moto()
@@ -71,6 +77,7 @@ class EmulatorApp:
 
         moto_api_backend.reset()
         self.config.reset()
+        self.eventbridge.reset()
         self.faults.clear()
         self.s3_writes.clear()
         self.sqs_redrive.reset()
@@ -100,21 +107,26 @@ class EmulatorApp:
             time.sleep(latency)
         denied = self.iam.check(call, environ)
         if denied is not None:
+            self._trail(call, environ, denied[0], denied[2])
             return _respond(environ, start_response, *denied)
         fault = self.faults.pick(call)
         if fault is not None:
             self.stats.record_fault(call.key)
             status, headers, body = error_response(call, fault.error, fault.status, fault.message)
             return _respond(environ, start_response, status, headers, body)
-        if too_long(call):
-            status, headers, body = error_response(call, "InvalidParameter", 400, TOO_LONG)
+        if too_long(call) or bad_subject(call):
+            message = TOO_LONG if too_long(call) else BAD_SUBJECT
+            status, headers, body = error_response(call, "InvalidParameter", 400, message)
             return _respond(environ, start_response, status, headers, body)
         if call.service == "sqs" and self.sqs_redrive.handles(call.operation):
             status, headers, body = self.sqs_redrive.handle(call)
             return _respond(environ, start_response, status, headers, body)
         if call.service == "config" and self.config.handles(call.operation):
             status, headers, body = self.config.handle(call)
+            self._trail(call, environ, status, body)
             return _respond(environ, start_response, status, headers, body)
+        if self.eventbridge.records(call):
+            return self._moto_on_trail(call, environ, start_response)
         if call.service == "s3" and call.operation in KEY_WRITES and call.params.get("Key"):
 
             def respond(status: int, headers: list[tuple[str, str]], body: bytes) -> list[bytes]:
@@ -126,6 +138,32 @@ class EmulatorApp:
                 call, environ, respond, lambda: self._moto(environ, start_response)
             )
         return self._moto(environ, start_response)
+
+    def _trail(self, call: AwsCall, environ: dict[str, Any], status: int, body: bytes) -> None:
+        from .configservice.service import _account_of
+
+        self.eventbridge.api_call(call, _account_of(call.access_key), status, body, environ)
+
+    def _moto_on_trail(
+        self, call: AwsCall, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """moto's answer to a call a trail records: read whole (AWS Config's answers are small), so
+        its status and error go into the CloudTrail event, then passed on unchanged."""
+        seen: dict[str, Any] = {}
+
+        def keep(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
+            seen["status"] = int(status.split(" ", 1)[0])
+            return start_response(status, headers, *exc)
+
+        answer = self._moto(environ, keep)
+        try:
+            body = b"".join(answer)
+        finally:
+            close = getattr(answer, "close", None)
+            if close is not None:
+                close()
+        self._trail(call, environ, seen.get("status", 500), body)
+        return [body]
 
 
 _REASONS = {

@@ -1,4 +1,5 @@
-"""SNS Publish's size limit, counted as SNS counts it: bytes, body and message attributes together.
+"""SNS Publish's limits, counted as SNS counts them: the size in bytes of body and message attributes
+together, and the subject's length and characters.
 
 Amazon SNS API Reference, Publish ``Message`` (botocore's SNS model carries the text): "messages must be
 UTF-8 encoded strings. By default, a message can be at most 256 KiB in size (262,144 bytes, not 262,144
@@ -11,6 +12,11 @@ included in the message size restriction."
 moto 5.2.5 compares ``len(message)`` (characters, attributes left out) with 262,144, so a body of
 multi-byte characters or a body near the limit plus attributes passes there and fails in AWS. This
 check runs before moto and answers as AWS does: ``InvalidParameter``, HTTP 400.
+
+``Subject`` (same reference): "Subjects must be UTF-8 text with no line breaks or control characters,
+and less than 100 characters long". moto 5.2.5 refuses only more than 100 characters, with a 500, and
+accepts line breaks; here a subject of 100 characters or more, or with a control character, is
+``InvalidParameter`` too.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ DEFAULT_MAXIMUM_MESSAGE_SIZE = (
     262_144  # bytes; a topic's MaximumMessageSize may set 1,024-1,048,576
 )
 TOO_LONG = "Invalid parameter: Message too long"
+BAD_SUBJECT = "Invalid parameter: Subject"
+SUBJECT_LIMIT = 100  # characters; a subject must be shorter
 _ATTRIBUTE = "MessageAttributes.entry."
 
 
@@ -75,3 +83,11 @@ def too_long(call: AwsCall) -> bool:
         return False
     target = str(call.params.get("TopicArn") or call.params.get("TargetArn") or "")
     return message_size(call.params) > maximum_message_size(target)
+
+
+def bad_subject(call: AwsCall) -> bool:
+    """Whether an SNS Publish's Subject breaks the documented rules."""
+    if call.service != "sns" or call.operation != "Publish" or "Subject" not in call.params:
+        return False
+    subject = str(call.params["Subject"])
+    return len(subject) >= SUBJECT_LIMIT or any(ord(c) < 32 or 127 <= ord(c) < 160 for c in subject)

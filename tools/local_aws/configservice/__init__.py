@@ -2,6 +2,6 @@
 (``service.py``) and its test hooks (``control.py``)."""
 
 from .control import ConfigControl
-from .service import ConfigService, alert_message
+from .service import ConfigService
 
-__all__ = ["ConfigControl", "ConfigService", "alert_message"]
+__all__ = ["ConfigControl", "ConfigService"]

@@ -1,8 +1,8 @@
 """Test hooks of the AWS Config extension: the ``/_local_aws/config/*`` control routes.
 
 Kept apart from the AWS operations in ``service.py``, as moto and LocalStack keep their test hooks
-apart from the service APIs: these change what the service will answer (where compliance changes are
-published, injected rule, recorder and delivery failures, synthetic result populations) and are never
+apart from the service APIs: these change what the service will answer (injected rule, recorder and
+delivery failures, synthetic result populations) and are never
 reachable through an AWS API call. Each takes the service lock itself, for as long as it changes state.
 The ``config/*`` bodies take optional ``accountId`` and ``region`` (the emulator's defaults).
 """
@@ -19,8 +19,6 @@ from .service import (
     DEFAULT_REGION,
     DELETED_RESOURCE_EVALUATIONS,
     STATUS_CASINGS,
-    TOPIC_ARN,
-    AlertTarget,
     ConfigService,
     RecorderTimes,
     Scope,
@@ -51,45 +49,6 @@ class ConfigControl:
         if name not in known:
             raise ControlError(f"ruleName: no Config rule named {name!r} in {scope[0]}/{scope[1]}")
         return known[name]
-
-    @route("GET", "config/alert-topic")
-    def alert_topic(self, _: Any = None) -> dict[str, Any]:
-        with self.service.lock:
-            a = self.service.alert_target
-            return {
-                "topicArn": a.topic_arn,
-                "ruleNames": a.rule_names,
-                "published": a.published,
-                "failed": a.failed,
-                "lastError": a.last_error,
-            }
-
-    @route("POST", "config/alert-topic")
-    def set_alert_topic(self, body: Any) -> dict[str, Any]:
-        body = _object(body, {"topicArn", "ruleNames"})
-        if "topicArn" not in body:
-            raise ControlError("topicArn: required, an SNS topic ARN or null to stop alerts")
-        arn = body["topicArn"]
-        names = body.get("ruleNames")
-        if names is not None and (
-            not isinstance(names, list) or not all(isinstance(n, str) and n for n in names)
-        ):
-            raise ControlError("ruleNames: must be null (every rule) or a list of rule names")
-        if arn is not None:
-            match = TOPIC_ARN.match(arn) if isinstance(arn, str) else None
-            if not match:
-                raise ControlError(
-                    "topicArn: must be an SNS topic ARN "
-                    "such as arn:aws:sns:us-east-1:123456789012:alerts"
-                )
-            from moto.sns.models import sns_backends
-
-            region, account = match.group(1), match.group(2)
-            if arn not in sns_backends[account][region].topics:
-                raise ControlError(f"topicArn: no such SNS topic in the emulator: {arn}")
-        with self.service.lock:
-            self.service.alert_target = AlertTarget(topic_arn=arn, rule_names=names)
-        return self.alert_topic()
 
     @route("POST", "config/rule-failure")
     def set_rule_failure(self, body: Any) -> dict[str, Any]:

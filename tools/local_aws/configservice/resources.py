@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Callable
 
 S3_BUCKET = "AWS::S3::Bucket"
@@ -116,9 +118,13 @@ def _ec2_instances(account_id: str, region: str) -> list[ConfigurationItem]:
             if instance._state.name == "terminated":
                 continue  # AWS Config does not evaluate terminated instances
             tokens = getattr(getattr(instance, "metadata_options", None), "http_tokens", None)
+            tags = tuple((t["key"], t["value"]) for t in instance.get_tags())
             items.append(
                 ConfigurationItem(
-                    EC2_INSTANCE, instance.id, instance.id, (("http_tokens", tokens or "optional"),)
+                    EC2_INSTANCE,
+                    instance.id,
+                    instance.id,
+                    (("http_tokens", tokens or "optional"), ("tags", tags)),
                 )
             )
     return items
@@ -138,3 +144,47 @@ def capture(
         for item in _retry(lambda reader=reader: reader(account_id, region)):
             captured[(item.resource_type, item.resource_id)] = item
     return captured
+
+
+def base_configuration_item(
+    item: ConfigurationItem, scope: tuple[str, str], captured: datetime
+) -> dict[str, Any]:
+    """``item`` as AWS Config's BaseConfigurationItem (API Reference): ``configuration`` is JSON text,
+    ``resourceName`` "the custom name of the resource, if available" - the bucket's name, the DB
+    instance identifier (its ``resourceId`` is the DbiResourceId), none for an EC2 instance, whose
+    ``configuration`` carries its tags as ``[{"key", "value"}]`` (the AWS Config Developer Guide's
+    example configuration items)."""
+    account, region = scope
+    name: str | None = item.resource_name
+    if item.resource_type == S3_BUCKET:
+        arn = f"arn:aws:s3:::{item.resource_id}"
+        configuration: dict[str, Any] = {"name": item.resource_id}
+    elif item.resource_type == RDS_DB_INSTANCE:
+        arn = f"arn:aws:rds:{region}:{account}:db:{item.resource_name}"
+        configuration = {
+            "dBInstanceIdentifier": item.resource_name,
+            "dbiResourceId": item.resource_id,
+            "storageEncrypted": item.get("storage_encrypted"),
+            "kmsKeyId": item.get("kms_key_id"),
+        }
+    else:
+        name = None
+        arn = f"arn:aws:ec2:{region}:{account}:instance/{item.resource_id}"
+        configuration = {
+            "instanceId": item.resource_id,
+            "metadataOptions": {"httpTokens": item.get("http_tokens")},
+            "tags": [{"key": k, "value": v} for k, v in item.get("tags", ())],
+        }
+    return {
+        "version": "1.3",
+        "accountId": account,
+        "configurationItemCaptureTime": captured.timestamp(),
+        "configurationItemStatus": "OK",
+        "arn": arn,
+        "resourceType": item.resource_type,
+        "resourceId": item.resource_id,
+        **({"resourceName": name} if name else {}),
+        "awsRegion": region,
+        "configuration": json.dumps(configuration),
+        "supplementaryConfiguration": {},
+    }

@@ -3,11 +3,13 @@
 moto keeps the rules, recorders and delivery channels (PutConfigRule, PutConfigurationRecorder, ...
 pass straight through to it). This module answers the operations moto lacks or answers without a
 clock: compliance reads, rule evaluation status, on-demand evaluation, recorder and delivery channel
-status. Evaluation is lazy: every compliance or status read of a rule first re-records the account's
-resources (if the recorder is on) and re-evaluates the rule; see ``state.py`` for when that counts
-as an invocation. The test hooks that steer this service (injected failures, synthetic results, where
-compliance changes are published) are in ``control.py``; they use the service's lock and its
-``record``, ``rule_state``, ``evaluate`` and ``publish``.
+status, and BatchGetResourceConfig from the recorded configuration items. Evaluation is lazy:
+every compliance or status read of a rule first re-records the account's resources (if the recorder
+is on) and re-evaluates the rule; see ``state.py`` for when that counts
+as an invocation. Every compliance change is handed to ``on_changes`` (the emulator sends it to
+EventBridge as AWS Config does: ``eventbridge.py``). The test hooks that steer this service (injected
+failures, synthetic results) are in ``control.py``; they use the service's lock and its ``record``,
+``rule_state``, ``evaluate`` and ``publish``.
 """
 
 from __future__ import annotations
@@ -15,15 +17,14 @@ from __future__ import annotations
 import base64
 import bisect
 import json
-import re
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
 from ..calls import AwsCall, error_response
-from ..clock import Clock, format_instant
-from .resources import RECORDED_TYPES, ConfigurationItem, capture
+from ..clock import Clock
+from .resources import RECORDED_TYPES, ConfigurationItem, base_configuration_item, capture
 from .rules import MANAGED_RULES
 from .state import ComplianceChange, Result, RuleState
 
@@ -39,9 +40,8 @@ CONTRIBUTOR_CAP = 100
 SUMMARY_RULE_CAP = 25
 DETAIL_TYPES = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE")
 RULE_TYPES = ("COMPLIANT", "NON_COMPLIANT", "INSUFFICIENT_DATA")
-TOPIC_ARN = re.compile(
-    r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):([0-9]{12}):[A-Za-z0-9_-]{1,256}(\.fifo)?$"
-)
+# BatchGetResourceConfig: resourceKeys 1-100 (AWS Config API Reference).
+BATCH_GET_MAX_KEYS = 100
 
 # Status values. The API model (botocore's config/2014-11-12/service-2.json) defines RecorderStatus as
 # Pending | Success | Failure | NotApplicable and DeliveryStatus as Success | Failure | Not_Applicable;
@@ -97,15 +97,6 @@ class RecorderTimes:
 
 
 @dataclass
-class AlertTarget:
-    topic_arn: str | None = None
-    rule_names: list[str] | None = None
-    published: int = 0
-    failed: int = 0
-    last_error: str | None = None
-
-
-@dataclass
 class RegionState:
     """Extension state for one (account, region)."""
 
@@ -134,7 +125,8 @@ class ConfigService:
         self.clock = clock
         self.lock = threading.RLock()
         self._regions: dict[Scope, RegionState] = {}
-        self.alert_target = AlertTarget()
+        # Called, unlocked, with every compliance change (EmulatorApp sends them to EventBridge).
+        self.on_changes: Callable[[list[ComplianceChange]], None] | None = None
         self.status_casing = "model"
         self.deleted_resources = "not-applicable"
         self._ops: dict[str, Callable[[Scope, dict[str, Any]], Any]] = {
@@ -147,6 +139,7 @@ class ConfigService:
             "StopConfigurationRecorder": self._stop_recorder,
             "DescribeConfigurationRecorderStatus": self._describe_recorder_status,
             "DescribeDeliveryChannelStatus": self._describe_delivery_status,
+            "BatchGetResourceConfig": self._batch_get_resource_config,
         }
 
     # -- dispatch ----------------------------------------------------------------------------------
@@ -180,7 +173,6 @@ class ConfigService:
     def reset(self) -> None:
         with self.lock:
             self._regions.clear()
-            self.alert_target = AlertTarget()
             self.status_casing = "model"
             self.deleted_resources = "not-applicable"
 
@@ -257,10 +249,20 @@ class ConfigService:
         if not (force or not state.first_evaluation_started or state.differs(verdicts)):
             return []
         now = self.clock.now()
-        changed = state.invoke(verdicts, now)
         return [
-            ComplianceChange(rule.config_rule_name, t, rid, scope[0], scope[1], now)
-            for t, rid in changed
+            ComplianceChange(
+                rule.config_rule_name,
+                key[0],
+                key[1],
+                scope[0],
+                scope[1],
+                now,
+                compliance=result.compliance,
+                annotation=result.annotation,
+                rule_arn=rule.config_rule_arn,
+                previous=previous,
+            )
+            for key, previous, result in state.invoke(verdicts, now)
         ]
 
     def _rules(self, scope: Scope, names: list[str] | None) -> list[Any]:
@@ -493,41 +495,32 @@ class ConfigService:
             )
         return {"DeliveryChannelsStatus": out}
 
-    # -- alerts ------------------------------------------------------------------------------------
+    def _batch_get_resource_config(self, scope: Scope, params: dict[str, Any]) -> Any:
+        """The recorded configuration item of each key, as BaseConfigurationItem (AWS Config API
+        Reference). Deleted resources are left out ("The API does not return results for deleted
+        resources"), as are unknown ones; no key is left unprocessed."""
+        keys = params.get("resourceKeys")
+        if not isinstance(keys, list) or not 1 <= len(keys) <= BATCH_GET_MAX_KEYS:
+            raise ConfigApiError(
+                "ValidationException",
+                f"resourceKeys must name between 1 and {BATCH_GET_MAX_KEYS} resources.",
+            )
+        self.record(scope)
+        recorded = self.region_state(scope).recorded
+        items = []
+        for key in keys:
+            if not isinstance(key, dict):
+                raise ConfigApiError("ValidationException", "resourceKeys must be objects.")
+            item = recorded.get((str(key.get("resourceType")), str(key.get("resourceId"))))
+            if item is not None:
+                items.append(base_configuration_item(item, scope, self.clock.now()))
+        return {"baseConfigurationItems": items}
+
+    # -- compliance changes --------------------------------------------------------------------------
     def publish(self, changes: list[ComplianceChange]) -> None:
-        """Stands in for "Config Rules Compliance Change" -> EventBridge -> SNS; call unlocked."""
-        if not changes:
-            return
-        with self.lock:
-            target = self.alert_target
-            arn, names = target.topic_arn, target.rule_names
-        if arn is None:
-            return
-        from moto.sns.models import sns_backends
-
-        match = TOPIC_ARN.match(arn)
-        assert match is not None
-        backend = sns_backends[match.group(2)][match.group(1)]
-        for change in changes:
-            if names is not None and change.rule_name not in names:
-                continue
-            try:
-                backend.publish(message=alert_message(change), arn=arn)
-            except Exception as e:  # a deleted topic must not break the Config API call
-                with self.lock:
-                    self.alert_target.failed += 1
-                    self.alert_target.last_error = f"{type(e).__name__}: {e}"
-                continue
-            with self.lock:
-                self.alert_target.published += 1
-
-
-def alert_message(change: ComplianceChange) -> str:
-    """The words of the deployed EventBridge rule's input transformer."""
-    return (
-        f"AWS Config: {change.resource_type} {change.resource_id} is NON_COMPLIANT with rule "
-        f"{change.rule_name} in {change.account_id}/{change.region} at {format_instant(change.when)}."
-    )
+        """Hand the changes to ``on_changes`` (EventBridge, as AWS Config sends them); call unlocked."""
+        if changes and self.on_changes is not None:
+            self.on_changes(changes)
 
 
 # -- helpers ---------------------------------------------------------------------------------------

@@ -25,8 +25,9 @@ class Result:
 
 @dataclass
 class ComplianceChange:
-    """A (rule, resource) that just became NON_COMPLIANT: what AWS Config announces as a
-    "Config Rules Compliance Change" event, and what the emulator publishes as an alert."""
+    """A (rule, resource) whose compliance just changed (including its first result): what AWS
+    Config announces as a "Config Rules Compliance Change" event, and what the emulator delivers to
+    EventBridge (``eventbridge.py``)."""
 
     rule_name: str
     resource_type: str
@@ -34,6 +35,10 @@ class ComplianceChange:
     account_id: str
     region: str
     when: datetime
+    compliance: str = "NON_COMPLIANT"
+    annotation: str | None = None
+    rule_arn: str = ""
+    previous: Result | None = None  # the result before; None for a resource's first result
 
 
 @dataclass
@@ -99,14 +104,15 @@ class RuleState:
         self,
         verdicts: dict[tuple[str, str], tuple[str, str | None]],
         now: datetime,
-    ) -> list[tuple[str, str]]:
-        """Run one invocation; returns the resources that just became NON_COMPLIANT."""
+    ) -> list[tuple[tuple[str, str], Result | None, Result]]:
+        """Run one invocation; returns (resource, result before or None, new result) for every
+        resource whose compliance changed."""
         self.first_evaluation_started = True
         if self.failure is not None:
             self.last_failed_invocation = now
             self.last_error_code, self.last_error_message = self.failure
             return []
-        newly_non_compliant = []
+        changed: list[tuple[tuple[str, str], Result | None, Result]] = []
         updated: dict[tuple[str, str], Result] = {}
         for key, (compliance, annotation) in verdicts.items():
             previous = self.results.get(key)
@@ -117,12 +123,11 @@ class RuleState:
                 updated[key] = previous
                 continue
             updated[key] = Result(compliance, annotation, now, now)
-            if compliance == "NON_COMPLIANT":
-                newly_non_compliant.append(key)
+            changed.append((key, previous, updated[key]))
         self.results = updated
         self.last_successful_invocation = now
         self.invalidate()
-        return newly_non_compliant
+        return changed
 
     def counts(self) -> dict[str, int]:
         return {

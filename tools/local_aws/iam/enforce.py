@@ -237,6 +237,11 @@ class IamEnforcement:
     def _session_arn(self, role: str) -> str:
         return f"arn:{self.partition}:sts::{self.account}:assumed-role/{role}/{self.sessions[role]}"
 
+    def session_arn_of(self, access_key: str) -> str | None:
+        """The role session ``access_key`` signs as; None for an admin or unknown key."""
+        role = self.keys.get(access_key)
+        return self._session_arn(role) if role else None
+
     # -- the request path -------------------------------------------------------------------------
     def check(self, call: AwsCall, environ: Mapping[str, Any]) -> Response | None:
         """None when the request may go on; else the error answer AWS would give."""
@@ -436,6 +441,13 @@ class IamSwitch:
     def check(self, call: AwsCall, environ: Mapping[str, Any]) -> Response | None:
         current = self.current
         return None if current is None else current.check(call, environ)
+
+    def caller_arn(self, access_key: str | None) -> str | None:
+        """Who a request signed with ``access_key`` is, when enforcement knows: the role session."""
+        current = self.current
+        if current is None or access_key is None:
+            return None
+        return current.session_arn_of(access_key)
 
     def load(self, body: Any) -> dict[str, Any]:
         self.current = IamEnforcement.from_control(body, self.now)
