@@ -21,7 +21,13 @@ from typing import Any
 import boto3
 import pytest
 
-from lib.stack_outputs import ALERT_TOPIC, REPORT_BUCKET, REPORT_GENERATOR, REQUEST_QUEUE
+from lib.stack_outputs import (
+    ALERT_FORMATTER,
+    ALERT_TOPIC,
+    REPORT_BUCKET,
+    REPORT_GENERATOR,
+    REQUEST_QUEUE,
+)
 from lib.stack_outputs import stack_name as stack_name_of
 from tools.local_aws import LocalAws
 
@@ -80,6 +86,7 @@ def stack_template(suffix: str, *, creates_recorder: bool = True) -> dict[str, A
             ALERT_TOPIC.key: {"Value": {"Ref": "AlertingAlerts"}},
             REQUEST_QUEUE.key: {"Value": {"Ref": "ReportGeneratorRequests"}},
             REPORT_GENERATOR.key: {"Value": f"compliance-report-generator-{suffix}"},
+            ALERT_FORMATTER.key: {"Value": f"compliance-alert-formatter-{suffix}"},
         },
     }
 

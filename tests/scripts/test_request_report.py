@@ -93,6 +93,7 @@ def test_outputs_prints_bucket_topic_queue_and_function(account):
             "https://sqs.us-east-1.amazonaws.com/123456789012/compliance-report-requests-qa.fifo",
         ],
         ["report generator", "compliance-report-generator-qa"],
+        ["alert formatter", "compliance-alert-formatter-qa"],
     ]
     document = json.loads(as_json.stdout)
     assert document["stack"] == "ComplianceAudit-qa" and document["account"] == "123456789012"
@@ -102,6 +103,7 @@ def test_outputs_prints_bucket_topic_queue_and_function(account):
         "AlertTopicArn",
         "RequestQueueUrl",
         "ReportGeneratorName",
+        "AlertFormatterName",
     }
 
 
