@@ -2,6 +2,7 @@
 //! overwrites or deletions it can see) and fetches their exact bytes; everything else works on
 //! that abstraction, so tests inject folders and the S3 source is just another implementation.
 
+mod credentials;
 mod local;
 mod s3;
 
