@@ -29,9 +29,9 @@ pub fn render(s: &Status, format: StatusFormat) -> Result<Vec<u8>, RenderError> 
     }
 }
 
-/// A percentage for people: `99.0 %`, or `—` when there is none.
+/// A percentage for people: `99.0%`, or `—` when there is none.
 fn percent(p: Option<f64>) -> String {
-    p.map_or_else(|| "—".to_owned(), |p| format!("{p:.1} %"))
+    p.map_or_else(|| "—".to_owned(), |p| format!("{p:.1}%"))
 }
 
 fn report_line(r: &ReportSummary) -> String {
