@@ -6,9 +6,9 @@
 //! windows.
 //!
 //! Layout: at phone width (390 px) nothing overflows the page; each table and chart scrolls
-//! inside its own box instead. Printed (A4, 12 mm margins), every section after the header starts
-//! a new page, tables repeat their header rows, and the charts fill the page width with text of
-//! about 10 pt (see `chart.rs`).
+//! inside its own box instead. Printed (A4, 12 mm margins), the header and the rules share the
+//! first page and every later section starts a new page; tables repeat their header rows, and the
+//! charts fill the page width with text of about 10 pt (see `chart.rs`).
 //!
 //! The page is a `maud` template: every value is escaped unless it is wrapped in `PreEscaped`,
 //! which only the style sheet, one entity and the charts (SVG that `plotters` escapes itself) are.
@@ -44,7 +44,7 @@ svg.chart{display:block;width:100%;max-width:800px;min-width:560px;height:auto}.
 table.provenance{width:auto}table.provenance th{font-weight:400;color:#555;background:none;white-space:nowrap}
 table.provenance td{word-break:break-word}
 @page{size:A4;margin:12mm}
-@media print{body{margin:0;max-width:none;padding:0;font-size:10pt}section{break-before:page}h2{break-after:avoid;margin-top:0}
+@media print{body{margin:0;max-width:none;padding:0;font-size:10pt}section+section{break-before:page}h2{break-after:avoid}section+section h2{margin-top:0}
 .scroll,figure{overflow:visible}svg.chart{min-width:0;max-width:none}figure{break-inside:avoid}table{font-size:9pt}
 thead{display:table-header-group}tr{break-inside:avoid}*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
 
