@@ -83,6 +83,10 @@ fn newest_and_previous_linked_with_what_changed_and_since_when() {
     assert_eq!(c["stillOpen"][0]["openSince"], "2026-07-04");
     assert_eq!(c["stillOpen"][0]["openSinceOrEarlier"], false);
     assert_eq!(c["stillOpen"][0]["openDays"], 6);
+    assert_eq!(
+        c["openSince"],
+        "from the 6 report(s) before the previous one, read back by sequence to 2026-07-03; every date is where the finding's run of reports began"
+    );
 
     // One step back (--as-of day 6): bucket-a fixed, bucket-b still open; on day 3, bucket-b new.
     let (code, v, _) = status(&t, AS_OF, &["--as-of", "2026-07-07"]);
