@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::chain::{DEFAULT_MAX_GAP_HOURS, hours};
-use crate::commands::{self, StatusOptions, TimelineOptions, VerifyOptions};
+use crate::commands::{self, ReadNotes, StatusOptions, TimelineOptions, VerifyOptions};
 use crate::period::Period;
 use crate::provenance::stamp;
 use crate::render::status::StatusFormat;
@@ -295,6 +295,15 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// `Findings` when there is at least one.
+    pub fn of(findings: usize) -> Self {
+        if findings == 0 {
+            Outcome::Clean
+        } else {
+            Outcome::Findings
+        }
+    }
+
     pub fn exit_code(self) -> u8 {
         match self {
             Outcome::Clean => 0,
@@ -363,11 +372,7 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<Outcome> {
             let verified = commands::verify(source.as_ref(), opts, &progress)?;
             let bytes = crate::render::verify::render(&verified, args.format)?;
             write_stdout(io, &bytes)?;
-            Ok(if verified.result.finding_count() == 0 {
-                Outcome::Clean
-            } else {
-                Outcome::Findings
-            })
+            Ok(Outcome::of(verified.result.finding_count()))
         }
         Command::Timeline(args) => {
             let format = timeline_format(args.format, args.output.as_deref())?;
@@ -391,14 +396,7 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<Outcome> {
             if let Some(statement) = &timeline.evidence.statement {
                 let _ = writeln!(io.stderr, "auditor: {statement}");
             }
-            if notes.unplaced_keys > 0 {
-                let _ = writeln!(
-                    io.stderr,
-                    "auditor: warning: {} object(s) in {} do not follow the report naming rule and were skipped; run `auditor verify` for details",
-                    notes.unplaced_keys,
-                    source.name()
-                );
-            }
+            warn_unplaced(io, &notes, source.name());
             let bytes = renderer(format).render(&timeline)?;
             match &args.output {
                 Some(path) => write_file(path, &bytes)?,
@@ -409,11 +407,7 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<Outcome> {
             let findings = timeline.chain.finding_count()
                 + timeline.monitoring.days_without_report
                 + usize::from(!timeline.evidence.complete());
-            Ok(if findings == 0 {
-                Outcome::Clean
-            } else {
-                Outcome::Findings
-            })
+            Ok(Outcome::of(findings))
         }
         Command::Status(args) => {
             check_as_of(args.as_of, io.now)?;
@@ -425,22 +419,22 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<Outcome> {
                 lookback_days: args.lookback_days,
             };
             let (status, notes) = commands::status(source.as_ref(), opts, &progress)?;
-            if notes.unplaced_keys > 0 {
-                let _ = writeln!(
-                    io.stderr,
-                    "auditor: warning: {} object(s) in {} do not follow the report naming rule and were skipped; run `auditor verify` for details",
-                    notes.unplaced_keys,
-                    source.name()
-                );
-            }
+            warn_unplaced(io, &notes, source.name());
             let bytes = crate::render::status::render(&status, args.format)?;
             write_stdout(io, &bytes)?;
-            Ok(if status.finding_count() == 0 {
-                Outcome::Clean
-            } else {
-                Outcome::Findings
-            })
+            Ok(Outcome::of(status.finding_count()))
         }
+    }
+}
+
+/// Says on stderr how many objects were skipped because their key says no date or sequence.
+fn warn_unplaced(io: &mut Io<'_>, notes: &ReadNotes, source: &str) {
+    if notes.unplaced_keys > 0 {
+        let _ = writeln!(
+            io.stderr,
+            "auditor: warning: {} object(s) in {source} do not follow the report naming rule and were skipped; run `auditor verify` for details",
+            notes.unplaced_keys,
+        );
     }
 }
 

@@ -177,9 +177,9 @@ pub struct TimelineOptions {
     pub as_of: Option<DateTime<Utc>>,
 }
 
-/// What a timeline run read, besides the timeline itself.
+/// What a `timeline` or `status` run read, besides its result.
 #[derive(Debug, Clone, Default)]
-pub struct TimelineNotes {
+pub struct ReadNotes {
     /// Keys skipped because their name does not say their date (see `auditor verify`).
     pub unplaced_keys: usize,
 }
@@ -191,7 +191,7 @@ pub fn timeline(
     source: &dyn ReportSource,
     opts: TimelineOptions,
     progress: &ProgressBar,
-) -> Result<(Timeline, TimelineNotes), SourceError> {
+) -> Result<(Timeline, ReadNotes), SourceError> {
     let listing = reports(source)?;
     let period = opts.period;
     let moment = opts.as_of.unwrap_or(opts.now);
@@ -203,7 +203,7 @@ pub fn timeline(
         period.to
     };
     let mut builder = TimelineBuilder::new(period, moment.date_naive());
-    let mut notes = TimelineNotes::default();
+    let mut notes = ReadNotes::default();
     let mut baseline: Option<&StoredObject> = None;
     let mut successor: Option<&StoredObject> = None;
     let mut selected: Vec<StoredObject> = Vec::new();
@@ -322,10 +322,10 @@ pub fn status(
     source: &dyn ReportSource,
     opts: StatusOptions,
     progress: &ProgressBar,
-) -> Result<(Status, TimelineNotes), SourceError> {
+) -> Result<(Status, ReadNotes), SourceError> {
     let listing = reports(source)?;
     let moment = opts.as_of.unwrap_or(opts.now);
-    let mut notes = TimelineNotes::default();
+    let mut notes = ReadNotes::default();
     let mut placed: Vec<(u64, StoredObject)> = Vec::new();
     for o in listing.objects {
         match parse_key(&o.key) {

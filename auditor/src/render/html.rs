@@ -36,13 +36,14 @@ dl.kpi{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0}dl.kpi div{border:1px 
 dl.kpi dt{font-size:.8em;color:#555}dl.kpi dd{margin:0;font-size:1.3em;font-weight:600}
 .scroll{overflow-x:auto;max-width:100%;margin:8px 0 16px}
 table{border-collapse:collapse;width:100%;font-size:.9em}caption{text-align:left;font-weight:600;padding:4px 0}
-th,td{border:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top}td.n,th.n{text-align:right;white-space:nowrap}
-thead th{background:#f3f3f3}th.group{text-align:center}code{font-size:.95em;word-break:break-all}
+th,td{border:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top}td{white-space:nowrap}td.n,th.n{text-align:right}
+td.prose{white-space:normal;min-width:16em}thead th{background:#f3f3f3}th.group{text-align:center}
+code{font-size:.95em;word-break:break-all;white-space:normal}
 figure{margin:8px 0 16px;overflow-x:auto}figcaption{font-size:.85em;color:#555}
 svg.chart{display:block;width:100%;max-width:800px;min-width:560px;height:auto}.none{color:#555;font-style:italic}
 .noevidence{background:#b00020;color:#fff;padding:12px 14px;border-radius:6px;font-weight:700;font-size:1.1em}
 table.provenance{width:auto}table.provenance th{font-weight:400;color:#555;background:none;white-space:nowrap}
-table.provenance td{word-break:break-word}
+table.provenance td{white-space:normal;word-break:break-word}
 @page{size:A4;margin:12mm}
 @media print{body{margin:0;max-width:none;padding:0;font-size:10pt}section+section{break-before:page}h2{break-after:avoid}section+section h2{margin-top:0}
 .scroll,figure{overflow:visible}svg.chart{min-width:0;max-width:none}figure{break-inside:avoid}table{font-size:9pt}
@@ -93,6 +94,15 @@ fn head(columns: &[Heading]) -> Markup {
     }
 }
 
+/// The class of a body cell: right-aligned figures, wrapping prose, or neither.
+fn cell_class(h: &Heading) -> Option<&'static str> {
+    match (h.numeric, h.prose) {
+        (true, _) => Some("n"),
+        (false, true) => Some("prose"),
+        (false, false) => None,
+    }
+}
+
 /// A captioned table in its own scrolling box, or the table's sentence for "no rows", then the
 /// notes on rows left out.
 fn table(t: &ReadableTable) -> Markup {
@@ -110,7 +120,7 @@ fn table(t: &ReadableTable) -> Markup {
                         @for row in &t.rows {
                             tr {
                                 @for (c, h) in row.iter().zip(&t.columns) {
-                                    td class=[h.numeric.then_some("n")] {
+                                    td class=[cell_class(h)] {
                                         @if c.code { code { (c.text) } } @else { (c.text) }
                                     }
                                 }

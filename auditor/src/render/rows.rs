@@ -79,6 +79,9 @@ struct Header {
     shown: Shown,
     /// The heading over a run of columns (a rule's figures), for people.
     group: Option<String>,
+    /// Free text that may run long (a detail, a list of dates): wrapped for people, where every
+    /// other cell keeps to one line.
+    prose: bool,
 }
 
 /// The columns of one table over items of type `T`, added in order.
@@ -103,6 +106,7 @@ impl<'c, 't, T> Columns<'c, 't, T> {
                 numeric: false,
                 shown,
                 group: None,
+                prose: false,
             },
             cell: Box::new(cell),
         });
@@ -128,6 +132,14 @@ impl<'c, 't, T> Columns<'c, 't, T> {
     fn numeric(mut self) -> Self {
         if let Some(c) = self.0.last_mut() {
             c.header.numeric = true;
+        }
+        self
+    }
+
+    /// Marks the last column added as free text that may run long.
+    fn prose(mut self) -> Self {
+        if let Some(c) = self.0.last_mut() {
+            c.header.prose = true;
         }
         self
     }
@@ -365,6 +377,7 @@ impl<'c, 't, T: Clone> Table<'c, 't, T> {
                     text: c.header.heading.clone(),
                     numeric: c.header.numeric,
                     group: c.header.group.clone(),
+                    prose: c.header.prose,
                 })
                 .collect(),
             rows: self
@@ -410,6 +423,8 @@ pub struct Heading {
     pub numeric: bool,
     /// The heading over a run of columns this one belongs to (a rule's figures).
     pub group: Option<String>,
+    /// Free text that may run long: wrapped, where other cells keep to one line.
+    pub prose: bool,
 }
 
 /// A cell for people; `code` marks an identifier (shown monospace).
@@ -819,7 +834,9 @@ impl<'t> Rows<'t> {
             )
             .col("Issue", "kind", |(_, i)| text(i.kind.label()))
             .col("Subject", "subject", |(_, i)| text(&i.subject))
+            .prose()
             .col("Detail", "detail", |(_, i)| text(&i.detail))
+            .prose()
             .data("reports", |(d, _)| text(d.reports.join(" ")));
         Table::build(
             "monitoring",
@@ -835,7 +852,8 @@ impl<'t> Rows<'t> {
         let columns = Columns::new()
             .col("Problem", "code", |p: &'t Problem| text(p.code))
             .col("Key", "key", |p| id(&p.key))
-            .col("Detail", "detail", |p| text(&p.detail));
+            .col("Detail", "detail", |p| text(&p.detail))
+            .prose();
         Table::build(
             "chain_problems",
             "Chain problems",
@@ -862,6 +880,7 @@ impl<'t> Rows<'t> {
             .col("Days without a report", "missing_dates", |g| {
                 Cell::Dates(&g.missing_dates)
             })
+            .prose()
             .data("after_key", |g| {
                 id(g.after_key.as_deref().unwrap_or_default())
             })

@@ -17,6 +17,8 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_runtime::env_config::file::EnvConfigFiles;
 use aws_types::os_shim_internal::{Env, Fs};
 
+use super::causes;
+
 /// How to get credentials, said once in every message about missing ones.
 const HOW_TO_SIGN_IN: &str = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --profile NAME (`aws configure` or `aws configure sso` creates one)";
 
@@ -66,28 +68,6 @@ fn signs_in_with_sso(set: &ProfileSet, name: &str) -> bool {
     false
 }
 
-/// An error's causes on one line, cut at 200 characters.
-fn causes(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut cause = Some(e);
-    while let Some(c) = cause {
-        let text = c
-            .to_string()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        cause = c.source();
-    }
-    let text = parts.join(": ");
-    match text.char_indices().nth(200) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text,
-    }
-}
-
 /// Resolves the credentials of `config` once. `Err` is the one line to show: what is missing and
 /// how to get it.
 pub async fn check(config: &SdkConfig, profile: Option<&str>) -> Result<(), String> {
@@ -112,14 +92,14 @@ pub async fn check(config: &SdkConfig, profile: Option<&str>) -> Result<(), Stri
             return Err(format!(
                 "profile {0} signs in with IAM Identity Center (SSO) and has no valid sign-in ({1}); run `aws sso login --profile {0}`",
                 p.name,
-                causes(&error)
+                causes(&error, 200)
             ));
         }
     }
     // The instance role is the chain's last resort: when it fails, nothing before it had
     // credentials. Off EC2 the metadata service is usually unreachable (the SDK then says "not
     // loaded"), but a proxy or a container may answer it with an error instead.
-    let why = causes(&error);
+    let why = causes(&error, 200);
     let last_resort = why.contains("IMDS");
     Err(match &error {
         CredentialsError::CredentialsNotLoaded(_) => no_credentials(selected.as_ref(), ""),
@@ -128,7 +108,7 @@ pub async fn check(config: &SdkConfig, profile: Option<&str>) -> Result<(), Stri
             while let Some(c) = innermost.source() {
                 innermost = c;
             }
-            let said = causes(innermost);
+            let said = causes(innermost, 200);
             no_credentials(
                 selected.as_ref(),
                 &format!(": {}", said.trim_end_matches('.')),

@@ -188,6 +188,29 @@ pub trait ReportSource: Send + Sync {
     }
 }
 
+/// An error and its causes on one line, each cause once, cut at `limit` characters: the AWS SDK's
+/// errors nest the same words several levels deep and may span lines.
+fn causes(e: &(dyn std::error::Error + 'static), limit: usize) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        let text = c
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cause = c.source();
+    }
+    let text = parts.join(": ");
+    match text.char_indices().nth(limit) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
+}
+
 /// Opens `location`: `s3://bucket/prefix` or a local folder.
 pub fn open(location: &str, s3: &S3Options) -> Result<Box<dyn ReportSource>, SourceError> {
     if let Some(rest) = location.strip_prefix("s3://") {

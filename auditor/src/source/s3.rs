@@ -131,20 +131,7 @@ where
             return one_line(format!("{code}: {message}"));
         }
     }
-    let mut parts: Vec<String> = Vec::new();
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(c) = cause {
-        let text = one_line(c);
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        cause = c.source();
-    }
-    let text = parts.join(": ");
-    match text.char_indices().nth(300) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text,
-    }
+    super::causes(e, 300)
 }
 
 impl S3Source {
