@@ -101,7 +101,8 @@ Examples:
   auditor --profile audit status s3://acme-compliance-reports --format json
   auditor status ./reports-copy --as-of 2026-09-30";
 
-/// Verifies the compliance report trail and renders compliance timelines.
+/// Verifies the compliance report trail, renders compliance timelines and states the compliance
+/// now.
 #[derive(Debug, Parser)]
 #[command(name = "auditor", version, after_help = MAIN_HELP)]
 pub struct Cli {
