@@ -13,12 +13,14 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::chain::{DEFAULT_MAX_GAP_HOURS, hours};
-use crate::commands::{self, TimelineOptions, VerifyOptions};
+use crate::commands::{self, ReadNotes, StatusOptions, TimelineOptions, VerifyOptions};
 use crate::period::Period;
 use crate::provenance::stamp;
+use crate::render::status::StatusFormat;
 use crate::render::verify::VerifyFormat;
 use crate::render::{TimelineFormat, renderer};
 use crate::source::{self, S3Options, Timeouts};
+use crate::status::DEFAULT_LOOKBACK_DAYS;
 use crate::witness::read_witness_file;
 
 const MAIN_HELP: &str = "\
@@ -28,13 +30,15 @@ Exit codes:
      cadence gap (also no report since longer than allowed), a report dated in the future, a
      witnessed report missing or different, a period without evidence
   2  could not run: bad arguments or witness file, unreadable or empty source, unreachable or
-     stalled bucket
+     stalled bucket, no AWS credentials
 
 Sources:
   A local folder is read recursively; it may be a copy of the bucket root, of reports/, or of any
   folder below. Keys are compared with previousKey from reports/YYYY/MM/DD/ on.
-  s3://bucket/prefix is read with the AWS SDK (standard credential chain and region); object
-  versions are listed, so overwrites and deletions are reported. Every S3 request is bounded by
+  s3://bucket/prefix is read with the AWS SDK: the standard credential chain (environment,
+  profiles with keys, credential_process, IAM Identity Center (SSO) and assumed roles, web
+  identity, container and instance roles; --profile NAME or AWS_PROFILE picks the profile) and
+  region. Object versions are listed, so overwrites and deletions are reported. Every S3 request is bounded by
   --connect-timeout, --read-timeout and --operation-timeout: a stalled endpoint ends the run
   (exit 2) within the operation timeout of the request that stalled.
 
@@ -43,7 +47,8 @@ Examples:
   auditor verify s3://acme-compliance-reports/reports/ --format json
   AWS_ENDPOINT_URL=http://127.0.0.1:5000 auditor verify s3://local-bucket
   auditor timeline s3://acme-compliance-reports --quarter 2026-Q3 -o q3.html
-  auditor timeline ./reports-copy --from 2026-01-01 --to 2026-03-31 --format csv -o q1.csv";
+  auditor timeline ./reports-copy --from 2026-01-01 --to 2026-03-31 -o q1.csv
+  auditor --profile audit status s3://acme-compliance-reports";
 
 const VERIFY_HELP: &str = "\
 Checks, for every report: UTF-8 JSON, schemaVersion \"1.0\", the v1 schema and its size limits,
@@ -70,12 +75,34 @@ remediation figures per rule, the longest-open findings, days on which monitorin
 on, and the trail check of the period (its reports and the link into it). The current quarter
 (UTC) is used when no period is given.
 
+The format follows -o's extension (.html, .csv, .json, .md or .markdown) unless --format is given;
+an extension that names another format than --format, or -o without a known extension and without
+--format, is refused. Without -o the default is HTML on standard output.
+
 Examples:
   auditor timeline ./reports-copy --quarter 2026-Q3 -o q3.html
+  auditor timeline ./reports-copy --quarter 2026-Q3 -o q3.csv
   auditor timeline s3://acme-compliance-reports --from 2026-07-01 --to 2026-07-31 --format md
   auditor timeline ./reports-copy --format json | jq '.ruleStats'";
 
-/// Verifies the compliance report trail and renders compliance timelines.
+const STATUS_HELP: &str = "\
+The newest report and the one before it by sequence (not by day): the newest report's key,
+generatedAt, completeness, non-compliant and compliance per rule and monitoring state; the link
+between the two (previousSha256 of the newest is the SHA-256 of the previous report's stored
+bytes); the findings new, fixed and still open since the previous report, each still-open one
+with the date its run of reports began (read back at most --lookback-days); and the absence rule:
+a newest report older than --max-gap-hours is a finding.
+
+Exit codes: 0 the newest report is recent and linked; 1 findings (a broken link, a problem with
+either report, a cadence gap, no report for longer than allowed); 2 could not run.
+
+Examples:
+  auditor status s3://acme-compliance-reports
+  auditor --profile audit status s3://acme-compliance-reports --format json
+  auditor status ./reports-copy --as-of 2026-09-30";
+
+/// Verifies the compliance report trail, renders compliance timelines and states the compliance
+/// now.
 #[derive(Debug, Parser)]
 #[command(name = "auditor", version, after_help = MAIN_HELP)]
 pub struct Cli {
@@ -87,6 +114,10 @@ pub struct Cli {
     /// AWS region of the bucket (default: from the environment or profile).
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
+    /// Shared-config profile for S3 sources (default: AWS_PROFILE, else `default`); any kind the
+    /// AWS CLI writes: keys, credential_process, IAM Identity Center (SSO), an assumed role.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
     /// Never show the progress bar (it is hidden anyway when stderr is not a terminal).
     #[arg(long, short, global = true)]
     pub quiet: bool,
@@ -109,6 +140,9 @@ pub enum Command {
     /// Render the compliance timeline of a period (HTML, CSV, JSON or Markdown).
     #[command(after_help = TIMELINE_HELP)]
     Timeline(TimelineArgs),
+    /// The newest report, the link to the one before it, and what changed since.
+    #[command(after_help = STATUS_HELP)]
+    Status(StatusArgs),
 }
 
 #[derive(Debug, Args)]
@@ -144,9 +178,9 @@ pub struct TimelineArgs {
     /// Last day of the period (UTC, inclusive); needs --from.
     #[arg(long, requires = "from", value_name = "YYYY-MM-DD")]
     pub to: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "html")]
-    pub format: TimelineFormat,
+    /// Output format (default: from -o's extension, else html).
+    #[arg(long, value_enum)]
+    pub format: Option<TimelineFormat>,
     /// Write to FILE (replaced only when complete) instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -157,6 +191,57 @@ pub struct TimelineArgs {
     /// UTC day): later reports are left out. Default: now.
     #[arg(long, value_name = "TIME", value_parser = as_of)]
     pub as_of: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// A folder of reports, or s3://bucket/prefix.
+    pub source: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: StatusFormat,
+    /// Longest allowed time since the newest report (and between the two) before it is a finding.
+    #[arg(long, default_value_t = DEFAULT_MAX_GAP_HOURS, value_name = "HOURS", value_parser = positive_hours)]
+    pub max_gap_hours: f64,
+    /// Speak for the trail as it stood at TIME (RFC 3339, or YYYY-MM-DD for the end of that UTC
+    /// day): reports generated later are left out. Default: now.
+    #[arg(long, value_name = "TIME", value_parser = as_of)]
+    pub as_of: Option<DateTime<Utc>>,
+    /// Read reports back at most DAYS before the newest one to date still-open findings.
+    #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_LOOKBACK_DAYS)]
+    pub lookback_days: u32,
+}
+
+/// The timeline's output format: `--format`, else the one `-o`'s extension names, else HTML on
+/// standard output. Refused, before anything is read: an extension naming another format than
+/// `--format` (`-o q3.csv --format html` would write HTML into a .csv file), and `-o` without
+/// `--format` whose extension names no format. An extension naming no format is accepted with
+/// `--format` (`-o q3.txt --format md`).
+pub fn timeline_format(
+    format: Option<TimelineFormat>,
+    output: Option<&Path>,
+) -> Result<TimelineFormat> {
+    let ext = output
+        .and_then(Path::extension)
+        .map(|e| e.to_string_lossy().into_owned());
+    let implied = ext.as_deref().and_then(TimelineFormat::from_extension);
+    let shown = |p: &Path| p.display().to_string();
+    match (format, output, implied) {
+        (Some(f), Some(path), Some(i)) if f != i => bail!(
+            "-o {}: the extension .{} means --format {}, not --format {}; change the file name or the --format",
+            shown(path),
+            ext.unwrap_or_default(),
+            i.name(),
+            f.name()
+        ),
+        (Some(f), _, _) => Ok(f),
+        (None, Some(_), Some(i)) => Ok(i),
+        (None, Some(path), None) => bail!(
+            "-o {}: the format cannot be told from the file name; end it in .html, .csv, .json, .md or .markdown, or add --format html|csv|json|md",
+            shown(path)
+        ),
+        (None, None, _) => Ok(TimelineFormat::Html),
+    }
 }
 
 fn positive_hours(s: &str) -> Result<f64, String> {
@@ -211,6 +296,15 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// `Findings` when there is at least one.
+    pub fn of(findings: usize) -> Self {
+        if findings == 0 {
+            Outcome::Clean
+        } else {
+            Outcome::Findings
+        }
+    }
+
     pub fn exit_code(self) -> u8 {
         match self {
             Outcome::Clean => 0,
@@ -254,6 +348,7 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<Outcome> {
     let s3 = S3Options {
         endpoint_url: cli.endpoint_url.clone(),
         region: cli.region.clone(),
+        profile: cli.profile.clone(),
         timeouts: Timeouts {
             connect: Duration::from_secs_f64(cli.connect_timeout),
             read: Duration::from_secs_f64(cli.read_timeout),
@@ -278,13 +373,10 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<Outcome> {
             let verified = commands::verify(source.as_ref(), opts, &progress)?;
             let bytes = crate::render::verify::render(&verified, args.format)?;
             write_stdout(io, &bytes)?;
-            Ok(if verified.result.finding_count() == 0 {
-                Outcome::Clean
-            } else {
-                Outcome::Findings
-            })
+            Ok(Outcome::of(verified.result.finding_count()))
         }
         Command::Timeline(args) => {
+            let format = timeline_format(args.format, args.output.as_deref())?;
             check_as_of(args.as_of, io.now)?;
             let moment = args.as_of.unwrap_or(io.now);
             let period = Period::resolve(
@@ -305,15 +397,8 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<Outcome> {
             if let Some(statement) = &timeline.evidence.statement {
                 let _ = writeln!(io.stderr, "auditor: {statement}");
             }
-            if notes.unplaced_keys > 0 {
-                let _ = writeln!(
-                    io.stderr,
-                    "auditor: warning: {} object(s) in {} do not follow the report naming rule and were skipped; run `auditor verify` for details",
-                    notes.unplaced_keys,
-                    source.name()
-                );
-            }
-            let bytes = renderer(args.format).render(&timeline)?;
+            warn_unplaced(io, &notes, source.name());
+            let bytes = renderer(format).render(&timeline)?;
             match &args.output {
                 Some(path) => write_file(path, &bytes)?,
                 None => write_stdout(io, &bytes)?,
@@ -323,12 +408,34 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<Outcome> {
             let findings = timeline.chain.finding_count()
                 + timeline.monitoring.days_without_report
                 + usize::from(!timeline.evidence.complete());
-            Ok(if findings == 0 {
-                Outcome::Clean
-            } else {
-                Outcome::Findings
-            })
+            Ok(Outcome::of(findings))
         }
+        Command::Status(args) => {
+            check_as_of(args.as_of, io.now)?;
+            let source = source::open(&args.source, &s3)?;
+            let opts = StatusOptions {
+                max_gap: hours(args.max_gap_hours),
+                now: io.now,
+                as_of: args.as_of,
+                lookback_days: args.lookback_days,
+            };
+            let (status, notes) = commands::status(source.as_ref(), opts, &progress)?;
+            warn_unplaced(io, &notes, source.name());
+            let bytes = crate::render::status::render(&status, args.format)?;
+            write_stdout(io, &bytes)?;
+            Ok(Outcome::of(status.finding_count()))
+        }
+    }
+}
+
+/// Says on stderr how many objects were skipped because their key says no date or sequence.
+fn warn_unplaced(io: &mut Io<'_>, notes: &ReadNotes, source: &str) {
+    if notes.unplaced_keys > 0 {
+        let _ = writeln!(
+            io.stderr,
+            "auditor: warning: {} object(s) in {source} do not follow the report naming rule and were skipped; run `auditor verify` for details",
+            notes.unplaced_keys,
+        );
     }
 }
 

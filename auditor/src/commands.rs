@@ -1,4 +1,4 @@
-//! The two commands as library calls: each takes an injected source, the moments it speaks for,
+//! The commands as library calls: each takes an injected source, the moments it speaks for,
 //! and a progress bar, and returns a result value; printing and exit codes are the caller's
 //! business.
 //!
@@ -21,6 +21,7 @@ use crate::period::Period;
 use crate::provenance::{Provenance, stamp};
 use crate::scan::{Scanned, scan};
 use crate::source::{Listing, ReportSource, StoredObject};
+use crate::status::{Changes, OpenSince, Status, StatusChain, summarise};
 use crate::timeline::{Timeline, TimelineBuilder};
 use crate::witness::Witness;
 
@@ -176,9 +177,9 @@ pub struct TimelineOptions {
     pub as_of: Option<DateTime<Utc>>,
 }
 
-/// What a timeline run read, besides the timeline itself.
+/// What a `timeline` or `status` run read, besides its result.
 #[derive(Debug, Clone, Default)]
-pub struct TimelineNotes {
+pub struct ReadNotes {
     /// Keys skipped because their name does not say their date (see `auditor verify`).
     pub unplaced_keys: usize,
 }
@@ -190,7 +191,7 @@ pub fn timeline(
     source: &dyn ReportSource,
     opts: TimelineOptions,
     progress: &ProgressBar,
-) -> Result<(Timeline, TimelineNotes), SourceError> {
+) -> Result<(Timeline, ReadNotes), SourceError> {
     let listing = reports(source)?;
     let period = opts.period;
     let moment = opts.as_of.unwrap_or(opts.now);
@@ -202,7 +203,7 @@ pub fn timeline(
         period.to
     };
     let mut builder = TimelineBuilder::new(period, moment.date_naive());
-    let mut notes = TimelineNotes::default();
+    let mut notes = ReadNotes::default();
     let mut baseline: Option<&StoredObject> = None;
     let mut successor: Option<&StoredObject> = None;
     let mut selected: Vec<StoredObject> = Vec::new();
@@ -266,4 +267,251 @@ pub fn timeline(
     };
     let provenance = Provenance::new(source.name(), label, opts.now, opts.as_of, &chain);
     Ok((builder.finish(source.name(), chain, provenance), notes))
+}
+
+/// What `status` is asked.
+#[derive(Debug, Clone, Copy)]
+pub struct StatusOptions {
+    pub max_gap: Duration,
+    /// The real time of the run.
+    pub now: DateTime<Utc>,
+    /// Speak for the trail as it stood at this earlier moment.
+    pub as_of: Option<DateTime<Utc>>,
+    /// Read reports back at most this many days before the newest one for open-since dates.
+    pub lookback_days: u32,
+}
+
+/// Reads placed report objects from the highest sequence down, a few at a time.
+struct Descending<'a> {
+    source: &'a dyn ReportSource,
+    objects: Vec<StoredObject>,
+    read: std::vec::IntoIter<Scanned>,
+    progress: &'a ProgressBar,
+}
+
+impl Descending<'_> {
+    /// The next lower report, reading `batch` objects when none is left from the last read.
+    fn next(&mut self, batch: usize) -> Result<Option<Scanned>, SourceError> {
+        if let Some(s) = self.read.next() {
+            return Ok(Some(s));
+        }
+        let take = batch.clamp(1, crate::scan::BATCH).min(self.objects.len());
+        let objects: Vec<StoredObject> = self.objects.drain(..take).collect();
+        self.progress
+            .inc_length(objects.iter().map(|o| o.size).sum());
+        let mut read = Vec::with_capacity(objects.len());
+        scan(self.source, &objects, self.progress, |s| read.push(s))?;
+        self.read = read.into_iter();
+        Ok(self.read.next())
+    }
+
+    /// The next object's key date, without reading it.
+    fn peek_date(&self) -> Option<NaiveDate> {
+        self.read
+            .as_slice()
+            .first()
+            .map(|s| s.key.as_str())
+            .or_else(|| self.objects.first().map(|o| o.key.as_str()))
+            .and_then(key_date)
+    }
+}
+
+/// `auditor status`: the newest report and the one before it by sequence, the link between them,
+/// what changed, and whether the newest report is recent enough (see [`crate::status`]).
+pub fn status(
+    source: &dyn ReportSource,
+    opts: StatusOptions,
+    progress: &ProgressBar,
+) -> Result<(Status, ReadNotes), SourceError> {
+    let listing = reports(source)?;
+    let moment = opts.as_of.unwrap_or(opts.now);
+    let mut notes = ReadNotes::default();
+    let mut placed: Vec<(u64, StoredObject)> = Vec::new();
+    for o in listing.objects {
+        match parse_key(&o.key) {
+            Some(k) => placed.push((k.sequence, o)),
+            None => notes.unplaced_keys += 1,
+        }
+    }
+    placed.sort_by(|a, b| (b.0, &b.1.key).cmp(&(a.0, &a.1.key)));
+    let beyond =
+        |key: &str| opts.as_of.is_some() && key_date(key).is_some_and(|d| d > moment.date_naive());
+    let mut check = TrailCheck::new(listing.versioning.clone());
+    let today = opts.now.date_naive();
+    let mut left_out = 0;
+    let mut candidates = Vec::with_capacity(placed.len());
+    for (_, o) in placed {
+        if beyond(&o.key) {
+            if let Some(d) = key_date(&o.key).filter(|d| *d > today) {
+                check.add_future_key(&o.key, d, opts.now);
+            }
+            left_out += 1;
+        } else {
+            candidates.push(o);
+        }
+    }
+    progress.set_length(0);
+    let mut reader = Descending {
+        source,
+        objects: candidates,
+        read: Vec::new().into_iter(),
+        progress,
+    };
+    // The newest report at the moment: reports generated after --as-of on its last day are left
+    // out, and the first of them (the lowest sequence) confirms the newest report's bytes.
+    let newest = loop {
+        match reader.next(2)? {
+            None => {
+                return Err(SourceError::Empty(format!(
+                    "{} (no report generated at or before {})",
+                    source.name(),
+                    stamp(moment)
+                )));
+            }
+            Some(s) if after_as_of(&s, opts.as_of, opts.now) => {
+                left_out += 1;
+                check.add_successor(&s);
+            }
+            Some(s) => break s,
+        }
+    };
+    let previous = reader.next(2)?;
+    // Version evidence about the two reports, and about any later key: a report deleted after
+    // the newest one is absence evidence.
+    let lowest = previous.as_ref().unwrap_or(&newest);
+    let from_sequence = lowest.name.as_ref().map_or(0, |n| n.sequence);
+    for a in listing.anomalies.iter().filter(|a| !beyond(a.key())) {
+        if parse_key(a.key()).is_none_or(|k| k.sequence >= from_sequence) {
+            check.add_anomaly(a);
+        }
+    }
+    if let Some(p) = &previous {
+        check.add(p);
+    }
+    check.add(&newest);
+    let result = check.finish(
+        ChainOptions {
+            max_gap: opts.max_gap,
+            from_origin: previous.is_none(),
+            now: opts.now,
+            evidence_from: None,
+            evidence_to: moment,
+        },
+        &[],
+    );
+    let (linked, statement) = link(&newest, previous.as_ref());
+    let mut changes = Changes::default();
+    if let (Ok(n), Some(Ok(p))) = (&newest.outcome, previous.as_ref().map(|p| &p.outcome)) {
+        changes = crate::status::compare(n, p);
+        let mut since = OpenSince::new(&changes, n.day());
+        let limit = n
+            .day()
+            .checked_sub_days(chrono::Days::new(u64::from(opts.lookback_days)))
+            .unwrap_or(NaiveDate::MIN);
+        let mut stopped = "the --lookback-days limit".to_owned();
+        if p.sequence == 0 {
+            since.reached_the_start(&mut changes);
+            stopped = "the start of the trail".to_owned();
+        }
+        while since.wants_more() {
+            if reader.peek_date().is_none_or(|d| d < limit) {
+                if reader.peek_date().is_none() {
+                    stopped = "the lowest sequence in the source".to_owned();
+                }
+                break;
+            }
+            let Some(s) = reader.next(8)? else { break };
+            match &s.outcome {
+                Ok(d) => {
+                    since.add(d, &mut changes);
+                    if d.sequence == 0 {
+                        since.reached_the_start(&mut changes);
+                        stopped = "the start of the trail".to_owned();
+                    }
+                }
+                Err(e) => {
+                    stopped = format!("{}, which is not a valid report ({})", s.key, e.code());
+                    break;
+                }
+            }
+        }
+        changes.open_since = match (since.reports_read, since.oldest_read) {
+            (0, _) | (_, None) if changes.still_open.is_empty() => {
+                "no finding is still open".to_owned()
+            }
+            (0, _) | (_, None) => format!(
+                "from the previous report alone ({stopped}); a date is the previous report's and may be earlier"
+            ),
+            (n, Some(oldest)) if since.wants_more() => format!(
+                "from the {n} report(s) before the previous one, read back by sequence to {oldest} ({stopped}); a date marked \"or earlier\" may be earlier"
+            ),
+            (n, Some(oldest)) => format!(
+                "from the {n} report(s) before the previous one, read back by sequence to {oldest}; every date is where the finding's run of reports began"
+            ),
+        };
+    }
+    progress.finish_and_clear();
+    let provenance = Provenance::new(
+        source.name(),
+        "the newest report and the one before it".to_owned(),
+        opts.now,
+        opts.as_of,
+        &result,
+    );
+    Ok((
+        Status {
+            format: "auditor-status/1",
+            provenance,
+            newest: summarise(&newest),
+            previous: previous.as_ref().map(summarise),
+            changes,
+            chain: StatusChain {
+                linked,
+                statement,
+                problems: result.problems,
+                gaps: result.gaps,
+                left_out_after_as_of: left_out,
+            },
+        },
+        notes,
+    ))
+}
+
+/// Whether the newest report links to the previous one, and the link in words.
+fn link(newest: &Scanned, previous: Option<&Scanned>) -> (Option<bool>, String) {
+    let Some(p) = previous else {
+        return (
+            None,
+            "no previous report: the newest report is the only one".to_owned(),
+        );
+    };
+    let Ok(n) = &newest.outcome else {
+        return (
+            Some(false),
+            "NOT VERIFIED: the newest report is not a valid report".to_owned(),
+        );
+    };
+    let named = n.previous_key.as_deref().map(crate::key::canonical);
+    let expected = crate::key::canonical(&p.key);
+    match (&named, &n.previous_sha256) {
+        (Some(k), Some(h)) if *k == expected && *h == p.sha256 => (
+            Some(true),
+            "verified: the newest report's previousSha256 is the SHA-256 of the previous report's stored bytes, and its previousKey names it".to_owned(),
+        ),
+        (Some(k), _) if *k != expected => (
+            Some(false),
+            format!("BROKEN: the newest report names {k} as its previous report, not {expected}"),
+        ),
+        (Some(_), Some(h)) => (
+            Some(false),
+            format!(
+                "BROKEN: the newest report's previousSha256 is {h}, the previous report's stored bytes hash to {}: it was changed",
+                p.sha256
+            ),
+        ),
+        _ => (
+            Some(false),
+            "BROKEN: the newest report names no previous report".to_owned(),
+        ),
+    }
 }

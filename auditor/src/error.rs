@@ -13,6 +13,9 @@ pub enum SourceError {
         "{source_name}: S3 request failed: {reason} (check the bucket name, region, credentials and --endpoint-url)"
     )]
     S3 { source_name: String, reason: String },
+    /// No usable AWS credentials: the reason says what is missing and how to sign in.
+    #[error("{source_name}: {reason}")]
+    Credentials { source_name: String, reason: String },
     /// The endpoint stopped answering, or answered in a way that would never end.
     #[error("{source_name}: {endpoint}: {what}; stopped")]
     Stalled {

@@ -90,8 +90,7 @@ pub struct Rule<'a> {
     #[serde(borrow)]
     compliance_type: Text<'a>,
     pub complete: bool,
-    #[serde(rename = "counts")]
-    _counts: Counts,
+    pub counts: Counts,
     #[serde(borrow)]
     pub evaluation_status: Nullable<EvaluationStatus<'a>>,
     #[serde(borrow)]
@@ -100,11 +99,9 @@ pub struct Rule<'a> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct Counts {
-    #[serde(rename = "compliant")]
-    _compliant: u64,
-    #[serde(rename = "nonCompliant")]
-    _non_compliant: u64,
+pub struct Counts {
+    pub compliant: u64,
+    pub non_compliant: u64,
     #[serde(rename = "notApplicable")]
     _not_applicable: u64,
 }

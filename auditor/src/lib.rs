@@ -15,6 +15,7 @@ pub mod render;
 pub mod report;
 pub mod scan;
 pub mod source;
+pub mod status;
 pub mod synth;
 pub mod timeline;
 pub mod witness;

@@ -65,9 +65,39 @@ impl ReportDigest {
 pub struct RuleDigest {
     pub name: String,
     /// False when the generator could not read the rule's results in full: such a rule neither
-    /// opens nor resolves findings.
+    /// opens nor resolves findings, and its counts are not a measure of the day.
     pub complete: bool,
+    /// The rule's `counts`: resources evaluated compliant and non-compliant.
+    pub counts: RuleCounts,
     pub findings: Vec<FindingRef>,
+}
+
+/// What a rule's `counts` say about compliance: the resources the rule evaluated as compliant,
+/// and all it evaluated (compliant plus non-compliant; not-applicable resources are not evaluated
+/// for compliance and count in neither).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleCounts {
+    pub compliant: u64,
+    pub non_compliant: u64,
+}
+
+impl RuleCounts {
+    /// Compliant plus non-compliant: the resources the rule evaluated.
+    pub fn evaluated(self) -> u64 {
+        self.compliant.saturating_add(self.non_compliant)
+    }
+
+    /// Compliant over evaluated, in percent, rounded *down* to one decimal: 9,999 of 10,000 reads
+    /// 99.9 %, never 100 %, which only all-compliant reaches. `None` when nothing was evaluated.
+    pub fn percent(self) -> Option<f64> {
+        let evaluated = u128::from(self.evaluated());
+        if evaluated == 0 {
+            return None;
+        }
+        let tenths = u128::from(self.compliant) * 1000 / evaluated;
+        Some(tenths as f64 / 10.0)
+    }
 }
 
 /// A non-compliant resource as listed by one rule: `resourceType` and `resourceId` packed into
@@ -155,10 +185,18 @@ struct RawReport<'a> {
 struct RawRule<'a> {
     name: &'a str,
     complete: bool,
+    counts: RawCounts,
     #[serde(borrow)]
     evaluation_status: Option<RawEvaluationStatus<'a>>,
     #[serde(borrow)]
     non_compliant: Vec<RawFinding<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawCounts {
+    compliant: u64,
+    non_compliant: u64,
 }
 
 #[derive(Deserialize)]
@@ -309,6 +347,10 @@ fn from_typed<'a>(r: &'a crate::fastcheck::Report<'a>) -> RawReport<'a> {
             .map(|rule| RawRule {
                 name: &rule.name,
                 complete: rule.complete,
+                counts: RawCounts {
+                    compliant: rule.counts.compliant,
+                    non_compliant: rule.counts.non_compliant,
+                },
                 evaluation_status: rule
                     .evaluation_status
                     .0
@@ -442,6 +484,10 @@ fn digest(raw: RawReport<'_>) -> Result<ReportDigest, ReportProblem> {
         rules.push(RuleDigest {
             name: r.name.to_owned(),
             complete: r.complete,
+            counts: RuleCounts {
+                compliant: r.counts.compliant,
+                non_compliant: r.counts.non_compliant,
+            },
             findings,
         });
     }

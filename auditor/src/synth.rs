@@ -30,6 +30,8 @@ pub struct RuleSpec {
     pub complete: bool,
     /// (resourceType, resourceId) pairs; sorted on output.
     pub findings: Vec<(String, String)>,
+    /// `counts.compliant` (100 unless set).
+    pub compliant: u64,
 }
 
 impl RuleSpec {
@@ -44,6 +46,7 @@ impl RuleSpec {
                 .iter()
                 .map(|id| (ty.to_owned(), (*id).to_owned()))
                 .collect(),
+            compliant: 100,
         }
     }
 }
@@ -132,7 +135,7 @@ pub fn report_value(
                 "managedIdentifier": r.identifier,
                 "complianceType": if n > 0 { "NON_COMPLIANT" } else { "COMPLIANT" },
                 "complete": r.complete,
-                "counts": {"compliant": 100, "nonCompliant": n, "notApplicable": 0},
+                "counts": {"compliant": r.compliant, "nonCompliant": n, "notApplicable": 0},
                 "evaluationStatus": {
                     "firstEvaluationStarted": true,
                     "lastSuccessfulEvaluationTime": at,

@@ -12,6 +12,10 @@
 //!   shown as compliant.
 //! - The report before the period (if any) gives the state at the start of the period; findings
 //!   open in it are "opened before the period" and their first-seen date is the period start.
+//! - A rule's compliance on a day is compliant over evaluated (compliant plus non-compliant) from
+//!   the `counts` of the report that gave the day's state, when that report lists the rule as
+//!   complete. A day without a report, or with the rule incomplete or absent, has no figure: it
+//!   is unknown, never carried, never 100 % and never 0 %.
 
 use std::collections::BTreeMap;
 use std::collections::HashMap;
@@ -23,7 +27,7 @@ use serde::Serialize;
 use crate::chain::TrailResult;
 use crate::period::Period;
 use crate::provenance::Provenance;
-use crate::report::{FindingRef, MonitoringIssue, ReportDigest};
+use crate::report::{FindingRef, MonitoringIssue, ReportDigest, RuleCounts};
 
 /// How many long-lived open findings the report lists.
 pub const LONGEST_OPEN: usize = 20;
@@ -113,6 +117,31 @@ pub struct Day {
     pub total: u64,
     pub by_rule: BTreeMap<String, u64>,
     pub by_resource_type: BTreeMap<String, u64>,
+    /// Per rule: compliance from the day's report; null when the day has no evidence of it (no
+    /// report that day, or the rule incomplete or absent in it).
+    pub compliance_by_rule: BTreeMap<String, Option<DayCompliance>>,
+}
+
+/// One rule's compliance on one day, from the counts of the report that gave the day's state.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DayCompliance {
+    pub compliant: u64,
+    /// Compliant plus non-compliant resources (not-applicable ones are not evaluated).
+    pub evaluated: u64,
+    /// Compliant over evaluated in percent, rounded down to one decimal; null when the rule
+    /// evaluated nothing that day.
+    pub percent: Option<f64>,
+}
+
+impl From<RuleCounts> for DayCompliance {
+    fn from(c: RuleCounts) -> Self {
+        DayCompliance {
+            compliant: c.compliant,
+            evaluated: c.evaluated(),
+            percent: c.percent(),
+        }
+    }
 }
 
 /// Remediation figures for one rule over the period.
@@ -155,12 +184,16 @@ pub struct Exposure {
 }
 
 /// One stretch of non-compliance: from the report that listed it to the report that no longer did.
+/// The finding was non-compliant on every day from `opened` up to the day before `resolved` (or
+/// to the end of the series while it is open).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Window {
     pub opened: NaiveDate,
     pub resolved: Option<NaiveDate>,
     pub opened_before_period: bool,
+    /// Days of this window within the period (an open window runs to the end of the series).
+    pub days: i64,
 }
 
 /// "Monitoring stayed on": the days on which a report showed monitoring not fully on.
@@ -207,6 +240,9 @@ struct DaySnapshot {
     report: Option<String>,
     by_rule: Vec<u64>,
     by_type: Vec<u64>,
+    /// Per rule id: the counts of the day's report for each complete rule in it; empty for a
+    /// day without a report.
+    counts: Vec<Option<RuleCounts>>,
 }
 
 /// Folds reports, in sequence order, into a [`Timeline`]. Memory grows with the number of distinct
@@ -312,8 +348,18 @@ impl TimelineBuilder {
         let day = report.day();
         self.fill_until(day);
         self.start();
+        let mut counts: Vec<(usize, RuleCounts)> = Vec::new();
+        for rule in report.rules.iter().filter(|r| r.complete) {
+            counts.push((self.rule_id(&rule.name), rule.counts));
+        }
         self.apply(report, day, false);
         self.snapshot(day, DayState::Reported, Some(key));
+        if let Some(s) = self.days.last_mut() {
+            s.counts = vec![None; self.rules.len()];
+            for (r, c) in counts {
+                s.counts[r] = Some(c);
+            }
+        }
         self.next_day = day.succ_opt().unwrap_or(day);
     }
 
@@ -344,6 +390,7 @@ impl TimelineBuilder {
             report,
             by_rule,
             by_type: self.type_open.clone(),
+            counts: Vec::new(),
         });
     }
 
@@ -413,6 +460,7 @@ impl TimelineBuilder {
                         opened: day,
                         resolved: None,
                         opened_before_period: before_period,
+                        days: 0,
                     });
                     self.open[r].push(idx);
                     self.type_open[t] += 1;
@@ -535,6 +583,15 @@ impl TimelineBuilder {
                 .enumerate()
                 .map(|(i, n)| (n.clone(), count(&s.by_type, i)))
                 .collect(),
+            compliance_by_rule: self
+                .rules
+                .iter()
+                .enumerate()
+                .map(|(i, n)| {
+                    let counts = s.counts.get(i).copied().flatten();
+                    (n.clone(), counts.map(DayCompliance::from))
+                })
+                .collect(),
         }
     }
 
@@ -558,7 +615,14 @@ impl TimelineBuilder {
                 .map(|w| (w.resolved.unwrap_or(end) - w.opened).num_days())
                 .sum(),
             times_reopened: s.windows.len().saturating_sub(1) as u64,
-            windows: s.windows.clone(),
+            windows: s
+                .windows
+                .iter()
+                .map(|w| Window {
+                    days: (w.resolved.unwrap_or(end) - w.opened).num_days(),
+                    ..*w
+                })
+                .collect(),
         }
     }
 

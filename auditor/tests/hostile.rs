@@ -9,7 +9,7 @@ use assert_cmd::Command;
 use auditor::chain::{ChainOptions, hours};
 use auditor::period::Period;
 use auditor::provenance::Provenance;
-use auditor::report::{FindingRef, ReportDigest, RuleDigest};
+use auditor::report::{FindingRef, ReportDigest, RuleCounts, RuleDigest};
 use auditor::source::Versioning;
 use auditor::synth::{ReportSpec, RuleSpec};
 use auditor::timeline::TimelineBuilder;
@@ -190,6 +190,10 @@ fn no_rule_index_wraps() {
         .map(|i| RuleDigest {
             name: format!("rule-{i}"),
             complete: true,
+            counts: RuleCounts {
+                compliant: 1,
+                non_compliant: u64::from(i == 65_536 || i == n - 1),
+            },
             findings: if i == 65_536 || i == n - 1 {
                 vec![FindingRef::new("AWS::S3::Bucket", &format!("bucket-{i}"))]
             } else {

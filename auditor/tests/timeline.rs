@@ -350,7 +350,7 @@ fn long_periods_summarise_by_month_end_and_say_what_was_cut() {
     let render = |f| String::from_utf8(renderer(f).render(&t).unwrap()).unwrap();
 
     let md = render(TimelineFormat::Md);
-    assert!(md.contains("## Non-compliant resources at each month end"));
+    assert!(md.contains("## Non-compliant resources and compliance at each month end"));
     let daily_rows: Vec<&str> = md
         .lines()
         .filter(|l| l.starts_with("| 2026-") && l.contains(" | yes |"))
@@ -361,18 +361,24 @@ fn long_periods_summarise_by_month_end_and_say_what_was_cut() {
         ["2026-07-31", "2026-08-31", "2026-09-30", "2026-10-28"]
     );
     let (_, exposures) = md.split_once("## Exposure windows").unwrap();
-    assert_eq!(exposures.matches("| `bucket-").count(), 50, "cut at 50");
-    assert!(exposures.ends_with("\n\n10 more rows in the JSON and CSV outputs.\n"));
+    assert_eq!(
+        exposures.matches("| `bucket-").count(),
+        25,
+        "cut at 25 per rule"
+    );
+    assert!(exposures.ends_with(
+        "\n\ns3-bucket-sse-enabled: 35 of 60 windows not shown here (the first 25 are); every window is in the CSV output (section exposure\\_windows) and the JSON output (exposures\\[\\].windows).\n"
+    ), "{exposures}");
 
     let csv = render(TimelineFormat::Csv);
-    let (_, exposures) = csv.split_once("section,exposures").unwrap();
+    let (_, exposures) = csv.split_once("section,exposure_windows").unwrap();
     let (exposures, _) = exposures.split_once("section,longest_open").unwrap();
     assert_eq!(exposures.matches("AWS::S3::Bucket,bucket-").count(), 60);
 
     let html = render(TimelineFormat::Html);
     let (_, exposures) = html.split_once("<h2>Exposure windows</h2>").unwrap();
     assert_eq!(exposures.matches("<td><code>bucket-").count(), 60);
-    assert!(!html.contains("more rows"));
+    assert!(!html.contains("not shown here"));
 }
 
 #[test]
@@ -389,10 +395,11 @@ fn html_escapes_every_value_taken_from_reports() {
     let html = String::from_utf8(renderer(TimelineFormat::Html).render(&t).unwrap()).unwrap();
     assert!(!html.contains("<img"), "a value was written unescaped");
     assert!(!html.contains("\"&'"));
-    // Provenance, rule table, exposure id and type, monitoring detail; the chart legend too.
+    // Provenance, rule table, the daily table's rule heading, exposure id, the type in each of
+    // the two windows of `a`, monitoring detail; the chart legend too.
     assert_eq!(
         html.matches("&lt;img src=x onerror=alert(1)&gt;&quot;&amp;")
             .count(),
-        6
+        8
     );
 }

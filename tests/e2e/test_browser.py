@@ -1,5 +1,7 @@
 """GIVEN the quarter's HTML report from the demo WHEN headless Chromium renders it THEN the charts and tables
-are there, nothing was logged as an error and the page asked the network for nothing.
+are there, nothing was logged as an error and the page asked the network for nothing; at a phone's width
+(390 px) nothing overflows the page, wide tables scroll in their own box; printed to PDF it is A4, every
+section starts a page and the charts' text is at least 8 pt on paper.
 
 Chromium is Debian's ``chromium`` package; when it is missing the test installs it with apt-get (root
 only). If that is impossible the test is skipped with a loud reason, never silently.
@@ -67,6 +69,55 @@ def test_the_quarter_report_renders_with_charts_and_tables_and_no_network(
         assert f"{rule}-{short_demo.suffix}" in dom["text"]
     width, height = _png_size(shot)
     assert width == 1280 and height >= 600
+
+
+PHONE_WIDTH = 390  # CSS px: a current iPhone's viewport
+MIN_PRINTED_TEXT_PT = 8.0
+
+
+def test_the_quarter_report_reads_at_phone_width(short_demo, chromium_binary, tmp_path):
+    page = next(short_demo.out.glob("timeline-*.html"))
+
+    seen = browser.visit(
+        page,
+        screenshot=tmp_path / "phone.png",
+        binary=chromium_binary,
+        width=PHONE_WIDTH,
+        mobile=True,
+    )
+
+    assert seen.errors == [] and seen.requests == []
+    dom = seen.dom
+    assert dom["viewport"] == PHONE_WIDTH
+    assert dom["width"] <= PHONE_WIDTH, f"the page is {dom['width']} px wide at {PHONE_WIDTH} px"
+    # Every table scrolls in its own box, and some are wider than the phone: the boxes are needed.
+    assert dom["tablesInScrollBox"] == dom["tables"]
+    assert dom["tablesWiderThanViewport"] >= 1
+    assert _png_size(tmp_path / "phone.png")[0] == PHONE_WIDTH
+
+
+def test_the_quarter_report_prints_on_a4_with_legible_charts_and_a_page_per_section(
+    short_demo, chromium_binary, tmp_path
+):
+    page = next(short_demo.out.glob("timeline-*.html"))
+
+    printed = browser.print_page(
+        page, tmp_path / "timeline.pdf", tmp_path / "first-page.png", binary=chromium_binary
+    )
+
+    assert printed.paper_mm == browser.PAPER_MM["a4"]
+    width_pt, height_pt = printed.media_box_pt
+    assert abs(width_pt - 210 / 25.4 * 72) < 1 and abs(height_pt - 297 / 25.4 * 72) < 1
+    # The header and the rules on the first page, then every other section from a new page.
+    assert printed.sections >= 7 and printed.sections_breaking == printed.sections - 1
+    assert printed.pages >= printed.sections
+    # Both charts are drawn with text, and the smallest of it is legible on paper.
+    assert len(printed.chart_text_pt) == 2
+    assert min(printed.chart_text_pt) >= MIN_PRINTED_TEXT_PT, printed.chart_text_pt
+    top, right, bottom, left = printed.margins_mm
+    content_px = (210 - left - right) / 25.4 * 96
+    width, height = _png_size(printed.first_page)
+    assert abs(width - content_px) <= 1 and 300 <= height <= (297 - top - bottom) / 25.4 * 96 + 1
 
 
 def test_the_page_check_catches_console_errors_and_requests(chromium_binary, tmp_path):

@@ -166,6 +166,7 @@ fn main() -> Result<()> {
                 identifier: identifier.to_owned(),
                 complete,
                 findings,
+                compliant: 100,
             });
         }
         let mut spec = ReportSpec::new(at, spec_rules);

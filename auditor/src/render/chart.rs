@@ -1,6 +1,10 @@
 //! Daily line charts as inline SVG, drawn with `plotters` (SVG backend, no font files: text is left
 //! to the browser). Days without a report are grey bands and break the lines, so a gap is never
 //! drawn as a value.
+//!
+//! Sized for print: the page prints on A4 with 12 mm margins, 186 mm (703 CSS px) of width, where
+//! an 800-unit-wide chart is drawn at 0.88 of its size, so its 15-unit text prints at 13.2 px,
+//! 9.9 pt; the end-to-end test measures this in Chromium's print layout and requires 8 pt.
 
 use chrono::NaiveDate;
 use maud::html;
@@ -25,6 +29,15 @@ const COLOURS: [RGBColor; 8] = [
     RGBColor(240, 228, 66),
 ];
 
+/// Width and height of a chart in SVG units (CSS pixels at 100 %).
+pub const CHART_SIZE: (u32, u32) = (800, 320);
+
+/// Text size of labels and legend, in SVG units.
+pub const LABEL_SIZE: f64 = 15.0;
+
+/// The size to ask `plotters` for: its SVG backend writes `font-size` as the size given / 1.24.
+const PLOTTERS_FONT: f64 = LABEL_SIZE * 1.24;
+
 /// Draws `series` over `dates`; `gaps[i]` marks a day without a report. Returns one `<svg>` element
 /// with `role="img"` and a `<title>`.
 pub fn daily_chart(
@@ -47,12 +60,12 @@ pub fn daily_chart(
     let y_top = y_max.saturating_add(y_max / 5 * 2).saturating_add(1);
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (960, 340)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, CHART_SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(chart_error)?;
         let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(32)
-            .y_label_area_size(56)
+            .margin(14)
+            .x_label_area_size(36)
+            .y_label_area_size(72)
             .build_cartesian_2d(0..n, 0..y_top)
             .map_err(chart_error)?;
         let label = |x: &i32| {
@@ -63,9 +76,11 @@ pub fn daily_chart(
         };
         chart
             .configure_mesh()
-            .x_labels(8)
+            .x_labels(6)
             .y_labels(6)
             .x_label_formatter(&label)
+            .label_style(("sans-serif", PLOTTERS_FONT))
+            .axis_desc_style(("sans-serif", PLOTTERS_FONT))
             .y_desc("non-compliant")
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
@@ -106,6 +121,7 @@ pub fn daily_chart(
             chart
                 .configure_series_labels()
                 .position(SeriesLabelPosition::UpperLeft)
+                .label_font(("sans-serif", PLOTTERS_FONT))
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK)
                 .draw()

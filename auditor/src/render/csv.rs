@@ -1,7 +1,7 @@
 //! `--format csv`: every table of the timeline in one file, as sections a spreadsheet opens
 //! directly. Each section is a row `section,<name>`, a header row, the data rows, and one empty row.
-//! Sections, in order: `provenance`, `summary`, `daily`, `rules`, `exposures`, `longest_open`,
-//! `monitoring`, `chain_problems`, `cadence_gaps`. The rows come from [`Rows`], which also
+//! Sections, in order: `provenance`, `summary`, `daily`, `rules`, `exposure_windows`,
+//! `longest_open`, `monitoring`, `chain_problems`, `cadence_gaps`. The rows come from [`Rows`], which also
 //! neutralises text cells a spreadsheet would evaluate; this file only writes them.
 
 use super::Renderer;
@@ -40,7 +40,7 @@ impl Renderer for CsvRenderer {
         section(&mut out, rows.summary())?;
         section(&mut out, rows.daily(DayRows::Every))?;
         section(&mut out, rows.rules())?;
-        section(&mut out, rows.exposures(usize::MAX))?;
+        section(&mut out, rows.exposure_windows(usize::MAX))?;
         section(&mut out, rows.longest_open())?;
         section(&mut out, rows.monitoring(usize::MAX))?;
         section(&mut out, rows.chain_problems(usize::MAX))?;

@@ -1,5 +1,5 @@
 //! `--format md`: a summary for tickets. Long periods are summarised by month end and long lists
-//! are cut, with a pointer to the JSON or CSV output for the rest. The tables and sentences come
+//! are cut (the exposure windows per rule), with a pointer to the JSON or CSV output for the rest. The tables and sentences come
 //! from [`Rows`]; this file only lays them out as Markdown.
 //!
 //! Every cell and line that carries text from a report, a key or the command line is escaped:
@@ -14,10 +14,10 @@ use super::rows::{DayRows, ReadableTable, Rows};
 use crate::error::RenderError;
 use crate::timeline::Timeline;
 
-/// Periods up to this many days get a daily table; longer ones one row per month end.
-pub const DAILY_ROWS_MAX: usize = 100;
 /// Longest lists shown before cutting.
 pub const LIST_MAX: usize = 50;
+/// Exposure windows shown per rule; every window is in the CSV and JSON outputs.
+pub const WINDOWS_PER_RULE: usize = 25;
 
 pub struct MarkdownRenderer;
 
@@ -61,7 +61,14 @@ fn table(o: &mut String, t: &ReadableTable) {
     }
     o.push('|');
     for h in &t.columns {
-        let _ = write!(o, " {} |", escape(&h.text));
+        match &h.group {
+            Some(g) => {
+                let _ = write!(o, " {}: {} |", escape(g), escape(&h.text));
+            }
+            None => {
+                let _ = write!(o, " {} |", escape(&h.text));
+            }
+        }
     }
     o.push_str("\n|");
     for h in &t.columns {
@@ -79,7 +86,7 @@ fn table(o: &mut String, t: &ReadableTable) {
         }
         o.push('\n');
     }
-    if let Some(more) = &t.more {
+    for more in &t.more {
         let _ = writeln!(o, "\n{}", escape(more));
     }
 }
@@ -113,12 +120,13 @@ impl Renderer for MarkdownRenderer {
         }
         let _ = writeln!(o, "## Rules\n");
         table(&mut o, &rows.rules().for_people());
-        let (which, heading) = if t.days.len() <= DAILY_ROWS_MAX {
-            (DayRows::Every, "per day")
-        } else {
-            (DayRows::MonthEnds, "at each month end")
+        let which = rows.daily_rows_for_people();
+        let heading = match which {
+            DayRows::Every => "per day",
+            DayRows::MonthEnds => "at each month end",
         };
-        let _ = writeln!(o, "\n## Non-compliant resources {heading}\n");
+        let _ = writeln!(o, "\n## Non-compliant resources and compliance {heading}\n");
+        let _ = writeln!(o, "{}\n", escape(rows.compliance_note()));
         table(&mut o, &rows.daily(which).for_people());
         let _ = writeln!(o, "\n## Longest-open findings\n");
         table(&mut o, &rows.longest_open().for_people());
@@ -126,7 +134,11 @@ impl Renderer for MarkdownRenderer {
         let _ = writeln!(o, "{}\n", escape(&rows.monitoring_summary()));
         table(&mut o, &rows.monitoring(LIST_MAX).for_people());
         let _ = writeln!(o, "\n## Exposure windows\n");
-        table(&mut o, &rows.exposures(LIST_MAX).for_people());
+        let _ = writeln!(o, "{}\n", escape(rows.exposure_note()));
+        table(
+            &mut o,
+            &rows.exposure_windows(WINDOWS_PER_RULE).for_people(),
+        );
         Ok(o.into_bytes())
     }
 }

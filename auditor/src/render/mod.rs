@@ -9,6 +9,7 @@ mod html;
 mod json;
 mod markdown;
 mod rows;
+pub mod status;
 pub mod verify;
 
 use crate::error::RenderError;
@@ -35,6 +36,35 @@ pub enum TimelineFormat {
     Json,
     /// Markdown for tickets.
     Md,
+}
+
+impl TimelineFormat {
+    /// The file name extensions that mean this format (`-o q3.csv`), compared without case.
+    pub fn extensions(self) -> &'static [&'static str] {
+        match self {
+            TimelineFormat::Html => &["html", "htm"],
+            TimelineFormat::Csv => &["csv"],
+            TimelineFormat::Json => &["json"],
+            TimelineFormat::Md => &["md", "markdown"],
+        }
+    }
+
+    /// The format a file name's extension means, if any.
+    pub fn from_extension(ext: &str) -> Option<Self> {
+        [Self::Html, Self::Csv, Self::Json, Self::Md]
+            .into_iter()
+            .find(|f| f.extensions().iter().any(|e| e.eq_ignore_ascii_case(ext)))
+    }
+
+    /// The name `--format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            TimelineFormat::Html => "html",
+            TimelineFormat::Csv => "csv",
+            TimelineFormat::Json => "json",
+            TimelineFormat::Md => "md",
+        }
+    }
 }
 
 /// The renderer for `format`.

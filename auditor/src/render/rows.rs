@@ -12,7 +12,12 @@
 //! Wording chosen for auditors, the same in every format: a finding already open when the period
 //! began reads "2026-07-01 (or earlier)" (the date stays first, the qualifier is set apart the way
 //! a table cell qualifies a value); an open finding's resolution reads "open"; a missing figure
-//! reads "—"; headings are in sentence case.
+//! reads "—" (a day without evidence has no compliance percentage: never 100 %, never 0 %);
+//! headings are in sentence case.
+//!
+//! Row limits: a table cut for people says how many rows were left out and where they are. The
+//! exposure windows are cut per rule, never as a whole, so one rule with many findings cannot
+//! hide the others.
 //!
 //! Hostile content: every text cell may hold what a report, an object key or the command line
 //! put there. As data (CSV), a text cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage
@@ -28,7 +33,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use crate::chain::{CadenceGap, Problem};
 use crate::report::MonitoringIssue;
-use crate::timeline::{Day, DayState, Exposure, MonitoringDay, RuleStats, Timeline};
+use crate::timeline::{Day, DayState, Exposure, MonitoringDay, RuleStats, Timeline, Window};
 
 /// One line of a daily chart and one column of the daily table: open findings per day.
 pub struct Series<'t> {
@@ -45,6 +50,10 @@ pub struct Chart<'r, 't> {
     pub title: &'static str,
     pub series: &'r [Series<'t>],
 }
+
+/// Periods up to this many days get a row per day in the daily table for people; longer ones a row
+/// per month end (the CSV and JSON outputs always have every day).
+pub const DAILY_ROWS_MAX: usize = 100;
 
 /// Who reads a column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +77,11 @@ struct Header {
     field: String,
     numeric: bool,
     shown: Shown,
+    /// The heading over a run of columns (a rule's figures), for people.
+    group: Option<String>,
+    /// Free text that may run long (a detail, a list of dates): wrapped for people, where every
+    /// other cell keeps to one line.
+    prose: bool,
 }
 
 /// The columns of one table over items of type `T`, added in order.
@@ -91,6 +105,8 @@ impl<'c, 't, T> Columns<'c, 't, T> {
                 field: field.to_owned(),
                 numeric: false,
                 shown,
+                group: None,
+                prose: false,
             },
             cell: Box::new(cell),
         });
@@ -120,10 +136,18 @@ impl<'c, 't, T> Columns<'c, 't, T> {
         self
     }
 
-    /// Leaves the last column added to the data when `cond` holds.
-    fn data_only_when(mut self, cond: bool) -> Self {
-        if let (true, Some(c)) = (cond, self.0.last_mut()) {
-            c.header.shown = Shown::Data;
+    /// Marks the last column added as free text that may run long.
+    fn prose(mut self) -> Self {
+        if let Some(c) = self.0.last_mut() {
+            c.header.prose = true;
+        }
+        self
+    }
+
+    /// Puts the last column added under the heading `group`.
+    fn group(mut self, group: &str) -> Self {
+        if let Some(c) = self.0.last_mut() {
+            c.header.group = Some(group.to_owned());
         }
         self
     }
@@ -143,6 +167,13 @@ pub enum Cell<'t> {
     Id(Cow<'t, str>),
     /// A figure that may be unknown: `—` for people, empty as data.
     Figure(Option<f64>),
+    /// A percentage that may be unknown: `97.5%` or `—` for people, `97.5` or empty as data.
+    Percent(Option<f64>),
+    /// The n-th of m exposure windows of a finding: `2 of 3` for people, `2` as data.
+    Nth {
+        n: usize,
+        of: usize,
+    },
     Date(NaiveDate),
     /// The day a finding was first seen or opened. For a finding already open in the report before
     /// the period that day is the period start, which people read as "(or earlier)".
@@ -167,6 +198,8 @@ impl Cell<'_> {
             Cell::Text(s) | Cell::Id(s) => s.to_string(),
             Cell::Number(n) => n.clone(),
             Cell::Figure(v) => v.map_or_else(|| "—".to_owned(), |v| v.to_string()),
+            Cell::Percent(v) => v.map_or_else(|| "—".to_owned(), |v| format!("{v:.1}%")),
+            Cell::Nth { n, of } => format!("{n} of {of}"),
             Cell::Date(d)
             | Cell::Since {
                 date: d,
@@ -191,6 +224,8 @@ impl Cell<'_> {
             Cell::Text(s) | Cell::Id(s) => neutralise(s),
             Cell::Number(n) => n.clone(),
             Cell::Figure(v) => v.map_or_else(String::new, |v| v.to_string()),
+            Cell::Percent(v) => v.map_or_else(String::new, |v| format!("{v:.1}")),
+            Cell::Nth { n, .. } => n.to_string(),
             Cell::Date(d) | Cell::Since { date: d, .. } => d.to_string(),
             Cell::Resolved(d) => d.map_or_else(String::new, |d| d.to_string()),
             Cell::Flag(b) => b.to_string(),
@@ -240,8 +275,9 @@ pub struct Table<'c, 't, T> {
     empty: Option<&'static str>,
     columns: Columns<'c, 't, T>,
     items: Vec<T>,
-    /// Rows left out by the row limit.
-    more: usize,
+    /// For people: how many rows the row limit left out and where they are, one sentence per
+    /// cut (per rule for a table cut per rule).
+    more: Vec<String>,
 }
 
 impl<'c, 't, T: Clone> Table<'c, 't, T> {
@@ -256,13 +292,61 @@ impl<'c, 't, T: Clone> Table<'c, 't, T> {
     where
         I: ExactSizeIterator<Item = T>,
     {
+        let left_out = items.len().saturating_sub(limit);
         Table {
             name,
             caption,
             empty: None,
             columns,
-            more: items.len().saturating_sub(limit),
+            more: (left_out > 0)
+                .then(|| format!("{left_out} more rows in the JSON and CSV outputs."))
+                .into_iter()
+                .collect(),
             items: items.take(limit).collect(),
+        }
+    }
+
+    /// A table of at most `limit` items per group (`group` names an item's group; items of a
+    /// group are contiguous), so a cut never hides a whole group; `left_out(group, shown, total)`
+    /// says, for each group cut, how many rows were left out and where they are.
+    fn build_per_group(
+        name: &'static str,
+        caption: &'static str,
+        columns: Columns<'c, 't, T>,
+        items: impl Iterator<Item = T>,
+        group: impl Fn(&T) -> &str,
+        limit: usize,
+        left_out: impl Fn(&str, usize, usize) -> String,
+    ) -> Self {
+        let mut kept = Vec::new();
+        let mut more = Vec::new();
+        let mut current: Option<(String, usize)> = None;
+        let close = |current: Option<(String, usize)>, more: &mut Vec<String>| {
+            if let Some((g, total)) = current.filter(|(_, total)| *total > limit) {
+                more.push(left_out(&g, limit, total));
+            }
+        };
+        for item in items {
+            let g = group(&item);
+            match &mut current {
+                Some((name, total)) if name == g => *total += 1,
+                _ => {
+                    close(current.take(), &mut more);
+                    current = Some((g.to_owned(), 1));
+                }
+            }
+            if current.as_ref().is_some_and(|(_, total)| *total <= limit) {
+                kept.push(item);
+            }
+        }
+        close(current, &mut more);
+        Table {
+            name,
+            caption,
+            empty: None,
+            columns,
+            more,
+            items: kept,
         }
     }
 
@@ -286,13 +370,14 @@ impl<'c, 't, T: Clone> Table<'c, 't, T> {
         ReadableTable {
             caption: self.caption,
             empty: self.empty,
-            more: (self.more > 0)
-                .then(|| format!("{} more rows in the JSON and CSV outputs.", self.more)),
+            more: self.more.clone(),
             columns: columns
                 .iter()
                 .map(|c| Heading {
                     text: c.header.heading.clone(),
                     numeric: c.header.numeric,
+                    group: c.header.group.clone(),
+                    prose: c.header.prose,
                 })
                 .collect(),
             rows: self
@@ -336,6 +421,10 @@ impl<'c, 't, T: Clone> Table<'c, 't, T> {
 pub struct Heading {
     pub text: String,
     pub numeric: bool,
+    /// The heading over a run of columns this one belongs to (a rule's figures).
+    pub group: Option<String>,
+    /// Free text that may run long: wrapped, where other cells keep to one line.
+    pub prose: bool,
 }
 
 /// A cell for people; `code` marks an identifier (shown monospace).
@@ -351,8 +440,8 @@ pub struct ReadableTable {
     pub rows: Vec<Vec<Text>>,
     /// What to say instead of the table when it has no rows; `None`: say nothing.
     pub empty: Option<&'static str>,
-    /// The sentence under a table cut by its row limit.
-    pub more: Option<String>,
+    /// The sentences under a table cut by its row limit: how many rows were left out, where.
+    pub more: Vec<String>,
 }
 
 /// Which days the daily table lists.
@@ -485,6 +574,16 @@ impl<'t> Rows<'t> {
         )
     }
 
+    /// How to read the compliance columns of the daily table.
+    pub fn compliance_note(&self) -> &'static str {
+        "Compliant: resources a rule evaluated compliant over all it evaluated (compliant plus non-compliant; not-applicable ones are not evaluated), from the counts of the day's report, rounded down to 0.1% (99.96% reads 99.9%, never 100%). — marks a day without evidence of the rule: no report that day (the non-compliant count is carried), the rule incomplete in it, or nothing evaluated."
+    }
+
+    /// How to read the exposure windows: the answer to "was this resource compliant on day D?".
+    pub fn exposure_note(&self) -> &'static str {
+        "A finding was non-compliant on a day D when one of its windows has Opened on or before D and Resolved after D (or is open); on a day without a report the state is carried from the last report (see the daily table). Days: the window's days within the period."
+    }
+
     /// The daily charts: per rule and per resource type.
     pub fn charts(&self) -> [Chart<'_, 't>; 2] {
         [
@@ -540,8 +639,21 @@ impl<'t> Rows<'t> {
         )
     }
 
-    /// One row per day (or per month end): where the figures come from, the open findings per rule
-    /// and the total; as data also the report key and the open findings per resource type.
+    /// Which days the daily table shows people: every day up to [`DAILY_ROWS_MAX`], else month
+    /// ends.
+    pub fn daily_rows_for_people(&self) -> DayRows {
+        if self.t.days.len() <= DAILY_ROWS_MAX {
+            DayRows::Every
+        } else {
+            DayRows::MonthEnds
+        }
+    }
+
+    /// One row per day (or per month end): where the figures come from, and per rule the open
+    /// findings beside the compliance percentage (compliant over evaluated, from the counts of the
+    /// day's report; `—` on a day without evidence of the rule), then the total; as data also the
+    /// report key, each rule's compliant and evaluated counts and the open findings per resource
+    /// type.
     pub fn daily(&self, which: DayRows) -> Table<'_, 't, usize> {
         let days = &self.t.days;
         let mut columns = Columns::new()
@@ -553,10 +665,26 @@ impl<'t> Rows<'t> {
             })
             .data("total", |i| count(days[i].total));
         for s in &self.by_rule {
-            let field = format!("rule:{}", s.name);
+            let name = s.name;
+            let compliance =
+                move |i: usize| days[i].compliance_by_rule.get(name).copied().flatten();
             columns = columns
-                .col(s.name, &field, |i| count(s.values[i]))
-                .numeric();
+                .col("Non-compliant", &format!("rule:{name}"), |i| {
+                    count(s.values[i])
+                })
+                .numeric()
+                .group(name)
+                .col("Compliant", &format!("compliance_pct:{name}"), move |i| {
+                    Cell::Percent(compliance(i).and_then(|c| c.percent))
+                })
+                .numeric()
+                .group(name)
+                .data(&format!("compliant:{name}"), move |i| {
+                    compliance(i).map_or_else(|| text(""), |c| count(c.compliant))
+                })
+                .data(&format!("evaluated:{name}"), move |i| {
+                    compliance(i).map_or_else(|| text(""), |c| count(c.evaluated))
+                });
         }
         for s in &self.by_type {
             columns = columns.data(&format!("type:{}", s.name), |i| count(s.values[i]));
@@ -611,14 +739,57 @@ impl<'t> Rows<'t> {
         )
     }
 
-    /// Every finding open at some point in the period, the first `limit` of them.
-    pub fn exposures(&self, limit: usize) -> Table<'_, 't, &'t Exposure> {
-        Table::build(
-            "exposures",
-            "Every finding open at some point in the period",
-            exposure_columns(false),
-            self.t.exposures.iter(),
-            limit,
+    /// Every exposure window of every finding in the period, one row each, at most `per_rule` of
+    /// each rule: a finding was non-compliant on a day D when one of its windows has opened ≤ D
+    /// and D < resolved (or the window is open). A reopened finding has a row per window.
+    pub fn exposure_windows(&self, per_rule: usize) -> Table<'_, 't, (&'t Exposure, usize)> {
+        let windows = self
+            .t
+            .exposures
+            .iter()
+            .flat_map(|e| (0..e.windows.len()).map(move |i| (e, i)));
+        let window = |(e, i): (&'t Exposure, usize)| -> Window { e.windows[i] };
+        let columns = Columns::new()
+            .col("Rule", "rule", |(e, _): (&'t Exposure, usize)| {
+                text(&e.rule)
+            })
+            .col("Resource type", "resource_type", |(e, _)| {
+                text(&e.resource_type)
+            })
+            .col("Resource id", "resource_id", |(e, _)| id(&e.resource_id))
+            .col("Window", "window", |(e, i)| Cell::Nth {
+                n: i + 1,
+                of: e.windows.len(),
+            })
+            .data("windows", |(e, _)| count(e.windows.len()))
+            .col("Opened", "opened", move |x| {
+                let w = window(x);
+                Cell::Since {
+                    date: w.opened,
+                    before_period: w.opened_before_period,
+                }
+            })
+            .data("opened_before_period", move |x| {
+                Cell::Flag(window(x).opened_before_period)
+            })
+            .col("Resolved", "resolved", move |x| {
+                Cell::Resolved(window(x).resolved)
+            })
+            .col("Days", "days", move |x| count(window(x).days))
+            .numeric();
+        Table::build_per_group(
+            "exposure_windows",
+            "Exposure windows: one row per window in which a finding was non-compliant",
+            columns,
+            windows,
+            |(e, _)| e.rule.as_str(),
+            per_rule,
+            |rule, shown, total| {
+                format!(
+                    "{rule}: {} of {total} windows not shown here (the first {shown} are); every window is in the CSV output (section exposure_windows) and the JSON output (exposures[].windows).",
+                    total - shown
+                )
+            },
         )
         .when_empty(if self.t.evidence.none() {
             NOTHING_KNOWN
@@ -632,7 +803,7 @@ impl<'t> Rows<'t> {
         Table::build(
             "longest_open",
             "Findings still open at the end of the period, oldest first",
-            exposure_columns(true),
+            longest_open_columns(),
             self.t.longest_open.iter(),
             usize::MAX,
         )
@@ -663,7 +834,9 @@ impl<'t> Rows<'t> {
             )
             .col("Issue", "kind", |(_, i)| text(i.kind.label()))
             .col("Subject", "subject", |(_, i)| text(&i.subject))
+            .prose()
             .col("Detail", "detail", |(_, i)| text(&i.detail))
+            .prose()
             .data("reports", |(d, _)| text(d.reports.join(" ")));
         Table::build(
             "monitoring",
@@ -679,7 +852,8 @@ impl<'t> Rows<'t> {
         let columns = Columns::new()
             .col("Problem", "code", |p: &'t Problem| text(p.code))
             .col("Key", "key", |p| id(&p.key))
-            .col("Detail", "detail", |p| text(&p.detail));
+            .col("Detail", "detail", |p| text(&p.detail))
+            .prose();
         Table::build(
             "chain_problems",
             "Chain problems",
@@ -706,6 +880,7 @@ impl<'t> Rows<'t> {
             .col("Days without a report", "missing_dates", |g| {
                 Cell::Dates(&g.missing_dates)
             })
+            .prose()
             .data("after_key", |g| {
                 id(g.after_key.as_deref().unwrap_or_default())
             })
@@ -723,46 +898,32 @@ impl<'t> Rows<'t> {
     }
 }
 
-/// The columns of an exposure row. In the longest-open list people read when the current window
-/// opened ("Open since"), which orders that list, instead of the first-seen, resolved and reopened
-/// columns; as data both lists have the same fields.
-fn exposure_columns<'t>(open_since: bool) -> Columns<'static, 't, &'t Exposure> {
-    let columns = Columns::new()
+/// The columns of the longest-open list: people read when the current window opened ("Open
+/// since"), which orders the list; as data each row has the finding's figures over the period.
+fn longest_open_columns<'t>() -> Columns<'static, 't, &'t Exposure> {
+    Columns::new()
         .col("Rule", "rule", |e: &'t Exposure| text(&e.rule))
         .col("Resource type", "resource_type", |e| text(&e.resource_type))
         .col("Resource id", "resource_id", |e| id(&e.resource_id))
-        .col("First seen", "first_seen", |e| Cell::Since {
+        .data("first_seen", |e| Cell::Since {
             date: e.first_seen,
             before_period: e.opened_before_period,
         })
-        .data_only_when(open_since)
         .data("opened_before_period", |e| {
             Cell::Flag(e.opened_before_period)
         })
-        .col("Resolved at", "resolved_at", |e| {
-            Cell::Resolved(e.resolved_at)
-        })
-        .data_only_when(open_since)
-        .data("open_at_end", |e| Cell::Flag(e.open_at_end));
-    let columns = if open_since {
-        columns.people("Open since", |e| {
+        .data("resolved_at", |e| Cell::Resolved(e.resolved_at))
+        .data("open_at_end", |e| Cell::Flag(e.open_at_end))
+        .people("Open since", |e| {
             let current = e.windows.last();
             Cell::Since {
                 date: current.map_or(e.first_seen, |w| w.opened),
                 before_period: current.is_some_and(|w| w.opened_before_period),
             }
         })
-    } else {
-        columns
-    };
-    columns
         .col("Days non-compliant", "days_non_compliant", |e| {
             count(e.days_non_compliant)
         })
         .numeric()
-        .col("Times reopened", "times_reopened", |e| {
-            count(e.times_reopened)
-        })
-        .numeric()
-        .data_only_when(open_since)
+        .data("times_reopened", |e| count(e.times_reopened))
 }

@@ -50,12 +50,12 @@ pub fn render(v: &Verified, format: VerifyFormat) -> Result<Vec<u8>, RenderError
 }
 
 /// One labelled line, the values aligned.
-fn line(o: &mut String, label: &str, value: impl std::fmt::Display) {
+pub(crate) fn line(o: &mut String, label: &str, value: impl std::fmt::Display) {
     let _ = writeln!(o, "{:<17}{value}", format!("{label}:"));
 }
 
 /// What a trailing gap means, or the days a gap left without a report.
-fn gap_sentence(g: &CadenceGap) -> String {
+pub(crate) fn gap_sentence(g: &CadenceGap) -> String {
     let time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%SZ").to_string();
     if g.before_key.is_none() {
         return format!(

@@ -2,6 +2,7 @@
 //! overwrites or deletions it can see) and fetches their exact bytes; everything else works on
 //! that abstraction, so tests inject folders and the S3 source is just another implementation.
 
+mod credentials;
 mod local;
 mod s3;
 
@@ -184,6 +185,29 @@ pub trait ReportSource: Send + Sync {
         Ok(HeadLookup::NotLookedFor(
             "this source does not keep the generator's bookkeeping".to_owned(),
         ))
+    }
+}
+
+/// An error and its causes on one line, each cause once, cut at `limit` characters: the AWS SDK's
+/// errors nest the same words several levels deep and may span lines.
+fn causes(e: &(dyn std::error::Error + 'static), limit: usize) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        let text = c
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cause = c.source();
+    }
+    let text = parts.join(": ");
+    match text.char_indices().nth(limit) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Reports in S3 (`s3://bucket/prefix`), read with the AWS SDK for Rust: the standard credential
-//! chain and region, and `--endpoint-url` / `AWS_ENDPOINT_URL` for a local emulator (path-style
-//! addressing is used whenever an endpoint is given, as emulators expect).
+//! chain (see `credentials.rs`; `--profile` picks a profile) and region, and `--endpoint-url` /
+//! `AWS_ENDPOINT_URL` for a local emulator (path-style addressing is used whenever an endpoint is
+//! given, as emulators expect).
 //!
 //! The listing comes from `ListObjectVersions`, so overwritten reports (more than one version)
 //! and deleted ones (delete markers) are reported, not just what is current; `GetBucketVersioning`
@@ -63,6 +64,8 @@ pub struct S3Options {
     pub endpoint_url: Option<String>,
     /// Overrides the region from the environment or profile.
     pub region: Option<String>,
+    /// The shared-config profile to use instead of `AWS_PROFILE` (or `default`).
+    pub profile: Option<String>,
     pub timeouts: Timeouts,
 }
 
@@ -128,20 +131,7 @@ where
             return one_line(format!("{code}: {message}"));
         }
     }
-    let mut parts: Vec<String> = Vec::new();
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(c) = cause {
-        let text = one_line(c);
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        cause = c.source();
-    }
-    let text = parts.join(": ");
-    match text.char_indices().nth(300) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text,
-    }
+    super::causes(e, 300)
 }
 
 impl S3Source {
@@ -175,6 +165,9 @@ impl S3Source {
                     .operation_timeout(t.operation)
                     .build(),
             );
+        if let Some(profile) = &opts.profile {
+            loader = loader.profile_name(profile);
+        }
         if let Some(region) = &opts.region {
             loader = loader.region(Region::new(region.clone()));
         }
@@ -182,6 +175,12 @@ impl S3Source {
             loader = loader.endpoint_url(endpoint);
         }
         let shared = runtime.block_on(loader.load());
+        runtime
+            .block_on(super::credentials::check(&shared, opts.profile.as_deref()))
+            .map_err(|reason| SourceError::Credentials {
+                source_name: name.to_owned(),
+                reason,
+            })?;
         let mut conf = aws_sdk_s3::config::Builder::from(&shared);
         let region = if opts.endpoint_url.is_some() {
             conf = conf.force_path_style(true);

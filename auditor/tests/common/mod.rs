@@ -2,6 +2,7 @@
 //! temporary folder exactly as the report generator would store them.
 #![allow(dead_code)]
 
+pub mod emulator;
 pub mod stub;
 
 use std::fs;
