@@ -9,6 +9,7 @@ absent with useExistingConfigRecorder); any other path that does not resolve is 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import IConstruct
@@ -160,8 +161,8 @@ ACKS: tuple[Ack, ...] = (
 )
 
 
-def acknowledge(stack: Stack) -> None:
-    for ack in ACKS:
+def acknowledge(stack: Stack, acks: Sequence[Ack] = ACKS) -> None:
+    for ack in acks:
         target = _find(stack, ack.path)
         if target is None:
             if ack.optional:
