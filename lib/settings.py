@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
 
+from lib.organization import layout
+
 REGION = "us-east-1"  # fixed by the customer's contract
 
 DEFAULT_SUFFIX = "dev"
@@ -279,6 +281,14 @@ class StackSettings:
             if values.get("useExistingConfigRecorder") is not None
             else organization is not None
         )
+        if organization is not None and not existing and len(organization.deployment_regions) > 1:
+            raise StackSettingsError(
+                f"useExistingConfigRecorder=false with {len(organization.deployment_regions)} "
+                "deploymentRegions: a member's Config delivery bucket is named "
+                f"compliance-config-{suffix}-<account>, one per account (S3 names are global), so a "
+                "second region could not create it; use the accounts' recorders (the default) or one "
+                "region"
+            )
 
         lock = _text(values, "reportObjectLock", "off").lower()
         if lock not in OBJECT_LOCK_MODES:
@@ -344,6 +354,20 @@ def _organization(values: Mapping[str, Any]) -> OrganizationSettings:
     bad = next((r for r in regions if not _REGION_RE.match(r)), None)
     if bad is not None:
         raise StackSettingsError(f"deploymentRegions: {bad!r} is not a region name like us-east-1")
+    suffix = _text(values, "environmentSuffix", DEFAULT_SUFFIX)
+    long_name = next(
+        (
+            name
+            for name in (layout.asset_bucket_name(suffix, account, r) for r in regions)
+            if len(name) > layout.MAX_BUCKET_NAME
+        ),
+        None,
+    )
+    if long_name is not None:
+        raise StackSettingsError(
+            f"deploymentRegions: the asset bucket {long_name} would be longer than S3's "
+            f"{layout.MAX_BUCKET_NAME} characters; use a shorter environmentSuffix"
+        )
     if len(regions) > MAX_DEPLOYMENT_REGIONS:
         raise StackSettingsError(
             f"deploymentRegions: {len(regions)} regions; at most {MAX_DEPLOYMENT_REGIONS}"
