@@ -8,6 +8,7 @@ absent with useExistingConfigRecorder); any other path that does not resolve is 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -237,6 +238,19 @@ REGIONAL_ACKS: tuple[Ack, ...] = (
     *(Ack("Alerting/Alerts", f, SNS_UNENCRYPTED) for f in _packs("SNSEncryptedKMS")),
     Ack("Alerting/EmailDlq", "AwsSolutions-SQS3", DLQ_ITSELF, optional=True),
 )
+
+
+_REGION_END = re.compile(r"-[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
+
+
+def acks_for_stack(stack_name: str) -> tuple[Ack, ...]:
+    """The table a stack of either shape was acknowledged with, by its name (for the validation
+    summary, which counts the entries whose construct exists)."""
+    if stack_name.startswith("ComplianceAuditMember-"):
+        return member_acks("<central bucket>")
+    if stack_name.startswith("ComplianceAuditEvidence-"):
+        return REGIONAL_ACKS if _REGION_END.search(stack_name) else EVIDENCE_ACKS
+    return ACKS
 
 
 def acknowledge(stack: Stack, acks: Sequence[Ack] = ACKS) -> None:
