@@ -28,7 +28,7 @@ SQL_DIR = Path(__file__).resolve().parents[2] / "sql" / "athena"
 # Athena engine version 3 is Trino-based; the queries are written for it and parsed as Trino.
 ENGINE_VERSION = "Athena engine version 3"
 # 100 GB: about 300,000 reports of 340 KB (README, Organization: a quarter of 500 accounts x 3 regions
-# is 135,000 reports). A query that would read more is cancelled rather than billed.
+# is 136,500 reports, about 46 GB). A query that would read more is cancelled rather than billed.
 SCAN_LIMIT_BYTES = 100 * 1024**3
 
 

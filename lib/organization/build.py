@@ -5,8 +5,8 @@
    stage's stack, so `cdk deploy` of the app's stacks never deploys it on its own.
 2. One ``ComplianceAuditEvidence-<suffix>-<region>`` per deployment region (asset bucket, alert topic).
 3. ``ComplianceAuditEvidence-<suffix>`` (us-east-1), which depends on the regional stacks: the StackSet
-   it creates deploys members that need their region's bucket (with the code, which
-   ``scripts/publish_member_assets.py`` uploads in between) and topic.
+   it creates deploys members that need their region's bucket (with the code, uploaded in
+   between: README, Organization) and topic.
 """
 
 from __future__ import annotations

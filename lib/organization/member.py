@@ -21,7 +21,8 @@ Code). So the template names ``compliance-assets-<suffix>-<evidence account>-${A
 bucket per deployment region in the evidence account (``RegionalEvidenceStack``), readable by the
 organization. ``RegionalAssetsSynthesizer`` writes that name into the template (the region resolved by
 CloudFormation in each stack instance) and lists the assets in ``member-assets.json`` beside the
-template, which ``scripts/publish_member_assets.py`` uploads to every region's bucket. The CDK
+template; each asset goes to every region's bucket before the StackSet deploys (README,
+Organization, deploy order). The CDK
 bootstrap bucket cannot serve: it exists in the evidence account's bootstrapped regions only, and its
 policy admits that account's roles alone.
 """
