@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 import jsii
 from aws_cdk import (
@@ -44,6 +44,7 @@ from aws_cdk import (
     FileAssetSource,
     Fn,
     IAspect,
+    IStackSynthesizer,
     ISynthesisSession,
     Stack,
     StackSynthesizer,
@@ -77,7 +78,9 @@ class RegionalAssetsSynthesizer(StackSynthesizer):
         self.bucket_prefix = bucket_prefix
         self.assets: list[dict[str, str]] = []
 
-    def add_file_asset(self, asset: FileAssetSource) -> FileAssetLocation:
+    # jsii calls an override with the struct as one argument, as TypeScript declares it; the Python
+    # bindings spell the same method with the struct's fields as keywords, hence the ignores.
+    def add_file_asset(self, asset: FileAssetSource) -> FileAssetLocation:  # type: ignore[override]
         if asset.file_name is None:
             raise ValueError("a member asset must be a file or folder of the cloud assembly")
         zipped = asset.packaging == FileAssetPackaging.ZIP_DIRECTORY
@@ -104,7 +107,9 @@ class RegionalAssetsSynthesizer(StackSynthesizer):
             s3_object_url=Fn.sub(f"s3://{self.bucket_prefix}-${{AWS::Region}}/{key}"),
         )
 
-    def add_docker_image_asset(self, asset: DockerImageAssetSource) -> DockerImageAssetLocation:
+    def add_docker_image_asset(  # type: ignore[override]
+        self, asset: DockerImageAssetSource
+    ) -> DockerImageAssetLocation:
         raise ValueError("the member part of a StackSet cannot use Docker image assets")
 
     def synthesize(self, session: ISynthesisSession) -> None:
@@ -142,8 +147,9 @@ class MemberStack(Stack):
             scope,
             id_,
             description=description,
-            synthesizer=RegionalAssetsSynthesizer(
-                layout.asset_bucket_prefix(suffix, org.evidence_account)
+            synthesizer=cast(
+                IStackSynthesizer,
+                RegionalAssetsSynthesizer(layout.asset_bucket_prefix(suffix, org.evidence_account)),
             ),
         )
         tag(self)
