@@ -14,6 +14,14 @@ CONFIRM ?=
 CDK_ARGS ?=
 NOTE ?= on-demand report
 DEMO_SUFFIX ?= demo
+# single (one account, the default) or organization (README, Organization). The organization shape's
+# settings below are examples, so `make validate SHAPE=organization` synthesizes; a deploy sets its own.
+SHAPE ?= single
+EVIDENCE_ACCOUNT ?= 111111111111
+ORGANIZATION_ID ?= o-exampleorg1
+TARGET_OUS ?= ou-exam-pleunit1
+DEPLOYMENT_REGIONS ?= us-east-1,eu-west-1
+ORGANIZATION_ACCOUNTS ?= 111111111111,222222222222,333333333333
 
 PYTHON ?= python3
 PYTHON39 ?= $(shell pyenv prefix 3.9.18 2>/dev/null || true)/bin/python
@@ -36,7 +44,11 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 export AWS_REGION ?= us-east-1
 
-CONTEXT = -c environmentSuffix=$(ENV_SUFFIX) $(if $(ALERT_EMAIL),-c alertEmail=$(ALERT_EMAIL),) $(CDK_ARGS)
+ORG_CONTEXT = -c deployment=organization -c evidenceAccount=$(EVIDENCE_ACCOUNT) \
+	-c organizationId=$(ORGANIZATION_ID) -c targetOrganizationalUnits=$(TARGET_OUS) \
+	-c deploymentRegions=$(DEPLOYMENT_REGIONS) -c organizationAccounts=$(ORGANIZATION_ACCOUNTS)
+CONTEXT = -c environmentSuffix=$(ENV_SUFFIX) $(if $(ALERT_EMAIL),-c alertEmail=$(ALERT_EMAIL),) \
+	$(if $(filter organization,$(SHAPE)),$(ORG_CONTEXT),) $(CDK_ARGS)
 STACK = ComplianceAudit-$(ENV_SUFFIX)
 TEMPLATE = cdk.out/$(STACK).template.json
 # The operator commands (scripts/*.py) run as modules from the checkout, so they share
@@ -77,10 +89,10 @@ $(GUARD):
 # ---- the CDK app ---------------------------------------------------------------------------------------
 synth: bootstrap ## synthesize: make synth ENV_SUFFIX=x writes cdk.out/ComplianceAudit-x.template.json
 	$(CDK) synth $(CONTEXT) --quiet --output cdk.out > /dev/null
-	@echo "wrote $(TEMPLATE)"
+	@echo "wrote $(if $(filter organization,$(SHAPE)),the organization's templates in cdk.out,$(TEMPLATE))"
 
-validate: synth ## cfn-lint, cfn-guard and cdk-nag on the synthesized template, summarised
-	$(PY) scripts/validate.py --template $(TEMPLATE) --guard $(GUARD)
+validate: synth ## cfn-lint, cfn-guard, cdk-nag, IAM lint of the synthesized templates: make validate [SHAPE=organization]
+	$(PY) scripts/validate.py $(if $(filter organization,$(SHAPE)),--assembly cdk.out,--template $(TEMPLATE)) --guard $(GUARD)
 
 preflight: bootstrap ## deploy's checks alone: ALERT_EMAIL set (or =none), credentials, an existing Config recorder
 	@$(PREFLIGHT)
@@ -118,11 +130,13 @@ test: bootstrap ## every check: lint, unit, policies, py3.9 runtime, emulator, R
 	$(MAKE) --no-print-directory test-py39
 
 test-python: bootstrap ## Python tests on the development Python: CDK, policies, emulator, runtime, integration
-	$(PY) -m pytest -q -n 2 tests --ignore=tests/e2e --ignore=tests/scripts/test_status.py
+	$(PY) -m pytest -q -n 2 tests --ignore=tests/e2e --ignore=tests/scripts/test_status.py \
+		--ignore=tests/organization/test_athena_queries.py
 
 # make status reads through the auditor, so its tests run here, where the auditor is built.
-test-e2e: bootstrap auditor ## a shortened demo, the report in headless Chromium, make status
-	AUDITOR_BINARY=$(CURDIR)/$(AUDITOR) $(PY) -m pytest -q -n 2 tests/e2e tests/scripts/test_status.py
+test-e2e: bootstrap auditor ## a shortened demo, the report in headless Chromium, make status, Athena SQL vs auditor
+	AUDITOR_BINARY=$(CURDIR)/$(AUDITOR) $(PY) -m pytest -q -n 2 tests/e2e tests/scripts/test_status.py \
+		tests/organization/test_athena_queries.py
 
 test-py39: bootstrap ## the Lambda runtime's tests on CPython 3.9, the deployed runtime
 	$(PY39) -m pytest -q -p no:cacheprovider tests/runtime tests/alert_formatter tests/integration

@@ -10,23 +10,32 @@ import aws_cdk as cdk
 
 from lib.compliance_stack import ComplianceAuditStack
 from lib.nag_plugins import add_nag_plugins
-from lib.settings import REGION, StackSettings, StackSettingsError
+from lib.organization.build import build_organization
+from lib.settings import ORGANIZATION, REGION, StackSettings, StackSettingsError
 from lib.stack_outputs import stack_name
 
 # A warning nobody may miss in synth output: framed, and on stderr, where cdk shows it.
 _BANNER = "!" * 100
 
 
-def build_app(app: cdk.App) -> ComplianceAuditStack:
+def build_app(app: cdk.App) -> cdk.Stack:
+    """The stacks of the shape the context asks for; returns the single stack, or the organization's
+    evidence stack (``build_organization`` returns every stack of that shape)."""
     settings = StackSettings.from_context(app.node.try_get_context)
-    stack = ComplianceAuditStack(
-        app,
-        stack_name(settings.environment_suffix),
-        settings=settings,
-        env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=REGION),
-        description="Continuous compliance auditing: AWS Config rules, alerts, hash-chained reports",
-    )
+    # Before any stack: the organization shape synthesizes its member stage while it builds.
     add_nag_plugins(app)
+    stack: cdk.Stack
+    if settings.deployment == ORGANIZATION:
+        stack = build_organization(app, settings).evidence
+    else:
+        stack = ComplianceAuditStack(
+            app,
+            stack_name(settings.environment_suffix),
+            settings=settings,
+            env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=REGION),
+            description="Continuous compliance auditing: AWS Config rules, alerts, hash-chained "
+            "reports",
+        )
     warning = settings.runtime_warning()
     if warning:
         print(f"warning: {warning}", file=sys.stderr)

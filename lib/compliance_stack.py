@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 import jsii
 from aws_cdk import Aspects, CfnOutput, Duration, Environment, IAspect, Stack, Tags
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_sns as sns
 from constructs import Construct, IConstruct
 
 from lib.alert_formatter.infrastructure import AlertFormatter
 from lib.alerting.infrastructure import Alerting
 from lib.config_monitoring.infrastructure import ConfigMonitoring
 from lib.defaults import physical_name
-from lib.nag_acknowledgements import acknowledge
+from lib.nag_acknowledgements import ACKS, Ack, acknowledge
 from lib.report_generator.infrastructure import ReportGenerator
 from lib.report_storage.infrastructure import ReportStorage
 from lib.settings import StackSettings
@@ -42,25 +44,95 @@ class ComplianceAuditStack(Stack):
     ) -> None:
         super().__init__(scope, id_, env=env, description=description)
         suffix = settings.environment_suffix
-        for key, value in TAGS.items():
-            Tags.of(self).add(key, value)
+        tag(self)
 
         self.storage = ReportStorage(
             self, "ReportStorage", suffix=suffix, object_lock_mode=settings.report_object_lock
         )
-        self.alerting = Alerting(self, "Alerting", suffix=suffix, alert_email=settings.alert_email)
+        parts = AccountParts(
+            self, settings, reports=self.storage.reports, access_logs=self.storage.access_logs
+        )
+        self.alerting = parts.alerting
+        self.schedule_group = parts.schedule_group
+        self.monitoring = parts.monitoring
+        self.alert_formatter = parts.alert_formatter
+        self.report_generator = parts.report_generator
+
+        for output, value in (
+            (REPORT_BUCKET, self.storage.reports.bucket_name),
+            (ALERT_TOPIC, self.alerting.alerts.topic_arn),
+            (REQUEST_QUEUE, self.report_generator.requests.queue_url),
+            (REPORT_GENERATOR, self.report_generator.function.function_name),
+            (ALERT_FORMATTER, self.alert_formatter.function.function_name),
+        ):
+            CfnOutput(self, output.key, value=value, description=output.description)
+
+        finish(self, suffix)
+
+
+@jsii.implements(IAspect)
+class _NamePolicies:
+    """Inline policy names CDK generates (``RoleDefaultPolicy1234``) get the suffix too, so every name in
+    the account says which environment it belongs to."""
+
+    def __init__(self, suffix: str) -> None:
+        self._suffix = suffix
+
+    def visit(self, node: IConstruct) -> None:
+        if isinstance(node, iam.CfnPolicy):
+            parts = node.node.path.split("/")[1:-1]
+            node.policy_name = "-".join(parts + [self._suffix])[:128]
+
+
+def tag(stack: Stack) -> None:
+    """The contract's tags on every taggable resource of ``stack``."""
+    for key, value in TAGS.items():
+        Tags.of(stack).add(key, value)
+
+
+def finish(stack: Stack, suffix: str, acks: Sequence[Ack] = ACKS) -> None:
+    """What every stack of either shape gets last: suffixed policy names, cdk-nag acknowledgements."""
+    Aspects.of(stack).add(_NamePolicies(suffix))
+    acknowledge(stack, acks)
+
+
+class AccountParts:
+    """What watches one account and region, built at the top level of ``stack`` (so construct paths,
+    and with them logical ids, are the same in either shape): alerting, AWS Config monitoring, the
+    alert formatter and the report generator.
+
+    The single-account stack passes its own report bucket. An organization member passes the central
+    bucket of the evidence account and ``alerts``, the organization's alert topic there: the report
+    summaries (with the witness line) and the real-time alerts go to it. Alarms stay on the local
+    topic: a CloudWatch alarm publishes as the cloudwatch.amazonaws.com service of its own account.
+    ``access_logs`` is used only when the stack creates the Config recorder (its delivery bucket logs
+    there).
+    """
+
+    def __init__(
+        self,
+        stack: Stack,
+        settings: StackSettings,
+        *,
+        reports: s3.IBucket,
+        access_logs: s3.IBucket,
+        alerts: Optional[sns.ITopic] = None,
+    ) -> None:
+        suffix = settings.environment_suffix
+        self.alerting = Alerting(stack, "Alerting", suffix=suffix, alert_email=settings.alert_email)
         schedule_group_name = physical_name("compliance", suffix)
         self.schedule_group = scheduler.CfnScheduleGroup(
-            self, "ScheduleGroup", name=schedule_group_name
+            stack, "ScheduleGroup", name=schedule_group_name
         )
+        alerts = alerts or self.alerting.alerts
         schedule_dlq = self.alerting.dead_letter_queue("ScheduleDlq", "compliance-schedule-dlq")
 
         self.monitoring = ConfigMonitoring(
-            self,
+            stack,
             "ConfigMonitoring",
             suffix=suffix,
             use_existing_recorder=settings.use_existing_config_recorder,
-            access_logs=self.storage.access_logs,
+            access_logs=access_logs,
             schedule_group_name=schedule_group_name,
             schedule_dlq=schedule_dlq,
         )
@@ -68,11 +140,11 @@ class ComplianceAuditStack(Stack):
         runtime = lambda_.Runtime(settings.lambda_runtime, lambda_.RuntimeFamily.PYTHON)
 
         self.alert_formatter = AlertFormatter(
-            self,
+            stack,
             "AlertFormatter",
             suffix=suffix,
             runtime=runtime,
-            topic=self.alerting.alerts,
+            topic=alerts,
             monitored_rules_json=self.monitoring.monitored_rules_json(),
             digest_threshold=settings.alert_digest_threshold,
             digest_window=Duration.minutes(settings.alert_digest_window_minutes),
@@ -97,12 +169,12 @@ class ComplianceAuditStack(Stack):
         )
 
         self.report_generator = ReportGenerator(
-            self,
+            stack,
             "ReportGenerator",
             suffix=suffix,
             runtime=runtime,
-            bucket=self.storage.reports,
-            topic=self.alerting.alerts,
+            bucket=reports,
+            topic=alerts,
             rule_arns=self.monitoring.rule_arns,
             monitored_rules_json=self.monitoring.monitored_rules_json(),
             alarm_action=self.alerting.alarm_action,
@@ -114,29 +186,3 @@ class ComplianceAuditStack(Stack):
             ),
             schedule_dlq=schedule_dlq,
         )
-
-        for output, value in (
-            (REPORT_BUCKET, self.storage.reports.bucket_name),
-            (ALERT_TOPIC, self.alerting.alerts.topic_arn),
-            (REQUEST_QUEUE, self.report_generator.requests.queue_url),
-            (REPORT_GENERATOR, self.report_generator.function.function_name),
-            (ALERT_FORMATTER, self.alert_formatter.function.function_name),
-        ):
-            CfnOutput(self, output.key, value=value, description=output.description)
-
-        Aspects.of(self).add(_NamePolicies(suffix))
-        acknowledge(self)
-
-
-@jsii.implements(IAspect)
-class _NamePolicies:
-    """Inline policy names CDK generates (``RoleDefaultPolicy1234``) get the suffix too, so every name in
-    the account says which environment it belongs to."""
-
-    def __init__(self, suffix: str) -> None:
-        self._suffix = suffix
-
-    def visit(self, node: IConstruct) -> None:
-        if isinstance(node, iam.CfnPolicy):
-            parts = node.node.path.split("/")[1:-1]
-            node.policy_name = "-".join(parts + [self._suffix])[:128]

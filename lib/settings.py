@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
 
+from lib.organization import layout
+
 REGION = "us-east-1"  # fixed by the customer's contract
 
 DEFAULT_SUFFIX = "dev"
@@ -144,6 +146,41 @@ DEFAULT_DIGEST_WINDOW_MINUTES = 5
 MAX_DIGEST_WINDOW_MINUTES = 5
 
 
+DEPLOYMENTS = ("single", "organization")
+SINGLE, ORGANIZATION = DEPLOYMENTS
+# Identifier formats, AWS Organizations API Reference (Organization.Id, OrganizationalUnit.Id, Root.Id):
+# "o-" + 10-32 lowercase letters or digits; "ou-" + 4-32 (the root id) + "-" + 8-32; "r-" + 4-32.
+_ORG_ID_RE = re.compile(r"^o-[a-z0-9]{10,32}$")
+_OU_RE = re.compile(r"^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$")
+_ACCOUNT_RE = re.compile(r"^[0-9]{12}$")
+# The report schema's region pattern (schema/compliance-report.v1.schema.json, "region").
+_REGION_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
+# CreateStackSet's CallAs: SELF from the management account, DELEGATED_ADMIN from an account registered
+# as a delegated administrator for StackSets (AWS CloudFormation API Reference, CreateStackSet).
+STACKSET_CALLERS = ("DELEGATED_ADMIN", "SELF")
+# Athena projects one partition per account x region x day a query names; the accounts are an enum
+# projection, which Athena advises keeping to "a few dozen or less" while the table's metadata stays
+# under AWS Glue's limit of about 1 MB gzip-compressed ("Supported types for partition projection",
+# Athena User Guide). 5,000 twelve-digit ids are 65 KB before compression, well inside it.
+MAX_ORGANIZATION_ACCOUNTS = 5000
+# StackSets deploy to at most the regions a StackInstancesGroup names; 20 is more than any landing zone
+# this platform is sized for (README, Organization) and keeps the region enum of Athena short.
+MAX_DEPLOYMENT_REGIONS = 20
+
+
+@dataclass(frozen=True)
+class OrganizationSettings:
+    """The organization shape's settings (``-c deployment=organization``): where the evidence lives,
+    which organization may write it, and where the member part goes."""
+
+    evidence_account: str
+    organization_id: str
+    target_organizational_units: tuple[str, ...]
+    deployment_regions: tuple[str, ...]
+    accounts: tuple[str, ...]
+    stack_set_call_as: str = "DELEGATED_ADMIN"
+
+
 @dataclass(frozen=True)
 class StackSettings:
     environment_suffix: str = DEFAULT_SUFFIX
@@ -155,6 +192,8 @@ class StackSettings:
     alert_digest_threshold: int = DEFAULT_DIGEST_THRESHOLD
     alert_digest_window_minutes: int = DEFAULT_DIGEST_WINDOW_MINUTES
     alert_resolved: bool = False
+    deployment: str = SINGLE
+    organization: Optional[OrganizationSettings] = None
 
     def runtime_warning(self, today: Optional[_dt.date] = None) -> Optional[str]:
         """One line when the runtime is deprecated on ``today`` (default: the date of synth), with the
@@ -222,7 +261,34 @@ class StackSettings:
                 f"lambdaRuntime={runtime!r}: must be one of {', '.join(supported_runtimes())}"
             )
 
-        existing = _flag(values, "useExistingConfigRecorder")
+        deployment = _text(values, "deployment", SINGLE).lower()
+        if deployment not in DEPLOYMENTS:
+            raise StackSettingsError(
+                f"deployment={deployment!r}: must be one of {', '.join(DEPLOYMENTS)}"
+            )
+        organization = _organization(values) if deployment == ORGANIZATION else None
+        if organization is None:
+            stray = next((k for k in _ORGANIZATION_KEYS if values.get(k) is not None), None)
+            if stray is not None:
+                raise StackSettingsError(
+                    f"{stray}={values[stray]!r}: only for the organization shape; add "
+                    "-c deployment=organization"
+                )
+        # Control Tower and other landing zones already run the one recorder Config allows per
+        # account and region, so the organization shape uses it unless told otherwise.
+        existing = (
+            _flag(values, "useExistingConfigRecorder")
+            if values.get("useExistingConfigRecorder") is not None
+            else organization is not None
+        )
+        if organization is not None and not existing and len(organization.deployment_regions) > 1:
+            raise StackSettingsError(
+                f"useExistingConfigRecorder=false with {len(organization.deployment_regions)} "
+                "deploymentRegions: a member's Config delivery bucket is named "
+                f"compliance-config-{suffix}-<account>, one per account (S3 names are global), so a "
+                "second region could not create it; use the accounts' recorders (the default) or one "
+                "region"
+            )
 
         lock = _text(values, "reportObjectLock", "off").lower()
         if lock not in OBJECT_LOCK_MODES:
@@ -253,8 +319,100 @@ class StackSettings:
             alert_digest_threshold=threshold,
             alert_digest_window_minutes=window,
             alert_resolved=_flag(values, "alertResolved"),
+            deployment=deployment,
+            organization=organization,
         )
 
+
+def _organization(values: Mapping[str, Any]) -> OrganizationSettings:
+    def required(key: str, what: str) -> Any:
+        if values.get(key) in (None, "", []):
+            raise StackSettingsError(f"{key}: required with deployment=organization ({what})")
+        return values[key]
+
+    account = _text(values, "evidenceAccount", "") or required(
+        "evidenceAccount", "the audit or log-archive account that holds the central bucket"
+    )
+    if not _ACCOUNT_RE.match(account):
+        raise StackSettingsError(f"evidenceAccount={account!r}: must be a 12-digit account id")
+    org = _text(values, "organizationId", "") or required(
+        "organizationId", "o-..., the organization whose accounts may write the central bucket"
+    )
+    if not _ORG_ID_RE.match(org):
+        raise StackSettingsError(
+            f"organizationId={org!r}: must be o- followed by 10-32 lowercase letters or digits"
+        )
+    required("targetOrganizationalUnits", "the OUs, or the root r-..., the StackSet deploys to")
+    units = _list(values, "targetOrganizationalUnits")
+    bad = next((u for u in units if not _OU_RE.match(u)), None)
+    if bad is not None:
+        raise StackSettingsError(
+            f"targetOrganizationalUnits: {bad!r} is neither an OU id (ou-xxxx-yyyyyyyy) nor a root "
+            "id (r-xxxx)"
+        )
+    regions = _list(values, "deploymentRegions") or [REGION]
+    bad = next((r for r in regions if not _REGION_RE.match(r)), None)
+    if bad is not None:
+        raise StackSettingsError(f"deploymentRegions: {bad!r} is not a region name like us-east-1")
+    suffix = _text(values, "environmentSuffix", DEFAULT_SUFFIX)
+    long_name = next(
+        (
+            name
+            for name in (layout.asset_bucket_name(suffix, account, r) for r in regions)
+            if len(name) > layout.MAX_BUCKET_NAME
+        ),
+        None,
+    )
+    if long_name is not None:
+        raise StackSettingsError(
+            f"deploymentRegions: the asset bucket {long_name} would be longer than S3's "
+            f"{layout.MAX_BUCKET_NAME} characters; use a shorter environmentSuffix"
+        )
+    if len(regions) > MAX_DEPLOYMENT_REGIONS:
+        raise StackSettingsError(
+            f"deploymentRegions: {len(regions)} regions; at most {MAX_DEPLOYMENT_REGIONS}"
+        )
+    required("organizationAccounts", "the accounts Athena's table reads, 12 digits each")
+    accounts = _list(values, "organizationAccounts")
+    bad = next((a for a in accounts if not _ACCOUNT_RE.match(a)), None)
+    if bad is not None:
+        raise StackSettingsError(f"organizationAccounts: {bad!r} is not a 12-digit account id")
+    if len(accounts) > MAX_ORGANIZATION_ACCOUNTS:
+        raise StackSettingsError(
+            f"organizationAccounts: {len(accounts)} accounts; at most "
+            f"{MAX_ORGANIZATION_ACCOUNTS} (Athena's enum projection lives in the table's metadata)"
+        )
+    call_as = _text(values, "stackSetCallAs", STACKSET_CALLERS[0]).upper()
+    if call_as not in STACKSET_CALLERS:
+        raise StackSettingsError(
+            f"stackSetCallAs={call_as!r}: must be one of {', '.join(STACKSET_CALLERS)}"
+        )
+    for key, items in (
+        ("targetOrganizationalUnits", units),
+        ("deploymentRegions", regions),
+        ("organizationAccounts", accounts),
+    ):
+        twice = next((i for i in items if items.count(i) > 1), None)
+        if twice is not None:
+            raise StackSettingsError(f"{key}: {twice!r} is listed twice")
+    return OrganizationSettings(
+        evidence_account=account,
+        organization_id=org,
+        target_organizational_units=tuple(units),
+        deployment_regions=tuple(regions),
+        accounts=tuple(accounts),
+        stack_set_call_as=call_as,
+    )
+
+
+_ORGANIZATION_KEYS = (
+    "evidenceAccount",
+    "organizationId",
+    "targetOrganizationalUnits",
+    "deploymentRegions",
+    "organizationAccounts",
+    "stackSetCallAs",
+)
 
 _KEYS = (
     "environmentSuffix",
@@ -265,7 +423,23 @@ _KEYS = (
     "alertDigestThreshold",
     "alertDigestWindowMinutes",
     "alertResolved",
+    "deployment",
+    *_ORGANIZATION_KEYS,
 )
+
+
+def _list(values: Mapping[str, Any], key: str) -> list[str]:
+    """A list setting: a JSON list in cdk.json, or comma-separated text from ``-c key=a,b``."""
+    value = values.get(key)
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else str(value).split(",")
+    if not all(isinstance(i, (str, int)) and not isinstance(i, bool) for i in items):
+        raise StackSettingsError(f"{key}={value!r}: must be a list of text values")
+    out = [str(i).strip() for i in items]
+    if any(not i for i in out):
+        raise StackSettingsError(f"{key}={value!r}: has an empty entry")
+    return out
 
 
 def _text(values: Mapping[str, Any], key: str, default: str) -> str:

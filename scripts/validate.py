@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Validation summary of a synthesized template: cfn-lint, cfn-guard, cdk-nag and the IAM linter.
+"""Validation summary of synthesized templates: cfn-lint, cfn-guard, cdk-nag and the IAM linter.
 
 cdk-nag runs inside synth (its packs are CDK validation plugins), so reaching this script means the packs
 had no unacknowledged finding; this prints what was acknowledged, per pack. Exit 0 when everything
-passed, 1 when a check failed, 2 when a check could not run.
+passed, 1 when a check failed, 2 when a check could not run. ``--assembly cdk.out`` checks every
+stack of the app (the organization shape's evidence, regional and member templates), one block each.
 """
 
 from __future__ import annotations
@@ -92,13 +93,34 @@ def _rule_name(failure: object) -> str:
     return str(failure)
 
 
+def _construct_path(template: Path) -> list[str]:
+    """The stack's construct path, from the cloud assembly's manifest (a stage's stack lives in a nested
+    assembly under a file named by its artifact id); a template outside an assembly is named by it."""
+    manifest = template.parent / "manifest.json"
+    if manifest.is_file():
+        for artifact in json.loads(manifest.read_text()).get("artifacts", {}).values():
+            props = artifact.get("properties", {})
+            if (
+                artifact.get("type") == "aws:cloudformation:stack"
+                and props.get("templateFile") == template.name
+            ):
+                return str(artifact.get("displayName", "")).split("/")
+    return [template.name.removesuffix(".template.json")]
+
+
 def nag_summary(template: Path) -> tuple[bool, str]:
-    from lib.nag_acknowledgements import ACKS
+    from lib.nag_acknowledgements import acks_for_stack
     from lib.nag_plugins import PACKS
 
-    tree = json.loads((template.parent / "tree.json").read_text())
-    stack_name = template.name.removesuffix(".template.json")
-    stack = tree["tree"]["children"][stack_name]
+    folder = template.parent
+    while not (folder / "tree.json").is_file() and folder != folder.parent:
+        folder = folder.parent
+    tree = json.loads((folder / "tree.json").read_text())
+    path = _construct_path(template)
+    stack = tree["tree"]
+    for part in path:
+        stack = stack["children"][part]
+    ACKS = acks_for_stack(path[-1])
 
     def exists(path: str) -> bool:
         node = stack
@@ -124,27 +146,61 @@ def iam_lint(template: Path) -> tuple[bool, str]:
     return check_template(template)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--template", type=Path, required=True)
-    parser.add_argument("--guard", type=Path, default=ROOT / ".tools/bin/cfn-guard")
-    args = parser.parse_args()
-    if not args.template.is_file():
-        print(f"error: {args.template}: no such template; run make synth first", file=sys.stderr)
-        return 2
-    resources = json.loads(args.template.read_text())["Resources"]
-    print(f"template    {args.template} ({len(resources)} resources)")
+def assembly_templates(assembly: Path) -> list[Path]:
+    """Every stack template of a cloud assembly, nested assemblies (stages) included, in manifest order."""
+    manifest = json.loads((assembly / "manifest.json").read_text())
+    out: list[Path] = []
+    for artifact in manifest.get("artifacts", {}).values():
+        props = artifact.get("properties", {})
+        if artifact.get("type") == "aws:cloudformation:stack":
+            out.append(assembly / props["templateFile"])
+        elif artifact.get("type") == "cdk:cloud-assembly":
+            out += assembly_templates(assembly / props["directoryName"])
+    return out
+
+
+def validate(template: Path, guard: Path) -> bool:
+    resources = json.loads(template.read_text())["Resources"]
+    print(f"template    {template} ({len(resources)} resources)")
     ok = True
     for check in (cfn_lint, nag_summary):
-        passed, line = check(args.template)
+        passed, line = check(template)
         ok &= passed
         print(line)
-    passed, line = cfn_guard(args.template, args.guard)
+    passed, line = cfn_guard(template, guard)
     ok &= passed
     print(line)
-    passed, line = iam_lint(args.template)
+    passed, line = iam_lint(template)
     ok &= passed
     print(line)
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--template", type=Path, action="append", help="a template (repeatable)")
+    target.add_argument(
+        "--assembly", type=Path, help="a cloud assembly (cdk.out): every stack template in it"
+    )
+    parser.add_argument("--guard", type=Path, default=ROOT / ".tools/bin/cfn-guard")
+    args = parser.parse_args()
+    if args.assembly is not None:
+        if not (args.assembly / "manifest.json").is_file():
+            print(
+                f"error: {args.assembly}: no cloud assembly; run make synth first", file=sys.stderr
+            )
+            return 2
+        templates = assembly_templates(args.assembly)
+    else:
+        templates = args.template
+    missing = next((t for t in templates if not t.is_file()), None)
+    if missing is not None:
+        print(f"error: {missing}: no such template; run make synth first", file=sys.stderr)
+        return 2
+    ok = True
+    for template in templates:
+        ok &= validate(template, args.guard)
     print("validation  " + ("PASSED" if ok else "FAILED"))
     return 0 if ok else 1
 

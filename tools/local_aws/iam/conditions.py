@@ -136,6 +136,21 @@ class Clause:
     key: str  # lower-case
     values: tuple[str, ...]
 
+    def _wanted(self, context: Mapping[str, Sequence[str]]) -> list[tuple[str, frozenset[int]]]:
+        """The policy values with their policy variables replaced (variables.py); a value whose
+        variable has no value in the request matches nothing and is left out."""
+        from . import variables
+
+        out = []
+        for value in self.values:
+            if variables.has_variables(value):
+                resolved = variables.substitute(value, context)
+                if resolved is not None:
+                    out.append(resolved)
+            else:
+                out.append((value, frozenset()))
+        return out
+
     def holds(self, context: Mapping[str, Sequence[str]]) -> bool:
         present = self.key in context
         have = list(context.get(self.key, ()))
@@ -151,9 +166,16 @@ class Clause:
                 return False
             return _OPERATORS[self.base][1]  # negated operators hold when the key is absent
         compare, negated = _OPERATORS[self.base]
+        wanted = self._wanted(context)
+        like = self.base in ("StringLike", "StringNotLike")
+
+        def one(value: str, want: str, literal: frozenset[int]) -> bool:
+            if like and literal:
+                return string_like(want, literal=literal).matches(value)
+            return compare(value, want)
 
         def value_holds(value: str) -> bool:
-            hit = any(compare(value, want) for want in self.values)
+            hit = any(one(value, want, literal) for want, literal in wanted)
             return not hit if negated else hit
 
         if self.qualifier == "ForAllValues":
@@ -192,6 +214,11 @@ def parse_condition(block: object, where: str) -> tuple[Clause, ...]:
             if not values:
                 raise PolicyError(f"{spot}: needs at least one value")
             texts = tuple(_policy_value(v, spot) for v in values)
+            for text in texts:
+                if "${" in text:
+                    from . import variables
+
+                    variables.check(text, spot)
             if base in _NUMERIC_POLICY_VALUES and any(_number(t) is None for t in texts):
                 raise PolicyError(f"{spot}: {base} needs numeric values")
             if base in ("Bool", "Null") and any(t.lower() not in ("true", "false") for t in texts):

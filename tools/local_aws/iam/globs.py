@@ -130,11 +130,14 @@ def action_pattern(text: str) -> Pattern:
     return string_like(text, ignore_case=True)
 
 
-def resource_pattern(text: str) -> Pattern:
-    """A Resource / NotResource entry: an ARN with wildcards, or ``*``."""
+def resource_pattern(text: str, literal: frozenset[int] = frozenset()) -> Pattern:
+    """A Resource / NotResource entry: an ARN with wildcards, or ``*``. Characters at the ``literal``
+    positions (a policy variable's value) are never wildcards."""
     tokens = []
     for index, ch in enumerate(text):
-        if ch == "*":
+        if index in literal:
+            tokens.append(_lit(ch))
+        elif ch == "*":
             at_segment_end = index + 1 == len(text) or text[index + 1] == ":"
             tokens.append(Token(ANY if at_segment_end else NOT_COLON, True))
         elif ch == "?":
@@ -144,11 +147,16 @@ def resource_pattern(text: str) -> Pattern:
     return Pattern(text, tuple(tokens))
 
 
-def string_like(text: str, ignore_case: bool = False) -> Pattern:
-    """StringLike values: ``*`` any run, ``?`` any one character, anywhere in the string."""
+def string_like(
+    text: str, ignore_case: bool = False, literal: frozenset[int] = frozenset()
+) -> Pattern:
+    """StringLike values: ``*`` any run, ``?`` any one character, anywhere in the string (but at the
+    ``literal`` positions, a policy variable's value)."""
     tokens = []
-    for ch in text.lower() if ignore_case else text:
-        if ch == "*":
+    for index, ch in enumerate(text.lower() if ignore_case else text):
+        if index in literal:
+            tokens.append(_lit(ch))
+        elif ch == "*":
             tokens.append(Token(ANY, True))
         elif ch == "?":
             tokens.append(Token(ANY, False))

@@ -10,6 +10,14 @@ boundaries or session policies):
 3. Within one account, an Allow in either the principal's identity policies or the resource's
    policy is enough ("If either the identity-based policy or the resource-based policy within the
    same account allows the request and the other doesn't, the request is still allowed").
+4. Across accounts, both must allow: "the identity-based policy in the requesting account must allow
+   the request, and the resource-based policy in the account that owns the resource must allow the
+   request" (*Cross-account policy evaluation logic*). A resource policy naming the requester's
+   account (``123456789012`` or its ``:root`` ARN) grants it to that account, whose identity policies
+   then decide.
+
+Policy variables (``${aws:PrincipalAccount}``) in Resource and condition values are replaced from
+the request context when the statement is evaluated (``variables.py``).
 
 A statement applies when its action, resource, principal (resource policies) and condition all
 match. The request's resource for an action that has no resource type in the Service
@@ -23,6 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from . import variables
 from .conditions import Clause, PolicyError, parse_condition
 from .globs import Pattern, action_pattern, resource_pattern
 
@@ -103,18 +112,20 @@ class Statement:
         hit = self._action_regex.fullmatch(action) is not None
         return hit if self.actions else not hit
 
-    def names_resource(self, resource: str) -> bool:
+    def names_resource(self, resource: str, context: Mapping[str, Sequence[str]] = {}) -> bool:  # noqa: B006
         if not self.resources and not self.not_resources:
             return True  # trust policies have no Resource element
-        hit = any(p.matches(resource) for p in self.resources or self.not_resources)
+        hit = any(_names(p, resource, context) for p in self.resources or self.not_resources)
         return hit if self.resources else not hit
 
-    def names_principal(self, principal: Principal, granting: bool) -> bool:
+    def names_principal(
+        self, principal: Principal, granting: bool, cross_account: bool = False
+    ) -> bool:
         if self.principal is None and self.not_principal is None:
             return True  # identity policies: the principal is the one the policy is attached to
         if self.principal is not None:
-            return _principal_matches(self.principal, principal, granting)
-        return not _principal_matches(self.not_principal, principal, granting)  # type: ignore[arg-type]
+            return _principal_matches(self.principal, principal, granting, cross_account)
+        return not _principal_matches(self.not_principal, principal, granting, cross_account)  # type: ignore[arg-type]
 
     def applies(
         self,
@@ -122,24 +133,38 @@ class Statement:
         resource: str,
         principal: Principal,
         context: Mapping[str, Sequence[str]],
+        cross_account: bool = False,
     ) -> bool:
         return (
             self.names_action(action)
-            and self.names_resource(resource)
-            and self.names_principal(principal, granting=self.effect == "Allow")
+            and self.names_resource(resource, context)
+            and self.names_principal(principal, self.effect == "Allow", cross_account)
             and all(clause.holds(context) for clause in self.condition)
         )
 
 
+def _names(pattern: Pattern, resource: str, context: Mapping[str, Sequence[str]]) -> bool:
+    """A Resource entry against the request's resource; a variable is replaced from the context, and
+    an entry whose variable has no value names nothing."""
+    if not variables.has_variables(pattern.text):
+        return pattern.matches(resource)
+    resolved = variables.substitute(pattern.text, context)
+    return resolved is not None and resource_pattern(*resolved).matches(resource)
+
+
 def _principal_matches(
-    spec: dict[str, tuple[str, ...]] | str, principal: Principal, granting: bool
+    spec: dict[str, tuple[str, ...]] | str,
+    principal: Principal,
+    granting: bool,
+    cross_account: bool = False,
 ) -> bool:
     """Does a Principal element name this principal?
 
     ``"*"`` and ``{"AWS": "*"}`` name everyone, anonymous included. An account (``123456789012`` or
     its ``:root`` ARN) in an Allow delegates to the account's identity policies rather than granting
-    (IAM User Guide, *AWS JSON policy elements: Principal*, "AWS account principals"), so it grants
-    nothing by itself here; in a Deny it names every principal of the account.
+    (IAM User Guide, *AWS JSON policy elements: Principal*, "AWS account principals"): within the
+    account it grants nothing by itself; across accounts it is the resource policy's half of the
+    grant (the identity policies must allow too); in a Deny it names every principal of the account.
     """
     if spec == "*":
         return True
@@ -154,7 +179,7 @@ def _principal_matches(
                 if ident in (principal.arn, principal.session_arn):
                     return True
                 is_account = ident == principal.account or ident == _root_arn(principal)
-                if is_account and not granting:
+                if is_account and (cross_account or not granting):
                     return True
             elif kind == "Service" and principal.kind == "service" and ident == principal.service:
                 return True
@@ -247,9 +272,15 @@ def parse_statement(raw: object, where: str, kind: str) -> Statement:
         for text in texts:
             if text != "*" and not text.startswith("arn:"):
                 raise PolicyError(f"{where}.{key}: {text!r} is neither * nor an ARN")
-            if "${" in text:
-                raise PolicyError(f"{where}.{key}: policy variables ({text!r}) are not evaluated")
-        return tuple(resource_pattern(t) for t in texts)
+            variables.check(text, f"{where}.{key}")
+        # A variable's entry keeps its text (evaluated per request) and, for the linter, the tokens
+        # of what it can name: each variable as "*".
+        return tuple(
+            Pattern(t, resource_pattern(variables.wildcarded(t)).tokens)
+            if variables.has_variables(t)
+            else resource_pattern(t)
+            for t in texts
+        )
 
     return Statement(
         where=where,
@@ -276,6 +307,8 @@ ALLOW = "allow"
 EXPLICIT_DENY_IDENTITY = "explicit deny in an identity-based policy"
 EXPLICIT_DENY_RESOURCE = "explicit deny in a resource-based policy"
 IMPLICIT_DENY = "implicit deny"
+# Across accounts: the identity policy allowed, the resource policy did not.
+IMPLICIT_DENY_RESOURCE = "implicit deny in the resource-based policy"
 
 
 @dataclass(frozen=True)
@@ -297,20 +330,28 @@ def decide(
     context: Mapping[str, Sequence[str]],
     identity: Sequence[Policy],
     resource_policies: Sequence[Policy] = (),
+    cross_account: bool = False,
 ) -> Decision:
-    """Decide one (action, resource) request; ``context`` keys are lower-case."""
-    allowed_by: str | None = None
-    for policies, deny_outcome in (
-        (identity, EXPLICIT_DENY_IDENTITY),
-        (resource_policies, EXPLICIT_DENY_RESOURCE),
+    """Decide one (action, resource) request; ``context`` keys are lower-case. ``cross_account``: the
+    principal's account does not own the resource, so both kinds of policy must allow."""
+    allowed: dict[str, str] = {}
+    for policies, kind, deny_outcome in (
+        (identity, IDENTITY, EXPLICIT_DENY_IDENTITY),
+        (resource_policies, RESOURCE, EXPLICIT_DENY_RESOURCE),
     ):
         for policy in policies:
             for statement in policy.statements:
-                if not statement.applies(action, resource, principal, context):
+                if not statement.applies(action, resource, principal, context, cross_account):
                     continue
                 if statement.effect == "Deny":
                     return Decision(deny_outcome, action, resource, statement.where)
-                allowed_by = allowed_by or statement.where
-    if allowed_by is not None:
-        return Decision(ALLOW, action, resource, allowed_by)
+                allowed.setdefault(kind, statement.where)
+    if cross_account:
+        if IDENTITY not in allowed:
+            return Decision(IMPLICIT_DENY, action, resource)
+        if RESOURCE not in allowed:
+            return Decision(IMPLICIT_DENY_RESOURCE, action, resource)
+        return Decision(ALLOW, action, resource, allowed[RESOURCE])
+    if allowed:
+        return Decision(ALLOW, action, resource, allowed.get(IDENTITY) or allowed[RESOURCE])
     return Decision(IMPLICIT_DENY, action, resource)
