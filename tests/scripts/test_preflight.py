@@ -174,4 +174,5 @@ def test_context_is_cdk_json_overridden_by_each_c_argument(tmp_path):
     assert context == {"environmentSuffix": "qa", "a": "1", "b": "x=y"}
     with pytest.raises(OpsError, match="must be key=value"):
         cdk_context(cdk_json, ["-c", "novalue"])
-    assert cdk_context(ROOT / "cdk.json", [])["useExistingConfigRecorder"] is False
+    # The repository's own cdk.json is read as it is (its lambdaRuntime pin is the contract's).
+    assert cdk_context(ROOT / "cdk.json", [])["lambdaRuntime"] == "python3.9"
