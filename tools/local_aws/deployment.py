@@ -64,6 +64,9 @@ class Deployment:
     daily_evaluation_input: Dict[str, Any]  # the schedule's StartConfigRulesEvaluation request
     roles: Dict[str, str]  # "reportGenerator" | "dailyEvaluation" | "configRecorder" -> role name
     access_keys: Dict[str, str] = field(default_factory=dict)  # role name -> key id it signs with
+    # The SSM parameter the report generator publishes the trail's head to: {"name", "value"} (its
+    # initial value); empty when the stack has none.
+    witness_parameter: Dict[str, str] = field(default_factory=dict)
 
     # -- reading and writing ---------------------------------------------------------------------
     @classmethod
@@ -115,9 +118,9 @@ class Deployment:
 def deploy(clients: Any, deployment: Deployment) -> None:
     """Create what CloudFormation would for ``deployment`` (``clients``: an ``estate.EstateClients``
     signed with an admin key): the report and Config buckets (versioned, SSE-S3), both topics, the
-    request queue with its dead-letter queue, the three rules, the recorder (started) and the
-    delivery channel. The function, schedules, alarms and policies are not resources here: the
-    emulator enforces the policies from the template itself."""
+    request queue with its dead-letter queue, the three rules, the recorder (started), the delivery
+    channel and the witness parameter. The function, schedules, alarms and policies are not resources
+    here: the emulator enforces the policies from the template itself."""
     from . import estate
 
     d = deployment
@@ -141,6 +144,10 @@ def deploy(clients: Any, deployment: Deployment) -> None:
     clients.config.put_configuration_recorder(ConfigurationRecorder=d.recorder)
     clients.config.put_delivery_channel(DeliveryChannel=d.delivery_channel)
     clients.config.start_configuration_recorder(ConfigurationRecorderName=d.recorder["name"])
+    if d.witness_parameter:
+        clients.ssm.put_parameter(
+            Name=d.witness_parameter["name"], Value=d.witness_parameter["value"], Type="String"
+        )
 
 
 # -- synthesizing -------------------------------------------------------------------------------------
@@ -294,6 +301,12 @@ def describe(template_path: Path, account: str = ACCOUNT, region: str = REGION) 
                     "scope": rule.get("Scope", {}),
                 }
             )
+    witness = {}
+    for lid, resource in stack.resources.items():
+        if resource.get("Type") == "AWS::SSM::Parameter":
+            parameter = props(lid)
+            if parameter["Name"] == variables.get("WITNESS_PARAMETER"):
+                witness = {"name": parameter["Name"], "value": parameter["Value"]}
     roles = {
         "reportGenerator": role_name(function["Role"]),
         "dailyEvaluation": role_name(schedule["Target"]["RoleArn"]),
@@ -320,6 +333,7 @@ def describe(template_path: Path, account: str = ACCOUNT, region: str = REGION) 
         daily_evaluation_input=json.loads(schedule["Target"]["Input"]),
         roles=roles,
         access_keys={name: role_access_key(name) for name in roles.values()},
+        witness_parameter=witness,
     )
 
 

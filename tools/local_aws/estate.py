@@ -36,6 +36,7 @@ class EstateClients:
     config: Any
     sns: Any
     sqs: Any
+    ssm: Any
 
 
 def clients(endpoint_url: str, region: str = REGION, max_attempts: int = 3) -> EstateClients:
@@ -51,7 +52,7 @@ def clients(endpoint_url: str, region: str = REGION, max_attempts: int = 3) -> E
         return session.client(service, endpoint_url=endpoint_url, config=cfg)
 
     return EstateClients(
-        make("s3"), make("rds"), make("ec2"), make("config"), make("sns"), make("sqs")
+        make("s3"), make("rds"), make("ec2"), make("config"), make("sns"), make("sqs"), make("ssm")
     )
 
 
