@@ -54,6 +54,7 @@ def test_scheduled_run_stores_a_valid_report_and_alerts(
         "ReportGenerationErrors",
         "ReportDurationMs",
         "ReportsStored",
+        "ChainCorrupted",
     }
 
 
