@@ -48,9 +48,11 @@ existed before that listing and is in it. The run checks that listing for its re
 claims, so on the listing the claim rests on): a report of its trigger anywhere below,
 and it stops. Two runs of one trigger that race meet at the same claim.
 
-Why a crash cannot wedge it. A run that fails releases its claim (one conditional PUT); a run that is
-killed leaves its claim to the lease. Either way the next run takes the claim over (no report under it)
-or moves past it (the report exists: it is the newest of the next listing).
+Why a crash cannot wedge it. A run releases its claim when it is done with it (one conditional PUT): after
+its trigger record says the alert is out, or at once when it fails; a run that is killed leaves its
+claim to the lease. Either way the next run takes the claim over (no report under it) or moves past it
+(the report exists: it is the newest of the next listing). A run of the same trigger that finds the
+report stored and its alert pending waits while the claim is live, so one report is announced once.
 """
 
 from __future__ import annotations

@@ -17,8 +17,9 @@ is one method of ``_Run``, and chain.py says why the chain cannot fork whatever 
    invocation, so the platform retries it.
 4. ``alert_and_commit``: compare the report with the previous one (changes.py) and publish the alert
    while the trigger record is written; then move the head, publish the witness and, once the alert is
-   out, mark it sent in the trigger record, all at once. A failed publish leaves the report in place and
-   fails the invocation; the retry finds the report and sends only the alert.
+   out, mark it sent in the trigger record, all at once; last, release the claim (no run works on it
+   any more). A failed publish leaves the report in place and fails the invocation; the retry finds the
+   report and sends only the alert.
 """
 
 from __future__ import annotations
@@ -376,6 +377,12 @@ class _Run:
         self.store.record_trigger(stored, "pending" if wants_alert else "not-needed")
         moving = self.pool.submit(self.store.advance_head, stored, head)
         witnessing = self.pool.submit(self.witness.publish, stored.link) if self.witness else None
+        # The claim is released once the trigger record says the alert is out (or not needed): a run
+        # of the same trigger that finds the record pending and the claim live leaves the alert to
+        # this run; released, it knows no run is sending it.
+        releasing = (
+            self.pool.submit(self.store.release, stored.claim) if published is None else None
+        )
         marking: Future[None] | None = None
         alert_error: Exception | None = None
         if published is not None:
@@ -390,6 +397,9 @@ class _Run:
                 self.notes.append(note)
         if marking is not None:
             marking.result()
+            self.store.release(stored.claim)
+        if releasing is not None:
+            releasing.result()
         self.phases.mark("commitMs")
         result = _result(
             "stored",
