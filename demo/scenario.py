@@ -15,8 +15,8 @@ The model, per simulated day, in the order the demo acts:
 3. Unless the day is skipped, the report generator runs. Its AWS Config reads make the emulator capture
    the estate (only while the recorder is recording) and evaluate the three rules over the last captured
    state. Every (rule, resource) that becomes NON_COMPLIANT in that evaluation publishes one real-time
-   alert; the report lists every NON_COMPLIANT result. A report with a finding or a monitoring problem
-   (the recorder off) also sends one report alert.
+   alert; the report lists every NON_COMPLIANT result. A report with a finding, a monitoring problem
+   (the recorder off), or a finding fixed since the report before sends one report alert.
 
 Storage encryption of a DB instance cannot be changed in place, so drifting or fixing one replaces it
 (``tools.local_aws.estate``): AWS Config then sees a new resource id. A finding is therefore identified by
@@ -232,6 +232,7 @@ class Scenario:
                     generation[key] += 1  # the instance is replaced: a new resource id
             reported = day not in self.skipped_days
             realtime = 0
+            fixed = False
             if reported:
                 if recording:
                     captured = snapshot()
@@ -242,9 +243,10 @@ class Scenario:
                     opened_on[finding] = today
                 for finding in sorted(evaluated - now_open):
                     windows.append(Window(finding, opened_on.pop(finding), today))
+                fixed = bool(evaluated - now_open)
                 evaluated = now_open
             by_kind = {k: sum(1 for f in evaluated if f[0] == k) for k in KINDS}
-            report_alert = reported and (sum(by_kind.values()) > 0 or not recording)
+            report_alert = reported and (sum(by_kind.values()) > 0 or not recording or fixed)
             days.append(
                 DayExpectation(today, reported, recording, by_kind, realtime, report_alert, todays)
             )
