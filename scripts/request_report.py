@@ -27,8 +27,6 @@ from lib.report_generator.runtime.compliance_report.triggers import (
     report_id_for,
 )
 from lib.stack_outputs import REPORT_BUCKET, REQUEST_QUEUE
-from scripts import deployment
-from scripts.deployment import OpsError
 
 # The request queue's one message group (lib/report_generator/infrastructure.py: MESSAGE_GROUP; the
 # unit test of this script checks the synthesized schedule target uses the same).
@@ -70,6 +68,11 @@ def where_it_appears(bucket: str, request_id: str, today: datetime) -> list[str]
 
 
 def main(argv: Optional[list[str]] = None) -> int:
+    # The operator commands' AWS helpers load the CDK app's settings; imported here, so that what a
+    # test of the runtime needs (``request_report``, ``MESSAGE_GROUP``) imports on Lambda's Python.
+    from scripts import deployment
+    from scripts.deployment import OpsError
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suffix", required=True, help="environment suffix, e.g. prod")
     parser.add_argument("--note", default="on-demand report", help="why; stored in the report")
@@ -94,4 +97,6 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 
 if __name__ == "__main__":
+    from scripts import deployment
+
     sys.exit(deployment.run(main))

@@ -10,6 +10,8 @@ a run meeting a live claim gives up quickly (ChainBusy, as a real one would be r
 run's claim stays live until a "time passes" step moves S3's clock past its lease.
 """
 
+from __future__ import annotations
+
 import random
 from collections import Counter
 
