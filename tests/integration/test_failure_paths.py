@@ -49,6 +49,16 @@ CORRUPTED_CLAIMS = {
         b'"released": false}\n'
     ),
     "not UTF-8": b'{"format": "\xff"}\n',
+    "another sequence": (
+        b'{"format": "compliance-claim/1", "sequence": 7, "key": "reports/2026/11/26/00000007-x.json", '
+        b'"reportId": "r", "generatedAt": "2026-11-26T06:00:00Z", "previous": null, '
+        b'"leaseSeconds": 60, "released": true}\n'
+    ),
+    "a key outside the trail": (
+        b'{"format": "compliance-claim/1", "sequence": 1, "key": "elsewhere/x.json", '
+        b'"reportId": "r", "generatedAt": "2026-11-26T06:00:00Z", "previous": null, '
+        b'"leaseSeconds": 60, "released": true}\n'
+    ),
 }
 
 

@@ -402,7 +402,13 @@ class ChainStore:
         if got is None:
             return None
         try:
-            return Claim.from_body(got.body), got
+            claim = Claim.from_body(got.body)
+            if claim.sequence != sequence or not claim.key.startswith(self.report_prefix):
+                raise ValueError(
+                    f"it claims sequence {claim.sequence} under {claim.key[:120]!r}, not a report "
+                    f"of sequence {sequence}"
+                )
+            return claim, got
         except ValueError as e:
             raise ChainCorrupted(
                 f"claim s3://{self.bucket}/{self.claim_key(sequence)} is unreadable "
