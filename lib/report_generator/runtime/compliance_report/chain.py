@@ -445,9 +445,11 @@ class ChainStore:
         return claim.report_id == report_id and not self._lease_over(claim, got)
 
     def claim(
-        self, report_id: str, lease_s: int, give_up_at: float, position: Position
+        self, report_id: str, lease: Callable[[], int], give_up_at: float, position: Position
     ) -> Claim | Stored:
-        """Claim the next sequence for ``report_id``.
+        """Claim the next sequence for ``report_id``; ``lease()`` gives the lease of a claim made now
+        (the run's remaining time plus the margin, ``lease_seconds``: a wait for another run's claim
+        uses up the run's time, so each attempt asks again).
 
         Returns this run's Claim, or Stored when the trail already holds this trigger's report (the
         caller then only finishes that run). Raises ChainBusy when another live claim still holds the
@@ -469,7 +471,7 @@ class ChainStore:
                 report_id,
                 now,
                 previous,
-                lease_s,
+                lease(),
             )
             key = self.claim_key(sequence)
             started = time.monotonic()

@@ -328,7 +328,7 @@ class _Run:
         claiming = self.pool.submit(
             self.store.claim,
             self.trigger.report_id,
-            lease_seconds(self.deadline.remaining_s()),
+            lambda: lease_seconds(self.deadline.remaining_s()),
             self.deadline.claim_give_up_at(),
             position.result(),
         )
