@@ -8,7 +8,9 @@ clock (resources drift out of compliance and are fixed, the recorder is off one 
 report) while the daily evaluation runs as the scheduler's role, the real report generator handler,
 as the function's role, writes the hash-chained trail, and the real alert formatter handler, as its
 role, turns the day's AWS Config and CloudTrail events into the e-mails of the team's inbox; then runs
-the auditor on the bucket through the S3 API, shows a tampered copy being caught and prints a summary,
+the auditor on the bucket through the S3 API, shows a tampered copy being caught, rewrites a copy of the
+trail consistently and deletes its newest report as an administrator could, shows the inbox's witnesses
+naming both, and prints a summary,
 with how many requests IAM denied.
 Exit status: 0 when everything behaved as simulated, 1 when an outcome differed from the simulation,
 2 when the demo could not run, 130/143 when interrupted (the emulator is stopped in every case).
@@ -34,6 +36,7 @@ from tools.local_aws import deployment as stack
 from tools.local_aws.client import LocalAwsClient, LocalAwsError, LocalAwsProcess, spawn
 
 from . import auditor as auditor_mod
+from . import tamper as tamper_mod
 from .check import rule_names_by_kind, timeline_differences
 from .estate import REALTIME, REPORT, Account, Alert, Names
 from .formatter import AlertFormatterRun
@@ -227,6 +230,7 @@ class Demo:
             c.line(f"simulated {o.days} days in {time.monotonic() - started:.1f} s")
             self.audit(account, binary, reports)
             self.tamper(account, binary)
+            self.rewrite(account, binary)
             self.iam_outcome()
         finally:
             if isinstance(self.emulator, LocalAwsProcess):
@@ -250,7 +254,7 @@ class Demo:
             shutil.rmtree(self.out / stale, ignore_errors=True)
         for path in self.out.glob("timeline-*"):
             path.unlink()
-        for name in ("summary.json", "verify.json", "verify.txt", "inbox.txt"):
+        for name in ("summary.json", "verify.json", "verify.txt", "inbox.txt", "witnesses.txt"):
             (self.out / name).unlink(missing_ok=True)
         self.logs.mkdir()
 
@@ -599,6 +603,67 @@ class Demo:
             "problems": verdict["problems"],
         }
 
+    def rewrite(self, account: Account, binary: Path) -> None:
+        """The attacker the witnesses are for (demo/tamper.py): report k edited and every later link
+        recomputed, the newest report and the head erased, in a copy of the bucket; ``auditor verify``
+        finds that trail intact alone, and names both with the inbox's witnesses."""
+        c = self.console
+        c.step("rewriting the trail as an administrator who may delete object versions")
+        done = tamper_mod.rewrite_copy(
+            account.clients.s3, account.names.report_bucket, account.report_keys(), account.read
+        )
+        c.line(f"copied the trail into s3://{done.bucket} (versioned), then, with the admin key:")
+        c.line(f"  edited   {done.edited}: hid the finding {done.hidden}")
+        c.line(f"  relinked {len(done.relinked)} later report(s): previousSha256 recomputed")
+        c.line(f"  deleted  {done.deleted} (the newest) and chain/head.json, every version")
+        witnesses = self.out / "witnesses.txt"
+        count = tamper_mod.export_witnesses((a.message for a in self.alerts), witnesses)
+        c.line(f"exported {count} witness lines from the inbox to {witnesses} (grep '^witness: ')")
+        auditor = auditor_mod.Auditor(binary, account.endpoint_url, as_of=self.scenario.end)
+        source = f"s3://{done.bucket}/reports/"
+        alone = json.loads(auditor.run("verify", source, "--format", "json").stdout)
+        c.line(
+            f"auditor verify {source}: chain {'INTACT' if alone['intact'] else 'BROKEN'}, "
+            f"{alone['reports']} reports, {len(alone['problems'])} chain problems"
+        )
+        run = auditor.run("verify", source, "--witness", str(witnesses), "--format", "json")
+        verdict = json.loads(run.stdout)
+        c.line(f"auditor verify {source} --witness {witnesses}: exit {run.returncode}")
+        shown = set()
+        for p in verdict["problems"]:
+            if p["code"] in ("witness-mismatch", "witness-ahead") and p["code"] not in shown:
+                shown.add(p["code"])
+                c.line(f"  {p['code']} at {p['key']}:")
+                c.line(f"    {p['detail']}")
+        by_code: dict[str, list[str]] = {}
+        for p in verdict["problems"]:
+            by_code.setdefault(p["code"], []).append(p["key"])
+        rewritten = {done.edited, *done.relinked}
+        caught = set(by_code.get("witness-mismatch", [])) == rewritten and by_code.get(
+            "witness-ahead"
+        ) == [done.deleted]
+        c.line(
+            f"  witness-mismatch for {len(by_code.get('witness-mismatch', []))} rewritten "
+            f"report(s), witness-ahead for the deleted newest report"
+        )
+        if run.returncode != 1 or not caught or not alone["intact"]:
+            self.mismatches.append(
+                f"the rewritten trail in {done.bucket} was not caught as simulated: "
+                f"alone intact={alone['intact']}, with witnesses {by_code}"
+            )
+        self.summary["rewrite"] = {
+            "bucket": done.bucket,
+            "edited": done.edited,
+            "hidden": done.hidden,
+            "relinked": list(done.relinked),
+            "deleted": done.deleted,
+            "witnesses": count,
+            "intactWithoutWitnesses": alone["intact"],
+            "exitCode": run.returncode,
+            "problems": verdict["problems"],
+            "caught": caught,
+        }
+
     def iam_outcome(self) -> None:
         """How many requests the stack's own policies denied: any denial is a difference, since the
         deployed stack would fail the same way."""
@@ -678,6 +743,10 @@ class Demo:
             "within the day's delivery, and shown in the report"
         )
         c.line(f"tampering            caught: {self.summary.get('tamper', {}).get('caught')}")
+        c.line(
+            f"rewritten trail      caught by the inbox's witnesses: "
+            f"{self.summary.get('rewrite', {}).get('caught')}"
+        )
         iam = self.summary.get("iam", {})
         c.line(
             f"iam enforcement      {iam.get('denied')} requests denied; the report generator, the "

@@ -15,8 +15,9 @@ The model, per simulated day, in the order the demo acts:
 3. Unless the day is skipped, the report generator runs. Its AWS Config reads make the emulator capture
    the estate (only while the recorder is recording) and evaluate the three rules over the last captured
    state. Every (rule, resource) that becomes NON_COMPLIANT in that evaluation is one compliance-change
-   event for the alert formatter; the report lists every NON_COMPLIANT result. A report with a finding
-   or a monitoring problem (the recorder off) also sends one report alert.
+   event for the alert formatter; the report lists every NON_COMPLIANT result. A report with a finding,
+   a monitoring problem (the recorder off), or a finding fixed since the report before also sends one
+   report alert.
 4. The alert formatter then takes the day's events as one batch (the demo's stand-in for the queue's
    batching window): more changes than the digest threshold are one digest e-mail, fewer one e-mail
    each. Stopping the recorder is one CRITICAL monitoring alert that day, starting it again one
@@ -269,6 +270,7 @@ class Scenario:
                     generation[key] += 1  # the instance is replaced: a new resource id
             reported = day not in self.skipped_days
             realtime = 0
+            fixed = False
             if reported:
                 if recording:
                     captured = snapshot()
@@ -279,9 +281,10 @@ class Scenario:
                     opened_on[finding] = today
                 for finding in sorted(evaluated - now_open):
                     windows.append(Window(finding, opened_on.pop(finding), today))
+                fixed = bool(evaluated - now_open)
                 evaluated = now_open
             by_kind = {k: sum(1 for f in evaluated if f[0] == k) for k in KINDS}
-            report_alert = reported and (sum(by_kind.values()) > 0 or not recording)
+            report_alert = reported and (sum(by_kind.values()) > 0 or not recording or fixed)
             monitoring = int(day in (self.recorder_off_day, self.recorder_off_day + 1))
             days.append(
                 DayExpectation(

@@ -17,15 +17,17 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from lib.alerting.infrastructure import alarm_to_team
 from lib.defaults import least_privilege_role, physical_name, resource_of, secure_queue
 from lib.report_generator.runtime.compliance_report.environment import (
     DEFAULT_METRICS_NAMESPACE,
+    WITNESS_NO_REPORT_YET,
     function_environment,
 )
-from lib.report_generator.runtime.compliance_report.metrics import REPORTS_STORED
+from lib.report_generator.runtime.compliance_report.metrics import CHAIN_CORRUPTED, REPORTS_STORED
 from lib.report_storage.infrastructure import CHAIN_PREFIX, REPORT_PREFIX
 
 RUNTIME_DIR = Path(__file__).parent / "runtime"
@@ -78,7 +80,8 @@ DAILY_REPORT_CRON = events.Schedule.cron(
 
 class ReportGenerator(Construct):
     """The function, its log group, its least-privilege role, the FIFO request queue in front of it, the
-    daily schedule, dead-letter queues for every failure path, and alarms on errors and missing reports."""
+    daily schedule, dead-letter queues for every failure path, the witness parameter (the newest head of
+    the trail, outside the bucket), and alarms on errors, missing reports and a corrupted chain."""
 
     def __init__(
         self,
@@ -106,6 +109,19 @@ class ReportGenerator(Construct):
             retention=logs.RetentionDays.ONE_MONTH,
             removal_policy=RemovalPolicy.DESTROY,
         )
+        # The newest head of the trail, kept outside the bucket (runtime witness.py says what it proves):
+        # every run writes a new version; Parameter Store keeps the 100 most recent, and CloudTrail's
+        # Event history records every change or deletion for 90 days. A standard-tier String parameter
+        # (no charge, up to 4 KB); the stack owns it, so a destroy deletes it with the rest. The function
+        # overwrites the initial value with its first report's head.
+        self.witness = ssm.StringParameter(
+            self,
+            "Witness",
+            parameter_name=physical_name("compliance-chain-head", suffix),
+            description="Newest head of the compliance trail: witness: <sequence> <key> <sha256>",
+            string_value=WITNESS_NO_REPORT_YET,
+            tier=ssm.ParameterTier.STANDARD,
+        )
         self.requests = secure_queue(
             self,
             "Requests",
@@ -131,7 +147,7 @@ class ReportGenerator(Construct):
             # context keys", aws:SourceAccount) says the key is present only if the calling service passes
             # it. Only this account's Lambda can use the role anyway: passing it needs iam:PassRole here.
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            statements=self._statements(bucket, topic, rule_arns, failure_dlq),
+            statements=self._statements(bucket, topic, rule_arns, failure_dlq, self.witness),
         )
 
         self.function = lambda_.Function(
@@ -163,6 +179,7 @@ class ReportGenerator(Construct):
                 topic_arn=topic.topic_arn,
                 monitored_rules_json=monitored_rules_json,
                 suffix=suffix,
+                witness_parameter=self.witness.parameter_name,
                 report_prefix=REPORT_PREFIX,
                 metrics_namespace=METRICS_NAMESPACE,
             ),
@@ -206,6 +223,7 @@ class ReportGenerator(Construct):
         topic: sns.ITopic,
         rule_arns: Sequence[str],
         failure_dlq: sqs.IQueue,
+        witness: ssm.StringParameter,
     ) -> list[iam.PolicyStatement]:
         return [
             # Lambda's own logging, to its own log group only (log-stream ARNs end in ":*").
@@ -214,14 +232,29 @@ class ReportGenerator(Construct):
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                 resources=[f"{self.log_group.log_group_arn}:*"],
             ),
-            # Read and write reports and the chain head; no delete, no ACL, no retention changes.
+            # Read reports and the chain's bookkeeping; no delete, no ACL, no retention changes.
             iam.PolicyStatement(
-                sid="ReadWriteReports",
-                actions=["s3:GetObject", "s3:PutObject"],
+                sid="ReadReports",
+                actions=["s3:GetObject"],
                 resources=[
                     bucket.arn_for_objects(f"{REPORT_PREFIX}*"),
                     bucket.arn_for_objects(f"{CHAIN_PREFIX}*"),
                 ],
+            ),
+            # Reports are written once: only a PUT carrying If-None-Match, which S3 refuses when the
+            # key holds an object ("Enforce conditional writes on Amazon S3 buckets", S3 User Guide:
+            # the s3:if-none-match condition key), so this role can never overwrite a report.
+            iam.PolicyStatement(
+                sid="WriteReportsOnce",
+                actions=["s3:PutObject"],
+                resources=[bucket.arn_for_objects(f"{REPORT_PREFIX}*")],
+                conditions={"Null": {"s3:if-none-match": "false"}},
+            ),
+            # Claims, trigger records and the head (runtime chain.py).
+            iam.PolicyStatement(
+                sid="WriteChainBookkeeping",
+                actions=["s3:PutObject"],
+                resources=[bucket.arn_for_objects(f"{CHAIN_PREFIX}*")],
             ),
             # Never used to list: S3 answers a GET of a missing key with 404 only when the caller may
             # list the bucket, else 403, and the chain logic must tell "absent" from "forbidden". A
@@ -230,6 +263,21 @@ class ReportGenerator(Construct):
                 sid="ListReports",
                 actions=["s3:ListBucket"],
                 resources=[bucket.bucket_arn],
+            ),
+            # The trail decides the next sequence: every report key ever stored, with overwritten
+            # versions and delete markers (ListObjectVersions needs s3:ListBucketVersions: S3 User
+            # Guide, "Required permissions for Amazon S3 API operations"), and only under reports/.
+            iam.PolicyStatement(
+                sid="ListReportVersions",
+                actions=["s3:ListBucketVersions"],
+                resources=[bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": f"{REPORT_PREFIX}*"}},
+            ),
+            # The witness: read it back (a witness beyond the trail stops the run) and write each head.
+            iam.PolicyStatement(
+                sid="WitnessHead",
+                actions=["ssm:GetParameter", "ssm:PutParameter"],
+                resources=[witness.parameter_arn],
             ),
             # Compliance details of this stack's rules only: GetComplianceDetailsByConfigRule is the
             # one read that the Service Authorization Reference gives a resource type (config-rule,
@@ -323,6 +371,19 @@ class ReportGenerator(Construct):
                 period=Duration.days(1),
                 label="Runs in 24 hours, none storing a report",
             ),
+            action=action,
+        )
+        # The trail shows deleted or rewritten reports, so the generator refused to extend it.
+        alarm_to_team(
+            self,
+            "ChainCorruptedAlarm",
+            alarm_name=physical_name("compliance-chain-corrupted", suffix),
+            description=(
+                "The report generator refused to extend the audit trail: reports were deleted or "
+                "rewritten. No report is written until it is resolved. See the README runbook, "
+                "'The chain is corrupted'."
+            ),
+            metric=runtime_metric(CHAIN_CORRUPTED, Duration.minutes(5), "Sum"),
             action=action,
         )
         # No report at all: a heartbeat on ReportsStored (see alarm_to_team), which a fresh deploy has

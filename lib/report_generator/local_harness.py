@@ -51,6 +51,11 @@ def function_name(suffix: str) -> str:
     return f"compliance-report-generator-{suffix}"
 
 
+def witness_parameter_name(suffix: str) -> str:
+    """The witness parameter's name for an environment suffix (the stack's ``physical_name``)."""
+    return f"compliance-chain-head-{suffix}"
+
+
 def load_handler(module_name: str = "report_generator_handler") -> ModuleType:
     """A fresh instance of ``runtime/handler.py``, loaded as Lambda loads it: the function's folder
     first on ``sys.path`` (Lambda's task root), then the handler file. Each call returns a new
@@ -153,15 +158,18 @@ def function_environment(
     region: str = REGION,
     endpoint_url: str | None = None,
     alert_max_resources: int = variables.DEFAULT_ALERT_MAX_RESOURCES,
+    witness_parameter: str | None = None,
 ) -> dict[str, str]:
     """The environment the function sees: the stack's variables (``rules`` as the stack passes
-    them, ``[{"name", "managedIdentifier"}]``), the region Lambda sets, and with ``endpoint_url`` the
-    emulator's endpoint and dummy credentials."""
+    them, ``[{"name", "managedIdentifier"}]``; the witness parameter named as the stack names it
+    unless given), the region Lambda sets, and with ``endpoint_url`` the emulator's endpoint and dummy
+    credentials."""
     env = variables.function_environment(
         bucket=bucket,
         topic_arn=topic_arn,
         monitored_rules_json=json.dumps(list(rules)),
         suffix=suffix,
+        witness_parameter=witness_parameter or witness_parameter_name(suffix),
         alert_max_resources=alert_max_resources,
     )
     env.update({"AWS_REGION": region, "AWS_DEFAULT_REGION": region})

@@ -56,7 +56,13 @@ def test_the_demo_runs_to_its_summary_and_agrees_with_its_simulation(short_demo)
     assert summary["timelineMatchesScenario"] is True
     day_lines = [line for line, _ in _inbox_lines(short_demo)]
     assert [int(line[:3]) for line in day_lines] == list(range(1, short_demo.days + 1))
-    for heading in ("auditor verify s3://", "auditor timeline s3://", "tampering", "summary"):
+    for heading in (
+        "auditor verify s3://",
+        "auditor timeline s3://",
+        "tampering",
+        "rewriting the trail",
+        "summary",
+    ):
         assert f"== {heading}" in short_demo.stdout
     assert "runtime " in short_demo.stdout and "make deploy" in short_demo.stdout
 
@@ -258,6 +264,52 @@ def test_a_tampered_copy_is_caught_and_the_report_named(short_demo):
     mismatches = [p for p in json.loads(run.stdout)["problems"] if p["code"] == "hash-mismatch"]
     assert len(mismatches) == 1 and key in mismatches[0]["detail"]
     assert tamper["caught"] is True and tamper["exitCode"] == 1
+
+
+def test_a_consistently_rewritten_trail_and_its_deleted_newest_report_are_named_by_the_witnesses(
+    short_demo,
+):
+    """Report k edited and every later link recomputed, the newest report and the head gone with
+    all their versions (demo/tamper.py, in a copy of the bucket): the chain alone is intact, and the
+    witness lines of the inbox's report alerts name every rewritten report and the deleted one."""
+    rewrite = _summary(short_demo)["rewrite"]
+    s3 = _s3(short_demo.emulator.endpoint_url)
+    original = {
+        key: hashlib.sha256(
+            s3.get_object(Bucket=short_demo.report_bucket, Key=key)["Body"].read()
+        ).hexdigest()
+        for key in [rewrite["edited"], *rewrite["relinked"], rewrite["deleted"]]
+    }
+    witnesses = (short_demo.out / "witnesses.txt").read_text().splitlines()
+    witnessed = {line.split()[2]: line.split()[3] for line in witnesses}
+    assert len(witnesses) == short_demo.scenario.expect().report_alerts
+    assert {key: witnessed[key] for key in original} == original  # what the generator stored
+    versions = s3.list_object_versions(Bucket=rewrite["bucket"])
+    assert not versions.get("DeleteMarkers")  # erased, not marked
+    stored = {v["Key"] for v in versions["Versions"]}
+    assert rewrite["deleted"] not in stored
+    assert len(stored) == short_demo.scenario.expect().reports - 1
+    source = f"s3://{rewrite['bucket']}/reports/"
+
+    alone = _auditor(short_demo, "verify", source, "--format", "json")
+    held = _auditor(
+        short_demo,
+        "verify",
+        source,
+        "--witness",
+        str(short_demo.out / "witnesses.txt"),
+        "--format",
+        "json",
+    )
+
+    assert json.loads(alone.stdout)["intact"] is True  # the chain alone shows nothing
+    assert held.returncode == 1
+    problems = json.loads(held.stdout)["problems"]
+    named = {(p["code"], p["key"]) for p in problems if p["code"].startswith("witness-")}
+    assert named == {
+        ("witness-mismatch", key) for key in [rewrite["edited"], *rewrite["relinked"]]
+    } | {("witness-ahead", rewrite["deleted"])}
+    assert rewrite["caught"] is True and rewrite["intactWithoutWitnesses"] is True
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])

@@ -161,11 +161,57 @@ def test_s3_writes_outside_the_report_prefixes_are_denied(aws, clients, enforced
         "s3:PutObject action",
     )
     assert outside.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    s3.list_object_versions(Bucket=REPORTS, Prefix="reports/")  # the trail, every version
     with pytest.raises(botocore.exceptions.ClientError) as versions:
-        s3.list_object_versions(Bucket=REPORTS)  # s3:ListBucketVersions is not granted
+        s3.list_object_versions(Bucket=REPORTS)  # s3:ListBucketVersions only under reports/
     assert "s3:ListBucketVersions" in error(versions)[1]
     with pytest.raises(botocore.exceptions.ClientError):
         s3.delete_object(Bucket=REPORTS, Key="reports/2026/07/01.json")
+
+
+def test_reports_are_write_once_for_the_generator(aws, clients, enforced):
+    """A report PUT must carry If-None-Match (the s3:if-none-match condition key), which S3 refuses
+    on a key holding an object: the function's role cannot overwrite a report."""
+    deploy_world(clients)
+    s3 = as_role(aws, "s3", GENERATOR)
+    s3.put_object(Bucket=REPORTS, Key="reports/2026/07/02.json", Body=b"{}", IfNoneMatch="*")
+
+    with pytest.raises(botocore.exceptions.ClientError) as blind:
+        s3.put_object(Bucket=REPORTS, Key="reports/2026/07/02.json", Body=b"{forged}")
+    with pytest.raises(botocore.exceptions.ClientError) as again:
+        s3.put_object(Bucket=REPORTS, Key="reports/2026/07/02.json", Body=b"{x}", IfNoneMatch="*")
+
+    assert error(blind)[0] == "AccessDenied" and "s3:PutObject" in error(blind)[1]
+    assert error(again)[0] == "PreconditionFailed"
+    assert (
+        clients.s3.get_object(Bucket=REPORTS, Key="reports/2026/07/02.json")["Body"].read() == b"{}"
+    )
+    # The chain's bookkeeping is written by compare-and-swap or plainly (trigger records).
+    s3.put_object(Bucket=REPORTS, Key="chain/triggers/x.json", Body=b"{}")
+
+
+def test_the_generator_reads_and_writes_its_witness_parameter_and_no_other(aws, clients, enforced):
+    clients.ssm.put_parameter(
+        Name="compliance-chain-head-dev", Value="# no report yet", Type="String"
+    )
+    clients.ssm.put_parameter(Name="someone-elses", Value="x", Type="String")
+    ssm = as_role(aws, "ssm", GENERATOR)
+
+    ssm.put_parameter(
+        Name="compliance-chain-head-dev",
+        Value="witness: 0 k " + "a" * 64,
+        Type="String",
+        Overwrite=True,
+    )
+    assert ssm.get_parameter(Name="compliance-chain-head-dev")["Parameter"]["Version"] == 2
+    for call in (
+        lambda: ssm.get_parameter(Name="someone-elses"),
+        lambda: ssm.put_parameter(Name="someone-elses", Value="y", Type="String", Overwrite=True),
+        lambda: ssm.delete_parameter(Name="compliance-chain-head-dev"),
+    ):
+        with pytest.raises(botocore.exceptions.ClientError) as denied:
+            call()
+        assert error(denied)[0] == "AccessDeniedException", error(denied)
 
 
 def test_the_tls_only_bucket_policy_denies_plain_http(aws, clients, synthesized):

@@ -34,10 +34,17 @@ def test_each_role_gets_its_identity_policies_and_trust_policy(template):
     (policy,) = generator.identity
     assert policy.kind == IDENTITY
     statements = {s["Sid"]: s for s in policy.document["Statement"]}
-    assert statements["ReadWriteReports"]["Resource"] == [
+    assert sorted(statements["ReadReports"]["Resource"]) == [
         f"arn:aws:s3:::compliance-reports-dev-{ACCOUNT}/chain/*",
         f"arn:aws:s3:::compliance-reports-dev-{ACCOUNT}/reports/*",
     ]
+    assert statements["WriteReportsOnce"]["Resource"] == (
+        f"arn:aws:s3:::compliance-reports-dev-{ACCOUNT}/reports/*"
+    )
+    # The witness parameter: Ref of an AWS::SSM::Parameter is its name.
+    assert statements["WitnessHead"]["Resource"] == (
+        f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/compliance-chain-head-dev"
+    )
     assert (
         statements["PublishAlerts"]["Resource"]
         == f"arn:aws:sns:us-east-1:{ACCOUNT}:compliance-alerts-dev"

@@ -149,8 +149,15 @@ class Estate:
         return self.s3.get_object(Bucket=self.BUCKET, Key=key)["Body"].read()
 
     def head(self):
+        return self._json("chain/head.json")
+
+    def claim(self, sequence: int):
+        """The claim object of one sequence (runtime chain.py), or None."""
+        return self._json(f"chain/claims/{sequence:08d}.json")
+
+    def _json(self, key: str):
         try:
-            raw = self.read("chain/head.json")
+            raw = self.read(key)
         except self.s3.exceptions.NoSuchKey:
             return None
         return json.loads(raw)

@@ -1,17 +1,18 @@
 """GIVEN an emulated account WHEN a run fails in a way the other tests do not reach (an alert failure on
-the queue path, a corrupted chain head) THEN the invocation fails with the generator's typed error, after
-the handler's one structured line and its error metric, and nothing is written."""
+the queue path, a claim that cannot be read) THEN the invocation fails with the generator's typed error,
+after the handler's one structured line and its error metrics, and nothing is written.
+
+A damaged chain head is no failure any more: the trail decides the sequence and the head is replaced
+(tests/integration/test_writer_never_forks.py)."""
 
 import re
 
 import pytest
 from compliance_report.errors import AlertPublishFailed, ChainCorrupted
-from compliance_report.metrics import REPORT_GENERATION_ERRORS
+from compliance_report.metrics import CHAIN_CORRUPTED, REPORT_GENERATION_ERRORS
 
 from lib.report_generator import local_harness as harness
 from tests.integration.runs import metric, run_output
-
-HEAD_KEY = "chain/head.json"
 
 
 def test_an_alert_failure_on_the_queue_path_fails_with_the_alert_error(
@@ -23,7 +24,9 @@ def test_an_alert_failure_on_the_queue_path_fails_with_the_alert_error(
         [{"service": "sns", "operation": "Publish", "error": "InternalError", "status": 500}]
     )
     record = harness.sqs_record(
-        {"action": "generate-report", "note": "queued"}, suffix="test", message_id="m-alert-1"
+        {"action": "generate-report", "note": "queued", "id": "ops-alert-1"},
+        suffix="test",
+        message_id="m-alert-1",
     )
 
     with pytest.raises(AlertPublishFailed, match="is stored but publishing its alert"):
@@ -37,40 +40,48 @@ def test_an_alert_failure_on_the_queue_path_fails_with_the_alert_error(
     assert report["trigger"]["type"] == "queue"
 
 
-CORRUPTED_HEADS = {
+CORRUPTED_CLAIMS = {
     "not JSON": b"{not json\n",
-    "not an object": b"[1, 2]\n",
-    "another format": b'{"format": "compliance-trigger/1", "last": null, "pending": null}\n',
-    "last missing": b'{"format": "compliance-chain-head/1", "pending": null}\n',
-    "sequence as text": (
-        b'{"format": "compliance-chain-head/1", "pending": null, "last": '
-        b'{"sequence": "7", "key": "reports/2026/11/25/00000007-x.json", "sha256": "'
-        + b"ab" * 32
-        + b'"}}\n'
-    ),
-    "pending with a bad time": (
-        b'{"format": "compliance-chain-head/1", "last": null, "pending": {"sequence": 0, '
-        b'"key": "reports/2026/11/26/00000000-x.json", "reportId": "x", "generatedAt": "yesterday", '
-        b'"leaseExpiresAt": "2026-11-26T06:10:00Z", "previous": null}}\n'
+    "another format": b'{"format": "compliance-chain-head/1", "last": null, "pending": null}\n',
+    "lease as text": (
+        b'{"format": "compliance-claim/1", "sequence": 1, "key": "k", "reportId": "r", '
+        b'"generatedAt": "2026-11-26T06:00:00Z", "previous": null, "leaseSeconds": "60", '
+        b'"released": false}\n'
     ),
     "not UTF-8": b'{"format": "\xff"}\n',
+    "another sequence": (
+        b'{"format": "compliance-claim/1", "sequence": 7, "key": "reports/2026/11/26/00000007-x.json", '
+        b'"reportId": "r", "generatedAt": "2026-11-26T06:00:00Z", "previous": null, '
+        b'"leaseSeconds": 60, "released": true}\n'
+    ),
+    "a key outside the trail": (
+        b'{"format": "compliance-claim/1", "sequence": 1, "key": "elsewhere/x.json", '
+        b'"reportId": "r", "generatedAt": "2026-11-26T06:00:00Z", "previous": null, '
+        b'"leaseSeconds": 60, "released": true}\n'
+    ),
 }
 
 
-@pytest.mark.parametrize("damage", sorted(CORRUPTED_HEADS))
-def test_a_corrupted_chain_head_fails_the_run_with_one_line_and_the_error_metric(
-    estate, handler_module, context_factory, make_scheduled_event, capsys, damage
+@pytest.mark.parametrize("damage", sorted(CORRUPTED_CLAIMS))
+def test_a_claim_that_cannot_be_read_stops_the_run_with_one_line_and_the_chain_metric(
+    estate, handler_module, context_factory, make_scheduled_event, verify_trail, capsys, damage
 ):
-    estate.s3.put_object(Bucket=estate.BUCKET, Key=HEAD_KEY, Body=CORRUPTED_HEADS[damage])
+    """Sequence 1's claim decides who writes report 1; a damaged one is never guessed at or taken
+    over, since its run may be writing that report now."""
+    handler_module.handler(make_scheduled_event(), context_factory())
+    capsys.readouterr()
+    key = "chain/claims/00000001.json"
+    estate.s3.put_object(Bucket=estate.BUCKET, Key=key, Body=CORRUPTED_CLAIMS[damage])
 
-    where = re.escape(f"chain head s3://{estate.BUCKET}/{HEAD_KEY}")
+    where = re.escape(f"claim s3://{estate.BUCKET}/{key} is unreadable")
     with pytest.raises(ChainCorrupted, match=where):
         handler_module.handler(make_scheduled_event(), context_factory())
 
     logs, emf = run_output(capsys)
     (line,) = logs
-    assert line["level"] == "ERROR" and line["outcome"] == "failed"
+    assert line["level"] == "ERROR" and line["outcome"] == "chain-corrupted"
     assert line["errorType"] == "ChainCorrupted" and "\n" not in line["error"]
     assert metric(emf, REPORT_GENERATION_ERRORS) == [1]
-    assert estate.report_keys() == []
-    assert estate.read(HEAD_KEY) == CORRUPTED_HEADS[damage], "the run changed the damaged head"
+    assert metric(emf, CHAIN_CORRUPTED) == [1]
+    assert len(verify_trail(estate)) == 1
+    assert estate.read(key) == CORRUPTED_CLAIMS[damage], "the run changed the damaged claim"

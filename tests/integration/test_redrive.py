@@ -1,7 +1,8 @@
 """GIVEN a report request that failed maxReceiveCount times on the FIFO request queue and was moved to its
 dead-letter queue WHEN the operator redrives the dead-letter queue (StartMessageMoveTask, back to the
 source) THEN the redriven request — a new message with a new message id, as SQS documents — finishes the
-original run instead of making a second report."""
+original run instead of making a second report: a scheduled event is keyed by its EventBridge id, an
+on-demand request by the id chosen when it was made, and both survive the redrive."""
 
 import json
 
@@ -70,17 +71,14 @@ def test_a_redriven_scheduled_request_finishes_its_run_without_a_second_report(
     assert len(estate.alerts()) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 9 §3: an on-demand request without an id (scripts/request_report.py sends none) "
-    "is identified by its SQS messageId, which a dead-letter-queue redrive replaces: the redriven "
-    "request stores a second report",
-)
 def test_a_redriven_on_demand_request_finishes_its_run_without_a_second_report(
     estate, emulator, handler_module, context_factory, verify_trail
 ):
+    """The request carries the id make report-now chose for it (scripts/request_report.py), and the
+    report is keyed by that id, which the redrive keeps. Before: it was keyed by its SQS message id
+    and the redriven request stored a second report."""
     estate.bucket("payments-ledger", encrypted=False)  # a finding: the report alerts
-    request_report(estate.sqs, estate.deployment.suffix, "evidence for ticket AUD-2031")
+    request_report(estate.sqs, estate.request_queue_url(), "evidence for ticket AUD-2031")
     fail_alerts(emulator)
     original_ids = dead_lettered(estate, handler_module, context_factory)
     emulator.clear_faults()

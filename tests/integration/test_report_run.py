@@ -6,6 +6,7 @@ import json
 import pytest
 
 from lib.report_generator import local_harness as harness
+from tools.local_aws import estate as seeding
 
 
 def _lines(text):
@@ -54,6 +55,7 @@ def test_scheduled_run_stores_a_valid_report_and_alerts(
         "ReportGenerationErrors",
         "ReportDurationMs",
         "ReportsStored",
+        "ChainCorrupted",
     }
 
 
@@ -165,3 +167,32 @@ def test_on_demand_run_keeps_the_note_and_a_missing_rule_is_a_monitoring_problem
     assert missing["complete"] is False and missing["complianceType"] == "UNKNOWN"
     assert report["rules"][0]["complete"] is True
     assert result["alert"] == "sent"
+
+
+def test_the_daily_email_leads_with_what_changed_since_the_previous_report(
+    estate, handler_module, context_factory, make_scheduled_event
+):
+    """GIVEN yesterday's report listing an unencrypted bucket WHEN it is fixed and another bucket
+    drifts THEN today's e-mail leads with 1 new, 1 fixed and the findings still open with their age,
+    then the totals, and carries the new head as its witness line."""
+    estate.bucket("payments-ledger", encrypted=False)
+    handler_module.handler(make_scheduled_event(), context_factory())
+    estate.alerts()
+    seeding.remediate_bucket(estate.s3, "payments-ledger")
+    estate.bucket("treasury-exports", encrypted=False)
+
+    result = handler_module.handler(make_scheduled_event(), context_factory())
+
+    (alert,) = estate.alerts()
+    lines = alert["Message"].splitlines()
+    assert lines[3] == f"witness: 1 {result['reportKey']} {result['sha256']}"
+    since = next(i for i, line in enumerate(lines) if line.startswith("Since report 0 of "))
+    assert lines[since].endswith(": 1 new, 1 fixed, 0 still open")
+    assert lines[since + 1 : since + 5] == [
+        "New (1):",
+        f"  {estate.S3_RULE}  AWS::S3::Bucket  treasury-exports",
+        "Fixed (1):",
+        f"  {estate.S3_RULE}  AWS::S3::Bucket  payments-ledger",
+    ]
+    assert since < next(i for i, line in enumerate(lines) if line.startswith("Totals: "))
+    assert ", 1 new, 1 fixed (report 1)" in alert["Subject"]

@@ -6,7 +6,8 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-from compliance_report import alert, metrics
+from compliance_report import alert, changes, metrics
+from compliance_report.chain_records import Link
 from compliance_report.collect import Collection, RuleReads
 from compliance_report.model import ChainPosition, Finding, PartialFailure, Problem, Recorder
 from compliance_report.report import Draft, report_content
@@ -14,6 +15,7 @@ from compliance_report.settings import MonitoredRule
 from compliance_report.triggers import Trigger
 
 KEY = "reports/2026/11/26/00000007-2c9d7a8e-5b1f-5e4a-9c3d-7f6e5d4c3b2a.json"
+HEAD = Link(7, KEY, "ef" * 32)
 
 
 def _report(findings_per_rule, problems=(), errors=(), suffix="prod-eu", resource_id="bucket"):
@@ -66,15 +68,19 @@ def test_non_compliant_alert_has_short_subject_counts_first_n_and_location(asser
     report = _report([25, 0, 3])
     assert_valid_report(report.to_json())
 
-    subject = alert.subject(report)
-    body = alert.body(report, "compliance-reports-prod", KEY, max_resources=10)
+    first = changes.compare(None, report)
+    subject = alert.subject(report, first)
+    body = alert.body(report, "compliance-reports-prod", KEY, 10, HEAD, first)
 
     assert alert.needs_alert(report) is True
     assert subject == "[NON_COMPLIANT] prod-eu: 28 non-compliant in 2 rule(s) (report 7)"
-    assert f"Full report: s3://compliance-reports-prod/{KEY}" in body
+    lines = body.splitlines()
+    assert lines[2] == f"Full report: s3://compliance-reports-prod/{KEY}"
+    assert lines[3] == f"witness: 7 {KEY} {'ef' * 32}"
     assert (
         "rule-0 (S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED): 25 non-compliant, 4 compliant" in body
     )
+    assert "First report of the trail: 28 open" in body
     assert "bucket-0-009" in body and "bucket-0-010" not in body
     assert "... and 15 more in the full report" in body
     assert "bucket-2-002" in body
@@ -115,9 +121,13 @@ def test_subject_never_exceeds_100_ascii_characters(assert_valid_report):
 def test_message_attributes_let_subscriptions_filter(findings, problems, errors, expected):
     report = _report(findings, problems, errors)
 
-    attributes = alert.attributes(report, KEY)
+    attributes = alert.attributes(report, KEY, HEAD)
 
+    assert len(attributes) <= 10  # what SNS delivers to an SQS subscription with raw delivery
     assert attributes["severity"] == {"DataType": "String", "StringValue": expected}
+    assert attributes["headSequence"] == {"DataType": "Number", "StringValue": "7"}
+    assert attributes["headKey"] == {"DataType": "String", "StringValue": KEY}
+    assert attributes["headSha256"] == {"DataType": "String", "StringValue": "ef" * 32}
     assert attributes["environment"]["StringValue"] == "prod-eu"
     assert attributes["nonCompliantCount"] == {
         "DataType": "Number",
@@ -140,7 +150,9 @@ def test_an_alert_too_large_for_sns_is_cut_at_a_whole_line_and_still_says_where_
             return {"MessageId": "m-1"}
 
     sns = Sns()
-    alert.publish(sns, "arn:aws:sns:eu-west-1:123456789012:t", report, "b", KEY, 1000)
+    alert.publish(
+        sns, "arn:aws:sns:eu-west-1:123456789012:t", report, "b", HEAD, 1000, _first(report)
+    )
 
     sent = sns.message
     size = len(sent["Message"].encode()) + sum(
@@ -149,10 +161,16 @@ def test_an_alert_too_large_for_sns_is_cut_at_a_whole_line_and_still_says_where_
     )
     assert size <= alert.MESSAGE_MAX_BYTES
     assert size > alert.MESSAGE_MAX_BYTES - 1000  # filled up to the limit, not cut far short
-    assert f"Full report: s3://b/{KEY}\n" in sent["Message"]
+    assert f"Full report: s3://b/{KEY}\nwitness: 7 {KEY} {'ef' * 32}\n" in sent["Message"]
     assert sent["Message"].endswith(f"everything is in s3://b/{KEY})\n")
     *lines, _ = sent["Message"].splitlines()
-    assert lines[-1].startswith("    - AWS::S3::Bucket r") and len(lines[-1]) > 700
+    assert lines[-1].startswith("  rule-") and " AWS::S3::Bucket  r" in lines[-1]
+    assert len(lines[-1]) > 700
+
+
+def _first(report):
+    """The comparison of a first report (every open finding listed, as a new trail's e-mail does)."""
+    return changes.compare(None, report)
 
 
 class _Sns:
@@ -179,7 +197,7 @@ def _sns_bytes(message):
 
 @pytest.mark.parametrize("wide", ["é", "日", "😀"])
 def test_an_alert_of_multi_byte_resource_ids_at_the_most_resources_fits_sns_in_bytes(wide):
-    """Resource ids of up to 768 characters (collect.RESOURCE_ID_MAX) of 2-, 3- and 4-byte UTF-8, the
+    """Resource ids of up to 768 characters (limits.RESOURCE_ID) of 2-, 3- and 4-byte UTF-8, the
     most resources ALERT_MAX_RESOURCES allows (1,000 per rule): every id length gives a message
     that fits, however little room its last whole line leaves."""
     sizes = []
@@ -188,7 +206,9 @@ def test_an_alert_of_multi_byte_resource_ids_at_the_most_resources_fits_sns_in_b
         report = _report([1000, 1000], resource_id=resource_id)
         sns = _Sns()
 
-        alert.publish(sns, "arn:aws:sns:eu-west-1:123456789012:t", report, "b", KEY, 1000)
+        alert.publish(
+            sns, "arn:aws:sns:eu-west-1:123456789012:t", report, "b", HEAD, 1000, _first(report)
+        )
 
         size = _sns_bytes(sns.message)
         sizes.append(size)
@@ -200,9 +220,9 @@ def test_an_alert_of_multi_byte_resource_ids_at_the_most_resources_fits_sns_in_b
 def test_an_alert_within_the_limit_is_not_cut():
     report = _report([40, 3])
 
-    text = alert.body(report, "b", KEY, max_resources=1000)
+    text = alert.body(report, "b", KEY, 1000, HEAD, _first(report))
 
-    assert "cut" not in text and text.count("    - AWS::S3::Bucket") == 43
+    assert "cut" not in text and text.count("  AWS::S3::Bucket  ") == 43
 
 
 def test_emf_documents_carry_the_run_metrics_with_units_and_dimensions():
@@ -233,10 +253,12 @@ def test_emf_documents_carry_the_run_metrics_with_units_and_dimensions():
     assert lines[2][metrics.REPORT_GENERATION_ERRORS] == 1
     assert lines[2][metrics.REPORTS_STORED] == 1
     assert lines[2][metrics.REPORT_DURATION_MS] == 1234.6
+    assert lines[2][metrics.CHAIN_CORRUPTED] == 0
     units = {m["Name"]: m["Unit"] for m in lines[2]["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
     assert units == {
         "ReportGenerationErrors": "Count",
         "ReportsStored": "Count",
+        "ChainCorrupted": "Count",
         "ReportDurationMs": "Milliseconds",
     }
 
@@ -255,3 +277,4 @@ def test_metric_names_are_importable_without_the_lambdas_dependencies():
             imported.add("." if node.level else (node.module or "").split(".")[0])
     assert imported <= {"__future__", "json", "sys", "typing"}, imported
     assert metrics.REPORTS_STORED == "ReportsStored"
+    assert metrics.CHAIN_CORRUPTED == "ChainCorrupted"

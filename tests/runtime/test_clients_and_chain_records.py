@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 from compliance_report import environment
-from compliance_report.chain import Claim, Head, Link, TriggerRecord
+from compliance_report.chain_records import Claim, Head, Link, TriggerRecord
 from compliance_report.clients import client_config, enable_conditional_put
 from compliance_report.generator import Deadline
 from compliance_report.settings import load_settings
@@ -114,17 +114,55 @@ def test_head_and_claim_round_trip_through_json():
         "reports/2026/11/26/00000007-2c9d7a8e-5b1f-5e4a-9c3d-7f6e5d4c3b2a.json",
         "2c9d7a8e-5b1f-5e4a-9c3d-7f6e5d4c3b2a",
         datetime(2026, 11, 26, 6, 0, 1, 250000, tzinfo=timezone.utc),
-        datetime(2026, 11, 26, 6, 16, 1, tzinfo=timezone.utc),
         previous,
+        360,
     )
 
-    body = Head(previous, claim, None).body()
+    head_body, claim_body = Head.body(previous), claim.body()
 
-    assert body.endswith(b"\n") and b" " not in body
-    data = json.loads(body)
-    assert data["format"] == "compliance-chain-head/1"
-    assert Claim.from_json(data["pending"]) == claim
-    assert Link.from_json(data["last"]) == previous
+    for body in (head_body, claim_body):
+        assert body.endswith(b"\n") and b" " not in body
+    data = json.loads(head_body)
+    assert data == {
+        "format": "compliance-chain-head/1",
+        "last": previous.to_json(),
+        "pending": None,
+    }
+    assert Head.parse(head_body, '"e1"') == Head("present", previous, '"e1"')
+    assert json.loads(claim_body)["format"] == "compliance-claim/1"
+    assert Claim.from_body(claim_body) == claim
+    released = json.loads(claim_body)
+    released["released"] = True
+    assert Claim.from_body(json.dumps(released).encode()).released is True
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b'{"format": "other/1"}', b'{"format": "compliance-chain-head/1", "last": 7}'],
+)
+def test_an_unreadable_head_is_a_cache_to_replace_not_a_reason_to_stop(body):
+    head = Head.parse(body, '"e2"')
+
+    assert (head.state, head.last, head.etag) == ("unreadable", None, '"e2"')
+    assert head.note
+
+
+def test_a_claim_is_read_strictly():
+    with pytest.raises(ValueError, match="leaseSeconds"):
+        Claim.from_body(
+            json.dumps(
+                {
+                    "format": "compliance-claim/1",
+                    "sequence": 1,
+                    "key": "k",
+                    "reportId": "r",
+                    "generatedAt": "2026-11-26T06:00:00Z",
+                    "previous": None,
+                    "leaseSeconds": -1,
+                    "released": False,
+                }
+            ).encode()
+        )
 
 
 def test_a_trigger_record_round_trips_and_a_foreign_document_is_refused():

@@ -1,5 +1,6 @@
 """GIVEN a recorded invocation event WHEN it is parsed THEN the trigger (or a one-line rejection) is right."""
 
+import json
 import uuid
 from datetime import datetime, timezone
 
@@ -50,14 +51,26 @@ def test_scheduled_event_through_the_queue_is_a_queue_trigger_keyed_by_the_event
     )
 
 
-def test_on_demand_request_through_the_queue_is_keyed_by_the_message_id_and_keeps_its_note(
+def test_on_demand_request_through_the_queue_is_keyed_by_its_own_id_and_keeps_its_note(
     load_event,
 ):
     (record,) = parse_invocation(load_event("sqs_on_demand.json"), "req-1", NOW).records
 
     assert record.trigger.type == "queue"
-    assert record.trigger.id == "2e1424d4-f796-459a-8184-9c92662be6da"
+    # The id chosen when the request was made, not the message id, which a redrive replaces.
+    assert record.trigger.id == "9b2f5a64-3f0e-4c1d-8e7a-6b5c4d3e2f10"
     assert record.trigger.note == "re-run after remediation of bucket logs-archive"
+
+
+def test_on_demand_request_through_the_queue_without_an_id_is_refused_with_the_reason(load_event):
+    event = load_event("sqs_on_demand.json")
+    event["Records"][0]["body"] = json.dumps({"action": "generate-report", "note": "n"})
+
+    (record,) = parse_invocation(event, "req-1", NOW).records
+
+    assert record.trigger is None
+    assert record.rejection.startswith("on-demand request from the queue has no 'id'")
+    assert "redriven" in record.rejection
 
 
 def test_queue_message_with_an_unknown_body_is_rejected_with_a_reason_not_an_exception(load_event):

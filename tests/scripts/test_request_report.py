@@ -27,15 +27,18 @@ def test_request_lands_in_the_fifo_queue_with_the_note(account):
     first = request_report(account.sqs, url, "after remediation")
     second = request_report(account.sqs, url, "after remediation")
 
-    # THEN both are queued (deliberate requests are not deduplicated), in order, in the one group
+    # THEN both are queued (deliberate requests are not deduplicated), in order, in the one group,
+    # each with its own id chosen when it was made (the report is keyed by it, not the message id)
     received = account.sqs.receive_message(
         QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["MessageGroupId"]
     )["Messages"]
-    assert [m["MessageId"] for m in received] == [first, second]
-    for message in received:
+    assert [m["MessageId"] for m in received] == [first.message_id, second.message_id]
+    assert first.request_id != second.request_id
+    for message, request in zip(received, (first, second)):
         assert json.loads(message["Body"]) == {
             "action": "generate-report",
             "note": "after remediation",
+            "id": request.request_id,
         }
         assert message["Attributes"]["MessageGroupId"] == MESSAGE_GROUP
 
@@ -47,14 +50,15 @@ def test_report_now_says_where_the_report_will_appear(account):
 
     assert result.returncode == 0, result.stderr
     (message,) = account.sqs.receive_message(QueueUrl=_queue_url(account))["Messages"]
-    assert json.loads(message["Body"])["note"] == "ticket AUD-7"
+    body = json.loads(message["Body"])
+    assert body["note"] == "ticket AUD-7"
     day = datetime.now(timezone.utc).strftime("%Y/%m/%d")
     where = f"s3://{reports_bucket('qa')}/reports/{day}/"
-    report_id = report_id_for(message["MessageId"])  # what the runtime names this request's report
+    report_id = report_id_for(body["id"])  # what the runtime names this request's report
     lines = result.stdout.splitlines()
     assert lines[0] == (
         "requested a report from ComplianceAudit-qa in account 123456789012, region us-east-1 "
-        f"(message {message['MessageId']})"
+        f"(request {body['id']}, message {message['MessageId']})"
     )
     assert lines[1] == f"the report will appear in {where} as <sequence>-{report_id}.json"
     assert f"find it: aws s3 ls {where} | grep {report_id}" in lines[3]

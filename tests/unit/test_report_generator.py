@@ -47,9 +47,24 @@ def test_environment_names_the_bucket_topic_and_rules(template):
         "ENVIRONMENT_SUFFIX",
         "METRICS_NAMESPACE",
         "ALERT_MAX_RESOURCES",
+        "WITNESS_PARAMETER",
     }
     assert env["REPORT_PREFIX"] == "reports/"
     assert env["ENVIRONMENT_SUFFIX"] == "dev"
+    (parameter_id,) = template.find_resources("AWS::SSM::Parameter")
+    assert env["WITNESS_PARAMETER"] == {"Ref": parameter_id}
+
+
+def test_the_witness_parameter_is_a_standard_string_named_with_the_suffix_and_destroyable(template):
+    """The newest head outside the bucket (runtime witness.py): the stack owns it, so nothing stays
+    behind after a destroy; its first value is a comment line, which a witness file may hold."""
+    ((_, parameter),) = template.find_resources("AWS::SSM::Parameter").items()
+    props = parameter["Properties"]
+    assert props["Name"] == "compliance-chain-head-dev"
+    assert (props["Type"], props["Tier"]) == ("String", "Standard")
+    assert props["Value"].startswith("#")
+    assert parameter.get("DeletionPolicy", "Delete") == "Delete"
+    assert props["Tags"] == {"CostCenter": "compliance", "Environment": "audit"}
 
 
 def generator_policy(template):
@@ -68,8 +83,12 @@ def test_role_has_exactly_the_actions_the_code_needs(template):
     }
     assert actions == {
         "WriteOwnLogs": ["logs:CreateLogStream", "logs:PutLogEvents"],
-        "ReadWriteReports": ["s3:GetObject", "s3:PutObject"],
+        "ReadReports": ["s3:GetObject"],
+        "WriteReportsOnce": ["s3:PutObject"],
+        "WriteChainBookkeeping": ["s3:PutObject"],
         "ListReports": ["s3:ListBucket"],
+        "ListReportVersions": ["s3:ListBucketVersions"],
+        "WitnessHead": ["ssm:GetParameter", "ssm:PutParameter"],
         "ReadRuleResults": ["config:GetComplianceDetailsByConfigRule"],
         "ReadUnscopedStatus": [
             "config:DescribeComplianceByConfigRule",
@@ -94,13 +113,27 @@ def test_role_resources_are_scoped(template):
     bucket_id, attribute = statements["ListReports"]["Resource"]["Fn::GetAtt"]
     assert (bucket_id.startswith("ReportStorageReports"), attribute) == (True, "Arn")
     for sid in (
-        "ReadWriteReports",
+        "ReadReports",
+        "WriteReportsOnce",
+        "WriteChainBookkeeping",
+        "WitnessHead",
         "PublishAlerts",
         "ConsumeRequests",
         "DeadLetter",
         "WriteOwnLogs",
     ):
         assert statements[sid]["Resource"] != "*", sid
+    # Reports are write-once for this role: a PUT without If-None-Match is not allowed.
+    assert statements["WriteReportsOnce"]["Condition"] == {"Null": {"s3:if-none-match": "false"}}
+    assert statements["WriteReportsOnce"]["Resource"]["Fn::Join"][1][-1] == "/reports/*"
+    assert statements["WriteChainBookkeeping"]["Resource"]["Fn::Join"][1][-1] == "/chain/*"
+    # Versions are listed under reports/ only.
+    assert statements["ListReportVersions"]["Condition"] == {
+        "StringLike": {"s3:prefix": "reports/*"}
+    }
+    (parameter_id,) = template.find_resources("AWS::SSM::Parameter")
+    assert "Fn::Join" in statements["WitnessHead"]["Resource"], statements["WitnessHead"]
+    assert {"Ref": parameter_id} in statements["WitnessHead"]["Resource"]["Fn::Join"][1]
     # The role carries nothing but this policy.
     (role,) = template.find_resources(
         "AWS::IAM::Role", {"Properties": {"RoleName": FUNCTION_NAME}}
@@ -172,6 +205,9 @@ def test_alarms_on_errors_incomplete_and_missing_reports(template):
     assert names["compliance-report-generator-errors-dev"]["MetricName"] == "Errors"
     assert names["compliance-report-incomplete-dev"]["MetricName"] == "ReportGenerationErrors"
     assert {"compliance-report-not-stored-dev", "compliance-report-overdue-dev"} <= set(names)
+    corrupted = names["compliance-chain-corrupted-dev"]
+    assert (corrupted["MetricName"], corrupted["Statistic"]) == ("ChainCorrupted", "Sum")
+    assert corrupted["Threshold"] == 1
     assert "compliance-report-missing-dev" not in names
 
 
@@ -217,4 +253,9 @@ def test_alarms_watch_the_metrics_the_runtime_emits(template):
             assert namespace == stat["Namespace"]
             assert {d["Name"]: d["Value"] for d in stat["Dimensions"]} == dims
             watched.append(stat["MetricName"])
-    assert sorted(set(watched)) == ["ReportDurationMs", "ReportGenerationErrors", "ReportsStored"]
+    assert sorted(set(watched)) == [
+        "ChainCorrupted",
+        "ReportDurationMs",
+        "ReportGenerationErrors",
+        "ReportsStored",
+    ]

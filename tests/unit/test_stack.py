@@ -26,6 +26,9 @@ NAMED = {
     "AWS::Config::ConfigRule": ("ConfigRuleName", 64),
     "AWS::Config::ConfigurationRecorder": ("Name", 256),
     "AWS::Config::DeliveryChannel": ("Name", 256),
+    # PutParameter, Name: "The maximum length for a parameter name, including the full length of the
+    # parameter Amazon Resource Name (ARN), is 1011 characters" (AWS Systems Manager API Reference).
+    "AWS::SSM::Parameter": ("Name", 1011),
 }
 # Types CloudFormation gives no name property: policies attached to a resource, mappings, configs.
 UNNAMEABLE = {

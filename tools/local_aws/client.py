@@ -184,6 +184,18 @@ class LocalAwsClient:
         """Fix the clock at an RFC 3339 UTC instant (``...Z``), or ``None`` for real time."""
         return {"now": now}
 
+    # -- S3's clock (s3_clock.py) ------------------------------------------------------------------
+    @control("GET", "s3/clock")
+    def s3_clock(self) -> Body:
+        """``{"aheadSeconds": 0.0, "now": "..."}``: how far S3's clock runs ahead of real time."""
+        return None
+
+    @control("POST", "s3/clock")
+    def set_s3_clock(self, ahead_seconds: float) -> Body:
+        """Run S3's clock ``ahead_seconds`` ahead of real time: the Last-Modified of what is written
+        from now on and the Date of every S3 answer (leases resting on S3's times run out)."""
+        return {"aheadSeconds": ahead_seconds}
+
     # -- S3 writes of one key (s3_writes.py) -------------------------------------------------------
     @control("GET", "s3/conditional-conflicts")
     def s3_conflicts(self) -> Body:

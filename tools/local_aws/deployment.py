@@ -77,6 +77,9 @@ class Deployment:
         default_factory=list
     )  # [{"name", "pattern", "queue"}]
     status_check_rule_arn: str = ""
+    # The SSM parameter the report generator publishes the trail's head to: {"name", "value"} (its
+    # initial value); empty when the stack has none.
+    witness_parameter: Dict[str, str] = field(default_factory=dict)
 
     # -- reading and writing ---------------------------------------------------------------------
     @classmethod
@@ -150,7 +153,8 @@ def deploy(clients: Any, deployment: Deployment) -> None:
     signed with an admin key): the report and Config buckets (versioned, SSE-S3), both topics, the
     request queue with its dead-letter queue, the alert formatter's queues with theirs, the
     EventBridge rules that route AWS Config's events to them (with their patterns, on the default
-    bus), the three rules, the recorder (started) and the delivery channel. The functions,
+    bus), the three rules, the recorder (started), the delivery channel and the witness
+    parameter. The functions,
     schedules, alarms and policies are not resources here: the emulator enforces the policies from
     the template itself."""
     from . import estate
@@ -185,6 +189,10 @@ def deploy(clients: Any, deployment: Deployment) -> None:
     clients.config.put_configuration_recorder(ConfigurationRecorder=d.recorder)
     clients.config.put_delivery_channel(DeliveryChannel=d.delivery_channel)
     clients.config.start_configuration_recorder(ConfigurationRecorderName=d.recorder["name"])
+    if d.witness_parameter:
+        clients.ssm.put_parameter(
+            Name=d.witness_parameter["name"], Value=d.witness_parameter["value"], Type="String"
+        )
 
 
 # -- synthesizing -------------------------------------------------------------------------------------
@@ -389,6 +397,12 @@ def describe(template_path: Path, account: str = ACCOUNT, region: str = REGION) 
             )
         elif "ScheduleExpression" in rule and targets == [monitoring]:
             status_check = stack.attribute(lid, "Arn", lid)
+    witness = {}
+    for lid, resource in stack.resources.items():
+        if resource.get("Type") == "AWS::SSM::Parameter":
+            parameter = props(lid)
+            if parameter["Name"] == variables.get("WITNESS_PARAMETER"):
+                witness = {"name": parameter["Name"], "value": parameter["Value"]}
     roles = {
         "reportGenerator": role_name(function["Role"]),
         "dailyEvaluation": role_name(schedule["Target"]["RoleArn"]),
@@ -429,6 +443,7 @@ def describe(template_path: Path, account: str = ACCOUNT, region: str = REGION) 
         },
         event_rules=event_rules,
         status_check_rule_arn=status_check,
+        witness_parameter=witness,
     )
 
 

@@ -37,6 +37,7 @@ class EstateClients:
     config: Any
     sns: Any
     sqs: Any
+    ssm: Any
     events: Any = None
 
 
@@ -59,6 +60,7 @@ def clients(endpoint_url: str, region: str = REGION, max_attempts: int = 3) -> E
         make("config"),
         make("sns"),
         make("sqs"),
+        make("ssm"),
         make("events"),
     )
 

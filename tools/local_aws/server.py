@@ -32,6 +32,8 @@ from .faults import FaultPlan
 from .hosts import check_loopback
 from .iam.enforce import IamControl, IamSwitch
 from .moto_patches import patch_moto
+from .s3_clock import CLOCK as S3_CLOCK
+from .s3_clock import S3ClockControl, patch_moto_s3_time, with_s3_date
 from .s3_writes import KEY_WRITES, S3Control, S3Writes
 from .sns_limits import BAD_SUBJECT, TOO_LONG, bad_subject, too_long
 from .sqs_redrive import SqsRedrive
@@ -67,9 +69,11 @@ class EmulatorApp:
             IamControl(self.iam),
             S3Control(self.s3_writes),
             EventsControl(self.eventbridge),
+            S3ClockControl(S3_CLOCK),
         )
         self._moto = DomainDispatcherApplication(create_backend_app)
         patch_moto()
+        patch_moto_s3_time()  # S3's Last-Modified and Date follow /_local_aws/s3/clock
 
     def reset(self) -> None:
         """Forget moto's resources, Config extension state, faults, stats and the clock."""
@@ -83,6 +87,7 @@ class EmulatorApp:
         self.sqs_redrive.reset()
         self.stats.reset()
         self.clock.set(None)
+        S3_CLOCK.set_ahead(0)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -102,6 +107,8 @@ class EmulatorApp:
     def _serve(
         self, call: AwsCall, environ: dict[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
+        if call.service == "s3":
+            start_response = with_s3_date(start_response)
         latency = self.faults.latency_s
         if latency:
             time.sleep(latency)

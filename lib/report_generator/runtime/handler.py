@@ -21,6 +21,7 @@ from compliance_report import metrics
 from compliance_report.clients import Clients
 from compliance_report.errors import (
     AlertPublishFailed,
+    ChainCorrupted,
     ReportGeneratorError,
     SettingsError,
     UnrecognisedEvent,
@@ -89,6 +90,8 @@ def _result_fields(result: RunResult) -> dict[str, Any]:
     }
     if result.phases is not None:
         fields["phases"] = result.phases
+    if result.notes:
+        fields["notes"] = list(result.notes)
     return fields
 
 
@@ -111,7 +114,7 @@ def _run(
         {"triggerType": trigger.type, "triggerId": trigger.id, "reportId": trigger.report_id}
     )
     by_rule: dict[str, int] | None = None
-    errors = stored = 0
+    errors = stored = corrupted = 0
     level, message = logging.ERROR, "report generation failed"
     try:
         deadline = Deadline.from_remaining(
@@ -138,7 +141,8 @@ def _run(
     except ReportGeneratorError as e:
         errors += 1
         stored = 1 if e.stored_key else 0
-        fields.update(_failure("failed", e))
+        corrupted = 1 if isinstance(e, ChainCorrupted) else 0
+        fields.update(_failure("chain-corrupted" if corrupted else "failed", e))
         if e.stored_key:
             fields["reportKey"] = e.stored_key
         raise
@@ -158,6 +162,7 @@ def _run(
                 non_compliant_by_rule=by_rule,
                 errors=errors,
                 reports_stored=stored,
+                chain_corrupted=corrupted,
                 duration_ms=(time.monotonic() - started) * 1000,
                 now_ms=int(time.time() * 1000),
             )

@@ -216,6 +216,9 @@ def outputs(
             assert "alert.json" not in files, "a run published two alerts"
             files["alert.json"] = _pretty(params)
             files["alert-message.txt"] = params["Message"].encode("utf-8")
+        elif (service, operation) == ("ssm", "PutParameter"):
+            assert "witness.json" not in files, "a run published two witnesses"
+            files["witness.json"] = _pretty(params)
     puts.sort(key=lambda p: (p["key"], p["write"]))
     files["puts.json"] = _pretty(puts)
     files["metrics.jsonl"] = metric_lines.encode("utf-8")
@@ -277,7 +280,7 @@ def run(scenario: dict[str, Any], hooks: _Hooks | None) -> tuple[Any, str]:
     assert invocation.trigger is not None, "a scenario's event is one direct trigger"
     clients = Clients(settings.region, scenario["maxAttempts"])
     if hooks is not None:
-        hooks.attach(clients.config, clients.s3, clients.sns)
+        hooks.attach(clients.config, clients.s3, clients.sns, clients.ssm)
     result = generate(
         invocation.trigger,
         settings,

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from lib.report_generator import local_harness
+from lib.report_generator.runtime.compliance_report.environment import WITNESS_NO_REPORT_YET
 from tests.runtime.recorded_runs import harness
 from tools.local_aws import estate as seeding
 from tools.local_aws.client import spawn
@@ -49,6 +50,7 @@ ENVIRONMENT = {
     "ENVIRONMENT_SUFFIX": "test",
     "METRICS_NAMESPACE": "ComplianceAudit",
     "ALERT_MAX_RESOURCES": "5",
+    "WITNESS_PARAMETER": "compliance-chain-head-test",
 }
 
 
@@ -60,6 +62,7 @@ class RecordedWorld:
         self.emulator = emulator
         clients = seeding.clients(emulator.endpoint_url)
         self.s3, self.sns, self.config = clients.s3, clients.sns, clients.config
+        self.ssm = clients.ssm
 
     def seed(self) -> RecordedWorld:
         seeding.create_bucket(self.s3, BUCKET, encrypted=False)
@@ -85,6 +88,9 @@ class RecordedWorld:
             DeliveryChannel={"name": "default", "s3BucketName": "config-delivery-test"}
         )
         self.config.start_configuration_recorder(ConfigurationRecorderName="default")
+        self.ssm.put_parameter(
+            Name=ENVIRONMENT["WITNESS_PARAMETER"], Value=WITNESS_NO_REPORT_YET, Type="String"
+        )
         return self
 
     def bucket(self, name: str, encrypted: bool) -> str:
@@ -278,6 +284,7 @@ def main() -> None:
             topic_arn=TOPIC,
             rules=RULES,
             suffix="test",
+            witness_parameter=ENVIRONMENT["WITNESS_PARAMETER"],
         )
         with local_harness.environment(endpoint):
             for name in args.names or list(SCENARIOS):

@@ -206,7 +206,7 @@ def _rule_arn(region: str, name: str, world: World) -> str:
     return arn or f"arn:{world.partition}:config:{region}:{world.account}:config-rule/{name}"
 
 
-# -- SNS, SQS, CloudWatch, CloudWatch Logs, STS ---------------------------------------------------
+# -- SNS, SQS, CloudWatch, CloudWatch Logs, SSM, STS ----------------------------------------------
 
 
 def _sns(call: AwsCall, world: World) -> list[Authorization]:
@@ -257,6 +257,20 @@ def _logs(call: AwsCall, world: World) -> list[Authorization]:
     return [Authorization(f"logs:{call.operation}", (arn,))]
 
 
+def _ssm(call: AwsCall, world: World) -> list[Authorization]:
+    """Parameter Store: a parameter's ARN is ``parameter/<name without its leading slash>`` (Service
+    Authorization Reference, AWS Systems Manager, resource type ``parameter``)."""
+    p = call.params
+    names = p.get("Names") or ([p["Name"]] if p.get("Name") else [])
+    if isinstance(names, str):
+        names = [names]
+    arns = tuple(
+        f"arn:{world.partition}:ssm:{call.region}:{world.account}:parameter/{str(n).lstrip('/')}"
+        for n in names
+    )
+    return [Authorization(f"ssm:{call.operation}", arns or ("*",))]
+
+
 def _sts(call: AwsCall, world: World) -> list[Authorization]:
     if (call.service, call.operation) in UNAUTHORIZED_OPERATIONS:
         return []
@@ -269,5 +283,6 @@ _MAPPERS: dict[str, Callable[[AwsCall, World], list[Authorization]]] = {
     "sqs": _sqs,
     "cloudwatch": _cloudwatch,
     "logs": _logs,
+    "ssm": _ssm,
     "sts": _sts,
 }

@@ -321,6 +321,11 @@ class StackTemplate:
                 "Ref": lambda: name("AlarmName"),
                 "Arn": lambda: f"arn:{p}:cloudwatch:{r}:{a}:alarm:{name('AlarmName')}",
             },
+            # AWS::SSM::Parameter, Return values: Ref is the name; the ARN ends in
+            # parameter/<name without its leading slash>.
+            "AWS::SSM::Parameter": {
+                "Ref": lambda: name("Name"),
+            },
             "AWS::Scheduler::ScheduleGroup": {
                 "Ref": lambda: name("Name"),
                 "Arn": lambda: f"arn:{p}:scheduler:{r}:{a}:schedule-group/{name('Name')}",

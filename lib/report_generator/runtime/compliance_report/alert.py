@@ -1,53 +1,73 @@
-"""The alert sent to the security team: when to send it, its subject, body and message attributes.
+"""The daily e-mail sent to the security team: when to send it, its subject, body and message attributes.
 
-SNS limits the subject to 100 ASCII characters without line breaks; the body names counts per rule, the
-first N non-compliant resources of each rule, monitoring problems, errors, and where the full report is.
-Message attributes let subscriptions filter (e.g. only ``severity = NON_COMPLIANT`` for one environment).
+The body leads with what changed since the previous report (changes.py: new, fixed, still open with its
+age in days), then the totals per rule, monitoring problems and errors. Its first lines say which report
+it is, where the full report is, and the new head of the trail as a witness line
+(``witness: <sequence> <key> <sha256>``, witness.py); the same head is in the message attributes
+``headSequence``, ``headKey`` and ``headSha256``. A report is sent when it has findings, monitoring
+problems or errors, or when a finding opened or was fixed since the previous report (so the e-mail that
+says the last finding was fixed is sent too); a clean day with nothing changed sends nothing.
+
+SNS limits the subject to 100 ASCII characters without line breaks. Message attributes let
+subscriptions filter (e.g. only ``severity = NON_COMPLIANT`` for one environment); there are ten, the
+most SNS delivers to an SQS subscription with raw message delivery ("For SQS subscriptions, a maximum of
+10 message attributes can be sent when Raw Message Delivery is enabled": Amazon SNS Developer Guide,
+"Amazon SNS message attributes").
 
 SNS also limits the whole message — body plus every attribute's name, type and value — to 256 KiB
 (262,144 bytes, not characters: https://docs.aws.amazon.com/sns/latest/api/API_Publish.html and
 https://docs.aws.amazon.com/sns/latest/api/API_MessageAttributeValue.html). The subject is not named
 there as counted; it is counted here too (at most 100 bytes) so that a message never depends on it.
-With many rules, up to 1,000 resources shown per rule and resource ids of up to 768 characters (of up
-to 4 UTF-8 bytes each) the body could pass the limit, and SNS would refuse every retry; such a body is
-cut after its last whole line that fits, counted in UTF-8 bytes, and says so. The location of the full
-report is on the body's third line, so it always survives the cut.
+With many rules, up to 1,000 resources shown per rule and category and resource ids of up to 768
+characters (of up to 4 UTF-8 bytes each) the body could pass the limit, and SNS would refuse every
+retry; such a body is cut after its last whole line that fits, counted in UTF-8 bytes, and says so.
+The location of the full report and the witness are on the body's third and fourth lines, so they
+always survive the cut.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any, Optional
 
+from . import witness
+from .chain_records import Link
+from .changes import Changes, Item
 from .model import Report
 
 SUBJECT_MAX = 100
 MESSAGE_MAX_BYTES = 262_144
 
 
-def needs_alert(report: Report) -> bool:
+def needs_alert(report: Report, changes: Optional[Changes] = None) -> bool:
     content = report.content
     return (
         content.summary.total_non_compliant > 0
         or not content.monitoring.healthy
         or not content.complete
+        or (changes is not None and changes.changed)
     )
 
 
 def severity(report: Report) -> str:
-    """NON_COMPLIANT beats MONITORING beats INCOMPLETE: the most actionable reason names the alert."""
+    """NON_COMPLIANT beats MONITORING beats INCOMPLETE beats RESOLVED (nothing open, something fixed
+    since the previous report): the most actionable reason names the alert."""
     if report.content.summary.total_non_compliant > 0:
         return "NON_COMPLIANT"
     if not report.content.monitoring.healthy:
         return "MONITORING"
-    return "INCOMPLETE"
+    if not report.content.complete:
+        return "INCOMPLETE"
+    return "RESOLVED"
 
 
 def _ascii(text: str) -> str:
     return "".join(c if 32 <= ord(c) < 127 else "?" for c in text)
 
 
-def subject(report: Report) -> str:
+def subject(report: Report, changes: Optional[Changes] = None) -> str:
     content = report.content
     summary = content.summary
     parts = []
@@ -55,6 +75,9 @@ def subject(report: Report) -> str:
         parts.append(
             f"{summary.total_non_compliant} non-compliant in {summary.rules_non_compliant} rule(s)"
         )
+    if changes is not None and changes.previous_sequence is not None:
+        parts += [f"{len(changes.new)} new"] if changes.new else []
+        parts += [f"{len(changes.fixed)} fixed"] if changes.fixed else []
     problems = len(content.monitoring.problems)
     if problems:
         parts.append(f"{problems} monitoring problem(s)")
@@ -69,7 +92,60 @@ def subject(report: Report) -> str:
     return text if len(text) <= SUBJECT_MAX else text[: SUBJECT_MAX - 3] + "..."
 
 
-def _lines(report: Report, bucket: str, key: str, max_resources: int) -> list[str]:
+def _days(count: int) -> str:
+    return "opened today" if count == 0 else f"open {count} day{'' if count == 1 else 's'}"
+
+
+def _listed(title: str, items: Sequence[Item], max_resources: int, with_age: bool) -> list[str]:
+    """A section of findings, at most ``max_resources`` per rule, in the order given."""
+    lines = [f"{title} ({len(items)}):"] if items else []
+    shown: dict[str, int] = defaultdict(int)
+    hidden = 0
+    for item in items:
+        if shown[item.rule] >= max_resources:
+            hidden += 1
+            continue
+        shown[item.rule] += 1
+        age = f"  ({_days(item.days_open)})" if with_age else ""
+        lines.append(f"  {item.rule}  {item.resource_type}  {item.resource_id}{age}")
+    if hidden:
+        lines.append(f"  ... and {hidden} more in the full report")
+    return lines
+
+
+def _change_lines(changes: Optional[Changes], max_resources: int) -> list[str]:
+    if changes is None:
+        return []
+    if changes.unreadable is not None:
+        return [
+            f"Changes since the previous report unknown: it could not be read ({changes.unreadable})"
+        ]
+    if changes.previous_sequence is None:
+        return [
+            f"First report of the trail: {len(changes.new)} open",
+            *_listed("Open", changes.new, max_resources, with_age=True),
+        ]
+    lines = [
+        f"Since report {changes.previous_sequence} of {changes.previous_generated_at}: "
+        f"{len(changes.new)} new, {len(changes.fixed)} fixed, {len(changes.still_open)} still open"
+    ]
+    lines += _listed("New", changes.new, max_resources, with_age=False)
+    lines += _listed("Fixed", changes.fixed, max_resources, with_age=False)
+    lines += _listed("Still open, longest first", changes.still_open, max_resources, with_age=True)
+    if changes.not_compared:
+        lines.append("Not compared (their findings are in the totals below):")
+        lines += [f"  {reason}" for reason in changes.not_compared]
+    return lines
+
+
+def _lines(
+    report: Report,
+    bucket: str,
+    key: str,
+    max_resources: int,
+    head: Link,
+    changes: Optional[Changes],
+) -> list[str]:
     content = report.content
     lines: list[str] = [
         (
@@ -81,10 +157,18 @@ def _lines(report: Report, bucket: str, key: str, max_resources: int) -> list[st
             f"{content.trigger.id}"
         ),
         f"Full report: s3://{bucket}/{key}",
+        witness.line(head),
         f"Complete: {'yes' if content.complete else 'NO'}",
         "",
-        "Non-compliant resources per rule:",
     ]
+    changed = _change_lines(changes, max_resources)
+    if changed:
+        lines += [*changed, ""]
+    summary = content.summary
+    lines.append(
+        f"Totals: {summary.total_non_compliant} non-compliant in "
+        f"{summary.rules_non_compliant} of {len(content.rules)} rule(s)"
+    )
     for rule in content.rules:
         counts = rule.counts
         lines.append(
@@ -92,12 +176,6 @@ def _lines(report: Report, bucket: str, key: str, max_resources: int) -> list[st
             f"{counts.compliant} compliant, {counts.not_applicable} not applicable"
             + ("" if rule.complete else " [INCOMPLETE]")
         )
-        shown = rule.findings[:max_resources]
-        for finding in shown:
-            lines.append(f"    - {finding.resource_type} {finding.resource_id}")
-        hidden = len(rule.findings) - len(shown)
-        if hidden > 0:
-            lines.append(f"    ... and {hidden} more in the full report")
     problems = content.monitoring.problems
     if problems:
         lines += ["", "Monitoring problems:"]
@@ -109,10 +187,16 @@ def _lines(report: Report, bucket: str, key: str, max_resources: int) -> list[st
 
 
 def body(
-    report: Report, bucket: str, key: str, max_resources: int, max_bytes: int = MESSAGE_MAX_BYTES
+    report: Report,
+    bucket: str,
+    key: str,
+    max_resources: int,
+    head: Link,
+    changes: Optional[Changes] = None,
+    max_bytes: int = MESSAGE_MAX_BYTES,
 ) -> str:
     """The message text, at most ``max_bytes`` of UTF-8."""
-    lines = _lines(report, bucket, key, max_resources)
+    lines = _lines(report, bucket, key, max_resources, head, changes)
     text = "\n".join(lines) + "\n"
     if len(text.encode("utf-8")) <= max_bytes:
         return text
@@ -128,7 +212,7 @@ def body(
     return "".join(line + "\n" for line in kept) + cut
 
 
-def attributes(report: Report, key: str) -> dict[str, dict[str, str]]:
+def attributes(report: Report, key: str, head: Link) -> dict[str, dict[str, str]]:
     content = report.content
     noncompliant_rules = [r.name for r in content.rules if r.counts.non_compliant > 0]
     return {
@@ -151,6 +235,7 @@ def attributes(report: Report, key: str) -> dict[str, dict[str, str]]:
             "StringValue": "true" if content.complete else "false",
         },
         "reportKey": {"DataType": "String", "StringValue": key},
+        **witness.attributes(head),
     }
 
 
@@ -164,15 +249,25 @@ def _attributes_bytes(message_attributes: dict[str, dict[str, str]]) -> int:
 
 
 def publish(
-    sns: Any, topic_arn: str, report: Report, bucket: str, key: str, max_resources: int
+    sns: Any,
+    topic_arn: str,
+    report: Report,
+    bucket: str,
+    head: Link,
+    max_resources: int,
+    changes: Optional[Changes] = None,
 ) -> str:
-    message_attributes = attributes(report, key)
-    title = subject(report)
+    """Publish the report's alert; ``head`` is the report's own link (its key and stored SHA-256)."""
+    key = head.key
+    message_attributes = attributes(report, key, head)
+    title = subject(report, changes)
     message = body(
         report,
         bucket,
         key,
         max_resources,
+        head,
+        changes,
         max_bytes=MESSAGE_MAX_BYTES
         - _attributes_bytes(message_attributes)
         - len(title.encode("utf-8")),

@@ -90,7 +90,7 @@ def raw_timestamp_session() -> Any:
 
 
 class Clients:
-    """The three clients one run uses. Endpoint and credentials come from the environment as usual."""
+    """The four clients one run uses. Endpoint and credentials come from the environment as usual."""
 
     def __init__(self, region: str, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> None:
         session = boto3.session.Session(
@@ -100,8 +100,9 @@ class Clients:
         self.config = session.client("config", config=config)
         self.s3 = enable_conditional_put(session.client("s3", config=config))
         self.sns = session.client("sns", config=config)
+        self.ssm = session.client("ssm", config=config)
         self._budgets = []
-        for client in (self.config, self.s3, self.sns):
+        for client in (self.config, self.s3, self.sns, self.ssm):
             # A call made inside a timebox (timebox.py) starts no attempt after its window.
             client.meta.events.register("request-created", refuse_late_attempts)
             self._budgets.append(RetryBudget(client, max_attempts))

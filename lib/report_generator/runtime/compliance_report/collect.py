@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import monitoring
+from . import limits, monitoring
 from .model import DeliveryChannel, EvaluationStatus, Finding, PartialFailure, Problem, Recorder
 from .settings import MonitoredRule
 from .timefmt import utc_z
@@ -33,8 +33,6 @@ from .timefmt import utc_z
 # page. The default is 10. You cannot specify a number greater than 100."
 # https://docs.aws.amazon.com/config/latest/APIReference/API_GetComplianceDetailsByConfigRule.html
 PAGE_LIMIT = 100
-ANNOTATION_MAX = 256  # the schema's maxLength of a finding's annotation
-RESOURCE_ID_MAX = 768  # the schema's maxLength of a finding's resourceId
 _NO_SUCH_RULE = "NoSuchConfigRuleException"
 # DescribeComplianceByConfigRule and DescribeConfigRuleEvaluationStatus name at most 25 rules a call
 # (ConfigRuleNames: "Array Members: Minimum number of 0 items. Maximum number of 25 items."
@@ -63,7 +61,7 @@ def _resource_of(evaluation: Page) -> tuple[str, str] | None:
     resource_type, resource_id = qualifier.get("ResourceType"), qualifier.get("ResourceId")
     if not resource_type or not resource_id or evaluation.get("ResultRecordedTime") is None:
         return None
-    return resource_type, resource_id[:RESOURCE_ID_MAX]
+    return resource_type, limits.text(resource_id, limits.RESOURCE_ID)
 
 
 def finding_from(evaluation: Page) -> Finding | None:
@@ -76,9 +74,12 @@ def finding_from(evaluation: Page) -> Finding | None:
         return None
     annotation = evaluation.get("Annotation")
     if annotation is not None:
-        annotation = sys.intern(annotation[:ANNOTATION_MAX])
+        annotation = sys.intern(limits.text(annotation, limits.ANNOTATION))
     return Finding(
-        sys.intern(resource[0]), resource[1], annotation, utc_z(evaluation["ResultRecordedTime"])
+        sys.intern(limits.text(resource[0], limits.NAME)),
+        resource[1],
+        annotation,
+        utc_z(evaluation["ResultRecordedTime"]),
     )
 
 

@@ -18,6 +18,11 @@ MONITORED_RULES = "MONITORED_RULES"  # JSON list of {"name", "managedIdentifier"
 ENVIRONMENT_SUFFIX = "ENVIRONMENT_SUFFIX"
 METRICS_NAMESPACE = "METRICS_NAMESPACE"
 ALERT_MAX_RESOURCES = "ALERT_MAX_RESOURCES"
+# The SSM parameter the newest head is published to (witness.py). Unset: no witness beside the alert.
+WITNESS_PARAMETER = "WITNESS_PARAMETER"
+# The parameter's value before the first report (the stack creates it so): a comment line, which
+# ``auditor verify --witness`` skips, so an exported parameter history is a valid witness file.
+WITNESS_NO_REPORT_YET = "# no report yet"
 # Not set by the stack: an override of the time kept back for storing the report (tests use it).
 STORE_RESERVE_MS = "STORE_RESERVE_MS"
 # Not set by the stack: the AWS SDKs' own variable, with the SDKs' meaning (attempts per call, the first
@@ -40,6 +45,7 @@ def function_environment(
     topic_arn: str,
     monitored_rules_json: str,
     suffix: str,
+    witness_parameter: str,
     report_prefix: str = DEFAULT_REPORT_PREFIX,
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE,
     alert_max_resources: int = DEFAULT_ALERT_MAX_RESOURCES,
@@ -53,4 +59,5 @@ def function_environment(
         ENVIRONMENT_SUFFIX: suffix,
         METRICS_NAMESPACE: metrics_namespace,
         ALERT_MAX_RESOURCES: str(alert_max_resources),
+        WITNESS_PARAMETER: witness_parameter,
     }

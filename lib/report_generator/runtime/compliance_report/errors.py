@@ -33,8 +33,10 @@ class AlertPublishFailed(ReportGeneratorError):
 
 
 class ChainCorrupted(ReportGeneratorError):
-    """A bookkeeping object under ``chain/`` is not what its format says. No report is written until it
-    is restored (the bucket is versioned): guessing its content could fork the chain."""
+    """The trail, or what witnesses it, shows that reports were deleted or rewritten (the newest report
+    gone or overwritten, two reports of one sequence, a head or witness beyond the trail or naming other
+    bytes), or a claim cannot be read. No report is written until someone looks: writing on could reuse a
+    sequence or chain onto rewritten bytes. The handler counts it in the ``ChainCorrupted`` metric."""
 
 
 class OutOfTime(ReportGeneratorError):

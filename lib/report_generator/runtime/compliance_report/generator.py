@@ -1,47 +1,61 @@
-"""One run of the report generator for one trigger: collect, claim, store, commit, alert.
+"""One run of the report generator for one trigger: read the trail, collect, claim, store, alert, commit.
 
 Order matters and is the reliability story (each step is covered by tests/integration); each numbered step
-is one method of ``_Run``:
+is one method of ``_Run``, and chain.py says why the chain cannot fork whatever order runs interleave in:
 
 1. ``start_reads``: in parallel, the trigger record (was this trigger already reported?), the chain head,
-   and every Config read. A trigger that already has a report stops here (no second report); only a
+   the witness parameter, the listing of the trail, and every Config read; as soon as the first four are
+   in, the newest report is read and hashed and checked against the head and the witness
+   (``ChainStore.position``). A trigger that already has a report stops here (no second report); only a
    still-pending alert is re-sent (``finish_duplicate``).
 2. ``collect``: wait for the reads until the deadline minus a reserve for storing; unfinished reads become
    ``deadline`` errors and the report is stored incomplete rather than the function being killed
    mid-write.
-3. ``claim_while_drafting``: claim the next sequence (compare-and-swap on the chain head) while the report
-   is built and serialised from the reads (all but generatedAt and chain, which the claim decides); then
-   ``store`` writes it once. A failed store releases the claim and fails the invocation, so the platform
-   retries it.
-4. ``alert_and_commit``: publish the alert (if the report has findings, monitoring problems or errors)
-   while the trigger record is written; then commit the chain head, and, once the alert is out, mark it
-   sent in the trigger record at the same time. A failed publish leaves the report in place and fails the
-   invocation; the retry finds the report and sends only the alert.
+3. ``claim_while_drafting``: claim the next sequence (claim.py's per-sequence claim object) while the
+   report is built and serialised from the reads (all but generatedAt and chain, which the claim
+   decides); then ``store_report`` writes it once. A failed store releases the claim and fails the
+   invocation, so the platform retries it.
+4. ``alert_and_commit``: compare the report with the previous one (changes.py) and publish the alert
+   while the trigger record is written; then move the head, publish the witness and, once the alert is
+   out, mark it sent in the trigger record, all at once; last, release the claim (no run works on it
+   any more). A failed publish leaves the report in place and fails the invocation; the retry finds the
+   report and sends only the alert.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import alert
-from .chain import LEASE_MARGIN, ChainStore, Claim, Head, Stored, TriggerRecord
+from . import changes as changes_mod
+from .chain import ChainStore, Position, Stored, lease_seconds
+from .chain_records import Claim, Head, Link, TriggerRecord
 from .clients import Clients
 from .collect import Collection, Collector
-from .errors import AlertPublishFailed, OutOfTime, ReportGeneratorError, ReportWriteFailed
+from .errors import (
+    AlertPublishFailed,
+    ChainBusy,
+    OutOfTime,
+    ReportGeneratorError,
+    ReportWriteFailed,
+)
 from .model import ChainPosition, Report
 from .report import Draft, report_content
 from .settings import Settings
 from .timebox import Timebox
 from .timefmt import utc_z
+from .trail import TrailView
 from .triggers import Trigger
+from .witness import WitnessParameter
 
 MIN_RESERVE_MS = 2_000
 MAX_RESERVE_MS = 30_000
@@ -109,6 +123,9 @@ class RunResult:
     error_count: int
     api_calls: int
     phases: dict[str, float] | None = None  # milliseconds per step of a stored run
+    # What the run found of the bookkeeping and the witness (a head behind the trail, a witness that
+    # could not be written...): for its log line; none of it stopped the run.
+    notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def reports_stored(self) -> int:
@@ -133,6 +150,17 @@ class _Phases:
         now = time.monotonic()
         self.spent[name] = round((now - self._mark) * 1000, 1)
         self._mark = now
+
+
+@dataclass(frozen=True)
+class _Reads:
+    """What step 1 started: the trigger record, and the reads still in flight."""
+
+    record: TriggerRecord | None
+    head: Future[Head]
+    view: Future[TrailView]
+    witnessed: Future[tuple[Link | None, str | None]] | None
+    position: Future[Position] | None
 
 
 class _Run:
@@ -166,6 +194,11 @@ class _Run:
             calls=self.calls,
             cleanup=Timebox(deadline.cleanup_until(), self.aws_calls),
         )
+        self.witness = (
+            WitnessParameter(clients.ssm, settings.witness_parameter)
+            if settings.witness_parameter
+            else None
+        )
         self.stop = threading.Event()
         self.collector = Collector(clients.config, settings.rules, self.stop)
         self.pool = ThreadPoolExecutor(
@@ -173,6 +206,7 @@ class _Run:
         )
         self.phases = _Phases()
         self.stored: Stored | None = None  # the report object this run wrote, once written
+        self.notes: list[str] = []  # what the run found of the bookkeeping, for its log line
 
     def close(self) -> None:
         self.stop.set()
@@ -180,43 +214,106 @@ class _Run:
         self.aws_calls.shutdown(wait=False, cancel_futures=True)
 
     def execute(self) -> RunResult:
-        record, head = self.start_reads()
-        if record is not None:
+        reads = self.start_reads()
+        if reads.record is not None:
             self.stop.set()
+            # The trail's reads are not needed, but are let finish, so the run's figures (its AWS
+            # calls) do not depend on how far they got.
+            started: list[Future[Any]] = [reads.head, reads.view]
+            wait(started + ([reads.witnessed] if reads.witnessed else []))
+            record = reads.record
             now = self.clock()
-            claim = Claim(record.sequence, record.key, record.report_id, now, now, None)
-            return self.finish_duplicate(Stored(claim, record.sha256), record.alert)
+            claim = Claim(record.sequence, record.key, record.report_id, now, None, 0)
+            return self.finish_duplicate(Stored(claim, record.sha256), record)
+        assert reads.position is not None  # read whenever the trigger has no record
         self.phases = _Phases()
         collection = self.collect()
-        claimed, draft = self.claim_while_drafting(head, collection)
+        claimed, draft = self.claim_while_drafting(reads.position, collection)
         if isinstance(claimed, Stored):
             found = self.store.find_trigger(self.trigger.report_id)
-            return self.finish_duplicate(claimed, found.alert if found else "pending")
+            return self.finish_duplicate(claimed, found)
         report, stored = self.store_report(claimed, draft)
-        return self.alert_and_commit(report, stored, collection)
+        return self.alert_and_commit(report, stored, collection, reads.head.result())
 
     # 1 -----------------------------------------------------------------------------------------------
-    def start_reads(self) -> tuple[TriggerRecord | None, Future[Head]]:
+    def start_reads(self) -> _Reads:
+        """The trigger record, and futures of the head, the trail, the witness and the trail's
+        position (none when the trigger record exists: such a run writes nothing)."""
         known = self.pool.submit(self.store.find_trigger, self.trigger.report_id)
         head = self.pool.submit(self.store.read_head)
+        view = self.pool.submit(self.store.list_trail)
+        witnessed = self.pool.submit(self.witness.read) if self.witness else None
         self.collector.start(self.pool)
-        return known.result(), head
+        record = known.result()
+        # Read and hash the newest report while Config is being read.
+        position = (
+            self.pool.submit(self._position, head, view, witnessed) if record is None else None
+        )
+        return _Reads(record, head, view, witnessed, position)
 
-    def finish_duplicate(self, stored: Stored, alert_state: str) -> RunResult:
-        """The trigger already has a report: never write another, only re-send an alert that never
-        went out."""
-        sent = "already-sent" if alert_state == "sent" else "not-needed"
+    def _position(
+        self,
+        head: Future[Head],
+        view: Future[TrailView],
+        witnessed: Future[tuple[Link | None, str | None]] | None,
+    ) -> Position:
+        """The trail's newest report, checked against the head and the witness (chain.py)."""
+        marks: list[tuple[Link, str]] = []
+        found = head.result()
+        if found.state != "present" or found.last is None:
+            self.notes.append(f"chain head {found.state}: the trail alone decides the sequence")
+        else:
+            marks.append(
+                (found.last, f"the chain head s3://{self.settings.bucket}/{self.store.head_key}")
+            )
+        if witnessed is not None:
+            link, note = witnessed.result()
+            if note:
+                self.notes.append(note)
+            if link is not None:
+                marks.append((link, f"the witness parameter {self.settings.witness_parameter}"))
+        return self.store.position(view.result(), marks)
+
+    def finish_duplicate(self, stored: Stored, record: TriggerRecord | None) -> RunResult:
+        """The trigger already has a report: never write another, only send an alert that never went
+        out. While another run of the trigger may still be sending it (its claim is live on S3's
+        clock), wait for that run rather than send a second e-mail."""
+        delay = 0.05
+        while (record is None or record.alert == "pending") and self.store.claim_is_live(
+            stored.claim.sequence, self.trigger.report_id
+        ):
+            if time.monotonic() + delay > self.deadline.claim_give_up_at():
+                raise ChainBusy(
+                    f"report {stored.claim.key} of this trigger is stored and the run that stored it "
+                    "is still within its lease; its alert is left to it"
+                )
+            time.sleep(delay * (0.5 + random.random()))  # noqa: S311 (jitter, not a secret)
+            delay = min(delay * 2, 1.0)
+            record = self.store.find_trigger(self.trigger.report_id)
+        state = "pending" if record is None else record.alert
         report = Report.from_json(json.loads(self.store.read_report(stored.claim.key)))
-        if alert_state == "pending" and alert.needs_alert(report):
-            try:
-                self._publish(report, stored.claim.key)
-            except (ClientError, BotoCoreError, OutOfTime) as e:
-                raise AlertPublishFailed(
-                    f"report {stored.claim.key} is stored but its alert failed again: {e}"
-                ) from e
-            self.store.record_trigger(stored, "sent")
-            sent = "sent"
-        return _result("duplicate", report, stored, sent, self.store.api_calls, built=False)
+        sent = "already-sent" if state == "sent" else "not-needed"
+        if state == "pending":
+            changes = self._changes(report, self._previous_of(report))
+            if alert.needs_alert(report, changes):
+                try:
+                    self._publish(report, stored, changes)
+                except (ClientError, BotoCoreError, OutOfTime) as e:
+                    raise AlertPublishFailed(
+                        f"report {stored.claim.key} is stored but its alert failed again: {e}"
+                    ) from e
+                sent = "sent"
+            self.store.record_trigger(stored, sent)
+        return _result(
+            "duplicate", report, stored, sent, self.store.api_calls, False, notes=self.all_notes()
+        )
+
+    def all_notes(self) -> tuple[str, ...]:
+        return tuple([*self.notes, *self.store.notes])
+
+    def _previous_of(self, report: Report) -> bytes | None:
+        key = report.chain.previous_key
+        return None if key is None else self.store.read_report(key)
 
     # 2 -----------------------------------------------------------------------------------------------
     def collect(self) -> Collection:
@@ -225,17 +322,15 @@ class _Run:
 
     # 3 -----------------------------------------------------------------------------------------------
     def claim_while_drafting(
-        self, head: Future[Head], collection: Collection
+        self, position: Future[Position], collection: Collection
     ) -> tuple[Claim | Stored, Draft]:
-        remaining = timedelta(seconds=max(0.0, self.deadline.remaining_s()))
-        lease = self.clock() + remaining + LEASE_MARGIN
         self.phases.mark("collectMs")
         claiming = self.pool.submit(
             self.store.claim,
             self.trigger.report_id,
-            lease,
+            lambda: lease_seconds(self.deadline.remaining_s()),
             self.deadline.claim_give_up_at(),
-            head.result(),
+            position.result(),
         )
         draft = Draft(
             report_content(
@@ -268,15 +363,26 @@ class _Run:
         return report, stored
 
     # 4 -----------------------------------------------------------------------------------------------
-    def alert_and_commit(self, report: Report, stored: Stored, collection: Collection) -> RunResult:
-        wants_alert = alert.needs_alert(report)
+    def alert_and_commit(
+        self, report: Report, stored: Stored, collection: Collection, head: Head
+    ) -> RunResult:
+        previous = self.store.previous
+        changes = self._changes(report, None if previous is None else previous.body)
+        wants_alert = alert.needs_alert(report, changes)
         published = (
-            self.pool.submit(self._publish, report, stored.claim.key) if wants_alert else None
+            self.pool.submit(self._publish, report, stored, changes) if wants_alert else None
         )
-        # The trigger record first (while the alert is published), then the head; marking the alert
-        # sent only touches the trigger record, so it goes out together with the head's swap.
+        # The trigger record first (while the alert is published), then the head and the witness;
+        # marking the alert sent only touches the trigger record, so it goes out with them.
         self.store.record_trigger(stored, "pending" if wants_alert else "not-needed")
-        committing = self.pool.submit(self.store.commit_head, stored)
+        moving = self.pool.submit(self.store.advance_head, stored, head)
+        witnessing = self.pool.submit(self.witness.publish, stored.link) if self.witness else None
+        # The claim is released once the trigger record says the alert is out (or not needed): a run
+        # of the same trigger that finds the record pending and the claim live leaves the alert to
+        # this run; released, it knows no run is sending it.
+        releasing = (
+            self.pool.submit(self.store.release, stored.claim) if published is None else None
+        )
         marking: Future[None] | None = None
         alert_error: Exception | None = None
         if published is not None:
@@ -286,24 +392,28 @@ class _Run:
                 alert_error = e
             else:
                 marking = self.pool.submit(self.store.record_trigger, stored, "sent")
-        try:
-            committing.result()
-        finally:
-            if marking is not None:
-                wait([marking])
-        self.phases.mark("commitMs")
+        for note in (moving.result(), witnessing.result() if witnessing else None):
+            if note:
+                self.notes.append(note)
         if marking is not None:
             marking.result()
+            self.store.release(stored.claim)
+        if releasing is not None:
+            releasing.result()
+        self.phases.mark("commitMs")
         result = _result(
             "stored",
             report,
             stored,
             alert_state="failed" if alert_error else ("sent" if wants_alert else "not-needed"),
-            api_calls=collection.api_calls + self.store.api_calls + (1 if wants_alert else 0),
+            api_calls=collection.api_calls + self.store.api_calls + self._other_calls(wants_alert),
             built=True,
             phases=None if alert_error else self.phases.spent,
+            notes=self.all_notes(),
         )
         if alert_error is not None:
+            # Nobody sends this alert now: release the claim, so a retry sends it without waiting.
+            self.store.release(stored.claim)
             raise AlertFailedAfterStore(
                 f"report {stored.claim.key} is stored but publishing its alert to "
                 f"{self.settings.topic_arn} failed: {alert_error}",
@@ -311,7 +421,14 @@ class _Run:
             ) from alert_error
         return result
 
-    def _publish(self, report: Report, key: str) -> None:
+    def _other_calls(self, alerted: bool) -> int:
+        """The run's SNS publish and SSM calls (read and write of the witness)."""
+        return (1 if alerted else 0) + (2 if self.witness else 0)
+
+    def _changes(self, report: Report, previous: bytes | None) -> changes_mod.Changes:
+        return changes_mod.compare(previous, report)
+
+    def _publish(self, report: Report, stored: Stored, changes: changes_mod.Changes) -> None:
         settings = self.settings
         self.calls.run(
             f"Publish {settings.topic_arn}",
@@ -320,8 +437,9 @@ class _Run:
             settings.topic_arn,
             report,
             settings.bucket,
-            key,
+            stored.link,
             settings.alert_max_resources,
+            changes,
         )
 
 
@@ -333,6 +451,7 @@ def _result(
     api_calls: int,
     built: bool,
     phases: dict[str, float] | None = None,
+    notes: tuple[str, ...] = (),
 ) -> RunResult:
     """The run's result; ``built``: this run built the report (so its counts are this run's metrics)."""
     content = report.content
@@ -354,6 +473,7 @@ def _result(
         error_count=len(content.errors) if built else 0,
         api_calls=api_calls,
         phases=phases,
+        notes=notes,
     )
 
 
@@ -376,6 +496,8 @@ def generate(
     except ReportGeneratorError as e:
         if run.stored is not None and e.stored_key is None:
             e.stored_key = run.stored.claim.key
+        # A run that fails gives its claim up at once (unless its report's PUT may be in flight).
+        run.store.release_held()
         raise
     finally:
         run.close()

@@ -13,6 +13,9 @@ CDK app can). Per run, dimension Environment unless said otherwise:
   in 24 hours" alarm must count: the sum over a day is the reports stored that day.
 * ``ReportGenerationErrors``: the report's ``errors[]`` entries, plus 1 when the run failed.
 * ``ReportDurationMs``: the run's duration, every run.
+* ``ChainCorrupted``: 1 when the run refused to extend the trail because the trail, the head or a
+  witness shows deleted or rewritten reports (``errors.ChainCorrupted``), else 0. The stack's alarm on
+  it points at the README runbook ("The chain is corrupted").
 * ``NonCompliantResources`` (dimensions Environment, Rule): per rule *read in full* by this run. A rule
   whose read was cut short gets no data point that day rather than a partial count that would look like
   resolved findings; a CloudWatch metric has no per-datapoint flag, and a third dimension would start a
@@ -29,6 +32,7 @@ NON_COMPLIANT_RESOURCES = "NonCompliantResources"
 REPORT_GENERATION_ERRORS = "ReportGenerationErrors"
 REPORT_DURATION_MS = "ReportDurationMs"
 REPORTS_STORED = "ReportsStored"
+CHAIN_CORRUPTED = "ChainCorrupted"
 
 
 def _document(
@@ -64,10 +68,12 @@ def run_documents(
     duration_ms: float,
     now_ms: int,
     reports_stored: int = 0,
+    chain_corrupted: int = 0,
 ) -> list[dict[str, Any]]:
     """NonCompliantResources per rule read in full (``non_compliant_by_rule``, None when this run built
     no report), then ReportGenerationErrors, ReportsStored (``reports_stored``: 1 when the run wrote a
-    report object, else 0) and ReportDurationMs."""
+    report object, else 0), ChainCorrupted (1 when the run refused a corrupted trail) and
+    ReportDurationMs."""
     docs = []
     for rule, count in sorted((non_compliant_by_rule or {}).items()):
         docs.append(
@@ -86,11 +92,13 @@ def run_documents(
             {
                 REPORT_GENERATION_ERRORS: errors,
                 REPORTS_STORED: reports_stored,
+                CHAIN_CORRUPTED: chain_corrupted,
                 REPORT_DURATION_MS: round(duration_ms, 1),
             },
             {
                 REPORT_GENERATION_ERRORS: "Count",
                 REPORTS_STORED: "Count",
+                CHAIN_CORRUPTED: "Count",
                 REPORT_DURATION_MS: "Milliseconds",
             },
             now_ms,

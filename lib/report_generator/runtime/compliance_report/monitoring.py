@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from . import limits
 from .model import DeliveryChannel, EvaluationStatus, Problem, Recorder
 from .timefmt import optional_utc_z, to_datetime
 
@@ -49,12 +50,14 @@ def recorder_records(statuses: Sequence[dict[str, Any]]) -> list[Recorder]:
     for status in statuses:
         records.append(
             Recorder(
-                name=status.get("name") or "(unnamed)",
+                name=limits.text(status.get("name") or "(unnamed)", limits.NAME),
                 recording=bool(status.get("recording", False)),
                 last_status=_known(status.get("lastStatus"), _RECORDER_STATUS),
                 last_status_change_time=optional_utc_z(status.get("lastStatusChangeTime")),
-                last_error_code=status.get("lastErrorCode"),
-                last_error_message=status.get("lastErrorMessage"),
+                last_error_code=limits.optional_text(status.get("lastErrorCode"), limits.CODE),
+                last_error_message=limits.optional_text(
+                    status.get("lastErrorMessage"), limits.MESSAGE
+                ),
             )
         )
     return records
@@ -142,11 +145,11 @@ def channel_records(statuses: Sequence[dict[str, Any]]) -> list[DeliveryChannel]
         )
         records.append(
             DeliveryChannel(
-                name=status.get("name") or "(unnamed)",
+                name=limits.text(status.get("name") or "(unnamed)", limits.NAME),
                 config_history_last_status=_delivery_status(infos[0]),
                 config_snapshot_last_status=_delivery_status(infos[1]),
                 config_stream_last_status=_delivery_status(infos[2]),
-                last_error_code=error_code,
+                last_error_code=limits.optional_text(error_code, limits.CODE),
             )
         )
     return records
@@ -189,8 +192,8 @@ def evaluation_record(status: dict[str, Any]) -> EvaluationStatus:
         first_evaluation_started=bool(status.get("FirstEvaluationStarted", False)),
         last_successful_evaluation_time=optional_utc_z(status.get("LastSuccessfulEvaluationTime")),
         last_failed_evaluation_time=optional_utc_z(status.get("LastFailedEvaluationTime")),
-        last_error_code=status.get("LastErrorCode"),
-        last_error_message=status.get("LastErrorMessage"),
+        last_error_code=limits.optional_text(status.get("LastErrorCode"), limits.CODE),
+        last_error_message=limits.optional_text(status.get("LastErrorMessage"), limits.MESSAGE),
     )
 
 

@@ -23,8 +23,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from . import limits
 from .collect import Collection, RuleReads
-from .model import ChainPosition, Counts, Finding, Monitoring, Report, ReportContent, Rule, Summary
+from .model import (
+    ChainPosition,
+    Counts,
+    Finding,
+    Monitoring,
+    PartialFailure,
+    Problem,
+    Report,
+    ReportContent,
+    Rule,
+    Summary,
+)
 from .triggers import Trigger
 
 # Findings serialised per json.dumps call. One call over 10,000 findings holds the GIL for tens of
@@ -38,16 +50,47 @@ def report_key(prefix: str, generated_at: datetime, sequence: int, report_id: st
 
 
 # -- building -------------------------------------------------------------------------------------------
-def _rule(reads: RuleReads, unfinished: set[str]) -> Rule:
+def _rule(reads: RuleReads, unfinished: set[str]) -> tuple[Rule, PartialFailure | None]:
+    """The rule, and an error when it has more findings than a report may hold (the schema's
+    limit, limits.FINDINGS_PER_RULE): the first ones are kept and the rule is incomplete."""
     findings = reads.unique_findings()
-    return Rule(
+    overflow = None
+    if len(findings) > limits.FINDINGS_PER_RULE:
+        overflow = PartialFailure(
+            "rule",
+            reads.rule.name,
+            "TooManyFindings",
+            f"{len(findings)} non-compliant resources; a report holds at most "
+            f"{limits.FINDINGS_PER_RULE} per rule, so the first {limits.FINDINGS_PER_RULE} "
+            "(by resource type and id) are kept",
+        )
+        findings = findings[: limits.FINDINGS_PER_RULE]
+    rule = Rule(
         name=reads.rule.name,
         managed_identifier=reads.rule.managed_identifier,
         compliance_type=reads.compliance_type,
-        complete=reads.complete and reads.rule.name not in unfinished,
+        complete=reads.complete and reads.rule.name not in unfinished and overflow is None,
         counts=Counts(reads.compliant, len(findings), reads.not_applicable),
         evaluation_status=reads.evaluation_status,
         findings=findings,
+    )
+    return rule, overflow
+
+
+def _capped_error(error: PartialFailure) -> PartialFailure:
+    return PartialFailure(
+        error.scope,
+        limits.text(error.subject, limits.NAME),
+        limits.text(error.code, limits.CODE),
+        limits.text(error.message, limits.MESSAGE),
+    )
+
+
+def _capped_problem(problem: Problem) -> Problem:
+    return Problem(
+        problem.code,  # one of the schema's codes, chosen by monitoring.py
+        limits.text(problem.subject, limits.NAME),
+        limits.text(problem.message, limits.MESSAGE),
     )
 
 
@@ -72,9 +115,12 @@ def report_content(
     collection: Collection,
 ) -> ReportContent:
     unfinished = set(collection.unfinished_rules)
-    rules = tuple(_rule(reads, unfinished) for reads in collection.rules)
+    built = [_rule(reads, unfinished) for reads in collection.rules]
+    rules = tuple(rule for rule, _ in built)
+    overflows = [error for _, error in built if error is not None]
     # A missing rule is seen by several reads; say it once.
-    problems = {(p.code, p.subject): p for p in collection.problems}
+    problems = {(p.code, p.subject): _capped_problem(p) for p in collection.problems}
+    errors = [_capped_error(e) for e in [*collection.errors, *overflows]]
     return ReportContent(
         report_id=report_id,
         trigger=trigger,
@@ -84,9 +130,11 @@ def report_content(
         rules=rules,
         summary=summarise(rules),
         monitoring=Monitoring(
-            tuple(collection.recorders), tuple(collection.channels), tuple(problems.values())
+            tuple(limits.items(collection.recorders, limits.RECORDERS)),
+            tuple(limits.items(collection.channels, limits.CHANNELS)),
+            tuple(limits.items(list(problems.values()), limits.PROBLEMS)),
         ),
-        errors=tuple(collection.errors),
+        errors=tuple(limits.items(errors, limits.ERRORS)),
     )
 
 

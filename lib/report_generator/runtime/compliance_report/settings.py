@@ -19,6 +19,9 @@ _RULE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 _MANAGED_ID = re.compile(r"^[A-Z0-9_]+$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
 _PREFIX = re.compile(r"^[A-Za-z0-9_.-]+/$")
+# SSM parameter names: letters, digits and ._-/ , at most 1011 characters for a name without its
+# path's leading slash (AWS Systems Manager API Reference, PutParameter, Name); the stack's is short.
+_PARAMETER = re.compile(r"^/?[A-Za-z0-9_.\-/]{1,1011}$")
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class Settings:
     region: str
     store_reserve_ms: int | None
     max_attempts: int  # AWS calls per request, the first included
+    witness_parameter: str | None = None  # SSM parameter of the newest head (witness.py)
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
@@ -67,9 +71,10 @@ def _parse_rules(raw: str) -> tuple[MonitoredRule, ...]:
         name, managed = item["name"], item["managedIdentifier"]
         if not isinstance(name, str) or not _RULE_NAME.match(name):
             raise SettingsError(f"MONITORED_RULES[{index}].name {name!r} is not a Config rule name")
-        if not isinstance(managed, str) or not _MANAGED_ID.match(managed):
+        if not isinstance(managed, str) or not _MANAGED_ID.match(managed) or len(managed) > 256:
             raise SettingsError(
-                f"MONITORED_RULES[{index}].managedIdentifier {managed!r} must match ^[A-Z0-9_]+$"
+                f"MONITORED_RULES[{index}].managedIdentifier {managed!r} must match ^[A-Z0-9_]+$ "
+                "and be at most 256 characters (AWS Config's SourceIdentifier)"
             )
         rules.append(MonitoredRule(name, managed))
     names = [r.name for r in rules]
@@ -114,6 +119,12 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     topic = _required(env, var.ALERT_TOPIC_ARN)
     if not topic.startswith("arn:") or topic.count(":") != 5:
         raise SettingsError(f"ALERT_TOPIC_ARN {topic!r} is not an SNS topic ARN")
+    witness = env.get(var.WITNESS_PARAMETER, "").strip() or None
+    if witness is not None and not _PARAMETER.match(witness):
+        raise SettingsError(
+            f"WITNESS_PARAMETER {witness[:80]!r} is not an SSM parameter name (letters, digits, "
+            "._-/, at most 1011 characters)"
+        )
     reserve_raw = env.get(var.STORE_RESERVE_MS, "").strip()
     store_reserve = (
         _int_in_range(env, var.STORE_RESERVE_MS, 0, 100, 600_000) if reserve_raw else None
@@ -135,4 +146,5 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         max_attempts=_int_in_range(
             env, var.MAX_ATTEMPTS, var.DEFAULT_MAX_ATTEMPTS, 1, var.MAX_ATTEMPTS_LIMIT
         ),
+        witness_parameter=witness,
     )

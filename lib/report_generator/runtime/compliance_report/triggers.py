@@ -6,9 +6,15 @@ chosen so that a retry of the same trigger carries the same id, which makes the 
 trigger id) and so the report idempotent:
 
 * scheduled event: the EventBridge event ``id`` (also when the event arrives through the queue, so an
-  event delivered twice to the queue still yields one report);
-* on-demand request: its optional ``id``, else the SQS ``messageId`` (queue) or the Lambda request id
-  (direct invocation; Lambda keeps the request id across its asynchronous retries).
+  event delivered twice to the queue, or redriven from its dead-letter queue, still yields one report);
+* on-demand request through the queue: its ``id``, chosen when the request is made (``make
+  report-now`` and the README's ``aws sqs send-message`` line give one). A request without one is
+  refused with a reason: the only other candidate is the SQS ``messageId``, and SQS gives a message
+  redriven from the dead-letter queue a new one, so the runbook's own recovery step would make a second
+  report of one request;
+* on-demand request invoked directly: its ``id``, else the Lambda request id, which Lambda keeps across
+  its asynchronous retries (a direct invocation has no redrive into the function: its failure
+  dead-letter queue is read by people, not replayed).
 """
 
 from __future__ import annotations
@@ -126,8 +132,9 @@ def _scheduled(event: dict[str, Any], trigger_type: str, received_at: datetime |
 
 
 def _on_demand(
-    event: dict[str, Any], trigger_type: str, fallback_id: str, received_at: datetime
+    event: dict[str, Any], trigger_type: str, fallback_id: str | None, received_at: datetime
 ) -> Trigger:
+    """``fallback_id`` None: the request must carry its own ``id``."""
     unknown = sorted(set(event) - _ON_DEMAND_KEYS)
     if unknown:
         raise UnrecognisedEvent(
@@ -140,7 +147,16 @@ def _on_demand(
         raise UnrecognisedEvent(f"on-demand 'note' is longer than {MAX_NOTE_LENGTH} characters")
     if note is not None:
         _check_text(note, "on-demand 'note'")
-    trigger_id = _check_id(event["id"], "on-demand 'id'") if "id" in event else fallback_id
+    if "id" in event:
+        trigger_id = _check_id(event["id"], "on-demand 'id'")
+    elif fallback_id is None:
+        raise UnrecognisedEvent(
+            "on-demand request from the queue has no 'id': give it one chosen when the request is "
+            'made, e.g. {"action": "generate-report", "id": "<a new UUID>"} (make report-now does), '
+            "so a retried or redriven message never makes a second report"
+        )
+    else:
+        trigger_id = fallback_id
     return Trigger(trigger_type, trigger_id, received_at, note)
 
 
@@ -166,7 +182,7 @@ def _sqs_record(record: Any, now: datetime) -> QueueRecord:
         if isinstance(body, dict) and _is_scheduled(body):
             trigger = _scheduled(body, "queue", received_at)
         elif isinstance(body, dict) and body.get("action") == ON_DEMAND_ACTION:
-            trigger = _on_demand(body, "queue", message_id, received_at)
+            trigger = _on_demand(body, "queue", None, received_at)
         else:
             raise UnrecognisedEvent(
                 "queue message body is neither a scheduled event nor an on-demand 'generate-report' request"
