@@ -645,3 +645,39 @@ fn markdown_gives_the_roll_up() {
         assert!(out.contains(heading), "{heading}");
     }
 }
+
+#[test]
+fn the_number_of_jobs_changes_nothing_but_the_speed() {
+    let o = organization();
+    fs::remove_file(o.path("111111111111", "us-east-1", 3)).unwrap();
+    let mut verified = Vec::new();
+    let mut rolled_up = Vec::new();
+    for jobs in ["1", "2", "5", "64"] {
+        verified.push(run(&[
+            "verify",
+            &root(&o),
+            "--format",
+            "json",
+            "--as-of",
+            AS_OF,
+            "--jobs",
+            jobs,
+        ]));
+        rolled_up.push(timeline(&o, &["--format", "csv", "--jobs", jobs]));
+    }
+    assert_eq!(verified[0].0, 1, "the deleted report is a finding");
+    let v: Value = serde_json::from_str(&verified[0].1).unwrap();
+    assert_eq!(
+        problem_codes(trail(&v, "111111111111", "us-east-1")),
+        ["missing-sequence"]
+    );
+    for (v, t) in verified[1..].iter().zip(&rolled_up[1..]) {
+        assert_eq!(v, &verified[0], "verify in trail order whatever --jobs");
+        assert_eq!(t, &rolled_up[0], "timeline in trail order whatever --jobs");
+    }
+    for bad in ["0", "65", "many"] {
+        let (code, out, err) = run(&["verify", &root(&o), "--jobs", bad]);
+        assert_eq!((code, out.as_str()), (2, ""), "--jobs {bad}");
+        assert!(err.contains("--jobs"), "{err}");
+    }
+}
