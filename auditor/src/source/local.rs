@@ -12,11 +12,13 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use super::layout::{self, Entry, FolderListing, Layout};
 use super::{
     FetchError, HeadCopy, HeadLookup, Listing, ReportSource, StoredObject, UnreadableEntry,
     Versioning,
 };
 use crate::error::SourceError;
+use crate::key::TrailId;
 use crate::report::MAX_REPORT_BYTES;
 
 /// Reports under a folder on disk.
@@ -37,8 +39,8 @@ pub struct LocalSource {
 struct Walk {
     objects: Vec<StoredObject>,
     unreadable: Vec<UnreadableEntry>,
-    /// Folders already read (canonical paths), so a symbolic link loop is read once.
-    seen: HashSet<PathBuf>,
+    /// Folders already read, so a symbolic link loop is read once.
+    seen: HashSet<FolderIdentity>,
 }
 
 impl LocalSource {
@@ -67,6 +69,29 @@ impl LocalSource {
             key_prefix,
             above_reports,
         }
+    }
+
+    /// Where an organization's trails would be: the `reports/` folder (a path built from the
+    /// root) and, for a root at `reports/<account>/`, that account. `None` when the root holds
+    /// one trail.
+    fn reports_folder(&self) -> Option<(PathBuf, Option<String>)> {
+        if self.root.join("reports").is_dir() {
+            return Some((self.root.join("reports"), None));
+        }
+        self.above_reports.as_ref()?;
+        match layout::scope(&self.key_prefix)? {
+            (_, None) => Some((self.root.clone(), None)),
+            (_, Some(account)) => Some((self.root.clone(), Some(account))),
+        }
+    }
+
+    /// The folder of one trail, as a path built from the root.
+    fn trail_folder(&self, id: &TrailId) -> Option<PathBuf> {
+        Some(match self.reports_folder()? {
+            (_, Some(account)) if account == id.account => self.root.join(&id.region),
+            (_, Some(_)) => return None,
+            (reports, None) => reports.join(&id.account).join(&id.region),
+        })
     }
 
     fn walk(&self, dir: &Path, rel: &str, out: &mut Walk) {
@@ -120,8 +145,7 @@ impl LocalSource {
                 }
             };
             if meta.is_dir() {
-                let canonical = fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-                if !out.seen.insert(canonical) {
+                if !out.seen.insert(folder_identity(&path, &meta)) {
                     out.unreadable.push(UnreadableEntry {
                         key,
                         reason:
@@ -150,13 +174,36 @@ impl LocalSource {
     }
 }
 
+/// A folder as the walk recognises it again through another path: its device and inode on Unix,
+/// which the listing's `stat` already gave (an organization's bucket has a folder per trail and
+/// day, and resolving each one's canonical path cost a `readlink` per path component); its
+/// canonical path elsewhere.
+#[cfg(unix)]
+type FolderIdentity = (u64, u64);
+#[cfg(not(unix))]
+type FolderIdentity = PathBuf;
+
+#[cfg(unix)]
+fn folder_identity(_path: &Path, meta: &fs::Metadata) -> FolderIdentity {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
+}
+
+#[cfg(not(unix))]
+fn folder_identity(path: &Path, _meta: &fs::Metadata) -> FolderIdentity {
+    fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
 /// Reads at most `limit + 1` bytes, so an object larger than the schema allows is refused as too
-/// large without being held in memory.
+/// large without being held in memory. The buffer is sized from the file's length up to that
+/// cap: `Take` gives `read_to_end` no size hint, and growing from nothing cost a dozen reads for
+/// a 22 kB report.
 fn read_capped(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    fs::File::open(path)?
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)?;
+    let file = fs::File::open(path)?;
+    let cap = limit.saturating_add(1);
+    let expected = file.metadata().map_or(0, |m| m.len()).min(cap);
+    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0).saturating_add(1));
+    file.take(cap).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
@@ -173,13 +220,14 @@ impl ReportSource for LocalSource {
             });
         }
         // The root itself must be readable: otherwise there is nothing to check at all.
-        fs::read_dir(&self.root).map_err(|e| SourceError::Folder {
+        let unreadable = |e: std::io::Error| SourceError::Folder {
             source_name: self.name.clone(),
             reason: e.to_string(),
-        })?;
+        };
+        fs::read_dir(&self.root).map_err(unreadable)?;
+        let meta = fs::metadata(&self.root).map_err(unreadable)?;
         let mut walk = Walk::default();
-        walk.seen
-            .insert(fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone()));
+        walk.seen.insert(folder_identity(&self.root, &meta));
         self.walk(&self.root, self.key_prefix.trim_end_matches('/'), &mut walk);
         walk.objects.sort_by(|a, b| a.key.cmp(&b.key));
         walk.unreadable.sort_by(|a, b| a.key.cmp(&b.key));
@@ -201,17 +249,16 @@ impl ReportSource for LocalSource {
     }
 
     fn head(&self) -> Result<HeadLookup, SourceError> {
-        let base = if self.root.join("reports").is_dir() {
-            self.root.clone()
+        let path = if self.root.join("reports").is_dir() {
+            self.root.join("chain").join("head.json")
         } else if let Some(above) = &self.above_reports {
-            above.clone()
+            above.join(layout::head_key(&self.key_prefix))
         } else {
             return Ok(HeadLookup::NotLookedFor(
                 "the folder is neither a copy of the bucket root (with reports/) nor inside a reports/ folder"
                     .to_owned(),
             ));
         };
-        let path = base.join("chain").join("head.json");
         let copies = if path.exists() || fs::symlink_metadata(&path).is_ok() {
             vec![HeadCopy {
                 version: "current".to_owned(),
@@ -227,4 +274,49 @@ impl ReportSource for LocalSource {
             deleted: false,
         })
     }
+
+    fn layout(&self) -> Result<Layout, SourceError> {
+        let Some((reports, only)) = self.reports_folder() else {
+            return Ok(Layout::Single);
+        };
+        // Keys of folders are relative to the bucket root: `reports/<account>/`.
+        let list = |folders: &[String]| -> Result<Vec<FolderListing>, SourceError> {
+            Ok(folders
+                .iter()
+                .map(|f| {
+                    let rel = f.strip_prefix("reports/").unwrap_or(f);
+                    list_folder(&reports.join(rel))
+                })
+                .collect())
+        };
+        match only {
+            // A root at `reports/<account>/` lists the folder it is in as that account's.
+            Some(account) => layout::discover("reports/", Some(&account), |folders| {
+                Ok(folders.iter().map(|_| list_folder(&self.root)).collect())
+            }),
+            None => layout::discover("reports/", None, list),
+        }
+    }
+
+    fn trail(&self, id: &TrailId) -> Result<Box<dyn ReportSource>, SourceError> {
+        let folder = self.trail_folder(id).ok_or_else(|| {
+            SourceError::BadLocation(format!("{}: holds no trail {id}", self.name))
+        })?;
+        Ok(Box::new(LocalSource::new(folder)))
+    }
+}
+
+/// The entries of one folder of the layout; symbolic links are followed to tell folders.
+fn list_folder(dir: &Path) -> FolderListing {
+    let entries = fs::read_dir(dir).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| e.to_string())?;
+        out.push(Entry {
+            name: entry.file_name().to_string_lossy().into_owned(),
+            folder: fs::metadata(entry.path()).is_ok_and(|m| m.is_dir()),
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
 }
