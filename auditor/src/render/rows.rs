@@ -748,7 +748,7 @@ impl<'t> Rows<'t> {
             .exposures
             .iter()
             .flat_map(|e| (0..e.windows.len()).map(move |i| (e, i)));
-        let window = |(e, i): (&'t Exposure, usize)| -> Window { e.windows[i] };
+        let window = |(e, i): (&'t Exposure, usize)| -> &'t Window { &e.windows[i] };
         let columns = Columns::new()
             .col("Rule", "rule", |(e, _): (&'t Exposure, usize)| {
                 text(&e.rule)
