@@ -897,7 +897,10 @@ mod tests {
         assert!(date("2026-09-15") && !date("2026-9-15") && !date("2026-09-15T"));
         let sha = "0".repeat(64);
         assert!(register_key(&format!("exceptions/{sha}.json")));
-        assert!(!register_key(&format!("exceptions/{}.json", "A".repeat(64))));
+        assert!(!register_key(&format!(
+            "exceptions/{}.json",
+            "A".repeat(64)
+        )));
         assert!(!register_key(&format!("exceptions/x/{sha}.json")));
         let schema: serde_json::Value = serde_json::from_str(crate::report::SCHEMA_TEXT).unwrap();
         assert_eq!(

@@ -83,7 +83,8 @@ impl RegisterEntry {
     pub fn names(&self, suffix: &str, rule: &str, resource_type: &str, resource_id: &str) -> bool {
         self.resource_type == resource_type
             && self.resource_id == resource_id
-            && rule.strip_suffix(suffix).and_then(|r| r.strip_suffix('-')) == Some(self.rule.as_str())
+            && rule.strip_suffix(suffix).and_then(|r| r.strip_suffix('-'))
+                == Some(self.rule.as_str())
     }
 }
 
@@ -155,7 +156,12 @@ pub fn parse_register(bytes: &[u8]) -> Result<Register, String> {
             NaiveDate::parse_from_str(s, "%Y-%m-%d")
                 .ok()
                 .filter(|_| s.len() == 10)
-                .ok_or_else(|| format!("exceptions[{i}] ({}): {field} {s:?} is not a date YYYY-MM-DD", e.id))
+                .ok_or_else(|| {
+                    format!(
+                        "exceptions[{i}] ({}): {field} {s:?} is not a date YYYY-MM-DD",
+                        e.id
+                    )
+                })
         };
         if !valid_id(&e.id) {
             return Err(format!(
@@ -498,11 +504,7 @@ fn judge_reference(
                 Some(v) if versioned => format!("version {v} of {} is", reference.key),
                 _ => format!("{} is", reference.key),
             };
-            return (
-                "missing",
-                Some(format!("{what} not in the source")),
-                None,
-            );
+            return ("missing", Some(format!("{what} not in the source")), None);
         }
         Some(Err(reason)) => return ("unreadable", Some(reason.clone()), None),
         Some(Ok(bytes)) => bytes,
@@ -554,7 +556,10 @@ fn reference_problem(u: &Use, state: &str, note: Option<&str>, out: &mut Vec<Pro
     let labels = if u.labels.is_empty() {
         String::new()
     } else {
-        format!("; its {} exception label(s) cannot be checked", u.labels.len())
+        format!(
+            "; its {} exception label(s) cannot be checked",
+            u.labels.len()
+        )
     };
     out.push(Problem {
         code,
@@ -575,7 +580,10 @@ fn check_labels(u: &Use, register: &Register, out: &mut Vec<Problem>) -> usize {
     for l in &u.labels {
         let finding = format!("rule {} {} {}", l.rule, l.resource_type, l.resource_id);
         let wrong = match register.get(&l.label.id) {
-            None => vec![format!("{} is not in the register {}", l.label.id, u.register.key)],
+            None => vec![format!(
+                "{} is not in the register {}",
+                l.label.id, u.register.key
+            )],
             Some(e) => label_differences(u, l, e),
         };
         if wrong.is_empty() {

@@ -238,7 +238,11 @@ impl ReportSource for LocalSource {
 
     /// A folder keeps one version of each file: `version_id` cannot be honoured (the check
     /// says so), and the file's bytes are read.
-    fn register(&self, key: &str, _version_id: Option<&str>) -> Result<RegisterLookup, SourceError> {
+    fn register(
+        &self,
+        key: &str,
+        _version_id: Option<&str>,
+    ) -> Result<RegisterLookup, SourceError> {
         let Some(base) = self.trail_root() else {
             return Ok(RegisterLookup::NotLookedFor(NOT_ROOTED.to_owned()));
         };

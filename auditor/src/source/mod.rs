@@ -193,8 +193,9 @@ pub enum RegisterLookup {
 
 /// Whether `key` can name a register object: `exceptions/<file>.json`, nothing that climbs out.
 pub fn register_key_is_safe(key: &str) -> bool {
-    key.strip_prefix("exceptions/")
-        .is_some_and(|f| !f.is_empty() && !f.contains(['/', '\\']) && f != ".." && f.ends_with(".json"))
+    key.strip_prefix("exceptions/").is_some_and(|f| {
+        !f.is_empty() && !f.contains(['/', '\\']) && f != ".." && f.ends_with(".json")
+    })
 }
 
 /// A place holding reports.

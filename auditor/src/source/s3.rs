@@ -604,7 +604,11 @@ impl ReportSource for S3Source {
                 });
             };
             let wanted = match version_id {
-                Some(v) => kv.versions.iter().find(|(id, _)| id == v).map(|(id, _)| id.clone()),
+                Some(v) => kv
+                    .versions
+                    .iter()
+                    .find(|(id, _)| id == v)
+                    .map(|(id, _)| id.clone()),
                 None if kv.latest_is_marker => None,
                 None => kv.latest.as_ref().map(|(id, _)| id.clone()),
             };
