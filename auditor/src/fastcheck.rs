@@ -504,7 +504,8 @@ pub mod limits {
     pub const EXCEPTION_ID: usize = 64;
     /// An exception's approver (an e-mail address is at most 254 characters).
     pub const APPROVER: usize = 256;
-    /// S3 version ids are at most 1,024 bytes.
+    /// S3 version ids are "no more than 1,024 bytes long" (AWS API reference, e.g. Amazon MWAA
+    /// `RequirementsS3ObjectVersion`); a string of 1,024 bytes has at most 1,024 characters.
     pub const VERSION_ID: usize = 1024;
 }
 

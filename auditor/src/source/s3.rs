@@ -573,8 +573,10 @@ impl ReportSource for S3Source {
         })
     }
 
-    /// Lists the key's versions and delete markers, then reads the version the report names
-    /// (`GetObject` with `VersionId`, which needs `s3:GetObjectVersion`), or the current one.
+    /// Lists the key's versions and delete markers, then reads the version the report names, or
+    /// the current one. `GetObject` with `VersionId` needs `s3:GetObjectVersion` (Amazon S3 API
+    /// Reference, GetObject: "If you supply a versionId, you need the s3:GetObjectVersion
+    /// permission to access a specific version of an object").
     fn register(&self, key: &str, version_id: Option<&str>) -> Result<RegisterLookup, SourceError> {
         if !register_key_is_safe(key) {
             return Ok(RegisterLookup::NotLookedFor(format!(
