@@ -31,7 +31,7 @@
 //! What this check does not claim: that every finding an entry covers carries a label. A missing
 //! label reads as plain non-compliance, the conservative reading, and is not a finding.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -203,8 +203,10 @@ pub fn parse_register(bytes: &[u8]) -> Result<Register, String> {
     })
 }
 
-/// A labelled finding of one report, kept until the register is read.
-#[derive(Debug, Clone)]
+/// A labelled finding, kept until the register is read. A label usually stays on its finding
+/// for weeks, so each distinct one is kept once and reports refer to it by index: memory grows
+/// with the distinct labelled findings of the trail, not with its length.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Labelled {
     rule: String,
     resource_type: String,
@@ -219,7 +221,8 @@ struct Use {
     day: NaiveDate,
     suffix: String,
     register: RegisterRef,
-    labels: Vec<Labelled>,
+    /// Indices into [`RegisterUses::labelled`].
+    labels: Vec<u32>,
 }
 
 /// What became of one register reference.
@@ -303,6 +306,8 @@ pub type VerifiedRegisters = BTreeMap<RegisterRef, Register>;
 #[derive(Debug, Default)]
 pub struct RegisterUses {
     uses: Vec<Use>,
+    labelled: Vec<Labelled>,
+    labelled_index: HashMap<Labelled, u32>,
     problems: Vec<Problem>,
     summary: RegisterSummary,
 }
@@ -337,11 +342,20 @@ impl RegisterUses {
                 let Some(f) = rule.findings.get(*i) else {
                     continue;
                 };
-                labels.push(Labelled {
+                let l = Labelled {
                     rule: rule.name.clone(),
                     resource_type: f.resource_type().to_owned(),
                     resource_id: f.resource_id().to_owned(),
                     label: label.clone(),
+                };
+                labels.push(match self.labelled_index.get(&l) {
+                    Some(&i) => i,
+                    None => {
+                        let i = self.labelled.len() as u32;
+                        self.labelled.push(l.clone());
+                        self.labelled_index.insert(l, i);
+                        i
+                    }
                 });
             }
         }
@@ -349,7 +363,8 @@ impl RegisterUses {
             None => {
                 self.summary.reports_without_register += 1;
                 self.summary.labels_checked += labels.len();
-                if let Some(l) = labels.first() {
+                if let Some(&first) = labels.first() {
+                    let l = &self.labelled[first as usize];
                     self.problems.push(Problem {
                         code: "exception-mismatch",
                         key: key.to_owned(),
@@ -382,6 +397,8 @@ impl RegisterUses {
     ) -> Result<(RegisterSummary, Vec<Problem>, VerifiedRegisters), SourceError> {
         let RegisterUses {
             uses,
+            labelled,
+            labelled_index: _,
             mut problems,
             mut summary,
         } = self;
@@ -409,7 +426,8 @@ impl RegisterUses {
                 summary.labels_checked += u.labels.len();
                 match &register {
                     Some(register) => {
-                        summary.labels_matched += check_labels(u, register, &mut problems);
+                        summary.labels_matched +=
+                            check_labels(u, &labelled, register, &mut problems);
                     }
                     None => reference_problem(u, state, note.as_deref(), &mut problems),
                 }
@@ -574,10 +592,15 @@ fn reference_problem(u: &Use, state: &str, note: Option<&str>, out: &mut Vec<Pro
 }
 
 /// Checks each label of one report against its register; the number that matched.
-fn check_labels(u: &Use, register: &Register, out: &mut Vec<Problem>) -> usize {
+fn check_labels(
+    u: &Use,
+    labelled: &[Labelled],
+    register: &Register,
+    out: &mut Vec<Problem>,
+) -> usize {
     let mut matched = 0;
     let mut mismatched = 0;
-    for l in &u.labels {
+    for l in u.labels.iter().map(|&i| &labelled[i as usize]) {
         let finding = format!("rule {} {} {}", l.rule, l.resource_type, l.resource_id);
         let wrong = match register.get(&l.label.id) {
             None => vec![format!(
