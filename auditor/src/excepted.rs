@@ -201,20 +201,18 @@ pub fn build(input: &SectionInput<'_>) -> (Vec<ExceptionInForce>, Vec<ExpiredExc
     // Days excepted per row; a label no verified register explains gets a row of its own.
     for e in input.exposures {
         for s in e.windows.iter().flat_map(|w| &w.exceptions) {
+            let key = (
+                e.rule.clone(),
+                e.resource_type.clone(),
+                e.resource_id.clone(),
+                s.id.clone(),
+                s.expires,
+                None,
+            );
             let mut found = false;
-            for (k, row) in rows.range_mut(
-                (
-                    e.rule.clone(),
-                    e.resource_type.clone(),
-                    e.resource_id.clone(),
-                    s.id.clone(),
-                    s.expires,
-                    None,
-                )..,
-            ) {
-                if (&k.0, &k.1, &k.2, &k.3, k.4)
-                    != (&e.rule, &e.resource_type, &e.resource_id, &s.id, s.expires)
-                {
+            // Every row of this finding and label, whatever its `created` (None sorts first).
+            for (k, row) in rows.range_mut(key.clone()..) {
+                if (&k.0, &k.1, &k.2, &k.3, k.4) != (&key.0, &key.1, &key.2, &key.3, key.4) {
                     break;
                 }
                 row.days_excepted += s.days();
@@ -224,14 +222,7 @@ pub fn build(input: &SectionInput<'_>) -> (Vec<ExceptionInForce>, Vec<ExpiredExc
             }
             if !found {
                 rows.insert(
-                    (
-                        e.rule.clone(),
-                        e.resource_type.clone(),
-                        e.resource_id.clone(),
-                        s.id.clone(),
-                        s.expires,
-                        None,
-                    ),
+                    key,
                     ExceptionInForce {
                         id: s.id.clone(),
                         rule: e.rule.clone(),

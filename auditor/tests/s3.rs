@@ -701,17 +701,7 @@ fn s3_registers_by_version() {
     };
     let register_version = |bucket: &str| {
         rt.block_on(async {
-            s3.create_bucket().bucket(bucket).send().await.unwrap();
-            s3.put_bucket_versioning()
-                .bucket(bucket)
-                .versioning_configuration(
-                    VersioningConfiguration::builder()
-                        .status(BucketVersioningStatus::Enabled)
-                        .build(),
-                )
-                .send()
-                .await
-                .unwrap();
+            bucket_with(&s3, bucket, Some(BucketVersioningStatus::Enabled), &[]).await;
             let out = s3
                 .put_object()
                 .bucket(bucket)

@@ -397,6 +397,23 @@ impl Bucket {
         Ok(keys)
     }
 
+    /// Every version and delete marker of exactly `key`, for an object kept beside the reports
+    /// (the head, a register). A listing refused (a policy scoped to `reports/`) is `Err` with
+    /// the sentence to state; only an endpoint that stopped answering ends the run.
+    async fn list_one(
+        &self,
+        key: &str,
+        location: &str,
+    ) -> Result<Result<Option<KeyVersions>, String>, SourceError> {
+        match self.list_versions(key).await {
+            Ok(mut listed) => Ok(Ok(listed.remove(key))),
+            Err(SourceError::S3 { reason, .. }) => {
+                Ok(Err(format!("{location} could not be listed: {reason}")))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Reads (key, version, limit) requests concurrently; results in the order asked.
     async fn get_all(
         &self,
@@ -527,18 +544,12 @@ impl ReportSource for S3Source {
         let key = self.head_key();
         let location = format!("s3://{}/{key}", self.bucket.bucket);
         self.runtime.block_on(async {
-            // The head is bookkeeping: a listing refused (a policy scoped to reports/) is stated;
-            // only an endpoint that stopped answering ends the run.
-            let listed = match self.bucket.list_versions(&key).await {
-                Ok(listed) => listed,
-                Err(SourceError::S3 { reason, .. }) => {
-                    return Ok(HeadLookup::NotLookedFor(format!(
-                        "{location} could not be listed: {reason}"
-                    )));
-                }
-                Err(e) => return Err(e),
+            // The head is bookkeeping: a listing refused is stated.
+            let kv = match self.bucket.list_one(&key, &location).await? {
+                Ok(kv) => kv,
+                Err(why) => return Ok(HeadLookup::NotLookedFor(why)),
             };
-            let Some(kv) = listed.get(&key) else {
+            let Some(kv) = kv else {
                 return Ok(HeadLookup::Looked {
                     location,
                     copies: Vec::new(),
@@ -586,16 +597,11 @@ impl ReportSource for S3Source {
         let full = self.beside_reports(key);
         let location = format!("s3://{}/{full}", self.bucket.bucket);
         self.runtime.block_on(async {
-            let listed = match self.bucket.list_versions(&full).await {
-                Ok(listed) => listed,
-                Err(SourceError::S3 { reason, .. }) => {
-                    return Ok(RegisterLookup::NotLookedFor(format!(
-                        "{location} could not be listed: {reason}"
-                    )));
-                }
-                Err(e) => return Err(e),
+            let kv = match self.bucket.list_one(&full, &location).await? {
+                Ok(kv) => kv,
+                Err(why) => return Ok(RegisterLookup::NotLookedFor(why)),
             };
-            let Some(kv) = listed.get(&full) else {
+            let Some(kv) = kv else {
                 return Ok(RegisterLookup::Looked {
                     location,
                     versioned: true,
