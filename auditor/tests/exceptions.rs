@@ -487,6 +487,7 @@ fn a_period_of_schema_1_0_reports_records_no_exception() {
         !md.contains("Excepted"),
         "no excepted column for a period without exceptions"
     );
+    assert!(md.contains("none as excepted.\n\n## Longest-open findings"), "{md}");
     let (_, csv, _) = run_at(
         AS_OF,
         &[

@@ -130,20 +130,21 @@ impl Renderer for MarkdownRenderer {
         let _ = writeln!(o, "{}\n", escape(&rows.compliance_note()));
         table(&mut o, &rows.daily(which).for_people());
         let _ = writeln!(o, "\n## Exceptions\n");
-        let _ = writeln!(o, "{}\n", escape(&rows.exceptions_summary()));
+        let _ = writeln!(o, "{}", escape(&rows.exceptions_summary()));
         for t in [
             rows.exceptions_in_force().for_people(),
             rows.exceptions_expired().for_people(),
             rows.exception_registers().for_people(),
         ] {
+            if t.rows.is_empty() && t.empty.is_none() {
+                continue;
+            }
+            o.push('\n');
             // Three tables in one section: each named by its caption.
             if !t.rows.is_empty() {
                 let _ = writeln!(o, "**{}**\n", escape(t.caption));
             }
-            if !t.rows.is_empty() || t.empty.is_some() {
-                table(&mut o, &t);
-                o.push('\n');
-            }
+            table(&mut o, &t);
         }
         let _ = writeln!(o, "\n## Longest-open findings\n");
         table(&mut o, &rows.longest_open().for_people());

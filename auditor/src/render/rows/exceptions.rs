@@ -62,18 +62,19 @@ impl<'t> Rows<'t> {
             .data("first_day_in_period", |e| Cell::Date(e.first_day_in_period))
             .data("last_day_in_period", |e| Cell::Date(e.last_day_in_period))
             .data("registers", |e| text(e.registers.join(" ")));
-        Table::build(
+        let table = Table::build(
             "exceptions_in_force",
             "Exceptions in force during the period",
             columns,
             self.t.exceptions.in_force.iter(),
             usize::MAX,
-        )
-        .when_empty(if self.recorded {
-            "No exception was in force during the period."
+        );
+        // Without a 1.1 report, the section's opening sentence says all there is to say.
+        if self.recorded {
+            table.when_empty("No exception was in force during the period.")
         } else {
-            "No exception is recorded in the period's reports."
-        })
+            table
+        }
     }
 
     /// The exceptions that expired while their finding was still open, with its state the day
@@ -108,18 +109,18 @@ impl<'t> Rows<'t> {
             .col("Ticket", "ticket", |e| {
                 e.ticket.as_deref().map_or(Cell::Unknown, text)
             });
-        Table::build(
+        let table = Table::build(
             "exceptions_expired",
             "Exceptions that expired while their finding was still open",
             columns,
             self.t.exceptions.expired_while_open.iter(),
             usize::MAX,
-        )
-        .when_empty(if self.recorded {
-            "No exception expired in the period while its finding was open."
+        );
+        if self.recorded {
+            table.when_empty("No exception expired in the period while its finding was open.")
         } else {
-            "No exception is recorded in the period's reports."
-        })
+            table
+        }
     }
 
     /// The register objects the reports name, and whether each was verified.
