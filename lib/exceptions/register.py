@@ -111,9 +111,7 @@ class Register:
         }
 
     def canonical_bytes(self) -> bytes:
-        text = json.dumps(
-            self.to_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        )
+        text = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return (text + "\n").encode("utf-8")
 
     @property
@@ -163,14 +161,18 @@ def _entry_problems(
     if missing:
         problems.append(f"missing {', '.join(missing)}")
     entry_id = item.get("id")
-    if entry_id is not None and entry_id != "" and not (
-        isinstance(entry_id, str) and _ID.match(entry_id)
+    if (
+        entry_id is not None
+        and entry_id != ""
+        and not (isinstance(entry_id, str) and _ID.match(entry_id))
     ):
         problems.append(f"malformed id {entry_id!r} (1-64 of A-Z a-z 0-9 . _ -)")
     rule = item.get("rule")
     if rule is not None and rule != "":
         if rule not in rules:
-            problems.append(f"unknown rule {rule!r} (this stack's rules: {', '.join(sorted(rules))})")
+            problems.append(
+                f"unknown rule {rule!r} (this stack's rules: {', '.join(sorted(rules))})"
+            )
         else:
             resource_type = item.get("resourceType")
             if resource_type not in (None, "") and resource_type not in rules[str(rule)]:
@@ -209,14 +211,18 @@ def _entry_problems(
                 f"beyond maxDays {max_days}"
             )
     if expires is not None and expires < today:
-        problems.append(f"expires {expires} is in the past (synth date {today}): remove or renew it")
+        problems.append(
+            f"expires {expires} is in the past (synth date {today}): remove or renew it"
+        )
     return problems
 
 
 def _name(index: int, item: Any) -> str:
     entry_id = item.get("id") if isinstance(item, Mapping) else None
-    return f"exceptions[{index}] ({entry_id})" if isinstance(entry_id, str) and entry_id else (
-        f"exceptions[{index}]"
+    return (
+        f"exceptions[{index}] ({entry_id})"
+        if isinstance(entry_id, str) and entry_id
+        else (f"exceptions[{index}]")
     )
 
 

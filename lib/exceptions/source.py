@@ -33,7 +33,7 @@ class _Loader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"key {key!r} given twice", key_node.start_mark
@@ -42,10 +42,13 @@ class _Loader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-_Loader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    lambda loader, node: loader.construct_mapping(node),  # type: ignore[attr-defined]
-)
+def _mapping(loader: _Loader, node: yaml.Node) -> dict[Any, Any]:
+    if not isinstance(node, yaml.MappingNode):
+        raise yaml.constructor.ConstructorError(None, None, "expected a mapping", node.start_mark)
+    return loader.construct_mapping(node)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
 def read_document(path: Path) -> Optional[Any]:
@@ -61,8 +64,6 @@ def read_document(path: Path) -> Optional[Any]:
         raise RegisterError([f"{path.name}{line}: not readable YAML ({problem})"]) from e
 
 
-def load_register(
-    path: Path, *, today: date, rules: Mapping[str, Sequence[str]]
-) -> Register:
+def load_register(path: Path, *, today: date, rules: Mapping[str, Sequence[str]]) -> Register:
     """The validated register of ``path`` (the empty register when the file does not exist)."""
     return validate(read_document(path), today=today, rules=rules, source=path.name)

@@ -186,7 +186,9 @@ def test_a_new_register_mid_quarter_is_named_by_the_next_report(
 
 
 def test_a_register_whose_bytes_are_not_its_key_stops_the_run(days, estate, tmp_path, capsys):
-    register = _register(_entry("EXC-2026-001", _short(estate.S3_RULE), "legacy-logs", "2026-09-30"))
+    register = _register(
+        _entry("EXC-2026-001", _short(estate.S3_RULE), "legacy-logs", "2026-09-30")
+    )
     days.deploy(register, tmp_path)
     path = Path(os.environ[variables.EXCEPTIONS_REGISTER_PATH])
     path.write_bytes(path.read_bytes().replace(b"2026-09-30", b"2027-06-30"))

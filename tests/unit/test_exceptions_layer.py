@@ -64,7 +64,10 @@ def test_the_layer_asset_holds_the_canonical_bytes_at_the_path_lambda_mounts():
         for k, r in synthesis.template["Resources"].items()
         if r["Type"] == "AWS::Lambda::LayerVersion"
     )
-    asset = synthesis.template_path.parent / f"asset.{Path(layer['Properties']['Content']['S3Key']).stem}"
+    asset = (
+        synthesis.template_path.parent
+        / f"asset.{Path(layer['Properties']['Content']['S3Key']).stem}"
+    )
     raw = (asset / "exceptions" / "register.json").read_bytes()
     key = next(
         f["Properties"]["Environment"]["Variables"][variables.EXCEPTIONS_REGISTER_KEY]

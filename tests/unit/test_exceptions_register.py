@@ -215,7 +215,9 @@ def test_a_key_given_twice_and_bad_yaml_are_one_line(tmp_path):
     with pytest.raises(RegisterError) as broken:
         load_register(path, today=SYNTH_DATE, rules=RULES)
 
-    assert twice.value.lines == ("exceptions.yaml line 3: not readable YAML (key 'id' given twice)",)
+    assert twice.value.lines == (
+        "exceptions.yaml line 3: not readable YAML (key 'id' given twice)",
+    )
     (line,) = broken.value.lines
     assert line.startswith("exceptions.yaml line 2: not readable YAML")
 

@@ -120,7 +120,11 @@ class Deployment:
         ``endpoint_url`` the emulator's endpoint and the function role's credentials (the key the
         emulator evaluates as the report generator's role)."""
         return self._environment(
-            self.function_variables, "reportGenerator", endpoint_url, overrides, self.function_layers
+            self.function_variables,
+            "reportGenerator",
+            endpoint_url,
+            overrides,
+            self.function_layers,
         )
 
     def formatter_environment(
@@ -129,7 +133,11 @@ class Deployment:
         """The alert formatter's environment, as ``function_environment`` is the report
         generator's: signing as the formatter's role with ``endpoint_url``."""
         return self._environment(
-            self.formatter_variables, "alertFormatter", endpoint_url, overrides, self.formatter_layers
+            self.formatter_variables,
+            "alertFormatter",
+            endpoint_url,
+            overrides,
+            self.formatter_layers,
         )
 
     def _environment(
@@ -424,6 +432,7 @@ def describe(template_path: Path, account: str = ACCOUNT, region: str = REGION) 
             parameter = props(lid)
             if parameter["Name"] == variables.get("WITNESS_PARAMETER"):
                 witness = {"name": parameter["Name"], "value": parameter["Value"]}
+
     def layer_folders(function_id: str) -> List[str]:
         """The function's layers' assets, synthesized beside the template (``asset.<hash>``)."""
         folders = []

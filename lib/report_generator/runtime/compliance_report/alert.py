@@ -110,7 +110,11 @@ def _days(count: int) -> str:
 
 def _exception(item: Item) -> str:
     label = item.exception
-    return "" if label is None else f"  ({label.id}, approved by {label.approver}, until {label.expires})"
+    return (
+        ""
+        if label is None
+        else f"  ({label.id}, approved by {label.approver}, until {label.expires})"
+    )
 
 
 def _listed(title: str, items: Sequence[Item], max_resources: int, with_age: bool) -> list[str]:

@@ -159,9 +159,7 @@ def compare(previous_body: Optional[bytes], current: Report) -> Changes:
                 # Not open before, or open under an exception that has ended since: it pages.
                 new.append(Item(rule.name, *resource, _days(recorded, now)))
             else:
-                still_open.append(
-                    Item(rule.name, *resource, _days(min(earlier[0], recorded), now))
-                )
+                still_open.append(Item(rule.name, *resource, _days(min(earlier[0], recorded), now)))
         for resource, (recorded, _) in before.items():
             if resource not in now_open:
                 fixed.append(Item(rule.name, *resource, _days(recorded, now)))

@@ -5,7 +5,8 @@ is one method of ``_Run``, and chain.py says why the chain cannot fork whatever 
 
 0. The exceptions register the function was deployed with (exceptions.py) is read from its layer and
    checked against its key; it is unusable, the run stops before anything else.
-1. ``start_reads``: in parallel, the trigger record (was this trigger already reported?), the chain head,
+1. ``start_reads``: in parallel, storing the register (unless the trigger already has a report), the
+   trigger record (was this trigger already reported?), the chain head,
    the witness parameter, the listing of the trail, and every Config read; as soon as the first four are
    in, the newest report is read and hashed and checked against the head and the witness
    (``ChainStore.position``). A trigger that already has a report stops here (no second report); only a
@@ -16,9 +17,9 @@ is one method of ``_Run``, and chain.py says why the chain cannot fork whatever 
 3. ``claim_while_drafting``: claim the next sequence (claim.py's per-sequence claim object) while the
    report is built and serialised from the reads (all but generatedAt and chain, which the claim
    decides; the exceptions are those in force on the run's UTC date, built again in the rare run
-   whose claim dates the report on the next day); the register is stored in the bucket meanwhile
-   (write-once, content-addressed), and the report names it. Then ``store_report`` writes it once. A failed store releases the claim and fails the
-   invocation, so the platform retries it.
+   whose claim dates the report on the next day), and it names the register object that step 1 stored
+   (write-once, content-addressed) with its version id. Then ``store_report`` writes it once. A
+   failed store releases the claim and fails the invocation, so the platform retries it.
 4. ``alert_and_commit``: compare the report with the previous one (changes.py) and publish the alert
    while the trigger record is written; then move the head, publish the witness and, once the alert is
    out, mark it sent in the trigger record, all at once; last, release the claim (no run works on it
@@ -39,9 +40,8 @@ from typing import Any, Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import alert
+from . import alert, exceptions
 from . import changes as changes_mod
-from . import exceptions
 from .chain import ChainStore, Position, Stored, lease_seconds
 from .chain_records import Claim, Head, Link, TriggerRecord
 from .clients import Clients

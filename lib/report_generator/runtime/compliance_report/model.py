@@ -77,7 +77,7 @@ class LabelledFinding(Finding):
     rather than a fifth member of every finding, so the unlabelled bulk keeps its four slots."""
 
     __slots__ = ("exception",)
-    exception: Label  # type: ignore[assignment]
+    exception: Label
 
     def to_json(self) -> Json:
         return dict(super().to_json(), exception=self.exception.to_json())
