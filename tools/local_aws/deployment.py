@@ -35,7 +35,7 @@ MANIFEST = "deployment.json"
 # Where Lambda extracts a function's layers ("Packaging your layer content", Lambda Developer Guide).
 LAYER_MOUNT = "/opt/"
 # What a synthesized template depends on; a change to any of these synthesizes again.
-_SOURCES = ("app.py", "cdk.json", "lib")
+_SOURCES = ("app.py", "cdk.json", "exceptions.yaml", "lib")
 
 
 class DeploymentError(RuntimeError):
@@ -228,7 +228,7 @@ def deploy(clients: Any, deployment: Deployment) -> None:
 def for_suffix(suffix: str, python: Optional[str] = None, timeout_s: float = 900) -> Deployment:
     """The deployment of the code in this checkout for ``suffix``, synthesized by ``app.py`` as
     ``cdk synth`` would run it. Cached under the system temp folder by a digest of the sources
-    (``app.py``, ``cdk.json``, ``lib/``), so each change of the code is synthesized once, and
+    (``app.py``, ``cdk.json``, ``exceptions.yaml``, ``lib/``), so each change of the code is synthesized once, and
     parallel test workers wait for one synthesis instead of each running their own."""
     import fcntl  # POSIX; the emulator and its tests run on Linux
 
