@@ -228,8 +228,9 @@ def deploy(clients: Any, deployment: Deployment) -> None:
 def for_suffix(suffix: str, python: Optional[str] = None, timeout_s: float = 900) -> Deployment:
     """The deployment of the code in this checkout for ``suffix``, synthesized by ``app.py`` as
     ``cdk synth`` would run it. Cached under the system temp folder by a digest of the sources
-    (``app.py``, ``cdk.json``, ``exceptions.yaml``, ``lib/``), so each change of the code is synthesized once, and
-    parallel test workers wait for one synthesis instead of each running their own."""
+    (``app.py``, ``cdk.json``, ``exceptions.yaml``, ``lib/``), so each change of the code is
+    synthesized once, and parallel test workers wait for one synthesis instead of each running their
+    own."""
     import fcntl  # POSIX; the emulator and its tests run on Linux
 
     folder = Path(tempfile.gettempdir()) / "local_aws-deployments" / f"{suffix}-{source_digest()}"
