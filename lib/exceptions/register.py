@@ -18,7 +18,8 @@ UTF-8) of ``{"format", "maxDays", "exceptions"}`` with the entries sorted by id;
 ``exceptions/<sha256 of the bytes>.json``. An empty register (no file, or no entries) is deployed too.
 
 Standard library only, Python 3.9 syntax: the Lambda runtime's tests on CPython 3.9 and the demo build
-registers with it; reading YAML is ``source.py``'s job.
+registers with it; reading YAML is ``source.py``'s job. An entry is the runtime's own record
+(``compliance_report/exceptions.py``), so the register written here is the one the function reads.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Optional
 
-FORMAT = "compliance-exceptions/1"
+from lib.report_generator.runtime.compliance_report.exceptions import ENTRY_FIELDS as FIELDS
+from lib.report_generator.runtime.compliance_report.exceptions import FORMAT, Entry
+
 KEY_PREFIX = "exceptions/"
 DEFAULT_MAX_DAYS = 365
 # maxDays itself: at least a day, and at most the trail's 7-year retention (lib/defaults.RETENTION_DAYS),
@@ -42,17 +45,6 @@ _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 # The report schema's limits on what a label or a finding carries (schema/compliance-report.v1.schema.json).
 _RESOURCE_ID_MAX = 768
 _TEXT_MAX = 1024
-FIELDS = (
-    "id",
-    "rule",
-    "resourceType",
-    "resourceId",
-    "reason",
-    "approver",
-    "ticket",
-    "created",
-    "expires",
-)
 _TEXT_FIELDS = ("reason", "approver", "ticket")
 
 
@@ -62,34 +54,6 @@ class RegisterError(ValueError):
     def __init__(self, lines: Sequence[str]) -> None:
         super().__init__("\n".join(lines))
         self.lines = tuple(lines)
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One accepted risk, as the register states it (dates as ``YYYY-MM-DD``)."""
-
-    id: str
-    rule: str
-    resource_type: str
-    resource_id: str
-    reason: str
-    approver: str
-    ticket: str
-    created: str
-    expires: str
-
-    def to_json(self) -> dict[str, str]:
-        return {
-            "id": self.id,
-            "rule": self.rule,
-            "resourceType": self.resource_type,
-            "resourceId": self.resource_id,
-            "reason": self.reason,
-            "approver": self.approver,
-            "ticket": self.ticket,
-            "created": self.created,
-            "expires": self.expires,
-        }
 
 
 @dataclass(frozen=True)

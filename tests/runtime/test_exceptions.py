@@ -303,3 +303,25 @@ def test_other_bytes_under_the_register_key_stop_the_run():
 
     with pytest.raises(RegisterUnusable, match="the stored register was overwritten"):
         store.store_once("exceptions/x.json", body)
+
+
+# -- the function's settings -----------------------------------------------------------------------
+def test_the_register_variables_come_together_and_name_a_content_address():
+    from compliance_report import environment as var
+    from compliance_report.errors import SettingsError
+    from compliance_report.settings import load_settings
+
+    from tests.runtime.offline import function_environment
+
+    env = function_environment()
+    key = "exceptions/" + "a" * 64 + ".json"
+    both = dict(env, **{var.EXCEPTIONS_REGISTER_KEY: key, var.EXCEPTIONS_REGISTER_PATH: "/opt/x"})
+
+    settings = load_settings(both)
+
+    assert (settings.exceptions_register_key, settings.exceptions_register_path) == (key, "/opt/x")
+    assert load_settings(env).exceptions_register_key is None
+    with pytest.raises(SettingsError, match="are set together or not at all"):
+        load_settings(dict(env, **{var.EXCEPTIONS_REGISTER_KEY: key}))
+    with pytest.raises(SettingsError, match="must be exceptions/<sha256>.json"):
+        load_settings(dict(both, **{var.EXCEPTIONS_REGISTER_KEY: "exceptions/register.json"}))

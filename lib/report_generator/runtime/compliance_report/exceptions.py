@@ -35,7 +35,9 @@ from .errors import RegisterUnusable
 FORMAT = "compliance-exceptions/1"
 KEY = re.compile(r"^exceptions/(?P<sha256>[0-9a-f]{64})\.json$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_ENTRY_FIELDS = (
+# An entry's members, in the order the register's contract lists them (lib/exceptions validates them
+# at synth with the same names).
+ENTRY_FIELDS = (
     "id",
     "rule",
     "resourceType",
@@ -80,6 +82,19 @@ class Entry:
 
     def in_force(self, day: str) -> bool:
         return self.created <= day <= self.expires
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "id": self.id,
+            "rule": self.rule,
+            "resourceType": self.resource_type,
+            "resourceId": self.resource_id,
+            "reason": self.reason,
+            "approver": self.approver,
+            "ticket": self.ticket,
+            "created": self.created,
+            "expires": self.expires,
+        }
 
     @property
     def label(self) -> Label:
@@ -149,14 +164,14 @@ Labels = dict[tuple[str, str, str], Label]
 
 
 def _entry(index: int, item: Any) -> Entry:
-    if not isinstance(item, dict) or set(item) != set(_ENTRY_FIELDS):
-        raise ValueError(f"exceptions[{index}] must have exactly {', '.join(_ENTRY_FIELDS)}")
-    if not all(isinstance(item[name], str) and item[name] for name in _ENTRY_FIELDS):
+    if not isinstance(item, dict) or set(item) != set(ENTRY_FIELDS):
+        raise ValueError(f"exceptions[{index}] must have exactly {', '.join(ENTRY_FIELDS)}")
+    if not all(isinstance(item[name], str) and item[name] for name in ENTRY_FIELDS):
         raise ValueError(f"exceptions[{index}]: every field must be non-empty text")
     for name in ("created", "expires"):
         if not _DATE.match(item[name]):
             raise ValueError(f"exceptions[{index}].{name} {item[name]!r} is not YYYY-MM-DD")
-    return Entry(*(item[name] for name in _ENTRY_FIELDS))
+    return Entry(*(item[name] for name in ENTRY_FIELDS))
 
 
 def parse(body: bytes) -> tuple[Entry, ...]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from . import environment as var
 from .errors import SettingsError
+from .exceptions import KEY as REGISTER_KEY
 
 # Report keys of schema v1 live under reports/ (the schema's previousKey pattern fixes it), so the prefix
 # is checked rather than trusted.
@@ -22,8 +23,6 @@ _PREFIX = re.compile(r"^[A-Za-z0-9_.-]+/$")
 # SSM parameter names: letters, digits and ._-/ , at most 1011 characters for a name without its
 # path's leading slash (AWS Systems Manager API Reference, PutParameter, Name); the stack's is short.
 _PARAMETER = re.compile(r"^/?[A-Za-z0-9_.\-/]{1,1011}$")
-# The register's object key (docs/report-format.md, "The register object").
-_REGISTER_KEY = re.compile(r"^exceptions/[0-9a-f]{64}\.json$")
 
 
 @dataclass(frozen=True)
@@ -138,7 +137,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             f"{var.EXCEPTIONS_REGISTER_KEY} and {var.EXCEPTIONS_REGISTER_PATH} are set together or "
             "not at all"
         )
-    if register_key is not None and not _REGISTER_KEY.match(register_key):
+    if register_key is not None and not REGISTER_KEY.match(register_key):
         raise SettingsError(
             f"{var.EXCEPTIONS_REGISTER_KEY} {register_key[:80]!r} must be exceptions/<sha256>.json "
             "(64 lower-case hex digits)"
