@@ -4,7 +4,7 @@ Order matters and is the reliability story (each step is covered by tests/integr
 is one method of ``_Run``, and chain.py says why the chain cannot fork whatever order runs interleave in:
 
 0. The exceptions register the function was deployed with (exceptions.py) is read from its layer and
-   checked against its key; it is unusable, the run stops before anything else.
+   checked against its key; when it is unusable, the run stops before anything else.
 1. ``start_reads``: in parallel, storing the register (unless the trigger already has a report), the
    trigger record (was this trigger already reported?), the chain head,
    the witness parameter, the listing of the trail, and every Config read; as soon as the first four are
