@@ -148,7 +148,7 @@ class Deployment:
         overrides: Dict[str, str],
         layers: List[str],
     ) -> Dict[str, str]:
-        env = {name: _in_layers(value, layers) for name, value in variables.items()}
+        env = {name: in_layers(value, layers) for name, value in variables.items()}
         env.update({"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region})
         if endpoint_url is not None:
             env.update(
@@ -163,7 +163,17 @@ class Deployment:
         return env
 
 
-def _in_layers(value: str, layers: List[str]) -> str:
+def layer_folders(resources: Dict[str, Any], function_id: str, template_path: Path) -> List[str]:
+    """A function's layers as the local folders Lambda would extract into /opt: each layer's asset,
+    synthesized beside the template as ``asset.<hash>`` (its S3 key is ``<hash>.zip``)."""
+    folders = []
+    for ref in resources[function_id]["Properties"].get("Layers", []):
+        layer = resources[ref["Ref"]]["Properties"]["Content"]["S3Key"]
+        folders.append(str(Path(template_path).resolve().parent / f"asset.{Path(layer).stem}"))
+    return folders
+
+
+def in_layers(value: str, layers: List[str]) -> str:
     """``value`` as this machine sees it: a path under /opt becomes that file in the last layer folder
     holding it (Lambda extracts the layers into /opt in order, a later one over an earlier one)."""
     if not value.startswith(LAYER_MOUNT):
@@ -434,14 +444,6 @@ def describe(template_path: Path, account: str = ACCOUNT, region: str = REGION) 
             if parameter["Name"] == variables.get("WITNESS_PARAMETER"):
                 witness = {"name": parameter["Name"], "value": parameter["Value"]}
 
-    def layer_folders(function_id: str) -> List[str]:
-        """The function's layers' assets, synthesized beside the template (``asset.<hash>``)."""
-        folders = []
-        for ref in stack.resources[function_id]["Properties"].get("Layers", []):
-            layer = stack.resources[ref["Ref"]]["Properties"]["Content"]["S3Key"]
-            folders.append(str(Path(template_path).resolve().parent / f"asset.{Path(layer).stem}"))
-        return folders
-
     roles = {
         "reportGenerator": role_name(function["Role"]),
         "dailyEvaluation": role_name(schedule["Target"]["RoleArn"]),
@@ -483,8 +485,8 @@ def describe(template_path: Path, account: str = ACCOUNT, region: str = REGION) 
         event_rules=event_rules,
         status_check_rule_arn=status_check,
         witness_parameter=witness,
-        function_layers=layer_folders(function_id),
-        formatter_layers=layer_folders(formatter_id),
+        function_layers=layer_folders(stack.resources, function_id, template_path),
+        formatter_layers=layer_folders(stack.resources, formatter_id, template_path),
     )
 
 
