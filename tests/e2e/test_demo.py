@@ -302,7 +302,12 @@ def test_a_consistently_rewritten_trail_and_its_deleted_newest_report_are_named_
         "json",
     )
 
-    assert json.loads(alone.stdout)["intact"] is True  # the chain alone shows nothing
+    # The chain alone shows nothing. (A copy of a bucket cannot keep S3's version ids, so there the
+    # reports' register references read as missing; an administrator rewriting in place keeps them.)
+    chain_problems = [
+        p for p in json.loads(alone.stdout)["problems"] if not p["code"].startswith("register-")
+    ]
+    assert chain_problems == []
     assert held.returncode == 1
     problems = json.loads(held.stdout)["problems"]
     named = {(p["code"], p["key"]) for p in problems if p["code"].startswith("witness-")}
