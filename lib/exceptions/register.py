@@ -44,8 +44,9 @@ _ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 # The report schema's limits on what a label or a finding carries (schema/compliance-report.v1.schema.json).
 _RESOURCE_ID_MAX = 768
-_TEXT_MAX = 1024
-_TEXT_FIELDS = ("reason", "approver", "ticket")
+# The label carries the approver, at most 256 characters (exceptionLabel.approver); reason and ticket
+# stay in the register, where 1,024 is room for a sentence and any ticket reference.
+_TEXT_MAX = {"reason": 1024, "approver": 256, "ticket": 1024}
 
 
 class RegisterError(ValueError):
@@ -149,12 +150,12 @@ def _entry_problems(
         not isinstance(resource_id, str) or len(resource_id) > _RESOURCE_ID_MAX
     ):
         problems.append(f"resourceId must be text of at most {_RESOURCE_ID_MAX} characters")
-    for name in _TEXT_FIELDS:
+    for name, longest in _TEXT_MAX.items():
         value = item.get(name)
         if value in (None, ""):
             continue
-        if not isinstance(value, str) or not value.strip() or len(value) > _TEXT_MAX:
-            problems.append(f"{name} must be non-blank text of at most {_TEXT_MAX} characters")
+        if not isinstance(value, str) or not value.strip() or len(value) > longest:
+            problems.append(f"{name} must be non-blank text of at most {longest} characters")
     dates: dict[str, date] = {}
     for name in ("created", "expires"):
         value = item.get(name)

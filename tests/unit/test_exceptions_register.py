@@ -78,6 +78,10 @@ BAD = {
     "missing created": (entry(created=None), "missing created"),
     "missing expires": (entry(expires=None), "missing expires"),
     "blank approver": (entry(approver="  "), "approver must be non-blank text"),
+    "approver longer than a label holds": (
+        entry(approver="a" * 257),
+        "approver must be non-blank text of at most 256 characters",
+    ),
     "malformed id": (entry(id="EXC 2026/001"), "malformed id 'EXC 2026/001'"),
     "id over 64 characters": (entry(id="E" * 65), "malformed id"),
     "malformed date": (entry(expires="2026-9-15"), "malformed expires '2026-9-15'"),
