@@ -5,10 +5,11 @@ It is the single-account stack's ``AccountParts`` without a bucket of its own:
 
 * the report generator writes ``reports/<account>/<region>/...`` and ``chain/<account>/<region>/...``
   in the central bucket (``REPORT_PREFIX`` and ``CHAIN_PREFIX``, which its runtime reads), and its
-  role may read and write only there: the construct's report, chain and listing statements are
-  narrowed to the trail's prefixes (the bucket policy enforces the account part for every
-  principal, the role the region part); the exceptions register it was deployed with goes to
-  ``exceptions/<sha256>.json`` at the bucket's root, shared by every member with that register;
+  role may read and write only there: the ``ReadWriteReports`` and ``ListReports`` statements of the
+  construct are narrowed to the trail's prefixes (the bucket policy enforces the account part for
+  every principal, the role the region part); the exceptions register it was deployed with goes to
+  ``exceptions/<sha256>.json`` at the bucket's root (not narrowed): it is content-addressed, so every
+  member deployed with the same register names the same object, written once by the first of them;
 * the report summaries (with the witness line) and the real-time alerts go to the organization's
   alert topic in the evidence account, in the member's own region (SNS publishes only to a topic of
   the client's region); alarms to the member's local topic;
@@ -206,39 +207,43 @@ class MemberStack(Stack):
         """The report generator's statements on the bucket, narrowed to this trail's prefixes.
 
         The construct grants ``reports/*`` and ``chain/*`` of the bucket it is given, right for a
-        bucket of its own; here the bucket is the organization's. Each statement is found by Sid in
-        the policy document, so a reordering of the construct's statements cannot move an override to
-        another statement, and a missing Sid fails synth. The exceptions registers (``exceptions/*``)
-        stay at the bucket's root: they are content-addressed, so every member deployed with the same
-        register names the same object, written once by the first of them (the bucket policy lets
-        each member write a register only with If-None-Match)."""
+        bucket of its own; here the bucket is the organization's. Its statements are found by Sid in
+        the policy document, so a reordering of the construct's statements cannot move an override
+        to another statement, and a missing Sid fails synth."""
         policy = self.report_generator.policy
         document: Any = self.resolve(policy.document.to_json())
         found = {s.get("Sid"): i for i, s in enumerate(document["Statement"])}
-        reports = self.central.arn_for_objects(f"{self.report_prefix}*")
-        chain = self.central.arn_for_objects(f"{self.chain_prefix}*")
-        resources = {
-            "ReadReports": [reports, chain],
-            "WriteReportsOnce": [reports],
-            "WriteChainBookkeeping": [chain],
+        wanted = {
+            "ReadReports",
+            "WriteReportsOnce",
+            "WriteChainBookkeeping",
+            "ListReports",
+            "ListReportVersions",
         }
-        conditions = {
-            # S3 answers a GET of a missing key with 404 only to a caller allowed s3:ListBucket,
-            # else 403 (GetObject, Amazon S3 API Reference), and the chain must tell the two apart.
-            # AWS evaluates that check with the key as s3:prefix, so a listing right limited to the
-            # trail's prefixes keeps "absent" readable: not in AWS's documents, but observed (Ceph's
-            # S3 gateway changed to match it, ceph/ceph#68577). README, Organization, says what to do
-            # if a first run reads 403 for its absent head.
-            "ListReports": {
-                "StringLike": {"s3:prefix": [f"{self.report_prefix}*", f"{self.chain_prefix}*"]}
-            },
-            "ListReportVersions": {"StringLike": {"s3:prefix": f"{self.report_prefix}*"}},
-        }
-        missing = (set(resources) | set(conditions)) - set(found)
+        missing = wanted - set(found)
         if missing:
             raise LookupError(f"the report generator's policy has no statement {sorted(missing)}")
         cfn = resource_of(policy)
-        for sid, arns in resources.items():
-            cfn.add_property_override(f"PolicyDocument.Statement.{found[sid]}.Resource", arns)
-        for sid, condition in conditions.items():
-            cfn.add_property_override(f"PolicyDocument.Statement.{found[sid]}.Condition", condition)
+        reports = self.central.arn_for_objects(f"{self.report_prefix}*")
+        chain = self.central.arn_for_objects(f"{self.chain_prefix}*")
+        for sid, resources in (
+            ("ReadReports", [reports, chain]),
+            ("WriteReportsOnce", [reports]),
+            ("WriteChainBookkeeping", [chain]),
+        ):
+            cfn.add_property_override(f"PolicyDocument.Statement.{found[sid]}.Resource", resources)
+        # S3 answers a GET of a missing key with 404 only to a caller allowed s3:ListBucket, else 403
+        # (GetObject, Amazon S3 API Reference), and the chain must tell the two apart. AWS evaluates
+        # that check with the key as s3:prefix, so a listing right limited to the trail's prefixes
+        # keeps "absent" readable: not in AWS's documents, but observed (Ceph's S3 gateway changed
+        # to match it, ceph/ceph#68577). README, Organization, says what to do if a first run reads
+        # 403 for its absent head.
+        cfn.add_property_override(
+            f"PolicyDocument.Statement.{found['ListReports']}.Condition",
+            {"StringLike": {"s3:prefix": [f"{self.report_prefix}*", f"{self.chain_prefix}*"]}},
+        )
+        # The trail's versions listing (the next sequence), under this trail's reports only.
+        cfn.add_property_override(
+            f"PolicyDocument.Statement.{found['ListReportVersions']}.Condition",
+            {"StringLike": {"s3:prefix": f"{self.report_prefix}*"}},
+        )
