@@ -38,6 +38,13 @@ def timeline_differences(
                 )
         if got["total"] != want.total:
             problems.append(f"{when}: total {got['total']}, expected {want.total}")
+        for kind in KINDS:
+            count = got.get("exceptedByRule", {}).get(rule_names[kind], 0)
+            if count != want.excepted_by_kind.get(kind, 0):
+                problems.append(
+                    f"{when}: {rule_names[kind]} has {count} excepted, expected "
+                    f"{want.excepted_by_kind.get(kind, 0)}"
+                )
 
     expected_windows = sorted(
         (

@@ -220,9 +220,16 @@ class Account:
 
     # -- reading the trail -----------------------------------------------------------------------------
     def report_keys(self) -> list[str]:
+        return self._keys("reports/")
+
+    def register_keys(self) -> list[str]:
+        """The exceptions registers the report generator stored (``exceptions/<sha256>.json``)."""
+        return self._keys("exceptions/")
+
+    def _keys(self, prefix: str) -> list[str]:
         paginator = self.clients.s3.get_paginator("list_objects_v2")
         keys = []
-        for page in paginator.paginate(Bucket=self.names.report_bucket, Prefix="reports/"):
+        for page in paginator.paginate(Bucket=self.names.report_bucket, Prefix=prefix):
             keys.extend(o["Key"] for o in page.get("Contents", []))
         return sorted(keys)
 

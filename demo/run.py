@@ -5,7 +5,8 @@
 Starts the local AWS emulator enforcing the IAM policies of the stack synthesized for the suffix, creates
 the stack's resources and a monitored estate in it, simulates a quarter day by day with the emulator's
 clock (resources drift out of compliance and are fixed, the recorder is off one day, two days have no
-report) while the daily evaluation runs as the scheduler's role, the real report generator handler,
+report, two findings are accepted risks in the exceptions register, one of them expiring in the period)
+while the daily evaluation runs as the scheduler's role, the real report generator handler,
 as the function's role, writes the hash-chained trail, and the real alert formatter handler, as its
 role, turns the day's AWS Config and CloudTrail events into the e-mails of the team's inbox; then runs
 the auditor on the bucket through the S3 API, shows a tampered copy being caught, rewrites a copy of the
@@ -32,6 +33,12 @@ from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from lib.config_monitoring.infrastructure import exception_rules
+from lib.exceptions.register import Register, RegisterError
+from lib.exceptions.source import load_register
+from lib.report_generator.runtime.compliance_report import environment as variables
 from tools.local_aws import deployment as stack
 from tools.local_aws.client import LocalAwsClient, LocalAwsError, LocalAwsProcess, spawn
 
@@ -41,7 +48,7 @@ from .check import rule_names_by_kind, timeline_differences
 from .estate import REALTIME, REPORT, Account, Alert, Names
 from .formatter import AlertFormatterRun
 from .generator import SimulatedSchedule
-from .scenario import MIN_DAYS, Expectation, Scenario
+from .scenario import MANAGED_RULES, MIN_DAYS, RESOURCE_TYPES, Expectation, Scenario
 
 REPORT_TIME = clock_time(6, 0)  # the daily report's hour (UTC)
 # The alert formatter's deliveries: after the changes queue's batching window (5 minutes by default).
@@ -210,6 +217,10 @@ class Demo:
         self.inbox: list[dict[str, Any]] = []
         self.summary: dict[str, Any] = {}
         self.mismatches: list[str] = []
+        self.register: Register | None = None
+        self.register_path: Path | None = None
+        # Exception id -> the date of the report e-mail that paged its finding again after expiry.
+        self.repaged: dict[str, str] = {}
 
     # ---------------------------------------------------------------------------------------------
     def run(self) -> int:
@@ -254,7 +265,15 @@ class Demo:
             shutil.rmtree(self.out / stale, ignore_errors=True)
         for path in self.out.glob("timeline-*"):
             path.unlink()
-        for name in ("summary.json", "verify.json", "verify.txt", "inbox.txt", "witnesses.txt"):
+        for name in (
+            "summary.json",
+            "verify.json",
+            "verify.txt",
+            "inbox.txt",
+            "witnesses.txt",
+            "exceptions.yaml",
+            "exceptions-register.json",
+        ):
             (self.out / name).unlink(missing_ok=True)
         self.logs.mkdir()
 
@@ -350,13 +369,60 @@ class Demo:
             "(the security team's inbox); a CloudTrail trail records AWS Config's API calls"
         )
         c.line(f"report bucket {account.names.report_bucket} (versioned, SSE-S3)")
+        self.accept_risks(account)
         return account
+
+    def accept_risks(self, account: Account) -> None:
+        """The demo's exceptions.yaml, as a reviewer would approve it at the start of the quarter,
+        validated as synth validates the repository's (on the quarter's first day), and the register
+        the function is deployed with: its canonical bytes stand in for the layer's file."""
+        c, s = self.console, self.scenario
+        document = {
+            "maxDays": 365,
+            "exceptions": [
+                {
+                    "id": x.id,
+                    "rule": _short(account.names.rule_for(MANAGED_RULES[x.kind]), self.o.suffix),
+                    "resourceType": RESOURCE_TYPES[x.kind],
+                    "resourceId": account.id_history[x.name][0],
+                    "reason": x.reason,
+                    "approver": x.approver,
+                    "ticket": x.ticket,
+                    "created": s.date_of(x.created).isoformat(),
+                    "expires": s.date_of(x.expires).isoformat(),
+                }
+                for x in s.exceptions
+            ],
+        }
+        source = self.out / "exceptions.yaml"
+        source.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+        try:
+            register = load_register(source, today=s.start, rules=exception_rules())
+        except RegisterError as e:
+            raise Mismatch(f"the demo's exceptions.yaml does not validate: {e}") from None
+        self.register = register
+        self.register_path = self.out / "exceptions-register.json"
+        self.register_path.write_bytes(register.canonical_bytes())
+        c.line(f"exceptions register {register.key} ({len(register.entries)} accepted risks):")
+        for x in s.exceptions:
+            c.line(
+                f"  {x.id}  {x.kind} {x.name}  {s.date_of(x.created)} .. {s.date_of(x.expires)}  "
+                f"approved by {x.approver} ({x.ticket})"
+            )
 
     def simulate(self, account: Account) -> list[dict[str, Any]]:
         assert self.emulator is not None
         c, s = self.console, self.scenario
         assert self.deployment is not None
-        env = self.deployment.function_environment(account.endpoint_url)
+        assert self.register is not None and self.register_path is not None
+        # The demo's register in place of the repository's: what a deploy with it would set.
+        env = self.deployment.function_environment(
+            account.endpoint_url,
+            **{
+                variables.EXCEPTIONS_REGISTER_KEY: self.register.key,
+                variables.EXCEPTIONS_REGISTER_PATH: str(self.register_path),
+            },
+        )
         c.step(
             f"simulating {s.days} days: drift and fixes, the recorder off on "
             f"{s.date_of(s.recorder_off_day)}, no report on "
@@ -389,6 +455,11 @@ class Demo:
                 for change in want.changes:
                     account.apply(change)
                     notes.append(f"{change.action} {change.kind} {change.name}")
+                for x in s.exceptions:
+                    if day == x.created:
+                        notes.append(f"{x.id} in force for {x.kind} {x.name}")
+                    elif day == x.expires + 1:
+                        notes.append(f"{x.id} expired")
                 if want.reported:
                     result = schedule.run_day(moment)
                     if result.get("outcome") != "stored":
@@ -406,6 +477,17 @@ class Demo:
                             f"the simulation says {want.by_kind}"
                         )
                         found += " !="
+                    excepted = {k: 0 for k in want.by_kind}
+                    for rule, count in stored["summary"]["exceptedByRule"].items():
+                        excepted[kind_of_rule[rule]] = count
+                    if excepted != want.excepted_by_kind:
+                        self.mismatches.append(
+                            f"{want.date}: report {result['reportKey']} excepts {excepted}, "
+                            f"the simulation says {want.excepted_by_kind}"
+                        )
+                        found += " !="
+                    if sum(excepted.values()):
+                        notes.append(f"{sum(excepted.values())} excepted")
                     if not stored["monitoring"]["healthy"]:
                         codes = sorted({p["code"] for p in stored["monitoring"]["problems"]})
                         notes.append(f"report shows {', '.join(codes)}")
@@ -423,6 +505,7 @@ class Demo:
                 realtime = [a for a in arrived if a.kind == REALTIME]
                 for alert in realtime:
                     c.line(f"       inbox: {alert.headline}")
+                self.check_repaged(account, day, want, [a for a in arrived if a.kind == REPORT])
                 self.check_inbox(want, realtime)
                 self.inbox.append(
                     {"date": want.date.isoformat(), "subjects": [a.headline for a in realtime]}
@@ -431,6 +514,28 @@ class Demo:
         late = account.drain_inbox(settle_s=1.0)
         self.alerts.extend(late)
         return results
+
+    def check_repaged(self, account: Account, day: int, want: Any, mails: list[Alert]) -> None:
+        """The first report e-mail after an exception expired lists its still-open finding under
+        "New": the accepted risk pages again."""
+        for x in self.scenario.exceptions:
+            if x.id in self.repaged or day <= x.expires or not want.reported:
+                continue
+            if (x.kind, x.name, 0) not in want.open_findings:
+                self.repaged[x.id] = ""  # fixed before its exception ended: nothing to page
+                continue
+            resource_id = account.id_history[x.name][0]
+            if any(resource_id in _section(m.message, "New (") for m in mails):
+                self.repaged[x.id] = want.date.isoformat()
+                self.console.line(
+                    f"       {x.id} expired: {x.kind} {x.name} is under New in the report e-mail"
+                )
+            else:
+                self.repaged[x.id] = ""
+                self.mismatches.append(
+                    f"{want.date}: {x.id} expired but the report e-mail does not list "
+                    f"{resource_id} under New"
+                )
 
     @property
     def digest_threshold(self) -> int:
@@ -580,7 +685,11 @@ class Demo:
         raw[position] -= 1
         path.write_bytes(bytes(raw))
         after = raw[start : position + 1].decode()
-        c.line(f"copied {len(keys)} reports to {folder}/ through the S3 API")
+        for key in account.register_keys():
+            path = folder / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(account.read(key))
+        c.line(f"copied {len(keys)} reports and their register to {folder}/ through the S3 API")
         c.line(f"changed one byte of {target}: totalNonCompliant {before} -> {after}")
         auditor = auditor_mod.Auditor(binary, as_of=self.scenario.end)
         run = auditor.run("verify", str(folder), "--format", "json")
@@ -622,9 +731,14 @@ class Demo:
         auditor = auditor_mod.Auditor(binary, account.endpoint_url, as_of=self.scenario.end)
         source = f"s3://{done.bucket}/reports/"
         alone = json.loads(auditor.run("verify", source, "--format", "json").stdout)
+        # A copy of a bucket cannot keep S3's version ids, so there each 1.1 report's register
+        # reference (key, version id) reads as missing; an administrator rewriting the trail in place
+        # keeps them. This step is about the chain: register findings of the copy are left aside.
+        chain_problems = [p for p in alone["problems"] if not p["code"].startswith("register-")]
+        alone["intact"] = not chain_problems
         c.line(
             f"auditor verify {source}: chain {'INTACT' if alone['intact'] else 'BROKEN'}, "
-            f"{alone['reports']} reports, {len(alone['problems'])} chain problems"
+            f"{alone['reports']} reports, {len(chain_problems)} chain problems"
         )
         run = auditor.run("verify", source, "--witness", str(witnesses), "--format", "json")
         verdict = json.loads(run.stdout)
@@ -713,6 +827,20 @@ class Demo:
                 "expectedAlerts": expected,
                 "digestThreshold": self.digest_threshold,
                 "inbox": self.inbox,
+                "exceptions": {
+                    "register": self.register.key if self.register else None,
+                    "entries": [
+                        {
+                            "id": x.id,
+                            "finding": f"{x.kind}/{x.name}",
+                            "created": s.date_of(x.created).isoformat(),
+                            "expires": s.date_of(x.expires).isoformat(),
+                        }
+                        for x in s.exceptions
+                    ],
+                    "exceptedDays": sum(sum(d.excepted_by_kind.values()) for d in e.days),
+                    "pagedAgain": self.repaged,
+                },
                 "findings": {
                     "opened": e.opened(),
                     "resolved": e.resolved(),
@@ -742,6 +870,14 @@ class Demo:
             f"monitoring gap       recorder off on {self.summary['recorderOffDate']}: a CRITICAL alert "
             "within the day's delivery, and shown in the report"
         )
+        for x in s.exceptions:
+            ends = s.date_of(x.expires)
+            paged = self.repaged.get(x.id)
+            c.line(
+                f"exception            {x.id} ({x.kind} {x.name}) in force {s.date_of(x.created)} .. "
+                f"{ends}: excepted in the reports"
+                + (f"; expired, paged again on {paged}" if paged else "")
+            )
         c.line(f"tampering            caught: {self.summary.get('tamper', {}).get('caught')}")
         c.line(
             f"rewritten trail      caught by the inbox's witnesses: "
@@ -766,6 +902,26 @@ class Demo:
             c.line(f"\nDIFFERENCES from the simulation ({len(self.mismatches)}):")
             for m in self.mismatches[:20]:
                 c.line(f"  {m}")
+
+
+def _section(message: str, title: str) -> str:
+    """The lines of the e-mail's section that starts with ``title`` (up to the first line that is
+    not indented), as one text."""
+    lines = message.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith(title)), None)
+    if start is None:
+        return ""
+    section = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("  "):
+            break
+        section.append(line)
+    return "\n".join(section)
+
+
+def _short(rule_name: str, suffix: str) -> str:
+    """A rule's name in the register: its name in the stack without ``-<suffix>``."""
+    return rule_name[: -len(suffix) - 1]
 
 
 def _relative(path: Path) -> str:

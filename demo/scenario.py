@@ -23,6 +23,12 @@ The model, per simulated day, in the order the demo acts:
    each. Stopping the recorder is one CRITICAL monitoring alert that day, starting it again one
    RESOLVED monitoring alert the next (the account has a trail, so CloudTrail reports both calls).
 
+Two findings are accepted risks (the exceptions register, docs/report-format.md "Exceptions"): two
+resources non-compliant from the start, accepted on the third day, one until after the period and one
+until a day within it. A report labels a finding its exception covers on the report's date; the model
+counts those per rule on every reported day, and on a day without a report carries the last report's
+labels while their exception lasts (the auditor's reading).
+
 Storage encryption of a DB instance cannot be changed in place, so drifting or fixing one replaces it
 (``tools.local_aws.estate``): AWS Config then sees a new resource id. A finding is therefore identified by
 (kind, name, generation), where the generation of a DB instance counts its replacements.
@@ -46,6 +52,11 @@ MANAGED_RULES = {
     "ec2": "EC2_IMDSV2_CHECK",
 }
 MIN_DAYS = 8
+# Why the demo's two accepted risks were accepted, by the resource's kind.
+REASONS = {
+    "s3": "Legacy data, being copied to an encrypted bucket; the old bucket is deleted after the copy",
+    "ec2": "Vendor appliance without IMDSv2 support; the vendor's next release adds it",
+}
 
 # The estate of a small financial-services workload. False = non-compliant from the start.
 ESTATE: tuple[tuple[str, str, bool], ...] = (
@@ -83,6 +94,21 @@ DRIFT_PROBABILITY = 0.45
 
 
 @dataclass(frozen=True)
+class DemoException:
+    """An accepted risk of the demo's register: a finding (kind, name; generation 0) from day
+    ``created`` through day ``expires`` (0-based day indexes; ``expires`` may lie after the period)."""
+
+    id: str
+    kind: str
+    name: str
+    created: int
+    expires: int
+    reason: str
+    approver: str
+    ticket: str
+
+
+@dataclass(frozen=True)
 class Resource:
     kind: str  # "s3" | "rds" | "ec2"
     name: str
@@ -117,6 +143,8 @@ class DayExpectation:
     report_alert: bool  # the report generator alerted about that day's report
     changes: list[Change] = field(default_factory=list)
     monitoring_alerts: int = 0  # the recorder stopped (that day) or started again (the next)
+    excepted_by_kind: dict[str, int] = field(default_factory=dict)  # open under an exception
+    open_findings: frozenset[FindingId] = frozenset()  # that day's state
 
     @property
     def total(self) -> int:
@@ -184,6 +212,7 @@ class Scenario:
     changes: tuple[Change, ...]
     recorder_off_day: int
     skipped_days: tuple[int, ...]
+    exceptions: tuple[DemoException, ...] = ()
 
     # -- building ------------------------------------------------------------------------------------
     @classmethod
@@ -226,7 +255,8 @@ class Scenario:
                 changes.append(Change(day, kind_of[name], name, "drift"))
                 if delay is not None and day + delay < days:
                     fixes.setdefault(day + delay, []).append(name)
-        return cls(start, days, seed, resources, tuple(changes), recorder_off, skipped)
+        exceptions = _accepted_risks(resources, changes, days)
+        return cls(start, days, seed, resources, tuple(changes), recorder_off, skipped, exceptions)
 
     # -- reading -------------------------------------------------------------------------------------
     def date_of(self, day: int) -> date:
@@ -238,6 +268,14 @@ class Scenario:
 
     def changes_on(self, day: int) -> list[Change]:
         return [c for c in self.changes if c.day == day]
+
+    def _labels(self, day: int, open_findings: set[FindingId]) -> dict[FindingId, int]:
+        """The findings a report on ``day`` labels, with the last day (index) of their exception."""
+        return {
+            (x.kind, x.name, 0): x.expires
+            for x in self.exceptions
+            if x.created <= day <= x.expires and (x.kind, x.name, 0) in open_findings
+        }
 
     def expect(self) -> Expectation:
         """Play the plan against the model of the emulator described in the module docstring."""
@@ -251,6 +289,7 @@ class Scenario:
         opened_on: dict[FindingId, date] = {}
         windows: list[Window] = []
         days: list[DayExpectation] = []
+        labels: dict[FindingId, int] = {}  # the last report's labels: finding -> last day in force
 
         def snapshot() -> dict[FindingId, bool]:
             return {(k, n, generation[(k, n)]): ok for (k, n), ok in compliant.items()}
@@ -283,12 +322,26 @@ class Scenario:
                     windows.append(Window(finding, opened_on.pop(finding), today))
                 fixed = bool(evaluated - now_open)
                 evaluated = now_open
+                labels = self._labels(day, evaluated)
             by_kind = {k: sum(1 for f in evaluated if f[0] == k) for k in KINDS}
+            # A day without a report carries the last report's labels, never past their expiry.
+            excepted = {
+                k: sum(1 for f, last in labels.items() if f[0] == k and day <= last) for k in KINDS
+            }
             report_alert = reported and (sum(by_kind.values()) > 0 or not recording or fixed)
             monitoring = int(day in (self.recorder_off_day, self.recorder_off_day + 1))
             days.append(
                 DayExpectation(
-                    today, reported, recording, by_kind, realtime, report_alert, todays, monitoring
+                    today,
+                    reported,
+                    recording,
+                    by_kind,
+                    realtime,
+                    report_alert,
+                    todays,
+                    monitoring,
+                    excepted,
+                    frozenset(evaluated),
                 )
             )
         for finding, opened in opened_on.items():
@@ -296,3 +349,40 @@ class Scenario:
         windows.sort(key=lambda w: (w.finding, w.opened))
         final_generations = {key: g for key, g in generation.items() if key[0] == "rds"}
         return Expectation(days, windows, final_generations)
+
+
+def _accepted_risks(
+    resources: tuple[Resource, ...], changes: list[Change], days: int
+) -> tuple[DemoException, ...]:
+    """Two resources non-compliant from the start (S3 or EC2, whose resource ids never change),
+    preferring those fixed last or never, accepted on the third day: one until 30 days after the
+    period, one until a day within it, so the period shows an exception expiring while its finding
+    is open (it pages again the next day)."""
+    fixed_on = {c.name: c.day for c in changes if c.action == "fix"}
+    candidates = sorted(
+        (r for r in resources if not r.initially_compliant and r.kind in ("s3", "ec2")),
+        key=lambda r: (-fixed_on.get(r.name, days), r.name),
+    )
+    first, second = candidates[0], candidates[1]
+    return (
+        DemoException(
+            "EXC-DEMO-001",
+            first.kind,
+            first.name,
+            2,
+            days - 1 + 30,
+            REASONS[first.kind],
+            "ciso@example.com",
+            "RISK-2041",
+        ),
+        DemoException(
+            "EXC-DEMO-002",
+            second.kind,
+            second.name,
+            2,
+            max(3, days // 3),
+            REASONS[second.kind],
+            "head.of.risk@example.com",
+            "RISK-2042",
+        ),
+    )

@@ -17,6 +17,7 @@ from lib.alert_formatter.infrastructure import AlertFormatter
 from lib.alerting.infrastructure import Alerting
 from lib.config_monitoring.infrastructure import ConfigMonitoring
 from lib.defaults import physical_name
+from lib.exceptions.infrastructure import ExceptionsRegister
 from lib.nag_acknowledgements import ACKS, Ack, acknowledge
 from lib.report_generator.infrastructure import ReportGenerator
 from lib.report_storage.infrastructure import ReportStorage
@@ -138,6 +139,10 @@ class AccountParts:
         )
         self.monitoring.daily_evaluation.node.add_dependency(self.schedule_group)
         runtime = lambda_.Runtime(settings.lambda_runtime, lambda_.RuntimeFamily.PYTHON)
+        # The reviewed exceptions register, as a layer both functions read it from.
+        self.exceptions = ExceptionsRegister(
+            stack, "Exceptions", suffix=suffix, runtime=runtime, register=settings.exceptions
+        )
 
         self.alert_formatter = AlertFormatter(
             stack,
@@ -158,6 +163,8 @@ class AccountParts:
             ),
             events_dlq=self.alerting.events_dlq,
             alarm_action=self.alerting.alarm_action,
+            exceptions_layer=self.exceptions.layer,
+            exceptions_register_key=self.exceptions.key,
         )
         self.alerting.route_compliance_changes(
             rule_names=self.monitoring.rule_names,
@@ -185,4 +192,6 @@ class AccountParts:
                 "RequestsDlq", "compliance-report-requests-dlq", fifo=True
             ),
             schedule_dlq=schedule_dlq,
+            exceptions_layer=self.exceptions.layer,
+            exceptions_register_key=self.exceptions.key,
         )

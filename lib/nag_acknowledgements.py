@@ -153,6 +153,11 @@ ACKS: tuple[Ack, ...] = (
         "AwsSolutions-IAM5[Resource::<ReportStorageReports*.Arn>/reports/*]",
         OBJECT_PREFIX,
     ),
+    Ack(
+        "ReportGenerator/RolePolicy",
+        "AwsSolutions-IAM5[Resource::<ReportStorageReports*.Arn>/exceptions/*]",
+        OBJECT_PREFIX,
+    ),
     Ack("ReportGenerator/RolePolicy", "AwsSolutions-IAM5[Resource::*]", STATUS_CALLS),
     Ack("AlertFormatter/Function", "NIST.800.53.R5-LambdaConcurrency", FORMATTER_CONCURRENCY),
     Ack("AlertFormatter/RolePolicy", "AwsSolutions-IAM5[Resource::*]", FORMATTER_READS),
@@ -197,7 +202,7 @@ def member_acks(central_bucket: str) -> tuple[Ack, ...]:
                 f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{central_bucket}/{prefix}*]",
                 OBJECT_PREFIX,
             )
-            for prefix in ("reports/", "chain/")
+            for prefix in ("reports/", "chain/", "exceptions/")
         ),
         *(Ack("AccessLogs", f, SSE_S3, optional=True) for f in _packs("S3DefaultEncryptionKMS")),
         *(

@@ -13,10 +13,11 @@ import functools
 import importlib.util
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
 
+from lib.exceptions.register import Register
 from lib.organization import layout
 
 REGION = "us-east-1"  # fixed by the customer's contract
@@ -194,6 +195,9 @@ class StackSettings:
     alert_resolved: bool = False
     deployment: str = SINGLE
     organization: Optional[OrganizationSettings] = None
+    # The validated exceptions register (lib/exceptions): not context, a reviewed file, which app.py
+    # reads from the repository root once the context is known to be good.
+    exceptions: Register = field(default_factory=Register.empty)
 
     def runtime_warning(self, today: Optional[_dt.date] = None) -> Optional[str]:
         """One line when the runtime is deprecated on ``today`` (default: the date of synth), with the

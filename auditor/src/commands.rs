@@ -19,6 +19,7 @@ use crate::head::{HeadSummary, read_head};
 use crate::key::parse_key;
 use crate::period::Period;
 use crate::provenance::{Provenance, stamp};
+use crate::register::{RegisterSummary, RegisterUses};
 use crate::scan::{Scanned, scan};
 use crate::source::{Listing, ReportSource, StoredObject};
 use crate::status::{Changes, OpenSince, Status, StatusChain, summarise};
@@ -48,6 +49,8 @@ pub struct Verified {
     pub witness_files: Vec<String>,
     /// Reports generated after `--as-of`, not checked (the first one still confirms the link).
     pub left_out_after_as_of: usize,
+    /// The exceptions registers the reports name, and how their labels compared.
+    pub exceptions: RegisterSummary,
     #[serde(skip)]
     pub result: TrailResult,
 }
@@ -110,6 +113,7 @@ pub fn verify(
     let successor = later.first().map(|o| o.key.clone());
     read.extend(later.into_iter().take(1));
     progress.set_length(read.iter().map(|o| o.size).fold(0, u64::saturating_add));
+    let mut registers = RegisterUses::default();
     scan(source, &read, progress, |s| {
         if Some(&s.key) == successor.as_ref() {
             check.add_successor(&s);
@@ -118,9 +122,16 @@ pub fn verify(
             check.add_successor(&s);
         } else {
             check.add(&s);
+            if let Ok(d) = &s.outcome {
+                registers.add(&s.key, d);
+            }
         }
     })?;
     progress.finish_and_clear();
+    let (exceptions, register_problems, _) = registers.check(source)?;
+    for p in register_problems {
+        check.add_problem(p);
+    }
     let (head_witnesses, head_problems, head) = read_head(source.head()?);
     for p in head_problems {
         check.add_problem(p);
@@ -162,6 +173,7 @@ pub fn verify(
         head,
         witness_files,
         left_out_after_as_of: left_out,
+        exceptions,
         result,
     })
 }
@@ -232,6 +244,7 @@ pub fn timeline(
         check.add_unreadable(u);
     }
     progress.set_length(selected.iter().map(|o| o.size).fold(0, u64::saturating_add));
+    let mut registers = RegisterUses::default();
     scan(source, &selected, progress, |s| {
         if Some(&s.key) == successor_key.as_ref() || after_as_of(&s, opts.as_of, opts.now) {
             check.add_successor(&s);
@@ -239,10 +252,16 @@ pub fn timeline(
         }
         check.add(&s);
         if let Ok(digest) = s.outcome {
+            registers.add(&s.key, &digest);
             builder.add(&s.key, digest);
         }
     })?;
     progress.finish_and_clear();
+    let (exceptions, register_problems, verified) = registers.check(source)?;
+    for p in register_problems {
+        check.add_problem(p);
+    }
+    builder.attach_registers(exceptions, verified);
     let period_end = period
         .to
         .succ_opt()

@@ -43,7 +43,7 @@ pub enum ReportProblem {
     NotUtf8(usize),
     #[error("malformed JSON: {0}")]
     Malformed(String),
-    #[error("schemaVersion is {0}; this auditor reads only \"1.0\" reports")]
+    #[error("schemaVersion is {0}; this auditor reads \"1.0\" and \"1.1\" reports only")]
     WrongSchemaVersion(String),
     #[error("violates the v1 schema at {path}: {message}")]
     Schema { path: String, message: String },

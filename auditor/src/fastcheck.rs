@@ -8,6 +8,11 @@
 //! *stricter* than the schema. When it accepts, the schema accepts too (a property test checks
 //! this against the validator on damaged reports); when it refuses, the report goes through the
 //! embedded schema with the general validator, which has the final word and gives the message.
+//!
+//! Schema 1.1's fields (the exceptions register) are optional here and required or forbidden by
+//! `schemaVersion` in the checks, as the schema's `if`/`then`/`else` does. A field that may be
+//! absent but never null is read as [`Present`], so a `null` is refused rather than taken for
+//! absence.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -23,6 +28,23 @@ pub struct Nullable<T>(pub Option<T>);
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Nullable<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         Option::<T>::deserialize(d).map(Nullable)
+    }
+}
+
+/// A field that may be absent (`#[serde(default)]`) but, when present, must not be null: the
+/// schema's optional, non-nullable properties (serde would read a `null` `Option` as absent).
+#[derive(Debug)]
+pub struct Present<T>(pub Option<T>);
+
+impl<T> Default for Present<T> {
+    fn default() -> Self {
+        Present(None)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Present<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        T::deserialize(d).map(|v| Present(Some(v)))
     }
 }
 
@@ -56,6 +78,32 @@ pub struct Report<'a> {
     pub errors: Vec<Error<'a>>,
     #[serde(borrow)]
     pub chain: Chain<'a>,
+    /// 1.1 only (required there), nullable.
+    #[serde(default, borrow)]
+    pub exception_register: Present<Nullable<RegisterRef<'a>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RegisterRef<'a> {
+    #[serde(borrow)]
+    pub key: Text<'a>,
+    #[serde(borrow)]
+    pub version_id: Nullable<Text<'a>>,
+    #[serde(borrow)]
+    pub sha256: Text<'a>,
+    pub entries: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Label<'a> {
+    #[serde(borrow)]
+    pub id: Text<'a>,
+    #[serde(borrow)]
+    pub approver: Text<'a>,
+    #[serde(borrow)]
+    pub expires: Text<'a>,
 }
 
 #[derive(Deserialize)]
@@ -104,6 +152,9 @@ pub struct Counts {
     pub non_compliant: u64,
     #[serde(rename = "notApplicable")]
     _not_applicable: u64,
+    /// 1.1 only (required there).
+    #[serde(default)]
+    pub excepted: Present<u64>,
 }
 
 #[derive(Deserialize)]
@@ -132,6 +183,9 @@ pub struct Finding<'a> {
     annotation: Nullable<Text<'a>>,
     #[serde(borrow)]
     result_recorded_time: Text<'a>,
+    /// 1.1 only, optional.
+    #[serde(default, borrow)]
+    pub exception: Present<Label<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -145,6 +199,12 @@ struct Summary<'a> {
     by_rule: BTreeMap<Text<'a>, u64>,
     #[serde(borrow)]
     by_resource_type: BTreeMap<Text<'a>, u64>,
+    /// 1.1 only (required there).
+    #[serde(default)]
+    total_excepted: Present<u64>,
+    /// 1.1 only (required there).
+    #[serde(default, borrow)]
+    excepted_by_rule: Present<BTreeMap<Text<'a>, u64>>,
 }
 
 #[derive(Deserialize)]
@@ -344,6 +404,46 @@ fn environment_suffix(s: &str) -> bool {
         && all(s, |c| edge(c) || c == b'-')
 }
 
+/// `^[0-9]{4}-[0-9]{2}-[0-9]{2}$`
+fn date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            _ => c.is_ascii_digit(),
+        })
+}
+
+fn sha256(s: &str) -> bool {
+    s.len() == 64 && all(s, lower_hex)
+}
+
+/// `^exceptions/[0-9a-f]{64}\.json$`
+fn register_key(s: &str) -> bool {
+    s.strip_prefix("exceptions/")
+        .and_then(|r| r.strip_suffix(".json"))
+        .is_some_and(sha256)
+}
+
+/// An exception label: id `^[A-Za-z0-9._-]{1,64}$`, approver 1 to 256 characters, expires a date.
+fn label(l: &Label<'_>) -> bool {
+    (1..=limits::EXCEPTION_ID).contains(&l.id.len())
+        && all(&l.id, |b| {
+            b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-'
+        })
+        && len_within(&l.approver, 1, limits::APPROVER)
+        && date(&l.expires)
+}
+
+fn register_ref(r: &RegisterRef<'_>) -> bool {
+    register_key(&r.key)
+        && sha256(&r.sha256)
+        && r.version_id
+            .0
+            .as_deref()
+            .is_none_or(|v| len_within(v, 1, limits::VERSION_ID))
+}
+
 /// `^reports/([0-9]{12}/[a-z]{2}(-gov)?-[a-z]+-[0-9]/)?[0-9]{4}/[0-9]{2}/[0-9]{2}/[0-9]{8,}-[0-9a-f-]{36}\.json$`:
 /// a single-account trail's key, or an organization trail's with its account and region.
 fn previous_key(s: &str) -> bool {
@@ -406,6 +506,13 @@ pub mod limits {
     pub const MESSAGE: usize = 4096;
     pub const REGION: usize = 32;
     pub const PREVIOUS_KEY: usize = 128;
+    /// An exception's id in the register.
+    pub const EXCEPTION_ID: usize = 64;
+    /// An exception's approver (an e-mail address is at most 254 characters).
+    pub const APPROVER: usize = 256;
+    /// S3 version ids are "no more than 1,024 bytes long" (AWS API reference, e.g. Amazon MWAA
+    /// `RequirementsS3ObjectVersion`); a string of 1,024 bytes has at most 1,024 characters.
+    pub const VERSION_ID: usize = 1024;
 }
 
 /// Fails with `what` unless `ok`.
@@ -446,10 +553,43 @@ impl Report<'_> {
         let t = &self.trigger;
         let c = &self.chain;
         let m = &self.monitoring;
+        let v11 = self.schema_version == "1.1";
         need(
-            self.schema_version == "1.0",
-            "schemaVersion must be \"1.0\"",
+            v11 || self.schema_version == "1.0",
+            "schemaVersion must be \"1.0\" or \"1.1\"",
         )?;
+        let s = &self.summary;
+        if v11 {
+            need(
+                self.exception_register.0.is_some(),
+                "a 1.1 report must have exceptionRegister",
+            )?;
+            need(
+                self.exception_register
+                    .0
+                    .as_ref()
+                    .and_then(|n| n.0.as_ref())
+                    .is_none_or(register_ref),
+                "exceptionRegister breaks the schema",
+            )?;
+            need(
+                s.total_excepted.0.is_some(),
+                "a 1.1 report must have summary.totalExcepted",
+            )?;
+            need(
+                s.excepted_by_rule.0.as_ref().is_some_and(|m| {
+                    m.len() <= SUMMARY_ENTRIES && m.keys().all(|k| len_within(k, 0, RULE_NAME))
+                }),
+                "summary.exceptedByRule is missing or breaks its limits",
+            )?;
+        } else {
+            need(
+                self.exception_register.0.is_none()
+                    && s.total_excepted.0.is_none()
+                    && s.excepted_by_rule.0.is_none(),
+                "a 1.0 report has no exceptions fields",
+            )?;
+        }
         need(uuid(&self.report_id), "reportId must be a lower-case UUID")?;
         need(
             timestamp(&self.generated_at),
@@ -477,9 +617,8 @@ impl Report<'_> {
         )?;
         need(self.rules.len() <= RULES, "rules has more than 1000 items")?;
         for rule in &self.rules {
-            rule.check_all()?;
+            rule.check_all(v11)?;
         }
-        let s = &self.summary;
         need(
             s.by_rule.len() <= SUMMARY_ENTRIES && s.by_resource_type.len() <= SUMMARY_ENTRIES,
             "summary.byRule or summary.byResourceType has more than 1000 entries",
@@ -566,7 +705,9 @@ impl Report<'_> {
 }
 
 impl Rule<'_> {
-    fn check_all(&self) -> Result<(), &'static str> {
+    /// `v11`: the report is of schema 1.1, where `counts.excepted` is required and a finding
+    /// may carry an exception; in 1.0 neither may appear.
+    fn check_all(&self, v11: bool) -> Result<(), &'static str> {
         use limits::*;
         need(
             len_within(&self.name, 1, RULE_NAME),
@@ -603,6 +744,10 @@ impl Rule<'_> {
             "a rule's evaluationStatus breaks the schema",
         )?;
         need(
+            self.counts.excepted.0.is_some() == v11,
+            "counts.excepted is required in a 1.1 report and absent in a 1.0 one",
+        )?;
+        need(
             self.non_compliant.len() <= FINDINGS_PER_RULE,
             "a rule's nonCompliant has more than 250000 items",
         )?;
@@ -612,6 +757,10 @@ impl Rule<'_> {
                     && len_within(&f.resource_id, 1, RESOURCE_ID)
                     && text_within(&f.annotation, ANNOTATION)
                     && timestamp(&f.result_recorded_time)
+                    && match &f.exception.0 {
+                        None => true,
+                        Some(l) => v11 && label(l),
+                    }
             }),
             "a nonCompliant entry breaks the schema",
         )
@@ -696,6 +845,22 @@ mod tests {
                 "/properties/chain/properties/previousKey/maxLength",
                 limits::PREVIOUS_KEY,
             ),
+            (
+                "/$defs/exceptionLabel/properties/approver/maxLength",
+                limits::APPROVER,
+            ),
+            (
+                "/$defs/exceptionRegister/properties/versionId/maxLength",
+                limits::VERSION_ID,
+            ),
+            (
+                "/properties/summary/properties/exceptedByRule/maxProperties",
+                limits::SUMMARY_ENTRIES,
+            ),
+            (
+                "/properties/summary/properties/exceptedByRule/propertyNames/maxLength",
+                limits::RULE_NAME,
+            ),
         ];
         for (pointer, limit) in cases {
             assert_eq!(at(pointer), limit, "{pointer}");
@@ -747,5 +912,19 @@ mod tests {
             ));
         }
         assert!(len_within("ééé", 1, 3) && !len_within("éééé", 1, 3));
+        assert!(date("2026-09-15") && !date("2026-9-15") && !date("2026-09-15T"));
+        let sha = "0".repeat(64);
+        assert!(register_key(&format!("exceptions/{sha}.json")));
+        assert!(!register_key(&format!(
+            "exceptions/{}.json",
+            "A".repeat(64)
+        )));
+        assert!(!register_key(&format!("exceptions/x/{sha}.json")));
+        let schema: serde_json::Value = serde_json::from_str(crate::report::SCHEMA_TEXT).unwrap();
+        assert_eq!(
+            schema.pointer("/$defs/exceptionId/pattern").unwrap(),
+            "^[A-Za-z0-9._-]{1,64}$",
+            "label() spells out this pattern"
+        );
     }
 }

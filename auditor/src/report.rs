@@ -1,6 +1,11 @@
 //! Judging one stored report: UTF-8, JSON, `schemaVersion`, the v1 schema, then a compact digest of
 //! the parts the chain check and the timeline need. The schema file in `schema/` is embedded at
 //! build time, so the auditor and the report generator always read the same contract.
+//!
+//! Two schema versions share that file: 1.0, and 1.1, which adds the exceptions register (the
+//! register a report was labelled with, and on each finding an exception in force covers, the
+//! exception's id, approver and expiry). A 1.0 report predates exceptions: every finding in it
+//! reads un-excepted. A trail may mix the two; each report is read by its own version.
 
 use std::sync::OnceLock;
 
@@ -13,8 +18,8 @@ use crate::error::ReportProblem;
 /// The contract, embedded from `schema/compliance-report.v1.schema.json`.
 pub const SCHEMA_TEXT: &str = include_str!("../../schema/compliance-report.v1.schema.json");
 
-/// The only `schemaVersion` this auditor understands.
-pub const SCHEMA_VERSION: &str = "1.0";
+/// The `schemaVersion` values this auditor understands: 1.0, and 1.1 (exceptions).
+pub const SCHEMA_VERSIONS: [&str; 2] = ["1.0", "1.1"];
 
 /// The largest stored report the schema allows (`x-maxReportBytes`, 128 MiB): a report with
 /// 100,000 findings fits even with every resource id at its 768-character maximum. Larger
@@ -51,6 +56,54 @@ pub struct ReportDigest {
     pub complete: bool,
     pub rules: Vec<RuleDigest>,
     pub monitoring_issues: Vec<MonitoringIssue>,
+    /// What the report says about exceptions: nothing (1.0), no register configured, or the
+    /// register its findings were labelled with.
+    pub exceptions: Exceptions,
+}
+
+/// What one report says about exceptions (docs/report-format.md, "Exceptions").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exceptions {
+    /// Schema 1.0: made before exceptions existed; every finding reads un-excepted.
+    NotRecorded,
+    /// Schema 1.1 with `exceptionRegister: null`: the generator had no register configured.
+    NoRegister,
+    /// Schema 1.1: the findings were labelled from this register.
+    Register(RegisterRef),
+}
+
+impl Exceptions {
+    /// The register referenced, if any.
+    pub fn register(&self) -> Option<&RegisterRef> {
+        match self {
+            Exceptions::Register(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+/// A report's `exceptionRegister`: where the deployed register object is, relative to the trail
+/// root (beside `reports/`), and what its stored bytes hash to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterRef {
+    /// `exceptions/<sha256>.json`.
+    pub key: String,
+    /// The S3 object version; null when the bucket gave none.
+    pub version_id: Option<String>,
+    pub sha256: String,
+    /// How many exceptions the register holds.
+    pub entries: u64,
+}
+
+/// The label a 1.1 report puts on a finding that an exception in force covers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct ExceptionLabel {
+    pub id: String,
+    pub approver: String,
+    /// The last day the exception is in force: from the day after, the finding is plain
+    /// non-compliant again.
+    pub expires: NaiveDate,
 }
 
 impl ReportDigest {
@@ -70,6 +123,11 @@ pub struct RuleDigest {
     /// The rule's `counts`: resources evaluated compliant and non-compliant.
     pub counts: RuleCounts,
     pub findings: Vec<FindingRef>,
+    /// `counts.excepted` (0 in a 1.0 report).
+    pub excepted: u64,
+    /// The findings that carry an exception: (index into `findings`, label), by index. Few:
+    /// each is a risk someone accepted by name.
+    pub labels: Vec<(usize, ExceptionLabel)>,
 }
 
 /// What a rule's `counts` say about compliance: the resources the rule evaluated as compliant,
@@ -164,6 +222,7 @@ impl IssueKind {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawReport<'a> {
+    schema_version: &'a str,
     report_id: &'a str,
     account: &'a str,
     region: &'a str,
@@ -178,6 +237,25 @@ struct RawReport<'a> {
     errors: Vec<RawError<'a>>,
     #[serde(borrow)]
     chain: RawChain<'a>,
+    /// Absent in 1.0; in 1.1 (where the schema requires it) `None` means null.
+    #[serde(default, borrow)]
+    exception_register: Option<RawRegister<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawRegister<'a> {
+    key: &'a str,
+    version_id: Option<&'a str>,
+    sha256: &'a str,
+    entries: u64,
+}
+
+#[derive(Deserialize)]
+struct RawLabel<'a> {
+    id: &'a str,
+    approver: &'a str,
+    expires: &'a str,
 }
 
 #[derive(Deserialize)]
@@ -197,6 +275,8 @@ struct RawRule<'a> {
 struct RawCounts {
     compliant: u64,
     non_compliant: u64,
+    #[serde(default)]
+    excepted: u64,
 }
 
 #[derive(Deserialize)]
@@ -212,6 +292,8 @@ struct RawEvaluationStatus<'a> {
 struct RawFinding<'a> {
     resource_type: &'a str,
     resource_id: &'a str,
+    #[serde(default, borrow)]
+    exception: Option<RawLabel<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -273,7 +355,7 @@ pub fn judge(bytes: &[u8]) -> Result<ReportDigest, ReportProblem> {
     // Check the version first: a future report should be refused for what it is, not drowned in
     // schema errors about fields this auditor does not know.
     match value.get("schemaVersion") {
-        Some(Value::String(v)) if v == SCHEMA_VERSION => {}
+        Some(Value::String(v)) if SCHEMA_VERSIONS.contains(&v.as_str()) => {}
         Some(other) => return Err(ReportProblem::WrongSchemaVersion(other.to_string())),
         None if value.is_object() => {
             return Err(ReportProblem::WrongSchemaVersion("missing".to_owned()));
@@ -317,7 +399,7 @@ fn explain_large(
         }
         Ok(Version {
             schema_version: Some(v),
-        }) if v != SCHEMA_VERSION => {
+        }) if !SCHEMA_VERSIONS.contains(&&*v) => {
             return ReportProblem::WrongSchemaVersion(format!("{v:?}"));
         }
         Ok(_) => {}
@@ -335,6 +417,7 @@ fn explain_large(
 /// Views a report that passed the typed check as the digest's input.
 fn from_typed<'a>(r: &'a crate::fastcheck::Report<'a>) -> RawReport<'a> {
     RawReport {
+        schema_version: &r.schema_version,
         report_id: &r.report_id,
         account: &r.account,
         region: &r.region,
@@ -350,6 +433,7 @@ fn from_typed<'a>(r: &'a crate::fastcheck::Report<'a>) -> RawReport<'a> {
                 counts: RawCounts {
                     compliant: rule.counts.compliant,
                     non_compliant: rule.counts.non_compliant,
+                    excepted: rule.counts.excepted.0.unwrap_or(0),
                 },
                 evaluation_status: rule
                     .evaluation_status
@@ -369,6 +453,11 @@ fn from_typed<'a>(r: &'a crate::fastcheck::Report<'a>) -> RawReport<'a> {
                     .map(|f| RawFinding {
                         resource_type: &f.resource_type,
                         resource_id: &f.resource_id,
+                        exception: f.exception.0.as_ref().map(|l| RawLabel {
+                            id: &l.id,
+                            approver: &l.approver,
+                            expires: &l.expires,
+                        }),
                     })
                     .collect(),
             })
@@ -408,6 +497,17 @@ fn from_typed<'a>(r: &'a crate::fastcheck::Report<'a>) -> RawReport<'a> {
             previous_key: r.chain.previous_key.0.as_deref(),
             previous_sha256: r.chain.previous_sha256.0.as_deref(),
         },
+        exception_register: r
+            .exception_register
+            .0
+            .as_ref()
+            .and_then(|n| n.0.as_ref())
+            .map(|x| RawRegister {
+                key: &x.key,
+                version_id: x.version_id.0.as_deref(),
+                sha256: &x.sha256,
+                entries: x.entries,
+            }),
     }
 }
 
@@ -427,6 +527,14 @@ fn parse_time(field: &str, s: &str) -> Result<DateTime<Utc>, ReportProblem> {
             path: field.to_owned(),
             message: format!("{s:?} is not a valid time: {e}"),
         })
+}
+
+/// A `YYYY-MM-DD` date the schema's pattern admitted, checked for being a real date.
+pub fn parse_date(field: &str, s: &str) -> Result<NaiveDate, ReportProblem> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| ReportProblem::Schema {
+        path: field.to_owned(),
+        message: format!("{s:?} is not a valid date: {e}"),
+    })
 }
 
 fn digest(raw: RawReport<'_>) -> Result<ReportDigest, ReportProblem> {
@@ -481,6 +589,20 @@ fn digest(raw: RawReport<'_>) -> Result<ReportDigest, ReportProblem> {
             .iter()
             .map(|f| FindingRef::new(f.resource_type, f.resource_id))
             .collect();
+        let mut labels = Vec::new();
+        for (j, f) in r.non_compliant.iter().enumerate() {
+            if let Some(l) = &f.exception {
+                let path = format!("/rules/{i}/nonCompliant/{j}/exception/expires");
+                labels.push((
+                    j,
+                    ExceptionLabel {
+                        id: l.id.to_owned(),
+                        approver: l.approver.to_owned(),
+                        expires: parse_date(&path, l.expires)?,
+                    },
+                ));
+            }
+        }
         rules.push(RuleDigest {
             name: r.name.to_owned(),
             complete: r.complete,
@@ -489,6 +611,8 @@ fn digest(raw: RawReport<'_>) -> Result<ReportDigest, ReportProblem> {
                 non_compliant: r.counts.non_compliant,
             },
             findings,
+            excepted: r.counts.excepted,
+            labels,
         });
     }
     if !raw.complete {
@@ -509,6 +633,16 @@ fn digest(raw: RawReport<'_>) -> Result<ReportDigest, ReportProblem> {
     }
     issues.sort();
     issues.dedup();
+    let exceptions = match (raw.schema_version, raw.exception_register) {
+        ("1.0", _) => Exceptions::NotRecorded,
+        (_, None) => Exceptions::NoRegister,
+        (_, Some(r)) => Exceptions::Register(RegisterRef {
+            key: r.key.to_owned(),
+            version_id: r.version_id.map(str::to_owned),
+            sha256: r.sha256.to_owned(),
+            entries: r.entries,
+        }),
+    };
     Ok(ReportDigest {
         report_id: raw.report_id.to_owned(),
         account: raw.account.to_owned(),
@@ -521,6 +655,7 @@ fn digest(raw: RawReport<'_>) -> Result<ReportDigest, ReportProblem> {
         complete: raw.complete,
         rules,
         monitoring_issues: issues,
+        exceptions,
     })
 }
 

@@ -1,10 +1,16 @@
 //! Builds reports the way the report generator stores them (v1 schema, keys sorted, no
 //! insignificant white space, one trailing newline, chained by SHA-256 of the stored bytes). Used
 //! by the test fixtures and by the `gen-history` benchmark generator; not by `verify` or `timeline`.
+//!
+//! Schema 1.1 reports are labelled as the contract says the generator labels them: each finding
+//! that an entry of the report's register covers and that is in force on the report's date
+//! carries that entry's id, approver and expiry (see [`crate::register`]).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+
+use crate::register::{REGISTER_FORMAT, RegisterEntry};
 
 /// The three AWS managed rules the stack deploys: (rule name, identifier, resource type), named
 /// as in `lib/config_monitoring/` without the environment suffix (a test holds the two together).
@@ -49,6 +55,85 @@ impl RuleSpec {
             compliant: 100,
         }
     }
+
+    /// The same rule as the stack names it in the environment `suffix`: `<rule>-<suffix>`.
+    pub fn in_environment(mut self, suffix: &str) -> Self {
+        self.name = format!("{}-{suffix}", self.name);
+        self
+    }
+}
+
+/// The environment suffix every synthesized report carries.
+pub const ENVIRONMENT: &str = "dev";
+
+/// An exception on the resource `resource_id` of rule `i` of [`RULES`], in force from `created`
+/// through `expires` (`YYYY-MM-DD`), with a reason, approver and ticket derived from its id.
+pub fn exception(
+    id: &str,
+    i: usize,
+    resource_id: &str,
+    created: &str,
+    expires: &str,
+) -> RegisterEntry {
+    let (rule, _, resource_type) = RULES[i];
+    let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default();
+    RegisterEntry {
+        id: id.to_owned(),
+        rule: rule.to_owned(),
+        resource_type: resource_type.to_owned(),
+        resource_id: resource_id.to_owned(),
+        reason: format!("Accepted until the fix ships ({id})"),
+        approver: "risk.owner@example.com".to_owned(),
+        ticket: format!(
+            "RISK-{}",
+            id.trim_start_matches(|c: char| !c.is_ascii_digit())
+        ),
+        created: day(created),
+        expires: day(expires),
+    }
+}
+
+/// A register as deployed: `exceptions/<sha256>.json` holding the canonical bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployedRegister {
+    pub key: String,
+    pub version_id: Option<String>,
+    pub sha256: String,
+    pub bytes: Vec<u8>,
+    pub entries: Vec<RegisterEntry>,
+}
+
+impl DeployedRegister {
+    /// The register object for `entries` (sorted by id), as the stack deploys it.
+    pub fn new(mut entries: Vec<RegisterEntry>, version_id: Option<&str>) -> Self {
+        entries.sort_by(|a, b| a.id.cmp(&b.id));
+        let value = json!({
+            "format": REGISTER_FORMAT,
+            "maxDays": 365,
+            "exceptions": serde_json::to_value(&entries).unwrap_or_default(),
+        });
+        let bytes = encode(&value);
+        let sha256 = sha256_hex(&bytes);
+        DeployedRegister {
+            key: format!("exceptions/{sha256}.json"),
+            version_id: version_id.map(str::to_owned),
+            sha256,
+            bytes,
+            entries,
+        }
+    }
+}
+
+/// What a report says about exceptions.
+#[derive(Debug, Clone, Default)]
+pub enum ExceptionsSpec {
+    /// Schema 1.0.
+    #[default]
+    NotRecorded,
+    /// Schema 1.1 with no register configured.
+    NoRegister,
+    /// Schema 1.1 labelled from this register.
+    Register(DeployedRegister),
 }
 
 /// What one report says.
@@ -62,6 +147,8 @@ pub struct ReportSpec {
     /// `account` and `region` of the report.
     pub account: String,
     pub region: String,
+    /// Schema 1.0 (the default) or 1.1 and its register.
+    pub exceptions: ExceptionsSpec,
 }
 
 /// The account and region of a report unless a spec says otherwise.
@@ -77,6 +164,7 @@ impl ReportSpec {
             problems: Vec::new(),
             account: ACCOUNT.to_owned(),
             region: REGION.to_owned(),
+            exceptions: ExceptionsSpec::NotRecorded,
         }
     }
 }
@@ -120,6 +208,14 @@ pub fn report_value(
     previous: Option<(&str, &str)>,
 ) -> Value {
     let at = timestamp(spec.generated_at);
+    let day = spec.generated_at.date_naive();
+    let v11 = !matches!(spec.exceptions, ExceptionsSpec::NotRecorded);
+    let entries: &[RegisterEntry] = match &spec.exceptions {
+        ExceptionsSpec::Register(r) => &r.entries,
+        _ => &[],
+    };
+    let mut excepted_by_rule = serde_json::Map::new();
+    let mut total_excepted = 0u64;
     let mut by_rule = serde_json::Map::new();
     let mut by_type: std::collections::BTreeMap<String, u64> = Default::default();
     let mut total = 0u64;
@@ -141,16 +237,33 @@ pub fn report_value(
             if !r.complete {
                 errors.push(json!({"scope": "rule", "subject": r.name, "code": "ThrottlingException", "message": "Rate exceeded"}));
             }
+            let mut excepted = 0u64;
             let findings: Vec<Value> = f
                 .iter()
-                .map(|(t, id)| json!({"resourceType": t, "resourceId": id, "annotation": "Resource is not compliant with the rule.", "resultRecordedTime": at}))
+                .map(|(t, id)| {
+                    let mut finding = json!({"resourceType": t, "resourceId": id, "annotation": "Resource is not compliant with the rule.", "resultRecordedTime": at});
+                    let label = entries
+                        .iter()
+                        .find(|e| e.in_force(day) && e.names(ENVIRONMENT, &r.name, t, id));
+                    if let Some(e) = label {
+                        excepted += 1;
+                        finding["exception"] = json!({"id": e.id, "approver": e.approver, "expires": e.expires.to_string()});
+                    }
+                    finding
+                })
                 .collect();
+            let mut counts = json!({"compliant": r.compliant, "nonCompliant": n, "notApplicable": 0});
+            if v11 {
+                counts["excepted"] = json!(excepted);
+                excepted_by_rule.insert(r.name.clone(), json!(excepted));
+                total_excepted += excepted;
+            }
             json!({
                 "name": r.name,
                 "managedIdentifier": r.identifier,
                 "complianceType": if n > 0 { "NON_COMPLIANT" } else { "COMPLIANT" },
                 "complete": r.complete,
-                "counts": {"compliant": r.compliant, "nonCompliant": n, "notApplicable": 0},
+                "counts": counts,
                 "evaluationStatus": {
                     "firstEvaluationStarted": true,
                     "lastSuccessfulEvaluationTime": at,
@@ -175,15 +288,15 @@ pub fn report_value(
     {
         problems.push(json!({"code": "RECORDER_NOT_RECORDING", "subject": "default", "message": "The configuration recorder is stopped."}));
     }
-    json!({
-        "schemaVersion": "1.0",
+    let mut report = json!({
+        "schemaVersion": if v11 { "1.1" } else { "1.0" },
         "reportId": id,
         "generatedAt": at,
         "generator": {"name": "compliance-report-generator", "version": "1.0.0"},
         "trigger": {"type": "schedule", "id": format!("schedule-{sequence}"), "receivedAt": at, "note": null},
         "account": spec.account,
         "region": spec.region,
-        "environmentSuffix": "dev",
+        "environmentSuffix": ENVIRONMENT,
         "complete": errors.is_empty(),
         "rules": rules,
         "summary": {"totalNonCompliant": total, "rulesNonCompliant": rules_nc, "byRule": by_rule, "byResourceType": by_type},
@@ -195,7 +308,21 @@ pub fn report_value(
         },
         "errors": errors,
         "chain": {"sequence": sequence, "previousKey": previous.map(|p| p.0), "previousSha256": previous.map(|p| p.1)}
-    })
+    });
+    if v11 {
+        report["summary"]["totalExcepted"] = json!(total_excepted);
+        report["summary"]["exceptedByRule"] = Value::Object(excepted_by_rule);
+        report["exceptionRegister"] = match &spec.exceptions {
+            ExceptionsSpec::Register(r) => json!({
+                "key": r.key,
+                "versionId": r.version_id,
+                "sha256": r.sha256,
+                "entries": r.entries.len(),
+            }),
+            _ => Value::Null,
+        };
+    }
+    report
 }
 
 /// Stored bytes: compact JSON with sorted keys and one trailing newline.

@@ -16,6 +16,10 @@
 //!   the `counts` of the report that gave the day's state, when that report lists the rule as
 //!   complete. A day without a report, or with the rule incomplete or absent, has no figure: it
 //!   is unknown, never carried, never 100 % and never 0 %.
+//! - Exceptions (schema 1.1, see [`crate::excepted`]): a finding labelled with an exception is
+//!   still open and counts as non-compliant in the totals and the compliance figure; the days it
+//!   was excepted are counted apart, per rule and per day and per exposure window, and end the
+//!   day after the exception's expiry at the latest. A 1.0 report labels nothing.
 
 use std::collections::BTreeMap;
 use std::collections::HashMap;
@@ -25,9 +29,13 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::chain::TrailResult;
+use crate::excepted::{ExceptedSpan, ExceptionsSection, SectionInput};
 use crate::period::Period;
 use crate::provenance::Provenance;
-use crate::report::{FindingRef, MonitoringIssue, ReportDigest, RuleCounts};
+use crate::register::{RegisterSummary, VerifiedRegisters};
+use crate::report::{
+    ExceptionLabel, Exceptions, FindingRef, MonitoringIssue, RegisterRef, ReportDigest, RuleCounts,
+};
 
 /// How many long-lived open findings the report lists.
 pub const LONGEST_OPEN: usize = 20;
@@ -55,6 +63,8 @@ pub struct Timeline {
     pub exposures: Vec<Exposure>,
     pub longest_open: Vec<Exposure>,
     pub monitoring: Monitoring,
+    /// Exceptions in force in the period, and those that expired while their finding was open.
+    pub exceptions: ExceptionsSection,
 }
 
 /// The period and how far into it the series goes.
@@ -114,8 +124,14 @@ pub struct Day {
     pub gap: bool,
     /// Key of the report that gave the state, when `state` is `reported`.
     pub report: Option<String>,
+    /// Open findings, excepted ones included (the reports' `counts.nonCompliant` meaning).
     pub total: u64,
+    /// Of `total`, those under an exception in force that day.
+    pub excepted: u64,
+    /// Open findings per rule, excepted ones included.
     pub by_rule: BTreeMap<String, u64>,
+    /// Per rule: of `by_rule`, those under an exception in force that day.
+    pub excepted_by_rule: BTreeMap<String, u64>,
     pub by_resource_type: BTreeMap<String, u64>,
     /// Per rule: compliance from the day's report; null when the day has no evidence of it (no
     /// report that day, or the rule incomplete or absent in it).
@@ -151,6 +167,8 @@ pub struct RuleStats {
     pub rule: String,
     pub open_at_start: u64,
     pub open_at_end: u64,
+    /// Of `open_at_end`, those under an exception in force on the last day.
+    pub excepted_at_end: u64,
     /// Exposure windows that began in the period (first openings and reopenings).
     pub opened: u64,
     /// Exposure windows that ended in the period.
@@ -177,8 +195,10 @@ pub struct Exposure {
     /// Day of the report that last resolved it; null while it is open at the end.
     pub resolved_at: Option<NaiveDate>,
     pub open_at_end: bool,
-    /// Days open within the period, over all windows.
+    /// Days open within the period, over all windows (excepted days included).
     pub days_non_compliant: i64,
+    /// Of those, days under an exception.
+    pub days_excepted: i64,
     pub times_reopened: u64,
     pub windows: Vec<Window>,
 }
@@ -186,7 +206,7 @@ pub struct Exposure {
 /// One stretch of non-compliance: from the report that listed it to the report that no longer did.
 /// The finding was non-compliant on every day from `opened` up to the day before `resolved` (or
 /// to the end of the series while it is open).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Window {
     pub opened: NaiveDate,
@@ -194,6 +214,10 @@ pub struct Window {
     pub opened_before_period: bool,
     /// Days of this window within the period (an open window runs to the end of the series).
     pub days: i64,
+    /// Of those, days under an exception.
+    pub excepted_days: i64,
+    /// Which days: each run under one exception label.
+    pub exceptions: Vec<ExceptedSpan>,
 }
 
 /// "Monitoring stayed on": the days on which a report showed monitoring not fully on.
@@ -226,6 +250,10 @@ struct FindingState {
     finding: FindingRef,
     windows: Vec<Window>,
     seen: u64,
+    /// The exception label the last report listing it gave (index into the builder's labels),
+    /// and the day that report's state began.
+    label: Option<u32>,
+    label_since: NaiveDate,
 }
 
 impl FindingState {
@@ -243,6 +271,10 @@ struct DaySnapshot {
     /// Per rule id: the counts of the day's report for each complete rule in it; empty for a
     /// day without a report.
     counts: Vec<Option<RuleCounts>>,
+    /// Per rule id: open findings under an exception in force that day; empty when none.
+    excepted: Vec<u64>,
+    /// The register the state's report names (index into the builder's registers).
+    register: Option<usize>,
 }
 
 /// Folds reports, in sequence order, into a [`Timeline`]. Memory grows with the number of distinct
@@ -267,6 +299,21 @@ pub struct TimelineBuilder {
     next_day: NaiveDate,
     days: Vec<DaySnapshot>,
     monitoring: BTreeMap<NaiveDate, MonitoringDay>,
+    /// Distinct exception labels seen, and their index.
+    labels: Vec<ExceptionLabel>,
+    label_index: HashMap<ExceptionLabel, u32>,
+    /// Per rule id: open labelled findings by their label's expiry, so a day's excepted count
+    /// is the labels expiring on or after it.
+    labelled: Vec<BTreeMap<NaiveDate, u64>>,
+    /// Distinct (register, environment suffix) pairs the reports name, and the current one.
+    registers: Vec<(RegisterRef, String)>,
+    register_index: HashMap<(RegisterRef, String), usize>,
+    current_register: Option<usize>,
+    /// The period's reports of schema 1.0 and of 1.1.
+    reports_by_version: [usize; 2],
+    /// The registers as the register check read them (see [`Self::attach_registers`]).
+    verified: VerifiedRegisters,
+    register_summary: RegisterSummary,
 }
 
 impl TimelineBuilder {
@@ -293,7 +340,23 @@ impl TimelineBuilder {
             next_day: period.from,
             days: Vec::new(),
             monitoring: BTreeMap::new(),
+            labels: Vec::new(),
+            label_index: HashMap::new(),
+            labelled: Vec::new(),
+            registers: Vec::new(),
+            register_index: HashMap::new(),
+            current_register: None,
+            reports_by_version: [0, 0],
+            verified: VerifiedRegisters::new(),
+            register_summary: RegisterSummary::default(),
         }
+    }
+
+    /// Gives the builder the registers the register check read (the entries of each verified
+    /// one, for the exceptions section) and its summary; call before [`Self::finish`].
+    pub fn attach_registers(&mut self, summary: RegisterSummary, verified: VerifiedRegisters) {
+        self.register_summary = summary;
+        self.verified = verified;
     }
 
     /// The period being built.
@@ -312,6 +375,8 @@ impl TimelineBuilder {
         if self.through.is_none_or(|t| day > t) {
             return;
         }
+        let v11 = !matches!(report.exceptions, Exceptions::NotRecorded);
+        self.reports_by_version[usize::from(v11)] += 1;
         if !report.monitoring_issues.is_empty() {
             let entry = self.monitoring.entry(day).or_insert_with(|| MonitoringDay {
                 date: day,
@@ -384,6 +449,14 @@ impl TimelineBuilder {
 
     fn snapshot(&mut self, date: NaiveDate, state: DayState, report: Option<String>) {
         let by_rule = self.open.iter().map(|o| o.len() as u64).collect();
+        // An exception is in force through its expiry day: the labels expiring on or after
+        // `date` count; a day with none keeps no per-rule list.
+        let excepted = if self.labelled.iter().all(BTreeMap::is_empty) {
+            Vec::new()
+        } else {
+            let in_force = |m: &BTreeMap<NaiveDate, u64>| m.range(date..).map(|(_, n)| n).sum();
+            self.labelled.iter().map(in_force).collect()
+        };
         self.days.push(DaySnapshot {
             date,
             state,
@@ -391,7 +464,48 @@ impl TimelineBuilder {
             by_rule,
             by_type: self.type_open.clone(),
             counts: Vec::new(),
+            excepted,
+            register: self.current_register,
         });
+    }
+
+    fn label_id(&mut self, label: ExceptionLabel) -> u32 {
+        if let Some(&i) = self.label_index.get(&label) {
+            return i;
+        }
+        let i = self.labels.len() as u32;
+        self.labels.push(label.clone());
+        self.label_index.insert(label, i);
+        i
+    }
+
+    fn register_id(&mut self, register: &RegisterRef, suffix: &str) -> usize {
+        let key = (register.clone(), suffix.to_owned());
+        if let Some(&i) = self.register_index.get(&key) {
+            return i;
+        }
+        let i = self.registers.len();
+        self.registers.push(key.clone());
+        self.register_index.insert(key, i);
+        i
+    }
+
+    /// Gives finding `idx` the label `label` as of `day`, ending its previous one.
+    fn relabel(&mut self, idx: usize, label: Option<u32>, day: NaiveDate) {
+        let st = &mut self.states[idx];
+        let span = Span {
+            labels: &self.labels,
+            first: self.period.from,
+            through: self.through,
+        };
+        span.end(st, &mut self.labelled[st.rule], day);
+        st.label = label;
+        st.label_since = day;
+        if let Some(l) = label {
+            *self.labelled[st.rule]
+                .entry(self.labels[l as usize].expires)
+                .or_default() += 1;
+        }
     }
 
     fn rule_id(&mut self, name: &str) -> usize {
@@ -402,6 +516,7 @@ impl TimelineBuilder {
         self.rules.push(name.to_owned());
         self.rule_index.insert(name.to_owned(), i);
         self.open.push(Vec::new());
+        self.labelled.push(BTreeMap::new());
         i
     }
 
@@ -419,6 +534,10 @@ impl TimelineBuilder {
     /// Makes `report` the current state as of `day`.
     fn apply(&mut self, report: ReportDigest, day: NaiveDate, before_period: bool) {
         self.known = true;
+        self.current_register = report
+            .exceptions
+            .register()
+            .map(|r| self.register_id(r, &report.environment_suffix));
         for rule in report.rules {
             let r = self.rule_id(&rule.name);
             if !rule.complete {
@@ -426,9 +545,14 @@ impl TimelineBuilder {
             }
             self.stamp += 1;
             let stamp = self.stamp;
+            // Labels come by finding index, so they are matched in one pass.
+            let mut labels = rule.labels.into_iter().peekable();
             // Findings come sorted by resource type: look the type up once per run of equal types.
             let mut last_type: Option<(String, usize)> = None;
-            for finding in rule.findings {
+            for (j, finding) in rule.findings.into_iter().enumerate() {
+                let label = labels
+                    .next_if(|(i, _)| *i == j)
+                    .map(|(_, l)| self.label_id(l));
                 let t = match &last_type {
                     Some((name, id)) if name == finding.resource_type() => *id,
                     _ => {
@@ -449,6 +573,8 @@ impl TimelineBuilder {
                             finding,
                             windows: Vec::new(),
                             seen: 0,
+                            label: None,
+                            label_since: day,
                         });
                         next
                     }
@@ -461,17 +587,30 @@ impl TimelineBuilder {
                         resolved: None,
                         opened_before_period: before_period,
                         days: 0,
+                        excepted_days: 0,
+                        exceptions: Vec::new(),
                     });
                     self.open[r].push(idx);
                     self.type_open[t] += 1;
                 }
+                if st.label != label {
+                    self.relabel(idx, label, day);
+                }
             }
             let (states, type_open) = (&mut self.states, &mut self.type_open);
+            let span = Span {
+                labels: &self.labels,
+                first: self.period.from,
+                through: self.through,
+            };
+            let labelled = &mut self.labelled[r];
             self.open[r].retain(|&idx| {
                 let st = &mut states[idx];
                 if st.seen == stamp {
                     return true;
                 }
+                span.end(st, labelled, day);
+                st.label = None;
                 type_open[st.resource_type] = type_open[st.resource_type].saturating_sub(1);
                 if before_period {
                     st.windows.pop(); // fixed before the period began: not part of this report
@@ -491,6 +630,17 @@ impl TimelineBuilder {
             .map_or(self.period.from, |t| t.succ_opt().unwrap_or(t));
         self.fill_until(end);
         self.start();
+        // The labels of findings open at the end run to the end of the series.
+        let span = Span {
+            labels: &self.labels,
+            first: self.period.from,
+            through: self.through,
+        };
+        for r in 0..self.open.len() {
+            for &idx in &self.open[r] {
+                span.end(&mut self.states[idx], &mut self.labelled[r], end);
+            }
+        }
         let mut type_order: Vec<usize> = (0..self.types.len()).collect();
         type_order.sort_by(|&a, &b| self.types[a].cmp(&self.types[b]));
         let days = self
@@ -538,8 +688,24 @@ impl TimelineBuilder {
             days_monitoring_on: with_report - monitoring_days.len().min(with_report),
             days: monitoring_days,
         };
-        let rule_stats = (0..self.rules.len()).map(|r| self.rule_stats(r)).collect();
+        let rule_stats = (0..self.rules.len())
+            .map(|r| self.rule_stats(r, days.last()))
+            .collect();
         let evidence = self.evidence(&days, &chain);
+        let (in_force, expired_while_open) = crate::excepted::build(&SectionInput {
+            days: self.days.iter().map(|d| (d.date, d.register)).collect(),
+            registers: &self.registers,
+            verified: &self.verified,
+            exposures: &exposures,
+            through: self.through,
+        });
+        let exceptions = ExceptionsSection {
+            reports_without_exceptions: self.reports_by_version[0],
+            reports_with_exceptions: self.reports_by_version[1],
+            registers: std::mem::take(&mut self.register_summary.registers),
+            in_force,
+            expired_while_open,
+        };
         Timeline {
             format: "auditor-timeline/1",
             provenance,
@@ -560,6 +726,7 @@ impl TimelineBuilder {
             exposures,
             longest_open: longest,
             monitoring,
+            exceptions,
         }
     }
 
@@ -571,11 +738,18 @@ impl TimelineBuilder {
             gap: s.state != DayState::Reported,
             report: s.report.clone(),
             total: s.by_rule.iter().sum(),
+            excepted: s.excepted.iter().sum(),
             by_rule: self
                 .rules
                 .iter()
                 .enumerate()
                 .map(|(i, n)| (n.clone(), count(&s.by_rule, i)))
+                .collect(),
+            excepted_by_rule: self
+                .rules
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.clone(), count(&s.excepted, i)))
                 .collect(),
             by_resource_type: self
                 .types
@@ -596,11 +770,7 @@ impl TimelineBuilder {
     }
 
     fn exposure(&self, s: &FindingState, end: NaiveDate) -> Exposure {
-        let last = s
-            .windows
-            .last()
-            .copied()
-            .expect("only findings with windows");
+        let last = s.windows.last().expect("only findings with windows");
         Exposure {
             rule: self.rules[s.rule].clone(),
             resource_type: s.finding.resource_type().to_owned(),
@@ -614,19 +784,20 @@ impl TimelineBuilder {
                 .iter()
                 .map(|w| (w.resolved.unwrap_or(end) - w.opened).num_days())
                 .sum(),
+            days_excepted: s.windows.iter().map(|w| w.excepted_days).sum(),
             times_reopened: s.windows.len().saturating_sub(1) as u64,
             windows: s
                 .windows
                 .iter()
                 .map(|w| Window {
                     days: (w.resolved.unwrap_or(end) - w.opened).num_days(),
-                    ..*w
+                    ..w.clone()
                 })
                 .collect(),
         }
     }
 
-    fn rule_stats(&self, r: usize) -> RuleStats {
+    fn rule_stats(&self, r: usize, last_day: Option<&Day>) -> RuleStats {
         let mut stats = RuleStats {
             rule: self.rules[r].clone(),
             open_at_start: self
@@ -636,6 +807,10 @@ impl TimelineBuilder {
                 .copied()
                 .unwrap_or(0),
             open_at_end: self.open[r].len() as u64,
+            excepted_at_end: last_day
+                .and_then(|d| d.excepted_by_rule.get(&self.rules[r]))
+                .copied()
+                .unwrap_or(0),
             opened: 0,
             resolved: 0,
             reopened: 0,
@@ -725,6 +900,64 @@ impl TimelineBuilder {
                     missing.join("; ")
                 )),
             }
+        }
+    }
+}
+
+/// Ends finding labels: the days a label covered within the series become a span of the
+/// finding's current window.
+struct Span<'a> {
+    labels: &'a [ExceptionLabel],
+    /// The period's first day: earlier days are not counted.
+    first: NaiveDate,
+    /// The series' last day (none before the period starts).
+    through: Option<NaiveDate>,
+}
+
+impl Span<'_> {
+    /// Ends `st`'s label on `day` (the first day it no longer applies): the days from when it
+    /// began to the day before, at most to its expiry, within the series, go to the current
+    /// window, joined to the window's last span when that one ran under the same label up to
+    /// the day before. The label's count leaves `labelled`.
+    fn end(&self, st: &mut FindingState, labelled: &mut BTreeMap<NaiveDate, u64>, day: NaiveDate) {
+        let Some(l) = st.label.take() else { return };
+        let label = &self.labels[l as usize];
+        if let Some(n) = labelled.get_mut(&label.expires) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                labelled.remove(&label.expires);
+            }
+        }
+        let Some(through) = self.through else { return };
+        let from = st.label_since.max(self.first);
+        let to = day
+            .pred_opt()
+            .unwrap_or(NaiveDate::MIN)
+            .min(label.expires)
+            .min(through);
+        let Some(w) = st.windows.last_mut() else {
+            return;
+        };
+        if from > to {
+            return;
+        }
+        w.excepted_days += (to - from).num_days() + 1;
+        match w.exceptions.last_mut() {
+            Some(s)
+                if s.id == label.id
+                    && s.approver == label.approver
+                    && s.expires == label.expires
+                    && s.to.succ_opt() == Some(from) =>
+            {
+                s.to = to;
+            }
+            _ => w.exceptions.push(ExceptedSpan {
+                id: label.id.clone(),
+                approver: label.approver.clone(),
+                expires: label.expires,
+                from,
+                to,
+            }),
         }
     }
 }

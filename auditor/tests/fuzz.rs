@@ -2,7 +2,9 @@
 //! the chain checker, the witness comparison and the timeline must never panic, whatever the
 //! bytes, and sequences, sizes and dates are drawn from their full ranges (a report numbered
 //! 2^64 − 1, an object of 2^64 − 1 bytes, a date in year 9999); the chain must catch any single
-//! changed byte. Cases: `PROPTEST_CASES` (proptest's default, 256, when unset).
+//! changed byte; the typed check must never accept what the schema refuses, for reports of schema
+//! 1.0 and 1.1 alike; and excepted findings never outnumber open ones. Cases: `PROPTEST_CASES`
+//! (proptest's default, 256, when unset).
 
 use auditor::chain::{ChainOptions, TrailCheck, TrailResult, hours};
 use auditor::period::Period;
@@ -10,7 +12,10 @@ use auditor::provenance::Provenance;
 use auditor::report::judge;
 use auditor::scan::judge_object;
 use auditor::source::{StoredObject, Versioning};
-use auditor::synth::{ChainWriter, ReportSpec, RuleSpec, encode, key_for, report_id, report_value};
+use auditor::synth::{
+    ChainWriter, DeployedRegister, ExceptionsSpec, ReportSpec, RuleSpec, encode, exception,
+    key_for, report_id, report_value,
+};
 use auditor::timeline::TimelineBuilder;
 use auditor::witness::{Origin, Witness};
 use chrono::{Duration, TimeZone, Utc};
@@ -76,6 +81,47 @@ const EDITS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Edits of the 1.1 fields (applied to a 1.1 report, or to a 1.0 one where they match).
+const EDITS_1_1: &[(&str, &str)] = &[
+    ("\"schemaVersion\":\"1.1\"", "\"schemaVersion\":\"1.0\""),
+    ("\"schemaVersion\":\"1.0\"", "\"schemaVersion\":\"1.1\""),
+    ("\"schemaVersion\":\"1.1\"", "\"schemaVersion\":\"1.2\""),
+    ("\"errors\":", "\"exceptionRegister\":null,\"errors\":"),
+    (
+        "\"exceptionRegister\":{",
+        "\"exceptionRegister\":null,\"x\":{",
+    ),
+    ("\"exceptionRegister\":", "\"exceptionRegisterX\":"),
+    ("\"key\":\"exceptions/", "\"key\":\"exception/"),
+    ("\"sha256\":\"", "\"sha256\":\"A"),
+    ("\"versionId\":\"version-1\"", "\"versionId\":\"\""),
+    ("\"versionId\":\"version-1\"", "\"versionId\":null"),
+    ("\"versionId\":\"version-1\"", "\"versionId\":7"),
+    ("\"entries\":", "\"entries\":-"),
+    ("\"excepted\":", "\"excepted\":-"),
+    ("\"excepted\":", "\"excepted\":null,\"e\":"),
+    ("\"excepted\":", "\"exceptedX\":"),
+    ("\"notApplicable\":0", "\"notApplicable\":0,\"excepted\":0"),
+    ("\"exception\":{", "\"exception\":null,\"e\":{"),
+    ("\"exception\":{", "\"exception\":{\"x\":1,"),
+    (
+        "\"resultRecordedTime\":",
+        "\"exception\":{\"id\":\"E\",\"approver\":\"a\",\"expires\":\"2026-01-01\"},\"resultRecordedTime\":",
+    ),
+    ("\"id\":\"EXC", "\"id\":\"EXC "),
+    ("\"id\":\"EXC", "\"id\":\"\",\"i\":\"EXC"),
+    ("\"expires\":\"2026-", "\"expires\":\"26-"),
+    ("\"expires\":\"2026-", "\"expires\":\"2026-13-"),
+    (
+        "\"approver\":\"risk.owner@example.com\"",
+        "\"approver\":\"\"",
+    ),
+    ("\"totalExcepted\":", "\"totalExcepted\":-"),
+    ("\"totalExcepted\":", "\"totalExceptedX\":"),
+    ("\"exceptedByRule\":{", "\"exceptedByRule\":{\"x\":-1,"),
+    ("\"exceptedByRule\":{", "\"exceptedByRuleX\":{"),
+];
+
 /// Edits that break one of the schema's size limits while keeping every pattern.
 fn limit_edits() -> Vec<(String, String)> {
     let long = |c: &str, n: usize| c.repeat(n);
@@ -117,12 +163,24 @@ fn limit_edits() -> Vec<(String, String)> {
             format!("\"annotation\":\"{}", long("a", 257)),
         ),
         ("/0000000".into(), format!("/{}0000000", long("0", 120))),
+        (
+            "\"approver\":\"".into(),
+            format!("\"approver\":\"{}", long("a", 257)),
+        ),
+        (
+            "\"versionId\":\"".into(),
+            format!("\"versionId\":\"{}", long("v", 1025)),
+        ),
+        (
+            "\"exceptedByRule\":{".into(),
+            format!("\"exceptedByRule\":{{\"{}\":0,", long("r", 129)),
+        ),
     ]
 }
 
 #[test]
 fn typed_check_accepts_generated_reports() {
-    for (_, bytes) in chain(3) {
+    for (_, bytes) in chain(3).into_iter().chain(chain_1_1(3)) {
         let text = std::str::from_utf8(&bytes).unwrap();
         assert!(auditor::report::schema_accepts(text));
         assert!(
@@ -144,6 +202,32 @@ fn chain(n: usize) -> Vec<(String, Vec<u8>)> {
     let mut w = ChainWriter::new(3);
     (0..n)
         .map(|i| w.next(&spec(i as i64, &["bucket-a", "bucket-b"][..i % 3])))
+        .collect()
+}
+
+/// The register of the 1.1 reports: exceptions on bucket-a (in force) and bucket-b (expired).
+fn register() -> DeployedRegister {
+    DeployedRegister::new(
+        vec![
+            exception("EXC-1", 0, "bucket-a", "2026-06-01", "2026-12-31"),
+            exception("EXC-2", 0, "bucket-b", "2026-06-01", "2026-06-30"),
+        ],
+        Some("version-1"),
+    )
+}
+
+/// Reports of schema 1.1, rules named as the stack names them, labelled from [`register`].
+fn chain_1_1(n: usize) -> Vec<(String, Vec<u8>)> {
+    let mut w = ChainWriter::new(4);
+    (0..n)
+        .map(|i| {
+            let mut s = spec(i as i64, &["bucket-a", "bucket-b"]);
+            for r in &mut s.rules {
+                *r = r.clone().in_environment("dev");
+            }
+            s.exceptions = ExceptionsSpec::Register(register());
+            w.next(&s)
+        })
         .collect()
 }
 
@@ -190,13 +274,16 @@ proptest! {
     }
 
     #[test]
-    fn typed_check_is_never_looser_than_the_schema(at in any::<Index>(), edit in any::<Index>(), byte in any::<u8>()) {
-        let (_, bytes) = chain(3).pop().unwrap();
+    fn typed_check_is_never_looser_than_the_schema(at in any::<Index>(), edit in any::<Index>(), byte in any::<u8>(), v11 in any::<bool>()) {
+        let (_, bytes) = if v11 { chain_1_1(3) } else { chain(3) }.pop().unwrap();
         let text = String::from_utf8(bytes).unwrap();
         let edits: Vec<(String, String)> = EDITS
             .iter()
+            .chain(EDITS_1_1)
             .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
             .chain(limit_edits())
+            // Only edits that apply to this report (a 1.0 report has no 1.1 field to edit).
+            .filter(|(from, _)| text.contains(from.as_str()))
             .collect();
         let (from, to) = &edits[edit.index(edits.len())];
         // Structured edits hit the constraints; a raw byte change hits everything else.
@@ -290,7 +377,8 @@ proptest! {
 
     #[test]
     fn timeline_never_panics_on_arbitrary_reports(
-        reports in proptest::collection::vec((sequence(), day(), 0usize..4, any::<bool>()), 0..12),
+        reports in proptest::collection::vec((sequence(), day(), 0usize..4, any::<bool>(), any::<bool>()), 0..12),
+        expiries in proptest::collection::vec(-6i64..24, 4),
         period_start in -3i64..10,
         period_days in 0i64..20,
         today in -5i64..40,
@@ -300,9 +388,22 @@ proptest! {
         let period = Period { from, to: from + Duration::days(period_days) };
         let mut builder = TimelineBuilder::new(period, (base + Duration::days(today)).date_naive());
         let mut c = TrailCheck::new(Versioning::LocalFolder);
-        for (seq, day, n, complete) in reports {
+        // Exceptions on a..d expiring around the period: some mid-series, some before, some after.
+        let day_at = |d: i64| (base + Duration::days(d)).date_naive().to_string();
+        let entries = ["a", "b", "c", "d"]
+            .iter()
+            .zip(&expiries)
+            .enumerate()
+            .map(|(i, (id, e))| exception(&format!("EXC-{i}"), 0, id, &day_at(-10), &day_at(*e)))
+            .collect();
+        let register = DeployedRegister::new(entries, None);
+        for (seq, day, n, complete, v11) in reports {
             let mut s = spec(day, &["a", "b", "c", "d"][..n]);
             s.rules[0].complete = complete;
+            s.rules[0] = s.rules[0].clone().in_environment("dev");
+            if v11 {
+                s.exceptions = ExceptionsSpec::Register(register.clone());
+            }
             let id = report_id(seq, 9);
             let key = key_for(s.generated_at, seq, &id);
             let bytes = encode(&report_value(&s, seq, &id, None));
@@ -318,5 +419,19 @@ proptest! {
         let provenance = Provenance::new("p", "p".into(), now, None, &chain);
         let t = builder.finish("p", chain, provenance);
         prop_assert!(t.days.len() as i64 <= period_days + 1);
+        for d in &t.days {
+            prop_assert!(d.excepted <= d.total);
+            for (rule, n) in &d.excepted_by_rule {
+                prop_assert!(*n <= d.by_rule[rule]);
+            }
+        }
+        for e in &t.exposures {
+            prop_assert!(e.days_excepted <= e.days_non_compliant);
+            for w in &e.windows {
+                let spans: i64 = w.exceptions.iter().map(|s| s.days()).sum();
+                prop_assert_eq!(spans, w.excepted_days);
+                prop_assert!(w.exceptions.iter().all(|s| s.to <= s.expires && s.from >= w.opened));
+            }
+        }
     }
 }

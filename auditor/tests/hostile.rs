@@ -199,6 +199,8 @@ fn no_rule_index_wraps() {
             } else {
                 Vec::new()
             },
+            excepted: 0,
+            labels: Vec::new(),
         })
         .collect();
     let digest = ReportDigest {
@@ -213,6 +215,7 @@ fn no_rule_index_wraps() {
         complete: true,
         rules,
         monitoring_issues: Vec::new(),
+        exceptions: auditor::report::Exceptions::NotRecorded,
     };
     let period = Period::between("2026-07-01", "2026-07-01").unwrap();
     let mut builder = TimelineBuilder::new(period, period.to);

@@ -643,3 +643,136 @@ fn s3_limits_and_hostile_content() {
         "{md}"
     );
 }
+
+/// Schema 1.1 reports in a versioned bucket name their register by key, version id and SHA-256:
+/// the version named is read (`GetObject` with `VersionId`), a register overwritten (a second
+/// version) or deleted (a delete marker) is a finding named by its key, and a version that is not
+/// stored is a finding named by the report's key.
+#[test]
+fn s3_registers_by_version() {
+    use auditor::synth::{DeployedRegister, ExceptionsSpec, ReportSpec, RuleSpec, exception};
+    let emulator = start_emulator();
+    let s3 = client(&emulator.endpoint);
+    let rt = runtime();
+    let entries = vec![exception(
+        "EXC-1",
+        0,
+        "bucket-a",
+        "2026-07-01",
+        "2026-07-31",
+    )];
+    let unversioned = DeployedRegister::new(entries, None);
+    let bucket_for = |bucket: &str, version: Option<String>| {
+        let mut register = unversioned.clone();
+        register.version_id = version;
+        let specs: Vec<ReportSpec> = daily("2026-07-01", 3, |_| vec!["bucket-a"])
+            .into_iter()
+            .map(|mut s| {
+                s.rules = vec![RuleSpec::standard(0, &["bucket-a"]).in_environment("dev")];
+                s.exceptions = ExceptionsSpec::Register(register.clone());
+                s
+            })
+            .collect();
+        let t = write_trail(&specs);
+        rt.block_on(put(&s3, bucket, &t.stored()));
+    };
+    let register_version = |bucket: &str| {
+        rt.block_on(async {
+            bucket_with(&s3, bucket, Some(BucketVersioningStatus::Enabled), &[]).await;
+            let out = s3
+                .put_object()
+                .bucket(bucket)
+                .key(&unversioned.key)
+                .body(ByteStream::from(unversioned.bytes.clone()))
+                .send()
+                .await
+                .unwrap();
+            out.version_id().unwrap().to_owned()
+        })
+    };
+    let ep = emulator.endpoint.as_str();
+    let now = "2026-07-03T12:00:00Z";
+    let verify = |bucket: &str| {
+        auditor(
+            ep,
+            &[
+                "verify",
+                &format!("s3://{bucket}"),
+                "--format",
+                "json",
+                "--as-of",
+                now,
+            ],
+        )
+    };
+
+    // Clean: the version named is read and its labels match.
+    let v1 = register_version("clean");
+    bucket_for("clean", Some(v1.clone()));
+    let (code, v, err) = verify("clean");
+    assert_eq!(code, 0, "{err}\n{v:#}");
+    let reg = &v["exceptions"]["registers"][0];
+    assert_eq!(
+        (
+            reg["state"].as_str(),
+            reg["note"].clone(),
+            reg["versionId"].as_str()
+        ),
+        (Some("verified"), Value::Null, Some(v1.as_str()))
+    );
+    assert_eq!(reg["location"], format!("s3://clean/{}", unversioned.key));
+    assert_eq!(v["exceptions"]["labelsMatched"], 3);
+
+    // Overwritten and then deleted: both findings, named by the register's key; the version the
+    // reports name is still read, so their labels are still checked.
+    let v1 = register_version("tampered");
+    bucket_for("tampered", Some(v1));
+    rt.block_on(async {
+        put(
+            &s3,
+            "tampered",
+            &[(unversioned.key.clone(), unversioned.bytes.clone())],
+        )
+        .await;
+        s3.delete_object()
+            .bucket("tampered")
+            .key(&unversioned.key)
+            .send()
+            .await
+            .unwrap();
+    });
+    let (code, v, err) = verify("tampered");
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        problem_codes(&v),
+        ["deleted", "overwritten"],
+        "{:#}",
+        v["problems"]
+    );
+    for code in ["deleted", "overwritten"] {
+        let found = problems_with(&v, code);
+        assert_eq!(found[0].0, unversioned.key);
+        assert!(
+            found[0].1.contains("the exceptions register was"),
+            "{}",
+            found[0].1
+        );
+    }
+    assert_eq!(v["exceptions"]["labelsMatched"], 3);
+
+    // A version id the bucket does not hold: missing, for each report naming it.
+    register_version("unknown-version");
+    bucket_for("unknown-version", Some("no-such-version".to_owned()));
+    let (code, v, err) = verify("unknown-version");
+    assert_eq!(code, 1, "{err}");
+    let missing = problems_with(&v, "register-missing");
+    assert_eq!(missing.len(), 3, "{:#}", v["problems"]);
+    assert!(
+        missing[0].1.contains(&format!(
+            "version no-such-version of {} is not in the source",
+            unversioned.key
+        )),
+        "{}",
+        missing[0].1
+    );
+}

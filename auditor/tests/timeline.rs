@@ -1,6 +1,9 @@
 //! The timeline aggregation over a hand-made period with every case the rules name: a baseline
 //! before the period, churn, a missing day, an incomplete rule, a reopening, two reports on one
-//! day, a stopped recorder. Then each renderer is snapshot-tested on that timeline.
+//! day, a stopped recorder, and a trail that turns from schema 1.0 to 1.1 mid-period, with
+//! exceptions (one expiring mid-period while its finding is open, one whose finding is fixed
+//! while excepted, one that covers a resource already fixed) and a register change. Then each
+//! renderer is snapshot-tested on that timeline.
 
 mod common;
 
@@ -11,7 +14,7 @@ use auditor::error::SourceError;
 use auditor::period::Period;
 use auditor::render::{TimelineFormat, renderer};
 use auditor::source::{FetchError, Listing, LocalSource, ReportSource, StoredObject};
-use auditor::synth::{ReportSpec, RuleSpec};
+use auditor::synth::{DeployedRegister, ExceptionsSpec, ReportSpec, RuleSpec, exception};
 use auditor::timeline::{DayState, Timeline};
 use chrono::Duration;
 use common::*;
@@ -30,15 +33,58 @@ impl ReportSource for Named {
     fn fetch(&self, o: &StoredObject) -> Result<Vec<u8>, FetchError> {
         self.0.fetch(o)
     }
+    fn register(
+        &self,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<auditor::source::RegisterLookup, SourceError> {
+        // The location is the temporary folder's: give the fixture's name instead.
+        let mut lookup = self.0.register(key, version_id)?;
+        if let auditor::source::RegisterLookup::Looked { location, .. } = &mut lookup {
+            *location = format!("fixtures/timeline/{key}");
+        }
+        Ok(lookup)
+    }
 }
 
+const S3: &str = "s3-bucket-sse-enabled-dev";
+const RDS: &str = "rds-storage-encrypted-dev";
+
 fn spec(day: &str, s3: &[&str], rds: &[&str], rds_complete: bool) -> ReportSpec {
-    let mut rds = RuleSpec::standard(1, rds);
+    let mut rds = RuleSpec::standard(1, rds).in_environment("dev");
     rds.complete = rds_complete;
     ReportSpec::new(
         morning(day),
-        vec![RuleSpec::standard(0, s3), rds, RuleSpec::standard(2, &[])],
+        vec![
+            RuleSpec::standard(0, s3).in_environment("dev"),
+            rds,
+            RuleSpec::standard(2, &[]).in_environment("dev"),
+        ],
     )
+}
+
+/// The registers of the fixture: the first deployed before 2026-07-05, the second (one more
+/// exception) before 2026-07-07.
+fn registers() -> [DeployedRegister; 2] {
+    let first = vec![
+        // On "a": in force through 2026-07-08 while "a" stays open: it expires mid-period.
+        exception("EXC-2026-001", 0, "a", "2026-07-01", "2026-07-08"),
+        // On db-1, which is fixed on 2026-07-06 before any report labels it.
+        exception("EXC-2026-002", 1, "db-1", "2026-07-01", "2026-12-31"),
+    ];
+    let mut second = first.clone();
+    // On "b" from 2026-07-07; "b" is fixed on 2026-07-08.
+    second.push(exception(
+        "EXC-2026-003",
+        0,
+        "b",
+        "2026-07-07",
+        "2026-09-30",
+    ));
+    [
+        DeployedRegister::new(first, Some("version-1")),
+        DeployedRegister::new(second, Some("version-2")),
+    ]
 }
 
 fn fixture() -> Trail {
@@ -60,7 +106,21 @@ fn fixture() -> Trail {
         specs.push(spec(d, &["a"], &[], true));
     }
     specs.push(spec("2026-07-11", &["z"], &[], true)); // after the period: not read
-    write_trail(&specs)
+    // Schema 1.1 from 2026-07-05 on: the baseline and the reports of 2026-07-01 to 07-03 are 1.0.
+    let [first, second] = registers();
+    for s in &mut specs[4..] {
+        let register = if s.generated_at < morning("2026-07-07") {
+            &first
+        } else {
+            &second
+        };
+        s.exceptions = ExceptionsSpec::Register(register.clone());
+    }
+    let t = write_trail(&specs);
+    for r in [first, second] {
+        t.add(&r.key, &r.bytes);
+    }
+    t
 }
 
 /// The period as seen at noon UTC on `today`.
@@ -93,8 +153,7 @@ fn exposure<'a>(t: &'a Timeline, id: &str) -> &'a auditor::timeline::Exposure {
 fn daily_series_carries_state_over_gaps() {
     let t = build(&fixture());
     assert_eq!(t.days.len(), 10);
-    let s3 = "s3-bucket-sse-enabled";
-    let counts: Vec<u64> = t.days.iter().map(|d| d.by_rule[s3]).collect();
+    let counts: Vec<u64> = t.days.iter().map(|d| d.by_rule[S3]).collect();
     assert_eq!(counts, vec![2, 1, 2, 2, 1, 2, 2, 1, 1, 1]);
     let gap = &t.days[3];
     assert_eq!(
@@ -102,16 +161,111 @@ fn daily_series_carries_state_over_gaps() {
         (date("2026-07-04"), DayState::Carried, true, None)
     );
     // The incomplete rds rule on 07-05 neither resolves db-1 nor opens anything: carried.
-    let rds: Vec<u64> = t
-        .days
-        .iter()
-        .map(|d| d.by_rule["rds-storage-encrypted"])
-        .collect();
+    let rds: Vec<u64> = t.days.iter().map(|d| d.by_rule[RDS]).collect();
     assert_eq!(rds, vec![1, 1, 1, 1, 1, 0, 0, 0, 0, 0]);
     assert_eq!(t.days[3].total, 3);
     assert_eq!(t.days[0].by_resource_type["AWS::S3::Bucket"], 2);
     // The last report of 07-07 gives the state: "c" from the earlier report never opens.
     assert!(t.exposures.iter().all(|e| e.resource_id != "c"));
+}
+
+#[test]
+fn excepted_days_are_counted_apart_and_end_with_the_exception() {
+    let t = build(&fixture());
+    let excepted: Vec<u64> = t.days.iter().map(|d| d.excepted_by_rule[S3]).collect();
+    // "a" is excepted 07-06..07-08 (EXC-2026-001 expires 07-08), "b" on 07-07 (EXC-2026-003 from
+    // the second register); 1.0 reports and the gap day label nothing.
+    assert_eq!(excepted, vec![0, 0, 0, 0, 0, 1, 2, 1, 0, 0]);
+    assert_eq!(
+        t.days.iter().map(|d| d.excepted).collect::<Vec<_>>(),
+        excepted,
+        "no other rule has an excepted finding"
+    );
+    // Excepted findings stay open: the open counts are those of a trail without exceptions.
+    assert_eq!(t.days[6].by_rule[S3], 2);
+    let a = exposure(&t, "a");
+    assert_eq!((a.days_non_compliant, a.days_excepted), (9, 3));
+    let w = &a.windows[1];
+    assert_eq!((w.excepted_days, w.exceptions.len()), (3, 1));
+    assert_eq!(
+        (
+            w.exceptions[0].id.as_str(),
+            w.exceptions[0].from,
+            w.exceptions[0].to
+        ),
+        ("EXC-2026-001", date("2026-07-06"), date("2026-07-08"))
+    );
+    assert_eq!(a.windows[0].excepted_days, 0);
+    let b = exposure(&t, "b");
+    assert_eq!(b.days_excepted, 1);
+    assert_eq!(b.windows[0].exceptions[0].from, date("2026-07-07"));
+    assert_eq!(
+        t.rule_stats[0].excepted_at_end, 0,
+        "EXC-2026-001 expired before the end"
+    );
+    // The compliance figure is unchanged by exceptions: excepted counts as non-compliant.
+    let day = &t.days[6];
+    let c = day.compliance_by_rule[S3].unwrap();
+    assert_eq!((c.compliant, c.evaluated), (100, 102));
+}
+
+#[test]
+fn exceptions_in_force_and_expired_while_open() {
+    let t = build(&fixture());
+    let x = &t.exceptions;
+    assert_eq!(
+        (x.reports_without_exceptions, x.reports_with_exceptions),
+        (3, 7)
+    );
+    let rows: Vec<(&str, &str, i64)> = x
+        .in_force
+        .iter()
+        .map(|e| (e.id.as_str(), e.resource_id.as_str(), e.days_excepted))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("EXC-2026-002", "db-1", 0),
+            ("EXC-2026-001", "a", 3),
+            ("EXC-2026-003", "b", 1)
+        ]
+    );
+    let first = &x.in_force[1];
+    assert_eq!(
+        first.rule, S3,
+        "the register's rule with the report's suffix"
+    );
+    assert_eq!(
+        first.reason.as_deref(),
+        Some("Accepted until the fix ships (EXC-2026-001)")
+    );
+    assert_eq!(first.registers.len(), 2, "held by both registers");
+    assert_eq!(
+        (first.first_day_in_period, first.last_day_in_period),
+        (date("2026-07-05"), date("2026-07-08"))
+    );
+    assert_eq!(x.expired_while_open.len(), 1);
+    let expired = &x.expired_while_open[0];
+    assert_eq!(
+        (
+            expired.id.as_str(),
+            expired.expires,
+            expired.day_after,
+            expired.state_day_after
+        ),
+        (
+            "EXC-2026-001",
+            date("2026-07-08"),
+            date("2026-07-09"),
+            auditor::excepted::FindingDayState::NonCompliant
+        )
+    );
+    assert!(
+        x.registers.iter().all(|r| r.state == "verified"),
+        "{:?}",
+        x.registers
+    );
+    assert!(t.chain.intact, "{:?}", t.chain.problems);
 }
 
 #[test]
@@ -392,14 +546,30 @@ fn html_escapes_every_value_taken_from_reports() {
     t.exposures[0].resource_id = hostile.to_owned();
     t.exposures[1].resource_type = hostile.to_owned();
     t.monitoring.days[0].issues[0].detail = hostile.to_owned();
+    // From a register object: the reason, the ticket and the approver of an exception.
+    t.exceptions.in_force[0].reason = Some(hostile.to_owned());
+    t.exceptions.in_force[0].ticket = Some(hostile.to_owned());
+    t.exceptions.expired_while_open[0].approver = hostile.to_owned();
     let html = String::from_utf8(renderer(TimelineFormat::Html).render(&t).unwrap()).unwrap();
     assert!(!html.contains("<img"), "a value was written unescaped");
     assert!(!html.contains("\"&'"));
     // Provenance, rule table, the daily table's rule heading, exposure id, the type in each of
-    // the two windows of `a`, monitoring detail; the chart legend too.
+    // the two windows of `a`, monitoring detail; the chart legend too; the exception's reason,
+    // ticket and approver.
     assert_eq!(
         html.matches("&lt;img src=x onerror=alert(1)&gt;&quot;&amp;")
             .count(),
-        8
+        11
+    );
+    let md = String::from_utf8(renderer(TimelineFormat::Md).render(&t).unwrap()).unwrap();
+    assert!(
+        !md.contains("<img"),
+        "a value was written unescaped in Markdown"
+    );
+    let csv = String::from_utf8(renderer(TimelineFormat::Csv).render(&t).unwrap()).unwrap();
+    let (_, section) = csv.split_once("section,exceptions_in_force").unwrap();
+    assert!(
+        section.contains("\"<img src=x onerror=alert(1)>\"\"&'\""),
+        "{section}"
     );
 }

@@ -41,6 +41,7 @@ from constructs import Construct
 from lib.alert_formatter.runtime.realtime_alerts.environment import function_environment
 from lib.alerting.infrastructure import alarm_to_team
 from lib.defaults import least_privilege_role, physical_name, resource_of, secure_queue
+from lib.exceptions.infrastructure import REGISTER_PATH
 
 RUNTIME_DIR = Path(__file__).parent / "runtime"
 HANDLER = "handler.handler"
@@ -97,6 +98,8 @@ class AlertFormatter(Construct):
         failure_dlq: sqs.IQueue,
         events_dlq: sqs.IQueue,
         alarm_action: cloudwatch.IAlarmAction,
+        exceptions_layer: lambda_.ILayerVersion,
+        exceptions_register_key: str,
     ) -> None:
         super().__init__(scope, id_)
         name = physical_name("compliance-alert-formatter", suffix)
@@ -148,6 +151,8 @@ class AlertFormatter(Construct):
             ),
             timeout=TIMEOUT,
             memory_size=MEMORY_MB,
+            # The exceptions register at REGISTER_PATH (lib/exceptions).
+            layers=[exceptions_layer],
             role=self.role,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
@@ -166,6 +171,8 @@ class AlertFormatter(Construct):
                 digest_window_seconds=int(digest_window.to_seconds()),
                 send_resolved=send_resolved,
                 health_check_minutes=int(STATUS_CHECK.to_minutes()),
+                exceptions_register_key=exceptions_register_key,
+                exceptions_register_path=REGISTER_PATH,
             ),
         )
         # As for the report generator: the function depends on exactly its policy, which must exist

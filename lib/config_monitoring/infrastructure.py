@@ -69,6 +69,12 @@ MONITORED_RULES = (
 )
 
 
+def exception_rules() -> dict[str, tuple[str, ...]]:
+    """What an exceptions register may name (lib/exceptions): each rule by its name without the
+    suffix, with the resource types it evaluates (its scope)."""
+    return {spec.key: (spec.resource_type.compliance_resource_type,) for spec in MONITORED_RULES}
+
+
 class ConfigMonitoring(Construct):
     """AWS Config for the account and region, built for CloudFormation's ordering rules:
 

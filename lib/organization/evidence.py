@@ -32,6 +32,7 @@ from constructs import Construct
 from lib.alerting.infrastructure import Alerting
 from lib.compliance_stack import finish, tag
 from lib.defaults import physical_name, secure_bucket
+from lib.exceptions.register import KEY_PREFIX as EXCEPTIONS_PREFIX
 from lib.nag_acknowledgements import EVIDENCE_ACKS, REGIONAL_ACKS
 from lib.organization import layout
 from lib.organization.analytics import OrganizationAnalytics
@@ -65,6 +66,10 @@ def central_bucket_statements(
       it (S3 says so of the same policy); the generator makes a single PUT. The chain's trigger records
       are rewritten in place (their ``alert`` field), so ``chain/`` is not write-once; the head is
       replaced by conditional writes, which S3 versions keep.
+    * A member may write an exceptions register (``exceptions/<sha256>.json``, content-addressed) only
+      with ``If-None-Match``, so a register once written is never replaced, and read registers back
+      (a member finding its register already there checks its bytes). The reports name their
+      register by key, version id and hash, which ``auditor verify`` checks.
     * No principal of another account may delete anything, whatever its own policies say.
     """
     org = {"StringEquals": {"aws:PrincipalOrgID": organization_id}}
@@ -97,6 +102,21 @@ def central_bucket_statements(
                     ]
                 },
             },
+        ),
+        iam.PolicyStatement(
+            sid="MembersReadWriteRegisters",
+            principals=anyone,
+            actions=["s3:GetObject", "s3:PutObject"],
+            resources=[bucket.arn_for_objects(f"{EXCEPTIONS_PREFIX}*")],
+            conditions=org,
+        ),
+        iam.PolicyStatement(
+            sid="RegistersAreWrittenOnce",
+            effect=iam.Effect.DENY,
+            principals=anyone,
+            actions=["s3:PutObject"],
+            resources=[bucket.arn_for_objects(f"{EXCEPTIONS_PREFIX}*")],
+            conditions={"Null": {"s3:if-none-match": "true"}},
         ),
         iam.PolicyStatement(
             sid="ReportsAreWrittenOnce",

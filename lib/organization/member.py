@@ -7,7 +7,9 @@ It is the single-account stack's ``AccountParts`` without a bucket of its own:
   in the central bucket (``REPORT_PREFIX`` and ``CHAIN_PREFIX``, which its runtime reads), and its
   role may read and write only there: the ``ReadWriteReports`` and ``ListReports`` statements of the
   construct are narrowed to the trail's prefixes (the bucket policy enforces the account part for
-  every principal, the role the region part);
+  every principal, the role the region part); the exceptions register it was deployed with goes to
+  ``exceptions/<sha256>.json`` at the bucket's root (not narrowed): it is content-addressed, so every
+  member deployed with the same register names the same object, written once by the first of them;
 * the report summaries (with the witness line) and the real-time alerts go to the organization's
   alert topic in the evidence account, in the member's own region (SNS publishes only to a topic of
   the client's region); alarms to the member's local topic;

@@ -22,6 +22,8 @@ from constructs import Construct
 
 from lib.alerting.infrastructure import alarm_to_team
 from lib.defaults import least_privilege_role, physical_name, resource_of, secure_queue
+from lib.exceptions.infrastructure import REGISTER_PATH
+from lib.exceptions.register import KEY_PREFIX as EXCEPTIONS_PREFIX
 from lib.report_generator.runtime.compliance_report.environment import (
     DEFAULT_METRICS_NAMESPACE,
     WITNESS_NO_REPORT_YET,
@@ -98,7 +100,12 @@ class ReportGenerator(Construct):
         failure_dlq: sqs.IQueue,
         requests_dlq: sqs.IQueue,
         schedule_dlq: sqs.IQueue,
+        exceptions_layer: lambda_.ILayerVersion,
+        exceptions_register_key: str,
     ) -> None:
+        """``exceptions_layer`` holds the exceptions register at ``REGISTER_PATH``, the bytes of the
+        object ``exceptions_register_key`` (lib/exceptions); the function stores it in ``bucket`` and
+        labels each report's findings with it."""
         super().__init__(scope, id_)
         name = physical_name("compliance-report-generator", suffix)
 
@@ -164,6 +171,7 @@ class ReportGenerator(Construct):
             ),
             timeout=TIMEOUT,
             memory_size=MEMORY_MB,
+            layers=[exceptions_layer],
             role=self.role,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
@@ -182,6 +190,8 @@ class ReportGenerator(Construct):
                 witness_parameter=self.witness.parameter_name,
                 report_prefix=REPORT_PREFIX,
                 metrics_namespace=METRICS_NAMESPACE,
+                exceptions_register_key=exceptions_register_key,
+                exceptions_register_path=REGISTER_PATH,
             ),
         )
         # The function references its log group, so it is created after it (else Lambda would make an
@@ -248,6 +258,20 @@ class ReportGenerator(Construct):
                 sid="WriteReportsOnce",
                 actions=["s3:PutObject"],
                 resources=[bucket.arn_for_objects(f"{REPORT_PREFIX}*")],
+                conditions={"Null": {"s3:if-none-match": "false"}},
+            ),
+            # The exceptions register each report is labelled with (runtime exceptions.py): written
+            # once under its content address, as reports are (If-None-Match, so never overwritten),
+            # and read back when it is already there, to check its bytes.
+            iam.PolicyStatement(
+                sid="ReadRegisters",
+                actions=["s3:GetObject"],
+                resources=[bucket.arn_for_objects(f"{EXCEPTIONS_PREFIX}*")],
+            ),
+            iam.PolicyStatement(
+                sid="WriteRegistersOnce",
+                actions=["s3:PutObject"],
+                resources=[bucket.arn_for_objects(f"{EXCEPTIONS_PREFIX}*")],
                 conditions={"Null": {"s3:if-none-match": "false"}},
             ),
             # Claims, trigger records and the head (runtime chain.py).

@@ -17,6 +17,7 @@ CPython 3.9 so the runtime's tests on the deployed Python use it too.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.util
 import json
 import os
@@ -159,11 +160,18 @@ def function_environment(
     endpoint_url: str | None = None,
     alert_max_resources: int = variables.DEFAULT_ALERT_MAX_RESOURCES,
     witness_parameter: str | None = None,
+    exceptions_register: str | Path | None = None,
 ) -> dict[str, str]:
     """The environment the function sees: the stack's variables (``rules`` as the stack passes
     them, ``[{"name", "managedIdentifier"}]``; the witness parameter named as the stack names it
-    unless given), the region Lambda sets, and with ``endpoint_url`` the emulator's endpoint and dummy
-    credentials."""
+    unless given; ``exceptions_register``, a file holding a register's bytes, as the layer's file and
+    its content-addressed key), the region Lambda sets, and with ``endpoint_url`` the emulator's
+    endpoint and dummy credentials."""
+    register_key = register_path = None
+    if exceptions_register is not None:
+        register_path = str(exceptions_register)
+        digest = hashlib.sha256(Path(register_path).read_bytes()).hexdigest()
+        register_key = f"exceptions/{digest}.json"
     env = variables.function_environment(
         bucket=bucket,
         topic_arn=topic_arn,
@@ -171,6 +179,8 @@ def function_environment(
         suffix=suffix,
         witness_parameter=witness_parameter or witness_parameter_name(suffix),
         alert_max_resources=alert_max_resources,
+        exceptions_register_key=register_key,
+        exceptions_register_path=register_path,
     )
     env.update({"AWS_REGION": region, "AWS_DEFAULT_REGION": region})
     if endpoint_url is not None:

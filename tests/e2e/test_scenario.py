@@ -113,3 +113,31 @@ def test_monitoring_alerts_fall_on_the_recorder_off_day_and_the_day_after():
         s.recorder_off_day,
         s.recorder_off_day + 1,
     ]
+
+
+@pytest.mark.parametrize("days", [MIN_DAYS, 20, 92])
+def test_two_accepted_risks_one_expiring_within_the_period(days):
+    s = Scenario.build(START, days, 2026)
+    e = s.expect()
+    first, second = s.exceptions
+    initially_open = {r.name for r in s.resources if not r.initially_compliant}
+
+    assert {first.name, second.name} <= initially_open and first.name != second.name
+    assert {first.kind, second.kind} <= {"s3", "ec2"}
+    assert first.expires >= days and second.created < second.expires < days - 1
+    for day, want in enumerate(e.days):
+        in_force = [x for x in s.exceptions if x.created <= day <= x.expires]
+        assert sum(want.excepted_by_kind.values()) <= len(in_force), want.date
+        if not in_force:
+            assert sum(want.excepted_by_kind.values()) == 0, want.date
+
+
+def test_a_day_without_a_report_carries_the_labels_but_not_past_their_expiry():
+    s = Scenario.build(START, 92, 2026)
+    e = s.expect()
+    for skipped in s.skipped_days:
+        before, day = e.days[skipped - 1], e.days[skipped]
+        for kind in ("s3", "ec2"):
+            ended = [x for x in s.exceptions if x.kind == kind and x.expires == skipped - 1]
+            if not ended:
+                assert day.excepted_by_kind[kind] == before.excepted_by_kind[kind]

@@ -19,6 +19,7 @@ from botocore.config import Config
 
 from tests.iam.conftest import describe_actions_on_rule_arns
 from tools.local_aws import estate
+from tools.local_aws.deployment import in_layers, layer_folders
 from tools.local_aws.iam.enforce import role_access_key
 from tools.local_aws.iam.template import StackTemplate
 
@@ -334,8 +335,9 @@ def test_extra_access_keys_and_the_report_of_denials(aws, clients, synthesized):
 # -- the real report generator -------------------------------------------------------------------------
 
 
-def run_report_generator(aws, template: dict, monkeypatch) -> dict:
-    """Run the real handler as the function's role, with the function's environment from the template."""
+def run_report_generator(aws, template: dict, monkeypatch, template_path) -> dict:
+    """Run the real handler as the function's role, with the function's environment from the template
+    (a file in its layer, /opt/..., read from the layer's asset beside the template)."""
     loaded = StackTemplate(template)
     function = next(
         (logical_id, r)
@@ -344,6 +346,8 @@ def run_report_generator(aws, template: dict, monkeypatch) -> dict:
         and "report-generator" in json.dumps(r["Properties"].get("FunctionName"))
     )
     environment = loaded.resolve(function[1]["Properties"]["Environment"]["Variables"], function[0])
+    layers = layer_folders(template["Resources"], function[0], template_path)
+    environment = {name: in_layers(value, layers) for name, value in environment.items()}
     for name, value in {
         **environment,
         "AWS_ENDPOINT_URL": aws.endpoint_url,
@@ -397,7 +401,7 @@ def test_the_report_generator_is_incomplete_when_the_describe_actions_are_scoped
         deploy_world(clients)
         estate.create_bucket(clients.s3, "payments-ledger", encrypted=False)
 
-        result = run_report_generator(aws, template, monkeypatch)
+        result = run_report_generator(aws, template, monkeypatch, synthesized.template_path)
     finally:
         aws.clear_iam()
     capsys.readouterr()

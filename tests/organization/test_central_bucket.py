@@ -206,3 +206,27 @@ def test_the_bucket_policy_alone_keeps_a_member_out_of_another_trail(aws, organi
         assert "because no resource-based policy allows the s3:PutObject action" in message
     finally:
         aws.clear_iam()
+
+
+def test_members_share_a_register_written_once_and_read_back(aws, enforced):
+    """The exceptions register is content-addressed at the bucket's root: the first member writes it
+    (with If-None-Match), the next gets 412 and reads it back; nobody replaces it, and an account
+    outside the organization can neither write nor read it."""
+    register = "exceptions/" + "a" * 64 + ".json"
+    a, b = s3_of(aws, MEMBER_A), s3_of(aws, MEMBER_B)
+    a.put_object(Bucket=BUCKET, Key=register, Body=b"{}\n", IfNoneMatch="*")
+
+    code, _ = refused(b.put_object, Bucket=BUCKET, Key=register, Body=b"{}\n", IfNoneMatch="*")
+    assert code == "PreconditionFailed"
+    assert b.get_object(Bucket=BUCKET, Key=register)["Body"].read() == b"{}\n"
+    assert aws.iam()["denied"] == 0
+    code, message = refused(b.put_object, Bucket=BUCKET, Key=register, Body=b"[]\n")
+    assert code == "AccessDenied"
+    assert "explicit deny" in message
+    outsider = s3_of(aws, OUTSIDER)
+    code, _ = refused(
+        outsider.put_object, Bucket=BUCKET, Key=register, Body=b"{}\n", IfNoneMatch="*"
+    )
+    assert code == "AccessDenied"
+    code, _ = refused(outsider.get_object, Bucket=BUCKET, Key=register)
+    assert code == "AccessDenied"

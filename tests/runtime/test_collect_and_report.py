@@ -238,7 +238,12 @@ def test_every_non_compliant_page_is_read_and_counted(assert_valid_report):
 
     assert report["complete"] is True
     counts = {r["name"]: r["counts"] for r in report["rules"]}
-    assert counts["s3-bucket-sse-dev"] == {"compliant": 3, "nonCompliant": 250, "notApplicable": 2}
+    assert counts["s3-bucket-sse-dev"] == {
+        "compliant": 3,
+        "nonCompliant": 250,
+        "notApplicable": 2,
+        "excepted": 0,
+    }
     assert counts["rds-storage-encrypted-dev"]["nonCompliant"] == 100
     assert counts["ec2-imdsv2-check-dev"]["nonCompliant"] == 0
     assert [r["complianceType"] for r in report["rules"]] == [
@@ -255,6 +260,12 @@ def test_every_non_compliant_page_is_read_and_counted(assert_valid_report):
             "ec2-imdsv2-check-dev": 0,
         },
         "byResourceType": {"AWS::S3::Bucket": 350},
+        "totalExcepted": 0,
+        "exceptedByRule": {
+            "s3-bucket-sse-dev": 0,
+            "rds-storage-encrypted-dev": 0,
+            "ec2-imdsv2-check-dev": 0,
+        },
     }
     first = report["rules"][0]["nonCompliant"][0]
     assert first == {

@@ -159,7 +159,7 @@ def test_an_unreadable_previous_report_is_said_and_the_totals_still_follow():
     found = changes.compare(b'{"schemaVersion": "0.9"}', today)
     text = alert.body(today, "b", KEY, 10, HEAD, found)
 
-    assert found.unreadable == "not a schema 1.0 report"
+    assert found.unreadable == "not a schema 1.0 or 1.1 report"
     assert "Changes since the previous report unknown: it could not be read (not a schema" in text
     assert "Totals: 1 non-compliant in 1 of 1 rule(s)" in text
 

@@ -179,6 +179,8 @@ def test_the_harness_sets_exactly_the_variables_the_stack_sets_with_the_same_def
         topic_arn="arn:aws:sns:us-east-1:123456789012:compliance-alerts-dev",
         suffix="dev",
         rules=[{"name": "r", "managedIdentifier": "R"}],
+        exceptions_register_key=deployed[variables.EXCEPTIONS_REGISTER_KEY],
+        exceptions_register_path=deployed[variables.EXCEPTIONS_REGISTER_PATH],
     )
     assert set(deployed) == set(local) - {"AWS_REGION", "AWS_DEFAULT_REGION"}
     for name in (

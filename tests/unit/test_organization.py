@@ -152,3 +152,31 @@ def test_organization_settings_are_refused_in_the_single_shape():
 def test_the_organization_shape_uses_existing_recorders_by_default():
     assert StackSettings.from_mapping(SETTINGS).use_existing_config_recorder
     assert not StackSettings.from_mapping({}).use_existing_config_recorder
+
+
+def test_the_member_reads_the_register_from_its_layer_and_writes_only_its_trail(org):
+    """The member's functions carry the exceptions layer; its report generator's report, chain and
+    listing statements are narrowed to its own trail, its registers stay at the bucket's root."""
+    resources = org.template(MEMBER)["Resources"]
+    (layer_id,) = [k for k, v in resources.items() if v["Type"] == "AWS::Lambda::LayerVersion"]
+    for resource in resources.values():
+        if resource["Type"] == "AWS::Lambda::Function":
+            assert resource["Properties"]["Layers"] == [{"Ref": layer_id}]
+            assert (
+                resource["Properties"]["Environment"]["Variables"]["EXCEPTIONS_REGISTER_PATH"]
+                == "/opt/exceptions/register.json"
+            )
+    (policy,) = [
+        v
+        for k, v in resources.items()
+        if v["Type"] == "AWS::IAM::ManagedPolicy" and k.startswith("ReportGenerator")
+    ]
+    by_sid = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    own = json.dumps(by_sid["WriteReportsOnce"]["Resource"])
+    assert '/reports/", {"Ref": "AWS::AccountId"}, "/", {"Ref": "AWS::Region"}, "/*"' in own
+    assert "chain/" in json.dumps(by_sid["WriteChainBookkeeping"]["Resource"])
+    assert "reports/" not in json.dumps(by_sid["WriteChainBookkeeping"]["Resource"])
+    assert json.dumps(by_sid["WriteRegistersOnce"]["Resource"]).endswith('/exceptions/*"]]}')
+    assert by_sid["ListReportVersions"]["Condition"]["StringLike"]["s3:prefix"] == {
+        "Fn::Join": ["", ["reports/", {"Ref": "AWS::AccountId"}, "/", {"Ref": "AWS::Region"}, "/*"]]
+    }

@@ -48,6 +48,8 @@ def test_environment_names_the_bucket_topic_and_rules(template):
         "METRICS_NAMESPACE",
         "ALERT_MAX_RESOURCES",
         "WITNESS_PARAMETER",
+        "EXCEPTIONS_REGISTER_KEY",
+        "EXCEPTIONS_REGISTER_PATH",
     }
     assert env["REPORT_PREFIX"] == "reports/"
     assert env["ENVIRONMENT_SUFFIX"] == "dev"
@@ -85,6 +87,8 @@ def test_role_has_exactly_the_actions_the_code_needs(template):
         "WriteOwnLogs": ["logs:CreateLogStream", "logs:PutLogEvents"],
         "ReadReports": ["s3:GetObject"],
         "WriteReportsOnce": ["s3:PutObject"],
+        "ReadRegisters": ["s3:GetObject"],
+        "WriteRegistersOnce": ["s3:PutObject"],
         "WriteChainBookkeeping": ["s3:PutObject"],
         "ListReports": ["s3:ListBucket"],
         "ListReportVersions": ["s3:ListBucketVersions"],
@@ -127,6 +131,10 @@ def test_role_resources_are_scoped(template):
     assert statements["WriteReportsOnce"]["Condition"] == {"Null": {"s3:if-none-match": "false"}}
     assert statements["WriteReportsOnce"]["Resource"]["Fn::Join"][1][-1] == "/reports/*"
     assert statements["WriteChainBookkeeping"]["Resource"]["Fn::Join"][1][-1] == "/chain/*"
+    # The exceptions registers: read, and written once (content-addressed, never overwritten).
+    for sid in ("ReadRegisters", "WriteRegistersOnce"):
+        assert statements[sid]["Resource"]["Fn::Join"][1][-1] == "/exceptions/*", sid
+    assert statements["WriteRegistersOnce"]["Condition"] == {"Null": {"s3:if-none-match": "false"}}
     # Versions are listed under reports/ only.
     assert statements["ListReportVersions"]["Condition"] == {
         "StringLike": {"s3:prefix": "reports/*"}

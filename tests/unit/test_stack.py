@@ -15,6 +15,8 @@ NAMED = {
     "AWS::SQS::Queue": ("QueueName", 80),
     "AWS::SNS::Topic": ("TopicName", 256),
     "AWS::Lambda::Function": ("FunctionName", 64),
+    # PublishLayerVersion, LayerName: "Length Constraints: Minimum length of 1. Maximum length of 140."
+    "AWS::Lambda::LayerVersion": ("LayerName", 140),
     "AWS::Logs::LogGroup": ("LogGroupName", 512),
     "AWS::IAM::Role": ("RoleName", 64),
     "AWS::IAM::ManagedPolicy": ("ManagedPolicyName", 128),

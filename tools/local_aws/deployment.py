@@ -32,8 +32,10 @@ REPO = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"  # moto's default account, the emulator's
 REGION = "us-east-1"
 MANIFEST = "deployment.json"
+# Where Lambda extracts a function's layers ("Packaging your layer content", Lambda Developer Guide).
+LAYER_MOUNT = "/opt/"
 # What a synthesized template depends on; a change to any of these synthesizes again.
-_SOURCES = ("app.py", "cdk.json", "lib")
+_SOURCES = ("app.py", "cdk.json", "exceptions.yaml", "lib")
 
 
 class DeploymentError(RuntimeError):
@@ -80,6 +82,11 @@ class Deployment:
     # The SSM parameter the report generator publishes the trail's head to: {"name", "value"} (its
     # initial value); empty when the stack has none.
     witness_parameter: Dict[str, str] = field(default_factory=dict)
+    # Each function's layers as the local folders Lambda would extract into /opt, in the function's
+    # order (the synthesized assets beside the template): a variable naming a file under /opt is
+    # given the folder's copy on this machine (``_environment``).
+    function_layers: List[str] = field(default_factory=list)
+    formatter_layers: List[str] = field(default_factory=list)
 
     # -- reading and writing ---------------------------------------------------------------------
     @classmethod
@@ -113,7 +120,11 @@ class Deployment:
         ``endpoint_url`` the emulator's endpoint and the function role's credentials (the key the
         emulator evaluates as the report generator's role)."""
         return self._environment(
-            self.function_variables, "reportGenerator", endpoint_url, overrides
+            self.function_variables,
+            "reportGenerator",
+            endpoint_url,
+            overrides,
+            self.function_layers,
         )
 
     def formatter_environment(
@@ -122,7 +133,11 @@ class Deployment:
         """The alert formatter's environment, as ``function_environment`` is the report
         generator's: signing as the formatter's role with ``endpoint_url``."""
         return self._environment(
-            self.formatter_variables, "alertFormatter", endpoint_url, overrides
+            self.formatter_variables,
+            "alertFormatter",
+            endpoint_url,
+            overrides,
+            self.formatter_layers,
         )
 
     def _environment(
@@ -131,8 +146,9 @@ class Deployment:
         role: str,
         endpoint_url: Optional[str],
         overrides: Dict[str, str],
+        layers: List[str],
     ) -> Dict[str, str]:
-        env = dict(variables)
+        env = {name: in_layers(value, layers) for name, value in variables.items()}
         env.update({"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region})
         if endpoint_url is not None:
             env.update(
@@ -145,6 +161,29 @@ class Deployment:
             )
         env.update(overrides)
         return env
+
+
+def layer_folders(resources: Dict[str, Any], function_id: str, template_path: Path) -> List[str]:
+    """A function's layers as the local folders Lambda would extract into /opt: each layer's asset,
+    synthesized beside the template as ``asset.<hash>`` (its S3 key is ``<hash>.zip``)."""
+    folders = []
+    for ref in resources[function_id]["Properties"].get("Layers", []):
+        layer = resources[ref["Ref"]]["Properties"]["Content"]["S3Key"]
+        folders.append(str(Path(template_path).resolve().parent / f"asset.{Path(layer).stem}"))
+    return folders
+
+
+def in_layers(value: str, layers: List[str]) -> str:
+    """``value`` as this machine sees it: a path under /opt becomes that file in the last layer folder
+    holding it (Lambda extracts the layers into /opt in order, a later one over an earlier one)."""
+    if not value.startswith(LAYER_MOUNT):
+        return value
+    relative = value[len(LAYER_MOUNT) :]
+    for folder in reversed(layers):
+        candidate = Path(folder) / relative
+        if candidate.exists():
+            return str(candidate)
+    return value
 
 
 # -- creating what the deployment creates ------------------------------------------------------------
@@ -199,8 +238,9 @@ def deploy(clients: Any, deployment: Deployment) -> None:
 def for_suffix(suffix: str, python: Optional[str] = None, timeout_s: float = 900) -> Deployment:
     """The deployment of the code in this checkout for ``suffix``, synthesized by ``app.py`` as
     ``cdk synth`` would run it. Cached under the system temp folder by a digest of the sources
-    (``app.py``, ``cdk.json``, ``lib/``), so each change of the code is synthesized once, and
-    parallel test workers wait for one synthesis instead of each running their own."""
+    (``app.py``, ``cdk.json``, ``exceptions.yaml``, ``lib/``), so each change of the code is
+    synthesized once, and parallel test workers wait for one synthesis instead of each running their
+    own."""
     import fcntl  # POSIX; the emulator and its tests run on Linux
 
     folder = Path(tempfile.gettempdir()) / "local_aws-deployments" / f"{suffix}-{source_digest()}"
@@ -403,6 +443,7 @@ def describe(template_path: Path, account: str = ACCOUNT, region: str = REGION) 
             parameter = props(lid)
             if parameter["Name"] == variables.get("WITNESS_PARAMETER"):
                 witness = {"name": parameter["Name"], "value": parameter["Value"]}
+
     roles = {
         "reportGenerator": role_name(function["Role"]),
         "dailyEvaluation": role_name(schedule["Target"]["RoleArn"]),
@@ -444,6 +485,8 @@ def describe(template_path: Path, account: str = ACCOUNT, region: str = REGION) 
         event_rules=event_rules,
         status_check_rule_arn=status_check,
         witness_parameter=witness,
+        function_layers=layer_folders(stack.resources, function_id, template_path),
+        formatter_layers=layer_folders(stack.resources, formatter_id, template_path),
     )
 
 

@@ -1,7 +1,8 @@
 //! `--format csv`: every table of the timeline in one file, as sections a spreadsheet opens
 //! directly. Each section is a row `section,<name>`, a header row, the data rows, and one empty row.
 //! Sections, in order: `provenance`, `summary`, `daily`, `rules`, `exposure_windows`,
-//! `longest_open`, `monitoring`, `chain_problems`, `cadence_gaps`. The rows come from [`Rows`], which also
+//! `longest_open`, `monitoring`, `chain_problems`, `cadence_gaps`, `exceptions_in_force`,
+//! `exceptions_expired`, `exception_registers`. The rows come from [`Rows`], which also
 //! neutralises text cells a spreadsheet would evaluate; this file only writes them.
 
 use super::Renderer;
@@ -45,6 +46,9 @@ impl Renderer for CsvRenderer {
         section(&mut out, rows.monitoring(usize::MAX))?;
         section(&mut out, rows.chain_problems(usize::MAX))?;
         section(&mut out, rows.cadence_gaps(usize::MAX))?;
+        section(&mut out, rows.exceptions_in_force())?;
+        section(&mut out, rows.exceptions_expired())?;
+        section(&mut out, rows.exception_registers())?;
         out.into_inner()
             .map_err(|e| RenderError::Csv(e.to_string()))
     }

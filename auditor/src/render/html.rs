@@ -2,8 +2,9 @@
 //! laid out for a screen, a phone and printing to PDF: a summary header with a red "no evidence"
 //! banner when reports are missing for the period, the provenance and the trail verdict, the
 //! per-rule table, the daily charts, the daily table of non-compliant resources and compliance
-//! per rule, the trail problems, the longest-open findings, the monitoring days and the exposure
-//! windows.
+//! per rule, the trail problems, the exceptions (in force, expired while their finding was open,
+//! and the registers they come from), the longest-open findings, the monitoring days and the
+//! exposure windows.
 //!
 //! Layout: at phone width (390 px) nothing overflows the page; each table and chart scrolls
 //! inside its own box instead. Printed (A4, 12 mm margins), the header and the rules share the
@@ -229,6 +230,14 @@ impl Renderer for HtmlRenderer {
                         h2 { "Trail check" }
                         (table(&rows.chain_problems(usize::MAX).for_people()))
                         (table(&rows.cadence_gaps(usize::MAX).for_people()))
+                    }
+                    "\n"
+                    section {
+                        h2 { "Exceptions" }
+                        p { (rows.exceptions_summary()) }
+                        (table(&rows.exceptions_in_force().for_people()))
+                        (table(&rows.exceptions_expired().for_people()))
+                        (table(&rows.exception_registers().for_people()))
                     }
                     "\n"
                     section {

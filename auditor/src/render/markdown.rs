@@ -1,4 +1,5 @@
-//! `--format md`: a summary for tickets. Long periods are summarised by month end and long lists
+//! `--format md`: a summary for tickets (the exceptions in force and expired are listed in full:
+//! each is a named approval, so they are few). Long periods are summarised by month end and long lists
 //! are cut (the exposure windows per rule), with a pointer to the JSON or CSV output for the rest. The tables and sentences come
 //! from [`Rows`]; this file only lays them out as Markdown.
 //!
@@ -126,15 +127,32 @@ impl Renderer for MarkdownRenderer {
             DayRows::MonthEnds => "at each month end",
         };
         let _ = writeln!(o, "\n## Non-compliant resources and compliance {heading}\n");
-        let _ = writeln!(o, "{}\n", escape(rows.compliance_note()));
+        let _ = writeln!(o, "{}\n", escape(&rows.compliance_note()));
         table(&mut o, &rows.daily(which).for_people());
+        let _ = writeln!(o, "\n## Exceptions\n");
+        let _ = writeln!(o, "{}", escape(&rows.exceptions_summary()));
+        for t in [
+            rows.exceptions_in_force().for_people(),
+            rows.exceptions_expired().for_people(),
+            rows.exception_registers().for_people(),
+        ] {
+            if t.rows.is_empty() && t.empty.is_none() {
+                continue;
+            }
+            o.push('\n');
+            // Three tables in one section: each named by its caption.
+            if !t.rows.is_empty() {
+                let _ = writeln!(o, "**{}**\n", escape(t.caption));
+            }
+            table(&mut o, &t);
+        }
         let _ = writeln!(o, "\n## Longest-open findings\n");
         table(&mut o, &rows.longest_open().for_people());
         let _ = writeln!(o, "\n## Monitoring stayed on\n");
         let _ = writeln!(o, "{}\n", escape(&rows.monitoring_summary()));
         table(&mut o, &rows.monitoring(LIST_MAX).for_people());
         let _ = writeln!(o, "\n## Exposure windows\n");
-        let _ = writeln!(o, "{}\n", escape(rows.exposure_note()));
+        let _ = writeln!(o, "{}\n", escape(&rows.exposure_note()));
         table(
             &mut o,
             &rows.exposure_windows(WINDOWS_PER_RULE).for_people(),

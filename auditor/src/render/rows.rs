@@ -15,6 +15,13 @@
 //! reads "—" (a day without evidence has no compliance percentage: never 100 %, never 0 %);
 //! headings are in sentence case.
 //!
+//! Exceptions (schema 1.1): for people, "Non-compliant" counts the open findings that are not
+//! excepted, and "Excepted" those under an exception in force, side by side; as data, `rule:<name>`
+//! keeps counting every open finding (excepted ones included, as the reports' `counts.nonCompliant`
+//! does) and `excepted:<name>` gives the excepted ones, so a spreadsheet sees the same figures in
+//! a trail of 1.0 reports and one of 1.1 reports. The columns about exceptions are shown to people
+//! only when the period has a report that records exceptions; the data always has them.
+//!
 //! Row limits: a table cut for people says how many rows were left out and where they are. The
 //! exposure windows are cut per rule, never as a whole, so one rule with many findings cannot
 //! hide the others.
@@ -31,11 +38,15 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
+mod exceptions;
+
 use crate::chain::{CadenceGap, Problem};
+use crate::excepted::ExceptedSpan;
 use crate::report::MonitoringIssue;
 use crate::timeline::{Day, DayState, Exposure, MonitoringDay, RuleStats, Timeline, Window};
 
 /// One line of a daily chart and one column of the daily table: open findings per day.
+#[derive(Clone)]
 pub struct Series<'t> {
     pub name: &'t str,
     pub values: Vec<u64>,
@@ -190,6 +201,9 @@ pub enum Cell<'t> {
     Dates(&'t [NaiveDate]),
     /// Where a day's figures come from: "yes" or "no report (…)" for people, the state as data.
     Day(DayState),
+    /// A value the source does not give (a reason no verified register holds): `—` for people,
+    /// empty as data.
+    Unknown,
 }
 
 impl Cell<'_> {
@@ -216,6 +230,7 @@ impl Cell<'_> {
             Cell::Day(DayState::Reported) => "yes".to_owned(),
             Cell::Day(DayState::Carried) => "no report (carried)".to_owned(),
             Cell::Day(DayState::Unknown) => "no report (unknown)".to_owned(),
+            Cell::Unknown => "—".to_owned(),
         }
     }
 
@@ -234,6 +249,7 @@ impl Cell<'_> {
             Cell::Day(DayState::Reported) => "reported".to_owned(),
             Cell::Day(DayState::Carried) => "carried".to_owned(),
             Cell::Day(DayState::Unknown) => "unknown".to_owned(),
+            Cell::Unknown => String::new(),
         }
     }
 }
@@ -458,10 +474,26 @@ const NOTHING_KNOWN: &str = "Nothing is known about findings in the period: no r
 /// Everything the HTML, Markdown and CSV formats show, derived from one [`Timeline`].
 pub struct Rows<'t> {
     t: &'t Timeline,
-    /// Open findings per rule per day, in the order of `Timeline::rules`.
+    /// Open findings not excepted, per rule per day, in the order of `Timeline::rules`.
     by_rule: Vec<Series<'t>>,
     /// Open findings per resource type per day, in the order of `Timeline::resource_types`.
     by_type: Vec<Series<'t>>,
+    /// The lines of the per-rule chart: `by_rule`, and the excepted findings of all rules when
+    /// the period records exceptions.
+    rule_chart: Vec<Series<'t>>,
+    /// True when a report of the period records exceptions (schema 1.1): people then see the
+    /// excepted figures beside the non-compliant ones.
+    recorded: bool,
+}
+
+/// The exception spans of a window for people and as data: `EXC-1 (2026-07-03 to 2026-07-05)`,
+/// several joined by `; `.
+fn spans(s: &[ExceptedSpan]) -> String {
+    let each: Vec<String> = s
+        .iter()
+        .map(|s| format!("{} ({} to {})", s.id, s.from, s.to))
+        .collect();
+    each.join("; ")
 }
 
 impl<'t> Rows<'t> {
@@ -479,10 +511,26 @@ impl<'t> Rows<'t> {
                 })
                 .collect()
         };
+        let mut by_rule: Vec<Series<'t>> = series(&t.rules, |d| &d.by_rule);
+        for s in &mut by_rule {
+            for (v, d) in s.values.iter_mut().zip(&t.days) {
+                *v = v.saturating_sub(d.excepted_by_rule.get(s.name).copied().unwrap_or(0));
+            }
+        }
+        let recorded = t.exceptions.reports_with_exceptions > 0;
+        let mut rule_chart = by_rule.clone();
+        if recorded {
+            rule_chart.push(Series {
+                name: "excepted (all rules)",
+                values: t.days.iter().map(|d| d.excepted).collect(),
+            });
+        }
         Rows {
             t,
-            by_rule: series(&t.rules, |d| &d.by_rule),
+            by_rule,
             by_type: series(&t.resource_types, |d| &d.by_resource_type),
+            rule_chart,
+            recorded,
         }
     }
 
@@ -544,7 +592,7 @@ impl<'t> Rows<'t> {
     }
 
     /// The headline figures of the period, as (label, value).
-    pub fn key_figures(&self) -> [(&'static str, String); 5] {
+    pub fn key_figures(&self) -> Vec<(&'static str, String)> {
         let sum = |f: fn(&RuleStats) -> u64| {
             self.t
                 .rule_stats
@@ -553,8 +601,11 @@ impl<'t> Rows<'t> {
                 .fold(0u64, u64::saturating_add)
         };
         let m = &self.t.monitoring;
-        [
-            ("Open at period end", sum(|r| r.open_at_end).to_string()),
+        let mut figures = vec![("Open at period end", sum(|r| r.open_at_end).to_string())];
+        if self.recorded {
+            figures.push(("Of those, excepted", sum(|r| r.excepted_at_end).to_string()));
+        }
+        figures.extend([
             ("Opened in period", sum(|r| r.opened).to_string()),
             ("Resolved in period", sum(|r| r.resolved).to_string()),
             (
@@ -562,7 +613,8 @@ impl<'t> Rows<'t> {
                 format!("{} / {}", m.days_with_report, m.days_in_series),
             ),
             ("Days monitoring fully on", m.days_monitoring_on.to_string()),
-        ]
+        ]);
+        figures
     }
 
     /// The sentence that opens the "Monitoring stayed on" section.
@@ -575,22 +627,35 @@ impl<'t> Rows<'t> {
     }
 
     /// How to read the compliance columns of the daily table.
-    pub fn compliance_note(&self) -> &'static str {
-        "Compliant: resources a rule evaluated compliant over all it evaluated (compliant plus non-compliant; not-applicable ones are not evaluated), from the counts of the day's report, rounded down to 0.1% (99.96% reads 99.9%, never 100%). — marks a day without evidence of the rule: no report that day (the non-compliant count is carried), the rule incomplete in it, or nothing evaluated."
+    pub fn compliance_note(&self) -> String {
+        let mut s = "Compliant: resources a rule evaluated compliant over all it evaluated (compliant plus non-compliant; not-applicable ones are not evaluated), from the counts of the day's report, rounded down to 0.1% (99.96% reads 99.9%, never 100%). — marks a day without evidence of the rule: no report that day (the non-compliant count is carried), the rule incomplete in it, or nothing evaluated.".to_owned();
+        if self.recorded {
+            s.push_str(" Non-compliant: open findings without an exception in force that day; Excepted: open findings under one (an exception labels a finding, it never removes it). An excepted finding counts as non-compliant in the compliance figure: an exception is accepted risk, not compliance.");
+        }
+        s
     }
 
     /// How to read the exposure windows: the answer to "was this resource compliant on day D?".
-    pub fn exposure_note(&self) -> &'static str {
-        "A finding was non-compliant on a day D when one of its windows has Opened on or before D and Resolved after D (or is open); on a day without a report the state is carried from the last report (see the daily table). Days: the window's days within the period."
+    pub fn exposure_note(&self) -> String {
+        let mut s = "A finding was non-compliant on a day D when one of its windows has Opened on or before D and Resolved after D (or is open); on a day without a report the state is carried from the last report (see the daily table). Days: the window's days within the period.".to_owned();
+        if self.recorded {
+            s.push_str(" Excepted days: of those, the days under an exception in force, and which exception (first and last day); from the day after an exception expires the finding is plain non-compliant again.");
+        }
+        s
     }
 
-    /// The daily charts: per rule and per resource type.
+    /// The daily charts: per rule (not excepted; with the excepted findings of all rules as one
+    /// more line when the period records exceptions) and per resource type.
     pub fn charts(&self) -> [Chart<'_, 't>; 2] {
         [
             Chart {
                 id: "by-rule",
-                title: "Non-compliant resources per rule, per day",
-                series: &self.by_rule,
+                title: if self.recorded {
+                    "Non-compliant resources per rule (not excepted), and excepted ones, per day"
+                } else {
+                    "Non-compliant resources per rule, per day"
+                },
+                series: &self.rule_chart,
             },
             Chart {
                 id: "by-type",
@@ -611,7 +676,8 @@ impl<'t> Rows<'t> {
         let (c, m, p) = (&t.chain, &t.monitoring, &t.period);
         let through = p.through.map_or_else(|| text(""), Cell::Date);
         let evidence = text(t.evidence.statement.as_deref().unwrap_or_default());
-        let fields: [(&'static str, Cell<'t>); 14] = [
+        let x = &t.exceptions;
+        let fields: [(&'static str, Cell<'t>); 18] = [
             ("source", text(&t.source)),
             ("period", text(&p.label)),
             ("from", Cell::Date(p.from)),
@@ -626,6 +692,16 @@ impl<'t> Rows<'t> {
             ("days_with_report", count(m.days_with_report)),
             ("days_without_report", count(m.days_without_report)),
             ("days_with_monitoring_issues", count(m.days_with_issues)),
+            ("reports_with_exceptions", count(x.reports_with_exceptions)),
+            (
+                "reports_without_exceptions",
+                count(x.reports_without_exceptions),
+            ),
+            ("exceptions_in_force", count(x.in_force.len())),
+            (
+                "exceptions_expired_while_open",
+                count(x.expired_while_open.len()),
+            ),
         ];
         let columns = Columns::new()
             .data("field", |(k, _): (&str, Cell<'t>)| text(k))
@@ -649,11 +725,12 @@ impl<'t> Rows<'t> {
         }
     }
 
-    /// One row per day (or per month end): where the figures come from, and per rule the open
-    /// findings beside the compliance percentage (compliant over evaluated, from the counts of the
-    /// day's report; `—` on a day without evidence of the rule), then the total; as data also the
-    /// report key, each rule's compliant and evaluated counts and the open findings per resource
-    /// type.
+    /// One row per day (or per month end): where the figures come from, and per rule the
+    /// findings open and not excepted, the excepted ones (when the period records exceptions)
+    /// and the compliance percentage (compliant over evaluated, from the counts of the day's
+    /// report; `—` on a day without evidence of the rule), then the totals; as data also the
+    /// report key, every open finding per rule (`rule:`, excepted ones included) and the excepted
+    /// ones, each rule's compliant and evaluated counts and the open findings per resource type.
     pub fn daily(&self, which: DayRows) -> Table<'_, 't, usize> {
         let days = &self.t.days;
         let mut columns = Columns::new()
@@ -663,17 +740,30 @@ impl<'t> Rows<'t> {
             .data("report", |i| {
                 id(days[i].report.as_deref().unwrap_or_default())
             })
-            .data("total", |i| count(days[i].total));
+            .data("total", |i| count(days[i].total))
+            .data("excepted", |i| count(days[i].excepted));
         for s in &self.by_rule {
             let name = s.name;
             let compliance =
                 move |i: usize| days[i].compliance_by_rule.get(name).copied().flatten();
+            let excepted =
+                move |i: usize| count(days[i].excepted_by_rule.get(name).copied().unwrap_or(0));
             columns = columns
-                .col("Non-compliant", &format!("rule:{name}"), |i| {
-                    count(s.values[i])
-                })
+                .people("Non-compliant", |i| count(s.values[i]))
                 .numeric()
                 .group(name)
+                .data(&format!("rule:{name}"), move |i| {
+                    count(days[i].by_rule.get(name).copied().unwrap_or(0))
+                });
+            columns = if self.recorded {
+                columns
+                    .col("Excepted", &format!("excepted:{name}"), excepted)
+                    .numeric()
+                    .group(name)
+            } else {
+                columns.data(&format!("excepted:{name}"), excepted)
+            };
+            columns = columns
                 .col("Compliant", &format!("compliance_pct:{name}"), move |i| {
                     Cell::Percent(compliance(i).and_then(|c| c.percent))
                 })
@@ -689,7 +779,16 @@ impl<'t> Rows<'t> {
         for s in &self.by_type {
             columns = columns.data(&format!("type:{}", s.name), |i| count(s.values[i]));
         }
-        let columns = columns.people("Total", |i| count(days[i].total)).numeric();
+        let mut columns = columns
+            .people("Total", |i| {
+                count(days[i].total.saturating_sub(days[i].excepted))
+            })
+            .numeric();
+        if self.recorded {
+            columns = columns
+                .people("Excepted", |i| count(days[i].excepted))
+                .numeric();
+        }
         let picked: Vec<usize> = (0..days.len())
             .filter(|&i| {
                 which == DayRows::Every
@@ -714,7 +813,16 @@ impl<'t> Rows<'t> {
             .col("Open at start", "open_at_start", |r| count(r.open_at_start))
             .numeric()
             .col("Open at end", "open_at_end", |r| count(r.open_at_end))
-            .numeric()
+            .numeric();
+        let excepted = |r: &'t RuleStats| count(r.excepted_at_end);
+        let columns = if self.recorded {
+            columns
+                .col("Of those, excepted", "excepted_at_end", excepted)
+                .numeric()
+        } else {
+            columns.data("excepted_at_end", excepted)
+        };
+        let columns = columns
             .col("Opened", "opened", |r| count(r.opened))
             .numeric()
             .col("Resolved", "resolved", |r| count(r.resolved))
@@ -748,8 +856,8 @@ impl<'t> Rows<'t> {
             .exposures
             .iter()
             .flat_map(|e| (0..e.windows.len()).map(move |i| (e, i)));
-        let window = |(e, i): (&'t Exposure, usize)| -> Window { e.windows[i] };
-        let columns = Columns::new()
+        let window = |(e, i): (&'t Exposure, usize)| -> &'t Window { &e.windows[i] };
+        let columns: Columns<'_, 't, (&'t Exposure, usize)> = Columns::new()
             .col("Rule", "rule", |(e, _): (&'t Exposure, usize)| {
                 text(&e.rule)
             })
@@ -777,6 +885,19 @@ impl<'t> Rows<'t> {
             })
             .col("Days", "days", move |x| count(window(x).days))
             .numeric();
+        let excepted_days = move |x| count(window(x).excepted_days);
+        let exceptions = move |x| text(spans(&window(x).exceptions));
+        let columns = if self.recorded {
+            columns
+                .col("Excepted days", "excepted_days", excepted_days)
+                .numeric()
+                .col("Exceptions", "exceptions", exceptions)
+                .prose()
+        } else {
+            columns
+                .data("excepted_days", excepted_days)
+                .data("exceptions", exceptions)
+        };
         Table::build_per_group(
             "exposure_windows",
             "Exposure windows: one row per window in which a finding was non-compliant",
@@ -800,10 +921,25 @@ impl<'t> Rows<'t> {
 
     /// The findings still open at the end, oldest current window first.
     pub fn longest_open(&self) -> Table<'_, 't, &'t Exposure> {
+        let through = self.t.period.through;
+        let at_end = move |e: &'t Exposure| {
+            let span = e
+                .windows
+                .last()
+                .and_then(|w| w.exceptions.last())
+                .filter(|s| Some(s.to) == through);
+            text(span.map_or("", |s| s.id.as_str()))
+        };
+        let columns = longest_open_columns();
+        let columns = if self.recorded {
+            columns.col("Exception at end", "exception_at_end", at_end)
+        } else {
+            columns.data("exception_at_end", at_end)
+        };
         Table::build(
             "longest_open",
             "Findings still open at the end of the period, oldest first",
-            longest_open_columns(),
+            columns,
             self.t.longest_open.iter(),
             usize::MAX,
         )

@@ -146,6 +146,22 @@ fn text(v: &Verified) -> String {
         "witnesses",
         witness_sentence(&r.witnesses, &v.witness_files),
     );
+    line(&mut o, "exceptions", v.exceptions.sentence());
+    for reg in &v.exceptions.registers {
+        let version = reg
+            .version_id
+            .as_deref()
+            .map_or_else(String::new, |v| format!(" (version {v})"));
+        let note = reg
+            .note
+            .as_deref()
+            .map_or_else(String::new, |n| format!(": {n}"));
+        let _ = writeln!(
+            o,
+            "  {}{version}, {} exception(s), named by {} report(s): {}{note}",
+            reg.key, reg.entries, reg.referenced_by, reg.state
+        );
+    }
     if r.intact {
         line(&mut o, "chain", "INTACT");
     } else {

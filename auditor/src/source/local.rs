@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 use super::layout::{self, Entry, FolderListing, Layout};
 use super::{
-    FetchError, HeadCopy, HeadLookup, Listing, ReportSource, StoredObject, UnreadableEntry,
-    Versioning,
+    FetchError, HeadCopy, HeadLookup, Listing, RegisterLookup, ReportSource, StoredObject,
+    UnreadableEntry, Versioning, register_key_is_safe,
 };
 use crate::error::SourceError;
 use crate::key::TrailId;
@@ -194,6 +194,21 @@ fn folder_identity(path: &Path, _meta: &fs::Metadata) -> FolderIdentity {
     fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
+/// Why a folder has no place for what the generator keeps beside `reports/`.
+const NOT_ROOTED: &str =
+    "the folder is neither a copy of the bucket root (with reports/) nor inside a reports/ folder";
+
+impl LocalSource {
+    /// The folder that holds `reports/` (and `chain/`, `exceptions/`), when there is one.
+    fn trail_root(&self) -> Option<PathBuf> {
+        if self.root.join("reports").is_dir() {
+            Some(self.root.clone())
+        } else {
+            self.above_reports.clone()
+        }
+    }
+}
+
 /// Reads at most `limit + 1` bytes, so an object larger than the schema allows is refused as too
 /// large without being held in memory. The buffer is sized from the file's length up to that
 /// cap: `Take` gives `read_to_end` no size hint, and growing from nothing cost a dozen reads for
@@ -254,10 +269,7 @@ impl ReportSource for LocalSource {
         } else if let Some(above) = &self.above_reports {
             above.join(layout::head_key(&self.key_prefix))
         } else {
-            return Ok(HeadLookup::NotLookedFor(
-                "the folder is neither a copy of the bucket root (with reports/) nor inside a reports/ folder"
-                    .to_owned(),
-            ));
+            return Ok(HeadLookup::NotLookedFor(NOT_ROOTED.to_owned()));
         };
         let copies = if path.exists() || fs::symlink_metadata(&path).is_ok() {
             vec![HeadCopy {
@@ -303,6 +315,35 @@ impl ReportSource for LocalSource {
             SourceError::BadLocation(format!("{}: holds no trail {id}", self.name))
         })?;
         Ok(Box::new(LocalSource::new(folder)))
+    }
+
+    /// A folder keeps one version of each file: `version_id` cannot be honoured (the check
+    /// says so), and the file's bytes are read.
+    fn register(
+        &self,
+        key: &str,
+        _version_id: Option<&str>,
+    ) -> Result<RegisterLookup, SourceError> {
+        let Some(base) = self.trail_root() else {
+            return Ok(RegisterLookup::NotLookedFor(NOT_ROOTED.to_owned()));
+        };
+        if !register_key_is_safe(key) {
+            return Ok(RegisterLookup::NotLookedFor(format!(
+                "{key} is not a key under exceptions/"
+            )));
+        }
+        let path = base.join(key);
+        let present = fs::symlink_metadata(&path).is_ok();
+        Ok(RegisterLookup::Looked {
+            location: path.display().to_string(),
+            versioned: false,
+            versions: usize::from(present),
+            delete_markers: 0,
+            deleted: false,
+            bytes: present.then(|| {
+                read_capped(&path, crate::register::MAX_REGISTER_BYTES).map_err(|e| e.to_string())
+            }),
+        })
     }
 }
 

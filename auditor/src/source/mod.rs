@@ -171,6 +171,37 @@ pub enum HeadLookup {
     },
 }
 
+/// What the source holds of one exceptions register object (docs/report-format.md,
+/// "Exceptions"): a key such as `exceptions/<sha256>.json` relative to the trail root, beside
+/// `reports/` like the generator's `chain/`.
+#[derive(Debug)]
+pub enum RegisterLookup {
+    /// The source is not rooted where registers are kept, or they could not be listed; the
+    /// sentence says why.
+    NotLookedFor(String),
+    Looked {
+        location: String,
+        /// True when the source keeps object versions (S3), so a version id was honoured.
+        versioned: bool,
+        /// Stored versions of the key (a folder: 1 when the file exists, else 0).
+        versions: usize,
+        /// Delete markers on the key.
+        delete_markers: usize,
+        /// True when a delete marker is the current version.
+        deleted: bool,
+        /// The bytes of the version asked for (or of the current version when none is named),
+        /// at most [`crate::register::MAX_REGISTER_BYTES`] + 1 of them; `None` when not stored.
+        bytes: Option<Result<Vec<u8>, String>>,
+    },
+}
+
+/// Whether `key` can name a register object: `exceptions/<file>.json`, nothing that climbs out.
+pub fn register_key_is_safe(key: &str) -> bool {
+    key.strip_prefix("exceptions/").is_some_and(|f| {
+        !f.is_empty() && !f.contains(['/', '\\']) && f != ".." && f.ends_with(".json")
+    })
+}
+
 /// A place holding reports.
 pub trait ReportSource: Send + Sync {
     /// How the user named it, for messages.
@@ -200,6 +231,17 @@ pub trait ReportSource: Send + Sync {
             "{}: holds no trail {id}",
             self.name()
         )))
+    }
+    /// The exceptions register at `key` (relative to the trail root): every stored version, and
+    /// the bytes of `version_id` (S3) or of the current version.
+    fn register(
+        &self,
+        _key: &str,
+        _version_id: Option<&str>,
+    ) -> Result<RegisterLookup, SourceError> {
+        Ok(RegisterLookup::NotLookedFor(
+            "this source does not keep exceptions registers".to_owned(),
+        ))
     }
 }
 

@@ -32,8 +32,8 @@ use aws_smithy_http_client::tls;
 
 use super::layout::{self, Entry, FolderListing, Layout};
 use super::{
-    FetchError, HEAD_MAX_BYTES, HeadCopy, HeadLookup, Listing, ReportSource, StoredObject,
-    VersionAnomaly, Versioning,
+    FetchError, HEAD_MAX_BYTES, HeadCopy, HeadLookup, Listing, RegisterLookup, ReportSource,
+    StoredObject, VersionAnomaly, Versioning, register_key_is_safe,
 };
 use crate::error::SourceError;
 use crate::key::TrailId;
@@ -241,6 +241,24 @@ impl S3Source {
     /// (`chain/<account>/<region>/head.json` for an organization's trail).
     fn head_key(&self) -> String {
         layout::head_key(&self.prefix)
+    }
+
+    /// The key of `rel` (relative to the trail root) for this prefix: beside `reports/`.
+    fn beside_reports(&self, rel: &str) -> String {
+        let segments: Vec<&str> = self.prefix.split('/').collect();
+        if let Some(i) = segments.iter().position(|s| *s == "reports") {
+            let base = segments[..i].join("/");
+            return if base.is_empty() {
+                rel.to_owned()
+            } else {
+                format!("{base}/{rel}")
+            };
+        }
+        match self.prefix.as_str() {
+            "" => rel.to_owned(),
+            p if p.ends_with('/') => format!("{p}{rel}"),
+            p => format!("{p}/{rel}"),
+        }
     }
 }
 
@@ -465,6 +483,23 @@ impl Bucket {
         )))
     }
 
+    /// Every version and delete marker of exactly `key`, for an object kept beside the reports
+    /// (the head, a register). A listing refused (a policy scoped to `reports/`) is `Err` with
+    /// the sentence to state; only an endpoint that stopped answering ends the run.
+    async fn list_one(
+        &self,
+        key: &str,
+        location: &str,
+    ) -> Result<Result<Option<KeyVersions>, String>, SourceError> {
+        match self.list_versions(key).await {
+            Ok(mut listed) => Ok(Ok(listed.remove(key))),
+            Err(SourceError::S3 { reason, .. }) => {
+                Ok(Err(format!("{location} could not be listed: {reason}")))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Reads (key, version, limit) requests concurrently; results in the order asked.
     async fn get_all(
         &self,
@@ -632,18 +667,12 @@ impl ReportSource for S3Source {
         let key = self.head_key();
         let location = format!("s3://{}/{key}", self.bucket.bucket);
         self.runtime.block_on(async {
-            // The head is bookkeeping: a listing refused (a policy scoped to reports/) is stated;
-            // only an endpoint that stopped answering ends the run.
-            let listed = match self.bucket.list_versions(&key).await {
-                Ok(listed) => listed,
-                Err(SourceError::S3 { reason, .. }) => {
-                    return Ok(HeadLookup::NotLookedFor(format!(
-                        "{location} could not be listed: {reason}"
-                    )));
-                }
-                Err(e) => return Err(e),
+            // The head is bookkeeping: a listing refused is stated.
+            let kv = match self.bucket.list_one(&key, &location).await? {
+                Ok(kv) => kv,
+                Err(why) => return Ok(HeadLookup::NotLookedFor(why)),
             };
-            let Some(kv) = listed.get(&key) else {
+            let Some(kv) = kv else {
                 return Ok(HeadLookup::Looked {
                     location,
                     copies: Vec::new(),
@@ -709,5 +738,68 @@ impl ReportSource for S3Source {
             runtime: Arc::clone(&self.runtime),
             versioning: Arc::clone(&self.versioning),
         }))
+    }
+
+    /// Lists the key's versions and delete markers, then reads the version the report names, or
+    /// the current one. `GetObject` with `VersionId` needs `s3:GetObjectVersion` (Amazon S3 API
+    /// Reference, GetObject: "If you supply a versionId, you need the s3:GetObjectVersion
+    /// permission to access a specific version of an object").
+    fn register(&self, key: &str, version_id: Option<&str>) -> Result<RegisterLookup, SourceError> {
+        if !register_key_is_safe(key) {
+            return Ok(RegisterLookup::NotLookedFor(format!(
+                "{key} is not a key under exceptions/"
+            )));
+        }
+        let full = self.beside_reports(key);
+        let location = format!("s3://{}/{full}", self.bucket.bucket);
+        self.runtime.block_on(async {
+            let kv = match self.bucket.list_one(&full, &location).await? {
+                Ok(kv) => kv,
+                Err(why) => return Ok(RegisterLookup::NotLookedFor(why)),
+            };
+            let Some(kv) = kv else {
+                return Ok(RegisterLookup::Looked {
+                    location,
+                    versioned: true,
+                    versions: 0,
+                    delete_markers: 0,
+                    deleted: false,
+                    bytes: None,
+                });
+            };
+            let wanted = match version_id {
+                Some(v) => kv
+                    .versions
+                    .iter()
+                    .find(|(id, _)| id == v)
+                    .map(|(id, _)| id.clone()),
+                None if kv.latest_is_marker => None,
+                None => kv.latest.as_ref().map(|(id, _)| id.clone()),
+            };
+            let bytes = match wanted {
+                None => None,
+                Some(v) => {
+                    let limit = crate::register::MAX_REGISTER_BYTES;
+                    let mut read = self
+                        .bucket
+                        .get_all(std::iter::once((full.clone(), Some(v), limit)))
+                        .await;
+                    match read.pop() {
+                        Some(Ok(bytes)) => Some(Ok(bytes)),
+                        Some(Err(FetchError::Object(reason))) => Some(Err(reason)),
+                        Some(Err(FetchError::Source(e))) => return Err(e),
+                        None => Some(Err("no result".to_owned())),
+                    }
+                }
+            };
+            Ok(RegisterLookup::Looked {
+                location,
+                versioned: true,
+                versions: kv.versions.len(),
+                delete_markers: kv.markers,
+                deleted: kv.latest_is_marker,
+                bytes,
+            })
+        })
     }
 }

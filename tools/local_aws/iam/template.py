@@ -313,6 +313,11 @@ class StackTemplate:
                 "Ref": lambda: name("FunctionName"),
                 "Arn": lambda: f"arn:{p}:lambda:{r}:{a}:function:{name('FunctionName')}",
             },
+            # AWS::Lambda::LayerVersion, Return values: Ref is the layer version's ARN, ending in
+            # the version number Lambda assigns; the first version of a new layer is 1.
+            "AWS::Lambda::LayerVersion": {
+                "Ref": lambda: f"arn:{p}:lambda:{r}:{a}:layer:{name('LayerName')}:1",
+            },
             "AWS::Events::Rule": {
                 "Ref": lambda: name("Name"),
                 "Arn": lambda: f"arn:{p}:events:{r}:{a}:rule/{name('Name')}",

@@ -17,6 +17,10 @@ DIGEST_THRESHOLD = "DIGEST_THRESHOLD"  # more changes than this in one batch: on
 DIGEST_WINDOW_SECONDS = "DIGEST_WINDOW_SECONDS"  # the queue's batching window, for the words
 SEND_RESOLVED = "SEND_RESOLVED"  # "true": a change out of NON_COMPLIANT is alerted too
 HEALTH_CHECK_MINUTES = "HEALTH_CHECK_MINUTES"  # how often the status check runs
+# The exceptions register: its key in the reports bucket and the file in the stack's layer holding its
+# bytes (/opt/exceptions/register.json). The same names as the report generator's environment.py.
+EXCEPTIONS_REGISTER_KEY = "EXCEPTIONS_REGISTER_KEY"
+EXCEPTIONS_REGISTER_PATH = "EXCEPTIONS_REGISTER_PATH"
 
 DEFAULT_DIGEST_THRESHOLD = 10
 DEFAULT_DIGEST_WINDOW_SECONDS = 300
@@ -32,8 +36,18 @@ def function_environment(
     digest_window_seconds: int = DEFAULT_DIGEST_WINDOW_SECONDS,
     send_resolved: bool = False,
     health_check_minutes: int = DEFAULT_HEALTH_CHECK_MINUTES,
+    exceptions_register_key: str | None = None,
+    exceptions_register_path: str | None = None,
 ) -> dict[str, str]:
     """The variables the stack sets on the function (values may be CloudFormation tokens)."""
+    register = (
+        {
+            EXCEPTIONS_REGISTER_KEY: exceptions_register_key,
+            EXCEPTIONS_REGISTER_PATH: exceptions_register_path,
+        }
+        if exceptions_register_key is not None and exceptions_register_path is not None
+        else {}
+    )
     return {
         ALERT_TOPIC_ARN: topic_arn,
         ENVIRONMENT_SUFFIX: suffix,
@@ -42,4 +56,5 @@ def function_environment(
         DIGEST_WINDOW_SECONDS: str(digest_window_seconds),
         SEND_RESOLVED: "true" if send_resolved else "false",
         HEALTH_CHECK_MINUTES: str(health_check_minutes),
+        **register,
     }

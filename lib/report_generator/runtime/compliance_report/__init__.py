@@ -6,5 +6,7 @@ an older botocore).
 """
 
 GENERATOR_NAME = "compliance-report-generator"
-GENERATOR_VERSION = "1.0.0"
-SCHEMA_VERSION = "1.0"
+GENERATOR_VERSION = "1.1.0"
+# 1.1 adds the exceptions register's fields (docs/report-format.md); stored 1.0 reports are still read.
+SCHEMA_VERSION = "1.1"
+READABLE_SCHEMA_VERSIONS = ("1.0", "1.1")

@@ -8,6 +8,11 @@ it is, where the full report is, and the new head of the trail as a witness line
 problems or errors, or when a finding opened or was fixed since the previous report (so the e-mail that
 says the last finding was fixed is sent too); a clean day with nothing changed sends nothing.
 
+Exceptions (schema 1.1, exceptions.py): a finding under an exception in force is listed on its own
+"Excepted" lines, never under "New" (changes.py), and when every open finding is excepted the severity
+is ``EXCEPTED``, not ``NON_COMPLIANT``, so a subscription filtered on NON_COMPLIANT is not paged by
+accepted risk. The exceptions that end within 14 days are listed, so their owners renew or fix in time.
+
 SNS limits the subject to 100 ASCII characters without line breaks. Message attributes let
 subscriptions filter (e.g. only ``severity = NON_COMPLIANT`` for one environment); there are ten, the
 most SNS delivers to an SQS subscription with raw message delivery ("For SQS subscriptions, a maximum of
@@ -35,6 +40,7 @@ from typing import Any, Optional
 from . import witness
 from .chain_records import Link
 from .changes import Changes, Item
+from .exceptions import Entry
 from .model import Report
 
 SUBJECT_MAX = 100
@@ -52,14 +58,18 @@ def needs_alert(report: Report, changes: Optional[Changes] = None) -> bool:
 
 
 def severity(report: Report) -> str:
-    """NON_COMPLIANT beats MONITORING beats INCOMPLETE beats RESOLVED (nothing open, something fixed
-    since the previous report): the most actionable reason names the alert."""
-    if report.content.summary.total_non_compliant > 0:
+    """NON_COMPLIANT beats MONITORING beats INCOMPLETE beats EXCEPTED (every open finding under an
+    exception in force) beats RESOLVED (nothing open, something fixed since the previous report): the
+    most actionable reason names the alert."""
+    summary = report.content.summary
+    if summary.total_unexcepted > 0:
         return "NON_COMPLIANT"
     if not report.content.monitoring.healthy:
         return "MONITORING"
     if not report.content.complete:
         return "INCOMPLETE"
+    if summary.total_non_compliant > 0:
+        return "EXCEPTED"
     return "RESOLVED"
 
 
@@ -75,6 +85,8 @@ def subject(report: Report, changes: Optional[Changes] = None) -> str:
         parts.append(
             f"{summary.total_non_compliant} non-compliant in {summary.rules_non_compliant} rule(s)"
         )
+    if summary.total_excepted:
+        parts.append(f"{summary.total_excepted} excepted")
     if changes is not None and changes.previous_sequence is not None:
         parts += [f"{len(changes.new)} new"] if changes.new else []
         parts += [f"{len(changes.fixed)} fixed"] if changes.fixed else []
@@ -96,6 +108,15 @@ def _days(count: int) -> str:
     return "opened today" if count == 0 else f"open {count} day{'' if count == 1 else 's'}"
 
 
+def _exception(item: Item) -> str:
+    label = item.exception
+    return (
+        ""
+        if label is None
+        else f"  ({label.id}, approved by {label.approver}, until {label.expires})"
+    )
+
+
 def _listed(title: str, items: Sequence[Item], max_resources: int, with_age: bool) -> list[str]:
     """A section of findings, at most ``max_resources`` per rule, in the order given."""
     lines = [f"{title} ({len(items)}):"] if items else []
@@ -107,10 +128,18 @@ def _listed(title: str, items: Sequence[Item], max_resources: int, with_age: boo
             continue
         shown[item.rule] += 1
         age = f"  ({_days(item.days_open)})" if with_age else ""
-        lines.append(f"  {item.rule}  {item.resource_type}  {item.resource_id}{age}")
+        lines.append(
+            f"  {item.rule}  {item.resource_type}  {item.resource_id}{age}{_exception(item)}"
+        )
     if hidden:
         lines.append(f"  ... and {hidden} more in the full report")
     return lines
+
+
+def _excepted_lines(changes: Changes, max_resources: int) -> list[str]:
+    return _listed(
+        "Excepted (accepted risk, not paged)", changes.excepted, max_resources, with_age=True
+    )
 
 
 def _change_lines(changes: Optional[Changes], max_resources: int) -> list[str]:
@@ -118,24 +147,43 @@ def _change_lines(changes: Optional[Changes], max_resources: int) -> list[str]:
         return []
     if changes.unreadable is not None:
         return [
-            f"Changes since the previous report unknown: it could not be read ({changes.unreadable})"
+            f"Changes since the previous report unknown: it could not be read ({changes.unreadable})",
+            *_excepted_lines(changes, max_resources),
         ]
+    excepted = f", {len(changes.excepted)} excepted" if changes.excepted else ""
     if changes.previous_sequence is None:
         return [
-            f"First report of the trail: {len(changes.new)} open",
+            f"First report of the trail: {len(changes.new)} open{excepted}",
             *_listed("Open", changes.new, max_resources, with_age=True),
+            *_excepted_lines(changes, max_resources),
         ]
     lines = [
         f"Since report {changes.previous_sequence} of {changes.previous_generated_at}: "
         f"{len(changes.new)} new, {len(changes.fixed)} fixed, {len(changes.still_open)} still open"
+        f"{excepted}"
     ]
     lines += _listed("New", changes.new, max_resources, with_age=False)
     lines += _listed("Fixed", changes.fixed, max_resources, with_age=False)
     lines += _listed("Still open, longest first", changes.still_open, max_resources, with_age=True)
+    lines += _excepted_lines(changes, max_resources)
     if changes.not_compared:
         lines.append("Not compared (their findings are in the totals below):")
         lines += [f"  {reason}" for reason in changes.not_compared]
     return lines
+
+
+def _expiring_lines(expiring: Sequence[Entry]) -> list[str]:
+    if not expiring:
+        return []
+    return [
+        f"Exceptions expiring within 14 days ({len(expiring)}): renew them in exceptions.yaml or fix",
+        *(
+            f"  {e.id}  expires {e.expires}  {e.rule}  {e.resource_type}  {e.resource_id}  "
+            f"approved by {e.approver}, {e.ticket}"
+            for e in expiring
+        ),
+        "",
+    ]
 
 
 def _lines(
@@ -145,6 +193,7 @@ def _lines(
     max_resources: int,
     head: Link,
     changes: Optional[Changes],
+    expiring: Sequence[Entry] = (),
 ) -> list[str]:
     content = report.content
     lines: list[str] = [
@@ -164,6 +213,7 @@ def _lines(
     changed = _change_lines(changes, max_resources)
     if changed:
         lines += [*changed, ""]
+    lines += _expiring_lines(expiring)
     summary = content.summary
     lines.append(
         f"Totals: {summary.total_non_compliant} non-compliant in "
@@ -174,6 +224,7 @@ def _lines(
         lines.append(
             f"  {rule.name} ({rule.managed_identifier}): {counts.non_compliant} non-compliant, "
             f"{counts.compliant} compliant, {counts.not_applicable} not applicable"
+            + (f", {counts.excepted} of them excepted" if counts.excepted else "")
             + ("" if rule.complete else " [INCOMPLETE]")
         )
     problems = content.monitoring.problems
@@ -194,9 +245,10 @@ def body(
     head: Link,
     changes: Optional[Changes] = None,
     max_bytes: int = MESSAGE_MAX_BYTES,
+    expiring: Sequence[Entry] = (),
 ) -> str:
     """The message text, at most ``max_bytes`` of UTF-8."""
-    lines = _lines(report, bucket, key, max_resources, head, changes)
+    lines = _lines(report, bucket, key, max_resources, head, changes, expiring)
     text = "\n".join(lines) + "\n"
     if len(text.encode("utf-8")) <= max_bytes:
         return text
@@ -256,8 +308,10 @@ def publish(
     head: Link,
     max_resources: int,
     changes: Optional[Changes] = None,
+    expiring: Sequence[Entry] = (),
 ) -> str:
-    """Publish the report's alert; ``head`` is the report's own link (its key and stored SHA-256)."""
+    """Publish the report's alert; ``head`` is the report's own link (its key and stored SHA-256);
+    ``expiring``: the register's entries in force that end within 14 days."""
     key = head.key
     message_attributes = attributes(report, key, head)
     title = subject(report, changes)
@@ -271,6 +325,7 @@ def publish(
         max_bytes=MESSAGE_MAX_BYTES
         - _attributes_bytes(message_attributes)
         - len(title.encode("utf-8")),
+        expiring=expiring,
     )
     response = sns.publish(
         TopicArn=topic_arn,

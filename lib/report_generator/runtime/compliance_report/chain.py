@@ -77,6 +77,7 @@ from .errors import (
     ChainBusy,
     ChainCorrupted,
     OutOfTime,
+    RegisterUnusable,
     ReportGeneratorError,
     ReportWriteFailed,
 )
@@ -154,6 +155,7 @@ class _Object:
     etag: str
     last_modified: Optional[datetime]  # S3's Last-Modified of the object
     date: Optional[datetime]  # S3's Date of the answer: "now" on S3's clock
+    version_id: Optional[str] = None  # S3's version id of the object (None: unversioned bucket)
 
 
 @dataclass(frozen=True)
@@ -256,6 +258,7 @@ class ChainStore:
                 str(answer.get("ETag", "")),
                 _http_time(headers, "last-modified"),
                 _http_time(headers, "date"),
+                answer.get("VersionId"),
             )
 
         return self._call(box, f"GetObject s3://{self.bucket}/{key}", get)
@@ -369,6 +372,34 @@ class ChainStore:
                     "until it is investigated (README runbook, 'The chain is corrupted')"
                 )
         return Position(view, Previous(link, body))
+
+    # -- content-addressed objects ------------------------------------------------------------------
+    def store_once(self, key: str, body: bytes) -> Optional[str]:
+        """Store ``body`` at ``key`` once (``If-None-Match: *``) and return the stored version's id.
+
+        For objects named by their own SHA-256 (the exceptions register): the first run writes it;
+        any later one gets 412 (the key holds an object) and reads the object back, whose bytes must
+        be ``body`` — other bytes under the key mean it was overwritten, and a report naming it would
+        name bytes it was not labelled from (RegisterUnusable). A 409 is retried by ``_put``."""
+        try:
+            answer = self._put(key, body, IfNoneMatch="*")
+            version = answer.get("VersionId")
+            return None if version is None else str(version)
+        except ClientError as e:
+            if not _precondition_failed(e):
+                raise
+        got = self._get(key)
+        if got is None:
+            raise RegisterUnusable(
+                f"s3://{self.bucket}/{key} was refused as existing (412) but cannot be read back"
+            )
+        if sha256_hex(got.body) != sha256_hex(body):
+            raise RegisterUnusable(
+                f"s3://{self.bucket}/{key} holds bytes hashing to {sha256_hex(got.body)}, not the "
+                f"register deployed with this function ({sha256_hex(body)}): the stored register was "
+                "overwritten; no report is written until it is restored (the bucket is versioned)"
+            )
+        return got.version_id
 
     # -- trigger records ----------------------------------------------------------------------------
     def trigger_key(self, report_id: str) -> str:

@@ -23,6 +23,13 @@ WITNESS_PARAMETER = "WITNESS_PARAMETER"
 # The parameter's value before the first report (the stack creates it so): a comment line, which
 # ``auditor verify --witness`` skips, so an exported parameter history is a valid witness file.
 WITNESS_NO_REPORT_YET = "# no report yet"
+# The deployed exceptions register (docs/report-format.md, "Exceptions (schema 1.1)"): its key in the
+# reports bucket, ``exceptions/<sha256>.json``, and the file holding its bytes, which the stack's layer
+# puts at /opt/exceptions/register.json. Both or neither: unset, reports carry exceptionRegister null.
+# The alert formatter reads the same two names (its environment.py imports nothing, so it repeats them;
+# tests/unit/test_exceptions_layer.py fails when the two functions' variables differ).
+EXCEPTIONS_REGISTER_KEY = "EXCEPTIONS_REGISTER_KEY"
+EXCEPTIONS_REGISTER_PATH = "EXCEPTIONS_REGISTER_PATH"
 # Not set by the stack: an override of the time kept back for storing the report (tests use it).
 STORE_RESERVE_MS = "STORE_RESERVE_MS"
 # Not set by the stack: the AWS SDKs' own variable, with the SDKs' meaning (attempts per call, the first
@@ -49,8 +56,18 @@ def function_environment(
     report_prefix: str = DEFAULT_REPORT_PREFIX,
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE,
     alert_max_resources: int = DEFAULT_ALERT_MAX_RESOURCES,
+    exceptions_register_key: str | None = None,
+    exceptions_register_path: str | None = None,
 ) -> dict[str, str]:
     """The variables the stack sets on the function (values may be CloudFormation tokens)."""
+    register = (
+        {
+            EXCEPTIONS_REGISTER_KEY: exceptions_register_key,
+            EXCEPTIONS_REGISTER_PATH: exceptions_register_path,
+        }
+        if exceptions_register_key is not None and exceptions_register_path is not None
+        else {}
+    )
     return {
         REPORT_BUCKET: bucket,
         REPORT_PREFIX: report_prefix,
@@ -60,4 +77,5 @@ def function_environment(
         METRICS_NAMESPACE: metrics_namespace,
         ALERT_MAX_RESOURCES: str(alert_max_resources),
         WITNESS_PARAMETER: witness_parameter,
+        **register,
     }

@@ -42,3 +42,9 @@ class ChainCorrupted(ReportGeneratorError):
 class OutOfTime(ReportGeneratorError):
     """An AWS call after collection could not start, or end, before the run's time for AWS calls was over;
     the run fails before Lambda would stop it."""
+
+
+class RegisterUnusable(ReportGeneratorError):
+    """The exceptions register the function was deployed with cannot be used: its file is unreadable,
+    its bytes are not those its key names, or the object stored under that key holds other bytes. No
+    report is written: one labelled from another register, or not labelled at all, would be wrong."""

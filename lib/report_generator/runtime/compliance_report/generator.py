@@ -3,7 +3,10 @@
 Order matters and is the reliability story (each step is covered by tests/integration); each numbered step
 is one method of ``_Run``, and chain.py says why the chain cannot fork whatever order runs interleave in:
 
-1. ``start_reads``: in parallel, the trigger record (was this trigger already reported?), the chain head,
+0. The exceptions register the function was deployed with (exceptions.py) is read from its layer and
+   checked against its key; when it is unusable, the run stops before anything else.
+1. ``start_reads``: in parallel, storing the register (unless the trigger already has a report), the
+   trigger record (was this trigger already reported?), the chain head,
    the witness parameter, the listing of the trail, and every Config read; as soon as the first four are
    in, the newest report is read and hashed and checked against the head and the witness
    (``ChainStore.position``). A trigger that already has a report stops here (no second report); only a
@@ -13,8 +16,10 @@ is one method of ``_Run``, and chain.py says why the chain cannot fork whatever 
    mid-write.
 3. ``claim_while_drafting``: claim the next sequence (claim.py's per-sequence claim object) while the
    report is built and serialised from the reads (all but generatedAt and chain, which the claim
-   decides); then ``store_report`` writes it once. A failed store releases the claim and fails the
-   invocation, so the platform retries it.
+   decides; the exceptions are those in force on the run's UTC date, built again in the rare run
+   whose claim dates the report on the next day), and it names the register object that step 1 stored
+   (write-once, content-addressed) with its version id. Then ``store_report`` writes it once. A
+   failed store releases the claim and fails the invocation, so the platform retries it.
 4. ``alert_and_commit``: compare the report with the previous one (changes.py) and publish the alert
    while the trigger record is written; then move the head, publish the witness and, once the alert is
    out, mark it sent in the trigger record, all at once; last, release the claim (no run works on it
@@ -30,12 +35,12 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import alert
+from . import alert, exceptions
 from . import changes as changes_mod
 from .chain import ChainStore, Position, Stored, lease_seconds
 from .chain_records import Claim, Head, Link, TriggerRecord
@@ -161,6 +166,7 @@ class _Reads:
     view: Future[TrailView]
     witnessed: Future[tuple[Link | None, str | None]] | None
     position: Future[Position] | None
+    register_version: Future[str | None] | None  # the stored register's version id
 
 
 class _Run:
@@ -206,6 +212,7 @@ class _Run:
         )
         self.phases = _Phases()
         self.stored: Stored | None = None  # the report object this run wrote, once written
+        self.register: exceptions.Register | None = None  # read by execute()
         self.notes: list[str] = []  # what the run found of the bookkeeping, for its log line
 
     def close(self) -> None:
@@ -214,6 +221,11 @@ class _Run:
         self.aws_calls.shutdown(wait=False, cancel_futures=True)
 
     def execute(self) -> RunResult:
+        settings = self.settings
+        if settings.exceptions_register_key and settings.exceptions_register_path:
+            self.register = exceptions.load(
+                settings.exceptions_register_path, settings.exceptions_register_key
+            )
         reads = self.start_reads()
         if reads.record is not None:
             self.stop.set()
@@ -228,7 +240,10 @@ class _Run:
         assert reads.position is not None  # read whenever the trigger has no record
         self.phases = _Phases()
         collection = self.collect()
-        claimed, draft = self.claim_while_drafting(reads.position, collection)
+        register = None
+        if self.register is not None and reads.register_version is not None:
+            register = self.register.ref(reads.register_version.result())
+        claimed, draft = self.claim_while_drafting(reads.position, collection, register)
         if isinstance(claimed, Stored):
             found = self.store.find_trigger(self.trigger.report_id)
             return self.finish_duplicate(claimed, found)
@@ -249,7 +264,13 @@ class _Run:
         position = (
             self.pool.submit(self._position, head, view, witnessed) if record is None else None
         )
-        return _Reads(record, head, view, witnessed, position)
+        register = self.register
+        version = (
+            self.pool.submit(self.store.store_once, register.key, register.body)
+            if register is not None and record is None
+            else None
+        )
+        return _Reads(record, head, view, witnessed, position, version)
 
     def _position(
         self,
@@ -322,7 +343,10 @@ class _Run:
 
     # 3 -----------------------------------------------------------------------------------------------
     def claim_while_drafting(
-        self, position: Future[Position], collection: Collection
+        self,
+        position: Future[Position],
+        collection: Collection,
+        register: exceptions.RegisterRef | None,
     ) -> tuple[Claim | Stored, Draft]:
         self.phases.mark("collectMs")
         claiming = self.pool.submit(
@@ -332,7 +356,25 @@ class _Run:
             self.deadline.claim_give_up_at(),
             position.result(),
         )
-        draft = Draft(
+        day = self.clock().date()
+        draft = self._draft(collection, register, day)
+        claimed = claiming.result()
+        if isinstance(claimed, Claim) and claimed.generated_at.date() != day:
+            # The claim dates the report (generatedAt) on the next UTC day: the exceptions in force
+            # are that day's.
+            draft = self._draft(collection, register, claimed.generated_at.date())
+        self.phases.mark("claimMs")
+        return claimed, draft
+
+    def _draft(
+        self, collection: Collection, register: exceptions.RegisterRef | None, day: date
+    ) -> Draft:
+        labels = (
+            self.register.labels(self.settings.environment_suffix, day.isoformat())
+            if self.register is not None and register is not None
+            else None
+        )
+        return Draft(
             report_content(
                 report_id=self.trigger.report_id,
                 trigger=self.trigger,
@@ -340,11 +382,10 @@ class _Run:
                 region=self.settings.region,
                 environment_suffix=self.settings.environment_suffix,
                 collection=collection,
+                labels=labels,
+                register=register,
             )
         )
-        claimed = claiming.result()
-        self.phases.mark("claimMs")
-        return claimed, draft
 
     def store_report(self, claimed: Claim, draft: Draft) -> tuple[Report, Stored]:
         previous = claimed.previous
@@ -428,6 +469,12 @@ class _Run:
     def _changes(self, report: Report, previous: bytes | None) -> changes_mod.Changes:
         return changes_mod.compare(previous, report)
 
+    def _expiring(self, report: Report) -> tuple[exceptions.Entry, ...]:
+        """The register's entries in force on the report's date that end within 14 days."""
+        if self.register is None or report.content.exception_register is None:
+            return ()
+        return self.register.expiring(report.generated_at[:10])
+
     def _publish(self, report: Report, stored: Stored, changes: changes_mod.Changes) -> None:
         settings = self.settings
         self.calls.run(
@@ -440,6 +487,7 @@ class _Run:
             stored.link,
             settings.alert_max_resources,
             changes,
+            self._expiring(report),
         )
 
 

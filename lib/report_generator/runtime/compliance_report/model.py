@@ -1,5 +1,10 @@
 """The schema-v1 report as typed records (schema/compliance-report.v1.schema.json, docs/report-format.md).
 
+The generator writes schema 1.1 (the exceptions register's fields: ``exceptionRegister``,
+``counts.excepted``, ``nonCompliant[].exception``, ``summary.totalExcepted``/``exceptedByRule``) and reads
+1.0 and 1.1 back; a 1.0 report has none of those fields (their members are None here) and every
+finding in it is un-excepted.
+
 Each record names its members in Python and says how it reads and writes its JSON object:
 ``to_json`` gives the object the report stores (the schema's member names), ``from_json`` reads one back
 (a stored report, when a retried trigger re-sends its alert). The stored bytes are written by
@@ -15,9 +20,10 @@ its four members in slots instead of a per-object dict: about 64 bytes an object
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
-from . import GENERATOR_NAME, GENERATOR_VERSION, SCHEMA_VERSION
+from . import GENERATOR_NAME, GENERATOR_VERSION, READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION
+from .exceptions import Label, RegisterRef
 from .timefmt import parse_utc_z, utc_z
 from .triggers import Trigger
 
@@ -42,29 +48,63 @@ class Finding:
             "resultRecordedTime": self.result_recorded_time,
         }
 
+    @property
+    def exception(self) -> Optional[Label]:
+        """The exception in force that covers the finding (``LabelledFinding``), else None."""
+        return None
+
+    def labelled(self, label: Label) -> LabelledFinding:
+        return LabelledFinding(
+            self.resource_type,
+            self.resource_id,
+            self.annotation,
+            self.result_recorded_time,
+            label,
+        )
+
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> Finding:
-        return Finding(
+        finding = Finding(
             data["resourceType"], data["resourceId"], data["annotation"], data["resultRecordedTime"]
         )
+        label = data.get("exception")
+        return finding if label is None else finding.labelled(Label.from_json(label))
+
+
+@dataclass(frozen=True)
+class LabelledFinding(Finding):
+    """A finding an exception in force covers (schema 1.1): still a finding, with the label. A subclass
+    rather than a fifth member of every finding, so the unlabelled bulk keeps its four slots."""
+
+    __slots__ = ("exception",)
+    exception: Label
+
+    def to_json(self) -> Json:
+        return dict(super().to_json(), exception=self.exception.to_json())
 
 
 @dataclass(frozen=True)
 class Counts:
     compliant: int
-    non_compliant: int
+    non_compliant: int  # every NON_COMPLIANT finding, excepted ones included
     not_applicable: int
+    excepted: Optional[int] = None  # 1.1: findings with a label; None in a 1.0 report
 
     def to_json(self) -> Json:
-        return {
+        counts = {
             "compliant": self.compliant,
             "nonCompliant": self.non_compliant,
             "notApplicable": self.not_applicable,
         }
+        if self.excepted is not None:
+            counts["excepted"] = self.excepted
+        return counts
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> Counts:
-        return Counts(data["compliant"], data["nonCompliant"], data["notApplicable"])
+        return Counts(
+            data["compliant"], data["nonCompliant"], data["notApplicable"], data.get("excepted")
+        )
 
 
 @dataclass(frozen=True)
@@ -146,22 +186,35 @@ class Summary:
     rules_non_compliant: int
     by_rule: dict[str, int]  # in rule order
     by_resource_type: dict[str, int]  # sorted by type
+    total_excepted: Optional[int] = None  # 1.1 only, as the two below
+    excepted_by_rule: Optional[dict[str, int]] = None  # in rule order
+
+    @property
+    def total_unexcepted(self) -> int:
+        return self.total_non_compliant - (self.total_excepted or 0)
 
     def to_json(self) -> Json:
-        return {
+        summary: Json = {
             "totalNonCompliant": self.total_non_compliant,
             "rulesNonCompliant": self.rules_non_compliant,
             "byRule": dict(self.by_rule),
             "byResourceType": dict(self.by_resource_type),
         }
+        if self.total_excepted is not None and self.excepted_by_rule is not None:
+            summary["totalExcepted"] = self.total_excepted
+            summary["exceptedByRule"] = dict(self.excepted_by_rule)
+        return summary
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> Summary:
+        excepted = data.get("exceptedByRule")
         return Summary(
             data["totalNonCompliant"],
             data["rulesNonCompliant"],
             dict(data["byRule"]),
             dict(data["byResourceType"]),
+            data.get("totalExcepted"),
+            None if excepted is None else dict(excepted),
         )
 
 
@@ -339,6 +392,8 @@ class ReportContent:
     summary: Summary
     monitoring: Monitoring
     errors: tuple[PartialFailure, ...]
+    # 1.1: the register the findings were labelled from; None when none is configured (and in 1.0).
+    exception_register: Optional[RegisterRef] = None
     schema_version: str = SCHEMA_VERSION
     generator_name: str = GENERATOR_NAME
     generator_version: str = GENERATOR_VERSION
@@ -361,6 +416,17 @@ class ReportContent:
             "summary": self.summary.to_json(),
             "monitoring": self.monitoring.to_json(),
             "errors": [e.to_json() for e in self.errors],
+            **(
+                {
+                    "exceptionRegister": (
+                        None
+                        if self.exception_register is None
+                        else self.exception_register.to_json()
+                    )
+                }
+                if self.schema_version != "1.0"
+                else {}
+            ),
         }
 
 
@@ -383,10 +449,11 @@ class Report:
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> Report:
-        """A stored report read back; raises ValueError for a schema version this code does not write."""
-        if data.get("schemaVersion") != SCHEMA_VERSION:
+        """A stored report read back; raises ValueError for a schema version this code cannot read."""
+        version = data.get("schemaVersion")
+        if version not in READABLE_SCHEMA_VERSIONS:
             raise ValueError(
-                f"report schemaVersion {data.get('schemaVersion')!r} is not {SCHEMA_VERSION!r}"
+                f"report schemaVersion {version!r} is not one of {', '.join(READABLE_SCHEMA_VERSIONS)}"
             )
         content = ReportContent(
             report_id=data["reportId"],
@@ -398,6 +465,8 @@ class Report:
             summary=Summary.from_json(data["summary"]),
             monitoring=Monitoring.from_json(data["monitoring"]),
             errors=tuple(PartialFailure.from_json(e) for e in data["errors"]),
+            exception_register=RegisterRef.from_json(data.get("exceptionRegister")),
+            schema_version=str(version),
             generator_name=data["generator"]["name"],
             generator_version=data["generator"]["version"],
         )

@@ -25,6 +25,7 @@ from typing import Any
 
 from . import limits
 from .collect import Collection, RuleReads
+from .exceptions import Labels, RegisterRef
 from .model import (
     ChainPosition,
     Counts,
@@ -50,7 +51,21 @@ def report_key(prefix: str, generated_at: datetime, sequence: int, report_id: st
 
 
 # -- building -------------------------------------------------------------------------------------------
-def _rule(reads: RuleReads, unfinished: set[str]) -> tuple[Rule, PartialFailure | None]:
+def _labelled(name: str, findings: Sequence[Finding], labels: Labels) -> tuple[Finding, ...]:
+    """The findings, each one an exception in force covers carrying its label (never dropped)."""
+    if not labels:
+        return tuple(findings)
+    return tuple(
+        finding
+        if (label := labels.get((name, finding.resource_type, finding.resource_id))) is None
+        else finding.labelled(label)
+        for finding in findings
+    )
+
+
+def _rule(
+    reads: RuleReads, unfinished: set[str], labels: Labels
+) -> tuple[Rule, PartialFailure | None]:
     """The rule, and an error when it has more findings than a report may hold (the schema's
     limit, limits.FINDINGS_PER_RULE): the first ones are kept and the rule is incomplete."""
     findings = reads.unique_findings()
@@ -65,12 +80,18 @@ def _rule(reads: RuleReads, unfinished: set[str]) -> tuple[Rule, PartialFailure 
             "(by resource type and id) are kept",
         )
         findings = findings[: limits.FINDINGS_PER_RULE]
+    findings = _labelled(reads.rule.name, findings, labels)
     rule = Rule(
         name=reads.rule.name,
         managed_identifier=reads.rule.managed_identifier,
         compliance_type=reads.compliance_type,
         complete=reads.complete and reads.rule.name not in unfinished and overflow is None,
-        counts=Counts(reads.compliant, len(findings), reads.not_applicable),
+        counts=Counts(
+            reads.compliant,
+            len(findings),
+            reads.not_applicable,
+            sum(1 for f in findings if f.exception is not None),
+        ),
         evaluation_status=reads.evaluation_status,
         findings=findings,
     )
@@ -97,11 +118,14 @@ def _capped_problem(problem: Problem) -> Problem:
 def summarise(rules: Sequence[Rule]) -> Summary:
     by_type: Counter[str] = Counter(f.resource_type for rule in rules for f in rule.findings)
     by_rule = {rule.name: rule.counts.non_compliant for rule in rules}
+    excepted = {rule.name: rule.counts.excepted or 0 for rule in rules}
     return Summary(
         total_non_compliant=sum(by_rule.values()),
         rules_non_compliant=sum(1 for count in by_rule.values() if count > 0),
         by_rule=by_rule,
         by_resource_type=dict(sorted(by_type.items())),
+        total_excepted=sum(excepted.values()),
+        excepted_by_rule=excepted,
     )
 
 
@@ -113,9 +137,13 @@ def report_content(
     region: str,
     environment_suffix: str,
     collection: Collection,
+    labels: Labels | None = None,
+    register: RegisterRef | None = None,
 ) -> ReportContent:
+    """The report's content; ``labels`` are the exceptions in force on the report's date, from the
+    register ``register`` names (both None: no register configured, exceptionRegister null)."""
     unfinished = set(collection.unfinished_rules)
-    built = [_rule(reads, unfinished) for reads in collection.rules]
+    built = [_rule(reads, unfinished, labels or {}) for reads in collection.rules]
     rules = tuple(rule for rule, _ in built)
     overflows = [error for _, error in built if error is not None]
     # A missing rule is seen by several reads; say it once.
@@ -135,6 +163,7 @@ def report_content(
             tuple(limits.items(list(problems.values()), limits.PROBLEMS)),
         ),
         errors=tuple(limits.items(errors, limits.ERRORS)),
+        exception_register=register,
     )
 
 

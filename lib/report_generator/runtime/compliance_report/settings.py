@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from . import environment as var
 from .errors import SettingsError
+from .exceptions import KEY as REGISTER_KEY
 
 # Report keys of schema v1 live under reports/ (the schema's previousKey pattern fixes it), so the prefix
 # is checked rather than trusted.
@@ -44,6 +45,10 @@ class Settings:
     store_reserve_ms: int | None
     max_attempts: int  # AWS calls per request, the first included
     witness_parameter: str | None = None  # SSM parameter of the newest head (witness.py)
+    # The deployed exceptions register: its key in the bucket and the file holding its bytes
+    # (exceptions.py); both None when the function has none configured.
+    exceptions_register_key: str | None = None
+    exceptions_register_path: str | None = None
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
@@ -125,6 +130,18 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             f"WITNESS_PARAMETER {witness[:80]!r} is not an SSM parameter name (letters, digits, "
             "._-/, at most 1011 characters)"
         )
+    register_key = env.get(var.EXCEPTIONS_REGISTER_KEY, "").strip() or None
+    register_path = env.get(var.EXCEPTIONS_REGISTER_PATH, "").strip() or None
+    if (register_key is None) != (register_path is None):
+        raise SettingsError(
+            f"{var.EXCEPTIONS_REGISTER_KEY} and {var.EXCEPTIONS_REGISTER_PATH} are set together or "
+            "not at all"
+        )
+    if register_key is not None and not REGISTER_KEY.match(register_key):
+        raise SettingsError(
+            f"{var.EXCEPTIONS_REGISTER_KEY} {register_key[:80]!r} must be exceptions/<sha256>.json "
+            "(64 lower-case hex digits)"
+        )
     reserve_raw = env.get(var.STORE_RESERVE_MS, "").strip()
     store_reserve = (
         _int_in_range(env, var.STORE_RESERVE_MS, 0, 100, 600_000) if reserve_raw else None
@@ -147,4 +164,6 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             env, var.MAX_ATTEMPTS, var.DEFAULT_MAX_ATTEMPTS, 1, var.MAX_ATTEMPTS_LIMIT
         ),
         witness_parameter=witness,
+        exceptions_register_key=register_key,
+        exceptions_register_path=register_path,
     )
