@@ -17,10 +17,17 @@ DIGEST_THRESHOLD = "DIGEST_THRESHOLD"  # more changes than this in one batch: on
 DIGEST_WINDOW_SECONDS = "DIGEST_WINDOW_SECONDS"  # the queue's batching window, for the words
 SEND_RESOLVED = "SEND_RESOLVED"  # "true": a change out of NON_COMPLIANT is alerted too
 HEALTH_CHECK_MINUTES = "HEALTH_CHECK_MINUTES"  # how often the status check runs
+# The exceptions register (README, "Exceptions"): the file the stack's layer puts on the function and
+# the key of the object it was deployed as, exceptions/<sha256 of the bytes>.json. Both or neither.
+EXCEPTIONS_REGISTER_PATH = "EXCEPTIONS_REGISTER_PATH"
+EXCEPTIONS_REGISTER_KEY = "EXCEPTIONS_REGISTER_KEY"
 
 DEFAULT_DIGEST_THRESHOLD = 10
 DEFAULT_DIGEST_WINDOW_SECONDS = 300
 DEFAULT_HEALTH_CHECK_MINUTES = 15
+# Where the register layer's file is: Lambda extracts a function's layers into /opt ("Packaging your
+# layer content", Lambda Developer Guide), and the layer holds exceptions/register.json.
+REGISTER_LAYER_PATH = "/opt/exceptions/register.json"
 
 
 def function_environment(
@@ -32,8 +39,19 @@ def function_environment(
     digest_window_seconds: int = DEFAULT_DIGEST_WINDOW_SECONDS,
     send_resolved: bool = False,
     health_check_minutes: int = DEFAULT_HEALTH_CHECK_MINUTES,
+    exceptions_register_key: str | None = None,
+    exceptions_register_path: str = REGISTER_LAYER_PATH,
 ) -> dict[str, str]:
-    """The variables the stack sets on the function (values may be CloudFormation tokens)."""
+    """The variables the stack sets on the function (values may be CloudFormation tokens); the
+    register's two only with ``exceptions_register_key``."""
+    register = (
+        {}
+        if exceptions_register_key is None
+        else {
+            EXCEPTIONS_REGISTER_PATH: exceptions_register_path,
+            EXCEPTIONS_REGISTER_KEY: exceptions_register_key,
+        }
+    )
     return {
         ALERT_TOPIC_ARN: topic_arn,
         ENVIRONMENT_SUFFIX: suffix,
@@ -42,4 +60,5 @@ def function_environment(
         DIGEST_WINDOW_SECONDS: str(digest_window_seconds),
         SEND_RESOLVED: "true" if send_resolved else "false",
         HEALTH_CHECK_MINUTES: str(health_check_minutes),
+        **register,
     }
