@@ -13,12 +13,14 @@ passed in), and importable on CPython 3.9 so the runtime's tests on the deployed
 
     handler = load_handler()
     env = function_environment(topic_arn=topic, suffix="dev", rules=rules, endpoint_url=url)
+    env.update(register_variables(Path("exceptions/register.json")))  # optional
     with environment(env):
         result = deliver(sqs, queue_url, handler, LambdaContext(function_name("dev")))
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import sys
@@ -43,6 +45,7 @@ __all__ = [
     "function_environment",
     "function_name",
     "load_handler",
+    "register_variables",
     "scheduled_event",
     "sqs_event",
 ]
@@ -98,6 +101,16 @@ def function_environment(
             }
         )
     return env
+
+
+def register_variables(path: Path) -> dict[str, str]:
+    """The register variables for a register file on this machine (in AWS, the layer's file under
+    /opt): its path, and the key its bytes are deployed as, ``exceptions/<sha256>.json``."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return {
+        variables.EXCEPTIONS_REGISTER_PATH: str(path),
+        variables.EXCEPTIONS_REGISTER_KEY: f"exceptions/{digest}.json",
+    }
 
 
 def sqs_record(
