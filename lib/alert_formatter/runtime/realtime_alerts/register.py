@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Dict, Mapping, Optional, Tuple
 
@@ -86,18 +86,26 @@ class Register:
     sha256: Optional[str] = None
     entries: Tuple[Entry, ...] = ()
     problem: Optional[str] = None
+    # entries by (rule, resource type, resource id): a batch of 10,000 changes asks once each
+    _by_finding: Dict[Tuple[str, str, str], Tuple[Entry, ...]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        for entry in self.entries:
+            found = (entry.rule, entry.resource_type, entry.resource_id)
+            self._by_finding[found] = self._by_finding.get(found, ()) + (entry,)
 
     def covering(
         self, rule_name: str, suffix: str, resource_type: str, resource_id: str, day: date
     ) -> Optional[Entry]:
         """The exception in force on ``day`` that covers the finding, or None."""
-        for entry in self.entries:
-            if (
-                f"{entry.rule}-{suffix}" == rule_name
-                and entry.resource_type == resource_type
-                and entry.resource_id == resource_id
-                and entry.in_force(day)
-            ):
+        tail = f"-{suffix}"
+        if not rule_name.endswith(tail):
+            return None  # not a rule of this environment: no entry names it
+        rule = rule_name[: -len(tail)]
+        for entry in self._by_finding.get((rule, resource_type, resource_id), ()):
+            if entry.in_force(day):
                 return entry
         return None
 
