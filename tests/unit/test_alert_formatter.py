@@ -220,12 +220,16 @@ def test_a_crashed_batch_pages_the_team(template):
 
 def formatter_in_a_bare_stack(tmp_path, **register):
     """The construct alone, with the register's layer and key when given."""
+    return Template.from_stack(bare_stack(tmp_path, **register))
+
+
+def bare_stack(tmp_path, **register):
     stack = cdk.Stack(make_app(outdir=str(tmp_path / "out")), "Bare")
     topic = sns.Topic(stack, "Topic")
     if register.pop("layer", False):
         folder = tmp_path / "layer" / "exceptions"
         folder.mkdir(parents=True)
-        (folder / "register.json").write_text("{}\n")
+        (folder / "register.json").write_text('{"the": "layer\'s file"}\n')
         register["exceptions_layer"] = lambda_.LayerVersion(
             stack, "Register", code=lambda_.Code.from_asset(str(tmp_path / "layer"))
         )
@@ -246,7 +250,7 @@ def formatter_in_a_bare_stack(tmp_path, **register):
         alarm_action=cw_actions.SnsAction(topic),
         **register,
     )
-    return Template.from_stack(stack)
+    return stack
 
 
 def test_given_the_register_the_function_carries_its_layer_and_both_variables(tmp_path):
@@ -281,3 +285,17 @@ def test_a_layer_without_a_key_is_refused_at_synth(tmp_path):
         ValueError, match="exceptions_layer and exceptions_register_key go together"
     ):
         formatter_in_a_bare_stack(tmp_path, layer=True)
+
+
+def test_on_this_machine_the_register_is_read_from_the_layer_in_the_synthesized_assembly(tmp_path):
+    stack = bare_stack(tmp_path, layer=True, exceptions_register_key=REGISTER_KEY)
+    template_path = cdk.App.of(stack).synth().get_stack_by_name("Bare").template_full_path
+    _, fn = function(Template.from_stack(stack))
+    env = fn["Properties"]["Environment"]["Variables"]
+
+    local = harness.local_register(template_path, env)
+
+    (path,) = local.values()
+    assert path != env[variables.EXCEPTIONS_REGISTER_PATH] and path.startswith(str(tmp_path))
+    assert open(path, encoding="utf-8").read() == '{"the": "layer\'s file"}\n'
+    assert harness.local_register(template_path, {}) == {}
