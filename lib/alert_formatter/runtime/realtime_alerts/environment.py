@@ -17,8 +17,8 @@ DIGEST_THRESHOLD = "DIGEST_THRESHOLD"  # more changes than this in one batch: on
 DIGEST_WINDOW_SECONDS = "DIGEST_WINDOW_SECONDS"  # the queue's batching window, for the words
 SEND_RESOLVED = "SEND_RESOLVED"  # "true": a change out of NON_COMPLIANT is alerted too
 HEALTH_CHECK_MINUTES = "HEALTH_CHECK_MINUTES"  # how often the status check runs
-# The exceptions register (README, "Exceptions"): the file the stack's layer puts on the function and
-# the key of the object it was deployed as, exceptions/<sha256 of the bytes>.json. Both or neither.
+# The exceptions register (register.py): the file the stack's layer puts on the function and the
+# key of the object it was deployed as, exceptions/<sha256 of the bytes>.json. Both or neither.
 EXCEPTIONS_REGISTER_PATH = "EXCEPTIONS_REGISTER_PATH"
 EXCEPTIONS_REGISTER_KEY = "EXCEPTIONS_REGISTER_KEY"
 

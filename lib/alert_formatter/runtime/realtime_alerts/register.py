@@ -2,7 +2,7 @@
 
 An exception is a risk someone accepted by name for a while: one finding (rule, resource type,
 resource id), why, who approved it, under which ticket, from ``created`` through ``expires``
-(README, "Exceptions"; docs/report-format.md, "The register object"). The stack deploys the
+(docs/report-format.md, "The register object"; README, "Real-time alerts"). The stack deploys the
 register twice over: as the object ``exceptions/<sha256 of the bytes>.json`` in the report bucket
 (the evidence) and as a Lambda layer holding the same bytes, which Lambda extracts under ``/opt``.
 The function is told the file (``EXCEPTIONS_REGISTER_PATH``) and the key of the object it was
