@@ -20,6 +20,11 @@ Two queues feed it, both standard SQS queues with a dead-letter queue:
 The function meets the contract of every function here: the runtime from the settings (python3.9 by
 default), arm64, a timeout within 5 minutes, a 30-day log group of its own, one customer managed
 policy with exactly what the code calls, and a dead-letter queue for a failed asynchronous invocation.
+
+Given the exceptions register's layer and the key of the object it was deployed as, the function
+carries the layer and is told both (``EXCEPTIONS_REGISTER_PATH``, ``EXCEPTIONS_REGISTER_KEY``), and a
+finding under an exception in force does not page (``runtime/realtime_alerts/register.py``). Reading
+a file of a layer needs no permission, so the role is the same either way.
 """
 
 from __future__ import annotations
@@ -98,10 +103,15 @@ class AlertFormatter(Construct):
         failure_dlq: sqs.IQueue,
         events_dlq: sqs.IQueue,
         alarm_action: cloudwatch.IAlarmAction,
-        exceptions_layer: lambda_.ILayerVersion,
-        exceptions_register_key: str,
+        exceptions_layer: lambda_.ILayerVersion | None = None,
+        exceptions_register_key: str | None = None,
     ) -> None:
         super().__init__(scope, id_)
+        if (exceptions_layer is None) != (exceptions_register_key is None):
+            raise ValueError(
+                "AlertFormatter: exceptions_layer and exceptions_register_key go together "
+                "(the register's file and the key that names its SHA-256)"
+            )
         name = physical_name("compliance-alert-formatter", suffix)
         self.log_group = logs.LogGroup(
             self,
@@ -151,8 +161,6 @@ class AlertFormatter(Construct):
             ),
             timeout=TIMEOUT,
             memory_size=MEMORY_MB,
-            # The exceptions register at REGISTER_PATH (lib/exceptions).
-            layers=[exceptions_layer],
             role=self.role,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
@@ -161,6 +169,8 @@ class AlertFormatter(Construct):
             # The queues' event source mappings invoke synchronously; this catches an asynchronous
             # invocation (an operator's test event) that failed every retry.
             dead_letter_queue=failure_dlq,
+            # The exceptions register at REGISTER_PATH (lib/exceptions), when the stack has one.
+            layers=[exceptions_layer] if exceptions_layer is not None else None,
             retry_attempts=2,
             max_event_age=Duration.hours(6),
             environment=function_environment(

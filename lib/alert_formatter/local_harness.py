@@ -13,12 +13,15 @@ passed in), and importable on CPython 3.9 so the runtime's tests on the deployed
 
     handler = load_handler()
     env = function_environment(topic_arn=topic, suffix="dev", rules=rules, endpoint_url=url)
+    env.update(register_variables(Path("exceptions/register.json")))  # a register of your own, or
+    env.update(local_register(deployment.template, env))  # the synthesized stack's register layer
     with environment(env):
         result = deliver(sqs, queue_url, handler, LambdaContext(function_name("dev")))
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import sys
@@ -26,7 +29,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import ModuleType
 from typing import Any, Callable
 
@@ -42,7 +45,10 @@ __all__ = [
     "environment",
     "function_environment",
     "function_name",
+    "layer_file",
     "load_handler",
+    "local_register",
+    "register_variables",
     "scheduled_event",
     "sqs_event",
 ]
@@ -98,6 +104,51 @@ def function_environment(
             }
         )
     return env
+
+
+def register_variables(path: Path) -> dict[str, str]:
+    """The register variables for a register file on this machine (in AWS, the layer's file under
+    /opt): its path, and the key its bytes are deployed as, ``exceptions/<sha256>.json``."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return {
+        variables.EXCEPTIONS_REGISTER_PATH: str(path),
+        variables.EXCEPTIONS_REGISTER_KEY: f"exceptions/{digest}.json",
+    }
+
+
+def layer_file(template_path: str | Path, opt_path: str) -> Path | None:
+    """Where the file a layer puts at ``opt_path`` (under /opt, where Lambda extracts layers) is in
+    a synthesized cloud assembly: the folder of the one layer asset of the template that holds it
+    (the stack's ``<stack>.assets.json`` names each asset's folder by its object key). None when no
+    layer, or more than one, holds such a file."""
+    template = Path(template_path)
+    inside = PurePosixPath(opt_path).relative_to("/opt")
+    manifest = template.with_name(template.name.replace(".template.json", ".assets.json"))
+    folders = {
+        destination["objectKey"]: template.parent / asset["source"]["path"]
+        for asset in json.loads(manifest.read_text(encoding="utf-8"))["files"].values()
+        for destination in asset["destinations"].values()
+    }
+    found = []
+    for resource in json.loads(template.read_text(encoding="utf-8"))["Resources"].values():
+        if resource["Type"] != "AWS::Lambda::LayerVersion":
+            continue
+        folder = folders.get(resource["Properties"]["Content"].get("S3Key"))
+        if folder is not None and (folder / inside).is_file():
+            found.append(folder / inside)
+    return found[0] if len(found) == 1 else None
+
+
+def local_register(template_path: str | Path, env: Mapping[str, str]) -> dict[str, str]:
+    """The register variable to add to a deployed function's ``env`` on this machine: the layer's
+    file in the synthesized assembly instead of /opt. Nothing when ``env`` names no register under
+    /opt or the assembly holds no such layer file (the function then says the register is
+    unreadable, as it would in AWS)."""
+    path = env.get(variables.EXCEPTIONS_REGISTER_PATH, "")
+    if not path.startswith("/opt/"):
+        return {}
+    local = layer_file(template_path, path)
+    return {} if local is None else {variables.EXCEPTIONS_REGISTER_PATH: str(local)}
 
 
 def sqs_record(

@@ -7,6 +7,7 @@ imports as the handler imports it. Runs on the development Python and on CPython
 runtime): ``make test-py39`` includes this folder.
 """
 
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -123,3 +124,39 @@ def s3_item(bucket):
         "resourceName": bucket,
         "configuration": json.dumps({"name": bucket}),
     }
+
+
+# -- the exceptions register ---------------------------------------------------------------------------
+def exception_entry(id_, rule, resource_type, resource_id, created, expires):
+    """One register entry (docs/report-format.md, "The register object"); dates as YYYY-MM-DD."""
+    return {
+        "id": id_,
+        "rule": rule,
+        "resourceType": resource_type,
+        "resourceId": resource_id,
+        "reason": "Accepted for the test",
+        "approver": "jane.doe@example.com",
+        "ticket": "RISK-1234",
+        "created": created,
+        "expires": expires,
+    }
+
+
+def register_bytes(entries, max_days=365):
+    """The deployed register's canonical bytes: keys sorted, compact, UTF-8, one trailing newline."""
+    document = {
+        "format": "compliance-exceptions/1",
+        "maxDays": max_days,
+        "exceptions": sorted(entries, key=lambda e: e["id"]),
+    }
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return (text + "\n").encode("utf-8")
+
+
+def write_register(folder, entries):
+    """The register as the layer holds it, under ``folder``: (its path, the key it deploys as)."""
+    path = Path(folder) / "exceptions" / "register.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = register_bytes(entries)
+    path.write_bytes(body)
+    return path, f"exceptions/{hashlib.sha256(body).hexdigest()}.json"

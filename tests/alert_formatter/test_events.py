@@ -3,6 +3,7 @@ is (or refused with the reason), from the fields AWS puts in it."""
 
 import pytest
 from realtime_alerts import events as ev
+from realtime_alerts.timefmt import to_datetime
 
 from tests.alert_formatter.conftest import load_event
 
@@ -98,3 +99,19 @@ def test_anything_else_is_refused_in_one_line(event, reason):
     with pytest.raises(ev.UnrecognisedEvent) as caught:
         ev.parse_event(event)
     assert reason in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-07-05T06:00:01.405Z", "2026-07-05T06:00:01.405000+00:00"),
+        ("2026-07-05T06:00:01.4Z", "2026-07-05T06:00:01.400000+00:00"),
+        ("2026-07-05T06:00:01.123456789Z", "2026-07-05T06:00:01.123456+00:00"),
+        ("2026-07-06T01:30:00.5+02:00", "2026-07-05T23:30:00.500000+00:00"),
+        ("2026-07-05T06:00:01Z", "2026-07-05T06:00:01+00:00"),
+    ],
+)
+def test_timestamps_with_fractions_and_zones_read_on_every_python(text, expected):
+    """Python 3.9's fromisoformat (the Lambda runtime's) takes exactly 3 or 6 fraction digits and no
+    "Z": an event's millisecond UTC time must still read as that instant."""
+    assert to_datetime(text).isoformat() == expected

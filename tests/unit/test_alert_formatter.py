@@ -4,7 +4,13 @@ settings that reach it."""
 
 from __future__ import annotations
 
-from aws_cdk.assertions import Match
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.assertions import Match, Template
 
 from lib.alert_formatter import local_harness as harness
 from lib.alert_formatter.infrastructure import (
@@ -12,9 +18,13 @@ from lib.alert_formatter.infrastructure import (
     MAX_CONCURRENCY,
     TIMEOUT,
     UNSCOPED_CONFIG_READS,
+    AlertFormatter,
 )
 from lib.alert_formatter.runtime.realtime_alerts import environment as variables
 from tests.unit.conftest import variant
+from tests.unit.synth import make_app
+
+REGISTER_KEY = "exceptions/" + "ab" * 32 + ".json"
 
 NAME = "compliance-alert-formatter-dev"
 
@@ -175,6 +185,7 @@ def test_the_settings_reach_the_queue_and_the_function(templates):
 def test_the_harness_sets_exactly_the_variables_the_stack_sets_with_the_same_defaults(template):
     _, fn = function(template)
     deployed = fn["Properties"]["Environment"]["Variables"]
+    # The stack may or may not be given a register; the harness, given the same key, agrees.
     local = harness.function_environment(
         topic_arn="arn:aws:sns:us-east-1:123456789012:compliance-alerts-dev",
         suffix="dev",
@@ -206,3 +217,86 @@ def test_a_crashed_batch_pages_the_team(template):
             "AlarmActions": Match.any_value(),
         },
     )
+
+
+def formatter_in_a_bare_stack(tmp_path, **register):
+    """The construct alone, with the register's layer and key when given."""
+    return Template.from_stack(bare_stack(tmp_path, **register))
+
+
+def bare_stack(tmp_path, **register):
+    stack = cdk.Stack(make_app(outdir=str(tmp_path / "out")), "Bare")
+    topic = sns.Topic(stack, "Topic")
+    if register.pop("layer", False):
+        folder = tmp_path / "layer" / "exceptions"
+        folder.mkdir(parents=True)
+        (folder / "register.json").write_text('{"the": "layer\'s file"}\n')
+        register["exceptions_layer"] = lambda_.LayerVersion(
+            stack, "Register", code=lambda_.Code.from_asset(str(tmp_path / "layer"))
+        )
+    AlertFormatter(
+        stack,
+        "AlertFormatter",
+        suffix="dev",
+        runtime=lambda_.Runtime.PYTHON_3_9,
+        topic=topic,
+        monitored_rules_json="[]",
+        digest_threshold=10,
+        digest_window=cdk.Duration.minutes(5),
+        send_resolved=False,
+        changes_dlq=sqs.Queue(stack, "ChangesDlq"),
+        monitoring_dlq=sqs.Queue(stack, "MonitoringDlq"),
+        failure_dlq=sqs.Queue(stack, "FailureDlq"),
+        events_dlq=sqs.Queue(stack, "EventsDlq"),
+        alarm_action=cw_actions.SnsAction(topic),
+        **register,
+    )
+    return stack
+
+
+def test_given_the_register_the_function_carries_its_layer_and_both_variables(tmp_path):
+    template = formatter_in_a_bare_stack(tmp_path, layer=True, exceptions_register_key=REGISTER_KEY)
+
+    (layer_id,) = template.find_resources("AWS::Lambda::LayerVersion")
+    _, fn = function(template)
+    assert fn["Properties"]["Layers"] == [{"Ref": layer_id}]
+    env = fn["Properties"]["Environment"]["Variables"]
+    assert env[variables.EXCEPTIONS_REGISTER_PATH] == "/opt/exceptions/register.json"
+    assert env[variables.EXCEPTIONS_REGISTER_KEY] == REGISTER_KEY
+    local = harness.function_environment(
+        topic_arn="arn:aws:sns:us-east-1:123456789012:t",
+        suffix="dev",
+        rules=[{"name": "r", "managedIdentifier": "R"}],
+        exceptions_register_key=REGISTER_KEY,
+    )
+    assert set(env) == set(local) - {"AWS_REGION", "AWS_DEFAULT_REGION"}
+
+
+def test_without_the_register_the_function_has_no_layer_and_no_register_variables(tmp_path):
+    _, fn = function(formatter_in_a_bare_stack(tmp_path))
+
+    assert "Layers" not in fn["Properties"]
+    env = fn["Properties"]["Environment"]["Variables"]
+    assert variables.EXCEPTIONS_REGISTER_PATH not in env
+    assert variables.EXCEPTIONS_REGISTER_KEY not in env
+
+
+def test_a_layer_without_a_key_is_refused_at_synth(tmp_path):
+    with pytest.raises(
+        ValueError, match="exceptions_layer and exceptions_register_key go together"
+    ):
+        formatter_in_a_bare_stack(tmp_path, layer=True)
+
+
+def test_on_this_machine_the_register_is_read_from_the_layer_in_the_synthesized_assembly(tmp_path):
+    stack = bare_stack(tmp_path, layer=True, exceptions_register_key=REGISTER_KEY)
+    template_path = cdk.App.of(stack).synth().get_stack_by_name("Bare").template_full_path
+    _, fn = function(Template.from_stack(stack))
+    env = fn["Properties"]["Environment"]["Variables"]
+
+    local = harness.local_register(template_path, env)
+
+    (path,) = local.values()
+    assert path != env[variables.EXCEPTIONS_REGISTER_PATH] and path.startswith(str(tmp_path))
+    assert open(path, encoding="utf-8").read() == '{"the": "layer\'s file"}\n'
+    assert harness.local_register(template_path, {}) == {}

@@ -55,6 +55,8 @@ def test_both_functions_use_the_layer_and_name_the_same_register(template):
         formatter_variables.EXCEPTIONS_REGISTER_PATH,
     )
     assert REGISTER_PATH == "/opt/exceptions/register.json"
+    # The formatter's own default (its harness without a stack) is the same file.
+    assert formatter_variables.REGISTER_LAYER_PATH == REGISTER_PATH
 
 
 def test_the_layer_asset_holds_the_canonical_bytes_at_the_path_lambda_mounts():

@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Tuple
 from realtime_alerts.clients import clients_for
 from realtime_alerts.errors import PublishFailed, SettingsError
 from realtime_alerts.process import Item, Outcome, process
+from realtime_alerts.register import Register, for_environment
 from realtime_alerts.settings import load_settings
 
 LOGGER = logging.getLogger("realtime_alerts")
@@ -58,12 +59,14 @@ def _items(event: Any) -> Tuple[List[Item], bool]:
     return [(event_id, event)], False
 
 
-def _fields(out: Outcome, records: int) -> Dict[str, Any]:
+def _fields(out: Outcome, records: int, register: Register) -> Dict[str, Any]:
     return {
         "records": records,
         "alertsSent": len(out.sent),
         "subjects": [alert.subject for alert, _ in out.sent],
         "changes": out.changes,
+        "excepted": out.excepted,
+        "exceptionsRegister": register.log_fields(),
         "digest": out.digest,
         "nameLookups": out.name_lookups,
         "nameError": out.name_error or None,
@@ -85,9 +88,16 @@ def handler(event: Any, context: Any) -> Dict[str, Any]:
         )
         raise
     items, from_queue = _items(event)
+    register = for_environment(os.environ)
+    if register.problem is not None:
+        log(
+            logging.ERROR,
+            "exceptions register unusable: no finding suppressed",
+            {"requestId": request_id, "key": register.key, "error": register.problem},
+        )
     clients = clients_for(settings.region)
-    out = process(items, settings, clients.config, clients.sns)
-    fields = dict(_fields(out, len(items)), requestId=request_id)
+    out = process(items, settings, clients.config, clients.sns, register)
+    fields = dict(_fields(out, len(items), register), requestId=request_id)
     log(logging.ERROR if out.failed else logging.INFO, "alerts sent", fields)
     if not from_queue and out.failed:
         raise PublishFailed(f"event {items[0][0]}: {'; '.join(out.errors)}")

@@ -17,14 +17,17 @@ DIGEST_THRESHOLD = "DIGEST_THRESHOLD"  # more changes than this in one batch: on
 DIGEST_WINDOW_SECONDS = "DIGEST_WINDOW_SECONDS"  # the queue's batching window, for the words
 SEND_RESOLVED = "SEND_RESOLVED"  # "true": a change out of NON_COMPLIANT is alerted too
 HEALTH_CHECK_MINUTES = "HEALTH_CHECK_MINUTES"  # how often the status check runs
-# The exceptions register: its key in the reports bucket and the file in the stack's layer holding its
-# bytes (/opt/exceptions/register.json). The same names as the report generator's environment.py.
-EXCEPTIONS_REGISTER_KEY = "EXCEPTIONS_REGISTER_KEY"
+# The exceptions register (register.py): the file the stack's layer puts on the function and the
+# key of the object it was deployed as, exceptions/<sha256 of the bytes>.json. Both or neither.
 EXCEPTIONS_REGISTER_PATH = "EXCEPTIONS_REGISTER_PATH"
+EXCEPTIONS_REGISTER_KEY = "EXCEPTIONS_REGISTER_KEY"
 
 DEFAULT_DIGEST_THRESHOLD = 10
 DEFAULT_DIGEST_WINDOW_SECONDS = 300
 DEFAULT_HEALTH_CHECK_MINUTES = 15
+# Where the register layer's file is: Lambda extracts a function's layers into /opt ("Packaging your
+# layer content", Lambda Developer Guide), and the layer holds exceptions/register.json.
+REGISTER_LAYER_PATH = "/opt/exceptions/register.json"
 
 
 def function_environment(
@@ -37,16 +40,17 @@ def function_environment(
     send_resolved: bool = False,
     health_check_minutes: int = DEFAULT_HEALTH_CHECK_MINUTES,
     exceptions_register_key: str | None = None,
-    exceptions_register_path: str | None = None,
+    exceptions_register_path: str = REGISTER_LAYER_PATH,
 ) -> dict[str, str]:
-    """The variables the stack sets on the function (values may be CloudFormation tokens)."""
+    """The variables the stack sets on the function (values may be CloudFormation tokens); the
+    register's two only with ``exceptions_register_key``."""
     register = (
-        {
-            EXCEPTIONS_REGISTER_KEY: exceptions_register_key,
+        {}
+        if exceptions_register_key is None
+        else {
             EXCEPTIONS_REGISTER_PATH: exceptions_register_path,
+            EXCEPTIONS_REGISTER_KEY: exceptions_register_key,
         }
-        if exceptions_register_key is not None and exceptions_register_path is not None
-        else {}
     )
     return {
         ALERT_TOPIC_ARN: topic_arn,

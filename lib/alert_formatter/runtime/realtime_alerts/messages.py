@@ -127,7 +127,15 @@ def _what(resource_type: str) -> str:
     return TYPE_WORDS.get(resource_type, resource_type)
 
 
-def change_alert(change: ev.ComplianceChange, settings: Settings, names: Names) -> Alert:
+def _noted(lines: List[str], note: Optional[str]) -> List[str]:
+    """``lines`` under ``note`` (the exceptions register is unusable, ``register.py``): first, so
+    the reader sees it before anything the register might have changed."""
+    return ([f"NOTE: {note}.", ""] if note else []) + lines
+
+
+def change_alert(
+    change: ev.ComplianceChange, settings: Settings, names: Names, note: Optional[str] = None
+) -> Alert:
     name = names.of(change.resource_type, change.resource_id)
     rule = settings.rule(change.rule_name)
     managed = rule.managed_identifier if rule else None
@@ -183,7 +191,7 @@ def change_alert(change: ev.ComplianceChange, settings: Settings, names: Names) 
         KIND_CHANGE,
         severity,
         change_subject(change, settings, name),
-        "\n".join(lines) + "\n",
+        "\n".join(_noted(lines, note)) + "\n",
         attributes,
     )
 
@@ -201,7 +209,12 @@ def _minutes(seconds: int) -> str:
     return f"{seconds // 60} min" if seconds % 60 == 0 else f"{seconds} s"
 
 
-def digest_alert(changes: Sequence[ev.ComplianceChange], settings: Settings, names: Names) -> Alert:
+def digest_alert(
+    changes: Sequence[ev.ComplianceChange],
+    settings: Settings,
+    names: Names,
+    note: Optional[str] = None,
+) -> Alert:
     env = settings.environment_suffix
     window = _minutes(settings.digest_window_seconds)
     bad = sum(1 for c in changes if not c.resolved)
@@ -213,16 +226,19 @@ def digest_alert(changes: Sequence[ev.ComplianceChange], settings: Settings, nam
     times = sorted(c.recorded_at for c in changes)
     accounts = sorted({c.account for c in changes})
     regions = sorted({c.region for c in changes})
-    head = [
-        f"{len(changes)} AWS Config compliance changes arrived within {window}: more than the "
-        f"{settings.digest_threshold} that are sent one e-mail each, so they come as this one digest "
-        "(a first deploy or a mass change does this).",
-        "",
-        f"Account {', '.join(accounts)}, region {', '.join(regions)}, environment {env}; "
-        f"recorded {times[0]} .. {times[-1]}",
-        "",
-        "By rule:",
-    ]
+    head = _noted(
+        [
+            f"{len(changes)} AWS Config compliance changes arrived within {window}: more than the "
+            f"{settings.digest_threshold} that are sent one e-mail each, so they come as this one digest "
+            "(a first deploy or a mass change does this).",
+            "",
+            f"Account {', '.join(accounts)}, region {', '.join(regions)}, environment {env}; "
+            f"recorded {times[0]} .. {times[-1]}",
+            "",
+            "By rule:",
+        ],
+        note,
+    )
     by_rule: Dict[str, Tuple[int, int]] = {}
     for c in changes:
         now_bad, now_fixed = by_rule.get(c.rule_name, (0, 0))
@@ -349,7 +365,9 @@ _PROBLEMS: Dict[str, Tuple[str, str, str, str]] = {
 }
 
 
-def monitoring_alert(event: ev.MonitoringEvent, settings: Settings) -> Alert:
+def monitoring_alert(
+    event: ev.MonitoringEvent, settings: Settings, note: Optional[str] = None
+) -> Alert:
     env = settings.environment_suffix
     title, lead, meaning, fix = _PROBLEMS[event.problem]
     values = {"subject": event.subject, "env": env, "code": event.error_code or "error"}
@@ -391,7 +409,8 @@ def monitoring_alert(event: ev.MonitoringEvent, settings: Settings) -> Alert:
     }
     if event.problem in (ev.RULE_DELETED, ev.RULE_FAILING):
         attributes["rule"] = _string(event.subject)
-    return Alert(KIND_MONITORING, severity, subject, "\n".join(lines) + "\n", attributes)
+    body = "\n".join(_noted(lines, note)) + "\n"
+    return Alert(KIND_MONITORING, severity, subject, body, attributes)
 
 
 def summarise(changes: Sequence[ev.ComplianceChange]) -> Dict[str, int]:

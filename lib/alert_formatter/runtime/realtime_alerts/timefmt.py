@@ -21,8 +21,9 @@ def to_datetime(value: Any) -> Optional[datetime]:
             text = text[:-1] + "+00:00"
         head, dot, rest = text.partition(".")
         if dot:  # Python 3.9's fromisoformat takes exactly 3 or 6 fraction digits
-            digits = "".join(c for c in rest if c.isdigit())
-            zone = rest[len(digits) :]
+            # the fraction is the leading digits only: the zone's (+00:00) are not part of it
+            zone = rest.lstrip("0123456789")
+            digits = rest[: len(rest) - len(zone)]
             text = f"{head}.{(digits + '000000')[:6]}{zone}"
         try:
             moment = datetime.fromisoformat(text)
