@@ -34,7 +34,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::key::canonical;
+use crate::key::{canonical, same_report};
 use crate::scan::Scanned;
 use crate::source::{UnreadableEntry, VersionAnomaly, Versioning};
 use crate::witness::{Origin, Witness};
@@ -310,7 +310,7 @@ impl TrailCheck {
             self.problem(
                 "key-name",
                 &s.key,
-                "key does not follow reports/YYYY/MM/DD/<8+ digit sequence>-<reportId>.json"
+                "key does not follow reports/[<account>/<region>/]YYYY/MM/DD/<8+ digit sequence>-<reportId>.json"
                     .to_owned(),
             );
         }
@@ -340,6 +340,15 @@ impl TrailCheck {
                             "date {} in the key but generatedAt is {}",
                             name.date, d.generated_at
                         ));
+                    }
+                    // An organization's trail folder names whose reports it holds.
+                    if let Some(trail) = &name.trail {
+                        if trail.account != d.account || trail.region != d.region {
+                            wrong.push(format!(
+                                "trail {trail} in the key but account {} and region {} in the report",
+                                d.account, d.region
+                            ));
+                        }
                     }
                     if !wrong.is_empty() {
                         self.problem("key-mismatch", &s.key, wrong.join("; "));
@@ -567,7 +576,10 @@ fn check_link(l: &Link, before: Option<&Vec<&Link>>, out: &mut Vec<Problem>) {
         return;
     };
     let Some(candidates) = before else { return }; // the predecessor is missing: reported once
-    match candidates.iter().find(|c| &c.canonical == prev_key) {
+    match candidates
+        .iter()
+        .find(|c| same_report(&c.canonical, prev_key))
+    {
         None => out.push(Problem {
             code: "previous-key-mismatch",
             key: l.key.clone(),
@@ -673,7 +685,7 @@ fn compare_witnesses(
             Some(_) => {}
         }
         let stored = groups.get(&sequence);
-        match stored.and_then(|g| g.iter().find(|l| l.canonical == key)) {
+        match stored.and_then(|g| g.iter().find(|l| same_report(&l.canonical, &key))) {
             None => {
                 let instead = stored.map_or_else(
                     || format!("the trail has no report with sequence {sequence}"),

@@ -14,13 +14,18 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::chain::{DEFAULT_MAX_GAP_HOURS, hours};
 use crate::commands::{self, ReadNotes, StatusOptions, TimelineOptions, VerifyOptions};
+use crate::error::RenderError;
+use crate::organization::accounts::{self, FROM_ORGANIZATIONS};
+use crate::organization::{DEFAULT_JOBS, Expected, Organization, TrailName};
 use crate::period::Period;
 use crate::provenance::stamp;
+use crate::render::org_timeline::{OrgWriter, render_detail};
 use crate::render::status::StatusFormat;
 use crate::render::verify::VerifyFormat;
 use crate::render::{TimelineFormat, renderer};
-use crate::source::{self, S3Options, Timeouts};
+use crate::source::{self, Discovery, Layout, ReportSource, S3Options, Timeouts};
 use crate::status::DEFAULT_LOOKBACK_DAYS;
+use crate::timeline::Timeline;
 use crate::witness::read_witness_file;
 
 const MAIN_HELP: &str = "\
@@ -35,6 +40,8 @@ Exit codes:
 Sources:
   A local folder is read recursively; it may be a copy of the bucket root, of reports/, or of any
   folder below. Keys are compared with previousKey from reports/YYYY/MM/DD/ on.
+  An organization's bucket (reports/<account>/<region>/...) is read trail by trail, --jobs at a
+  time; --accounts FILE (or `organizations`) makes an account without a trail a finding.
   s3://bucket/prefix is read with the AWS SDK: the standard credential chain (environment,
   profiles with keys, credential_process, IAM Identity Center (SSO) and assumed roles, web
   identity, container and instance roles; --profile NAME or AWS_PROFILE picks the profile) and
@@ -46,6 +53,7 @@ Examples:
   auditor verify ./reports-copy
   auditor verify s3://acme-compliance-reports/reports/ --format json
   AWS_ENDPOINT_URL=http://127.0.0.1:5000 auditor verify s3://local-bucket
+  auditor verify s3://acme-central-reports --accounts accounts.txt
   auditor timeline s3://acme-compliance-reports --quarter 2026-Q3 -o q3.html
   auditor timeline ./reports-copy --from 2026-01-01 --to 2026-03-31 -o q1.csv
   auditor --profile audit status s3://acme-compliance-reports";
@@ -62,9 +70,17 @@ Witness files: text lines `[witness:] <sequence> <key> <sha256>` (blank and # li
 JSON objects, arrays or JSON Lines with sequence, key and sha256 (or under \"head\"), or SNS
 notifications with the headSequence, headKey and headSha256 message attributes.
 
+An organization's bucket (keys reports/<account>/<region>/...): every trail is found by listing
+folders and verified as above (its head is chain/<account>/<region>/head.json), --jobs trails at a
+time; then the organization summary. With --accounts, an account (or an account,region) of the
+list without a trail is a finding, and so is a trail of an account the list does not name.
+Accounts file: one 12-digit id per line, optionally `,<region>` and `# name`.
+
 Examples:
   auditor verify ./reports-copy
   auditor verify s3://acme-compliance-reports --max-gap-hours 30 --format json
+  auditor verify s3://acme-central-reports --accounts accounts.txt --jobs 8
+  auditor --profile management verify s3://acme-central-reports --accounts organizations
   grep '^witness: ' mailbox.txt > heads.txt && auditor verify s3://acme-compliance-reports --witness heads.txt
   auditor verify ./reports-copy --as-of 2026-09-30";
 
@@ -79,8 +95,13 @@ The format follows -o's extension (.html, .csv, .json, .md or .markdown) unless 
 an extension that names another format than --format, or -o without a known extension and without
 --format, is refused. Without -o the default is HTML on standard output.
 
+An organization's bucket gives the roll-up first (a row per account and region, totals per rule
+and per day, the worst exposures) and then each trail's detail: HTML is a folder (-o FOLDER/:
+index.html and a page per trail), CSV and JSON carry account and region on every detail row.
+
 Examples:
   auditor timeline ./reports-copy --quarter 2026-Q3 -o q3.html
+  auditor timeline s3://acme-central-reports --quarter 2026-Q3 --accounts accounts.txt -o q3-org/
   auditor timeline ./reports-copy --quarter 2026-Q3 -o q3.csv
   auditor timeline s3://acme-compliance-reports --from 2026-07-01 --to 2026-07-31 --format md
   auditor timeline ./reports-copy --format json | jq '.ruleStats'";
@@ -163,6 +184,22 @@ pub struct VerifyArgs {
     /// Every witnessed report must be in the trail with exactly that SHA-256.
     #[arg(long, value_name = "FILE")]
     pub witness: Vec<PathBuf>,
+    #[command(flatten)]
+    pub organization: OrganizationArgs,
+}
+
+/// How to read an organization's bucket.
+#[derive(Debug, Args)]
+pub struct OrganizationArgs {
+    /// The organization's accounts, for an organization's bucket: a file with one 12-digit id per
+    /// line (optional `,<region>` to expect that region, optional `# name`), or `organizations` to
+    /// list the active accounts with AWS Organizations ListAccounts. An account without a trail is
+    /// then a finding.
+    #[arg(long, value_name = "FILE|organizations")]
+    pub accounts: Option<String>,
+    /// Trails of an organization's bucket read at once.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_JOBS, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
 }
 
 #[derive(Debug, Args)]
@@ -191,6 +228,8 @@ pub struct TimelineArgs {
     /// UTC day): later reports are left out. Default: now.
     #[arg(long, value_name = "TIME", value_parser = as_of)]
     pub as_of: Option<DateTime<Utc>>,
+    #[command(flatten)]
+    pub organization: OrganizationArgs,
 }
 
 #[derive(Debug, Args)]
@@ -221,6 +260,16 @@ pub fn timeline_format(
     format: Option<TimelineFormat>,
     output: Option<&Path>,
 ) -> Result<TimelineFormat> {
+    if let Some(path) = output.filter(|p| names_folder(p)) {
+        return match format {
+            None | Some(TimelineFormat::Html) => Ok(TimelineFormat::Html),
+            Some(f) => bail!(
+                "-o {}: a folder holds an organization's HTML report, not --format {}; give a file name",
+                path.display(),
+                f.name()
+            ),
+        };
+    }
     let ext = output
         .and_then(Path::extension)
         .map(|e| e.to_string_lossy().into_owned());
@@ -242,6 +291,11 @@ pub fn timeline_format(
         ),
         (None, None, _) => Ok(TimelineFormat::Html),
     }
+}
+
+/// Whether `-o` names a folder: one that exists, or a name ending in `/`.
+fn names_folder(path: &Path) -> bool {
+    path.is_dir() || path.as_os_str().to_string_lossy().ends_with('/')
 }
 
 fn positive_hours(s: &str) -> Result<f64, String> {
@@ -343,6 +397,57 @@ fn progress_bar(visible: bool) -> ProgressBar {
     bar
 }
 
+/// The progress of an organization's run, in trails.
+fn trails_bar(visible: bool) -> ProgressBar {
+    if !visible {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} reading trails {bar:30} {pos}/{len} eta {eta}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// The accounts `--accounts` names: a file is read before anything else (a malformed line is
+/// exit 2 before the bucket is touched); `organizations` is asked only for an organization's
+/// bucket, in [`expected_accounts`].
+enum AccountsArg {
+    File(Expected),
+    Organizations,
+}
+
+fn accounts_arg(arg: Option<&str>) -> Result<Option<AccountsArg>> {
+    Ok(match arg {
+        None => None,
+        Some(FROM_ORGANIZATIONS) => Some(AccountsArg::Organizations),
+        Some(file) => Some(AccountsArg::File(accounts::read_file(Path::new(file))?)),
+    })
+}
+
+/// The layout of `source`; `--accounts` is refused for a single trail, which has no accounts to
+/// miss.
+fn layout(source: &dyn ReportSource, accounts: Option<&AccountsArg>) -> Result<Layout> {
+    let layout = source.layout()?;
+    if accounts.is_some() && layout == Layout::Single {
+        bail!(
+            "{}: --accounts applies to an organization's bucket (reports/<account>/<region>/); this source holds one trail",
+            source.name()
+        );
+    }
+    Ok(layout)
+}
+
+fn expected_accounts(arg: Option<AccountsArg>, s3: &S3Options) -> Result<Option<Expected>> {
+    Ok(match arg {
+        None => None,
+        Some(AccountsArg::File(e)) => Some(e),
+        Some(AccountsArg::Organizations) => Some(accounts::from_organizations(s3)?),
+    })
+}
+
 /// Runs one parsed command. `Err` means the command could not run (exit 2).
 pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<Outcome> {
     let s3 = S3Options {
@@ -363,6 +468,7 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<Outcome> {
             for file in &args.witness {
                 witnesses.extend(read_witness_file(file)?);
             }
+            let accounts = accounts_arg(args.organization.accounts.as_deref())?;
             let source = source::open(&args.source, &s3)?;
             let opts = VerifyOptions {
                 max_gap: hours(args.max_gap_hours),
@@ -370,6 +476,19 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<Outcome> {
                 as_of: args.as_of,
                 witnesses,
             };
+            if let Layout::Organization(discovery) = layout(source.as_ref(), accounts.as_ref())? {
+                let org = Organization {
+                    source: source.as_ref(),
+                    discovery,
+                    expected: expected_accounts(accounts, &s3)?,
+                    jobs: usize::from(args.organization.jobs),
+                };
+                let bar = trails_bar(io.progress && !cli.quiet);
+                let verified = crate::organization::verify::verify(&org, opts, &bar)?;
+                let bytes = crate::render::org_verify::render(&verified, args.format)?;
+                write_stdout(io, &bytes)?;
+                return Ok(Outcome::of(verified.finding_count()));
+            }
             let verified = commands::verify(source.as_ref(), opts, &progress)?;
             let bytes = crate::render::verify::render(&verified, args.format)?;
             write_stdout(io, &bytes)?;
@@ -385,6 +504,7 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<Outcome> {
                 args.to.as_deref(),
                 moment.date_naive(),
             )?;
+            let accounts = accounts_arg(args.organization.accounts.as_deref())?;
             let source = source::open(&args.source, &s3)?;
             let opts = TimelineOptions {
                 period,
@@ -392,6 +512,22 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<Outcome> {
                 now: io.now,
                 as_of: args.as_of,
             };
+            if let Layout::Organization(discovery) = layout(source.as_ref(), accounts.as_ref())? {
+                let org = Organization {
+                    source: source.as_ref(),
+                    discovery,
+                    expected: expected_accounts(accounts, &s3)?,
+                    jobs: usize::from(args.organization.jobs),
+                };
+                let bar = trails_bar(io.progress && !cli.quiet);
+                return organization_timeline(io, &org, opts, format, args.output.as_deref(), &bar);
+            }
+            if let Some(path) = args.output.as_deref().filter(|p| names_folder(p)) {
+                bail!(
+                    "-o {}: a folder; a single trail's timeline is one file: give a file name such as q3.html",
+                    path.display()
+                );
+            }
             let (timeline, notes) = commands::timeline(source.as_ref(), opts, &progress)?;
             // Missing evidence is said first, on stderr too, in the words every format opens with.
             if let Some(statement) = &timeline.evidence.statement {
@@ -413,6 +549,9 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<Outcome> {
         Command::Status(args) => {
             check_as_of(args.as_of, io.now)?;
             let source = source::open(&args.source, &s3)?;
+            if let Layout::Organization(d) = source.layout()? {
+                bail!("{}", one_trail_only(source.as_ref(), &d));
+            }
             let opts = StatusOptions {
                 max_gap: hours(args.max_gap_hours),
                 now: io.now,
@@ -426,6 +565,57 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<Outcome> {
             Ok(Outcome::of(status.finding_count()))
         }
     }
+}
+
+/// Why `status` refuses an organization's bucket, and which source it takes instead.
+fn one_trail_only(source: &dyn ReportSource, d: &Discovery) -> String {
+    let example = d
+        .trails
+        .first()
+        .and_then(|t| source.trail(t).ok())
+        .map_or_else(String::new, |t| format!(", e.g. {}", t.name()));
+    format!(
+        "{}: an organization's bucket with {} trail(s); status reads one trail: give its folder or prefix (reports/<account>/<region>/){example}",
+        source.name(),
+        d.trails.len()
+    )
+}
+
+/// `timeline` over an organization: the roll-up first, then each trail's detail (see
+/// [`crate::render::org_timeline`]); the exit code counts every trail's findings and the
+/// organization's.
+fn organization_timeline(
+    io: &mut Io<'_>,
+    org: &Organization<'_>,
+    opts: TimelineOptions,
+    format: TimelineFormat,
+    output: Option<&Path>,
+    bar: &ProgressBar,
+) -> Result<Outcome> {
+    let mut writer = OrgWriter::new(format, output)?;
+    let render = |name: &TrailName, t: &Timeline| render_detail(format, name, t);
+    let rollup = crate::organization::timeline::timeline(org, opts, bar, &render, &mut |n, d| {
+        writer.store(n, d)
+    })?;
+    if let Some(statement) = &rollup.evidence.statement {
+        let _ = writeln!(io.stderr, "auditor: {statement}");
+    }
+    warn_unplaced(
+        io,
+        &ReadNotes {
+            unplaced_keys: rollup.unplaced_keys,
+        },
+        org.source.name(),
+    );
+    match (format, output) {
+        (TimelineFormat::Html, _) => writer.finish(&rollup, &mut io::sink())?,
+        (_, Some(path)) => write_file_with(path, |w| writer.finish(&rollup, w))?,
+        (_, None) => match writer.finish(&rollup, io.stdout) {
+            Err(RenderError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => {}
+            other => other.context("writing to standard output")?,
+        },
+    }
+    Ok(Outcome::of(rollup.summary.findings))
 }
 
 /// Says on stderr how many objects were skipped because their key says no date or sequence.
@@ -449,6 +639,14 @@ fn write_stdout(io: &mut Io<'_>, bytes: &[u8]) -> Result<()> {
 
 /// Writes next to `path` and renames into place, so a failed run never leaves half a report.
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_file_with(path, |w| Ok(w.write_all(bytes)?))
+}
+
+/// Streams `write`'s output next to `path` and renames it into place when complete.
+fn write_file_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<(), RenderError>,
+) -> Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -461,7 +659,15 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
         name.to_string_lossy(),
         std::process::id()
     ));
-    let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    let result = std::fs::File::create(&tmp)
+        .map_err(RenderError::Io)
+        .and_then(|file| {
+            let mut out = io::BufWriter::new(file);
+            write(&mut out)?;
+            out.flush()?;
+            Ok(())
+        })
+        .and_then(|()| Ok(std::fs::rename(&tmp, path)?));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }

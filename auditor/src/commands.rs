@@ -494,11 +494,11 @@ fn link(newest: &Scanned, previous: Option<&Scanned>) -> (Option<bool>, String) 
     let named = n.previous_key.as_deref().map(crate::key::canonical);
     let expected = crate::key::canonical(&p.key);
     match (&named, &n.previous_sha256) {
-        (Some(k), Some(h)) if *k == expected && *h == p.sha256 => (
+        (Some(k), Some(h)) if crate::key::same_report(k, &expected) && *h == p.sha256 => (
             Some(true),
             "verified: the newest report's previousSha256 is the SHA-256 of the previous report's stored bytes, and its previousKey names it".to_owned(),
         ),
-        (Some(k), _) if *k != expected => (
+        (Some(k), _) if !crate::key::same_report(k, &expected) => (
             Some(false),
             format!("BROKEN: the newest report names {k} as its previous report, not {expected}"),
         ),

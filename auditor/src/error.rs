@@ -85,4 +85,16 @@ pub enum RenderError {
     Csv(String),
     #[error("JSON encoding failed: {0}")]
     Json(#[from] serde_json::Error),
+    /// Writing the output, or a trail's detail kept aside until the roll-up is written.
+    #[error("writing the output failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// An organization's run stopped: its source stopped answering, or its output could not be written.
+#[derive(Debug, Error)]
+pub enum OrganizationError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
 }

@@ -322,7 +322,7 @@ fn resource_type(s: &str) -> bool {
 }
 
 /// `^[a-z]{2}(-gov)?-[a-z]+-[0-9]$`
-fn region(s: &str) -> bool {
+pub(crate) fn region(s: &str) -> bool {
     let p: Vec<&str> = s.split('-').collect();
     let two = |x: &str| x.len() == 2 && lower(x);
     let digit = |x: &str| digits(x, 1);
@@ -344,7 +344,8 @@ fn environment_suffix(s: &str) -> bool {
         && all(s, |c| edge(c) || c == b'-')
 }
 
-/// `^reports/[0-9]{4}/[0-9]{2}/[0-9]{2}/[0-9]{8,}-[0-9a-f-]{36}\.json$`
+/// `^reports/([0-9]{12}/[a-z]{2}(-gov)?-[a-z]+-[0-9]/)?[0-9]{4}/[0-9]{2}/[0-9]{2}/[0-9]{8,}-[0-9a-f-]{36}\.json$`:
+/// a single-account trail's key, or an organization trail's with its account and region.
 fn previous_key(s: &str) -> bool {
     let Some(rest) = s
         .strip_prefix("reports/")
@@ -353,13 +354,18 @@ fn previous_key(s: &str) -> bool {
         return false;
     };
     let parts: Vec<&str> = rest.split('/').collect();
-    let [y, m, d, file] = parts.as_slice() else {
-        return false;
+    let (trail, [y, m, d, file]) = match parts.as_slice() {
+        [y, m, d, file] => (None, [*y, *m, *d, *file]),
+        [account, region_name, y, m, d, file] => {
+            (Some((*account, *region_name)), [*y, *m, *d, *file])
+        }
+        _ => return false,
     };
     let Some((seq, id)) = file.split_once('-') else {
         return false;
     };
-    digits(y, 4)
+    trail.is_none_or(|(account, r)| digits(account, 12) && region(r))
+        && digits(y, 4)
         && digits(m, 2)
         && digits(d, 2)
         && seq.len() >= 8
@@ -729,6 +735,17 @@ mod tests {
         assert!(previous_key(key));
         assert!(!previous_key(&key.replace("00000001", "0000001")));
         assert!(!previous_key(&key.replace("reports/", "report/")));
+        let org = key.replace("reports/", "reports/123456789012/us-gov-west-1/");
+        assert!(previous_key(&org));
+        for bad in [
+            "12345678901/us-east-1/",
+            "123456789012/",
+            "123456789012/us-east-12/",
+        ] {
+            assert!(!previous_key(
+                &key.replace("reports/", &format!("reports/{bad}"))
+            ));
+        }
         assert!(len_within("ééé", 1, 3) && !len_within("éééé", 1, 3));
     }
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod fastcheck;
 pub mod head;
 pub mod key;
+pub mod organization;
 pub mod period;
 pub mod provenance;
 pub mod render;

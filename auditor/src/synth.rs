@@ -59,7 +59,14 @@ pub struct ReportSpec {
     pub recorder_recording: bool,
     /// (code, subject, message) entries of `monitoring.problems`.
     pub problems: Vec<(String, String, String)>,
+    /// `account` and `region` of the report.
+    pub account: String,
+    pub region: String,
 }
+
+/// The account and region of a report unless a spec says otherwise.
+pub const ACCOUNT: &str = "123456789012";
+pub const REGION: &str = "us-east-1";
 
 impl ReportSpec {
     pub fn new(generated_at: DateTime<Utc>, rules: Vec<RuleSpec>) -> Self {
@@ -68,6 +75,8 @@ impl ReportSpec {
             rules,
             recorder_recording: true,
             problems: Vec::new(),
+            account: ACCOUNT.to_owned(),
+            region: REGION.to_owned(),
         }
     }
 }
@@ -85,10 +94,16 @@ pub fn report_id(sequence: u64, salt: u64) -> String {
     )
 }
 
-/// The object key of a report.
+/// The object key of a report of a single-account trail.
 pub fn key_for(generated_at: DateTime<Utc>, sequence: u64, id: &str) -> String {
+    key_under("reports/", generated_at, sequence, id)
+}
+
+/// The object key of a report under `prefix` (`reports/`, or `reports/<account>/<region>/` for
+/// an organization's trail).
+pub fn key_under(prefix: &str, generated_at: DateTime<Utc>, sequence: u64, id: &str) -> String {
     format!(
-        "reports/{}/{sequence:08}-{id}.json",
+        "{prefix}{}/{sequence:08}-{id}.json",
         generated_at.format("%Y/%m/%d")
     )
 }
@@ -166,8 +181,8 @@ pub fn report_value(
         "generatedAt": at,
         "generator": {"name": "compliance-report-generator", "version": "1.0.0"},
         "trigger": {"type": "schedule", "id": format!("schedule-{sequence}"), "receivedAt": at, "note": null},
-        "account": "123456789012",
-        "region": "us-east-1",
+        "account": spec.account,
+        "region": spec.region,
         "environmentSuffix": "dev",
         "complete": errors.is_empty(),
         "rules": rules,
@@ -196,26 +211,42 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Chains reports as the generator does: sequence numbers from 0, each linked to the previous.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ChainWriter {
     next: u64,
     previous: Option<(String, String)>,
     salt: u64,
+    /// Where the trail's keys start: `reports/`, or `reports/<account>/<region>/`.
+    prefix: String,
 }
 
 impl ChainWriter {
+    /// A single-account trail under `reports/`.
     pub fn new(salt: u64) -> Self {
+        Self::under("reports/", salt)
+    }
+
+    /// A trail whose keys start with `prefix` (an organization's `reports/<account>/<region>/`).
+    pub fn under(prefix: &str, salt: u64) -> Self {
         ChainWriter {
+            next: 0,
+            previous: None,
             salt,
-            ..Self::default()
+            prefix: prefix.to_owned(),
         }
+    }
+
+    /// The newest report written: (sequence, key, SHA-256), as the generator's head names it.
+    pub fn last(&self) -> Option<(u64, &str, &str)> {
+        let (key, sha) = self.previous.as_ref()?;
+        Some((self.next - 1, key, sha))
     }
 
     /// Returns the key and stored bytes of the next report.
     pub fn next(&mut self, spec: &ReportSpec) -> (String, Vec<u8>) {
         let seq = self.next;
         let id = report_id(seq, self.salt);
-        let key = key_for(spec.generated_at, seq, &id);
+        let key = key_under(&self.prefix, spec.generated_at, seq, &id);
         let prev = self
             .previous
             .as_ref()

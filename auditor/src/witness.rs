@@ -91,7 +91,7 @@ pub fn head_fields(
     };
     let named = parse_key(key).ok_or_else(|| {
         format!(
-            "key {key:?} does not follow reports/YYYY/MM/DD/<8+ digit sequence>-<reportId>.json"
+            "key {key:?} does not follow reports/[<account>/<region>/]YYYY/MM/DD/<8+ digit sequence>-<reportId>.json"
         )
     })?;
     if named.sequence != sequence {

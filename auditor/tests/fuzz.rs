@@ -43,6 +43,23 @@ const EDITS: &[(&str, &str)] = &[
     ("\"note\":null", "\"note\":7"),
     ("\"previousSha256\":\"", "\"previousSha256\":\"A"),
     ("\"previousKey\":\"reports/", "\"previousKey\":\"report/"),
+    // An organization trail's previousKey, and three ways to get its account or region wrong.
+    (
+        "\"previousKey\":\"reports/",
+        "\"previousKey\":\"reports/123456789012/us-east-1/",
+    ),
+    (
+        "\"previousKey\":\"reports/",
+        "\"previousKey\":\"reports/12345678901/us-east-1/",
+    ),
+    (
+        "\"previousKey\":\"reports/",
+        "\"previousKey\":\"reports/123456789012/us-east-12/",
+    ),
+    (
+        "\"previousKey\":\"reports/",
+        "\"previousKey\":\"reports/123456789012/",
+    ),
     (
         "\"schemaVersion\":\"1.0\"",
         "\"schemaVersion\":\"1.0\",\"schemaVersion\":\"1.0\"",

@@ -16,7 +16,7 @@ fn csv_error(e: csv::Error) -> RenderError {
 }
 
 /// Writes one section: its name, its header, its rows and an empty row.
-fn section<T: Clone>(
+pub(super) fn section<T: Clone>(
     out: &mut csv::Writer<Vec<u8>>,
     table: Table<'_, '_, T>,
 ) -> Result<(), RenderError> {

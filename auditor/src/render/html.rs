@@ -27,7 +27,7 @@ pub const WINDOWS_PER_RULE: usize = 100;
 
 pub struct HtmlRenderer;
 
-const STYLE: &str = "*,*::before,*::after{box-sizing:border-box}
+pub(super) const STYLE: &str = "*,*::before,*::after{box-sizing:border-box}
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:24px auto;max-width:1000px;padding:0 16px;color:#222;line-height:1.4}
 h1{font-size:1.6em;margin:0 0 4px}h2{font-size:1.2em;margin:28px 0 8px;border-bottom:1px solid #ccc;padding-bottom:4px}
 .meta{color:#555;margin:0 0 12px}.verdict{padding:10px 14px;border-radius:6px;font-weight:600}
@@ -51,7 +51,7 @@ thead{display:table-header-group}tr{break-inside:avoid}*{-webkit-print-color-adj
 
 const MIDDOT: PreEscaped<&str> = PreEscaped("&middot;");
 
-const GAP_NOTE: &str = "Grey bands: days without a report. The last known state is carried forward there, never shown as compliant.";
+pub(super) const GAP_NOTE: &str = "Grey bands: days without a report. The last known state is carried forward there, never shown as compliant.";
 
 /// The header rows: one, or two when columns are grouped under a heading (a rule's figures):
 /// the group spans its columns, and the ungrouped columns span both rows.
@@ -105,7 +105,7 @@ fn cell_class(h: &Heading) -> Option<&'static str> {
 
 /// A captioned table in its own scrolling box, or the table's sentence for "no rows", then the
 /// notes on rows left out.
-fn table(t: &ReadableTable) -> Markup {
+pub(super) fn table(t: &ReadableTable) -> Markup {
     html! {
         @if t.rows.is_empty() {
             @if let Some(sentence) = t.empty {
@@ -137,7 +137,7 @@ fn table(t: &ReadableTable) -> Markup {
 }
 
 /// The provenance as a two-column table: what, and its value.
-fn provenance(t: &ReadableTable) -> Markup {
+pub(super) fn provenance(t: &ReadableTable) -> Markup {
     html! {
         div.scroll {
             table.provenance {

@@ -52,7 +52,7 @@ pub fn code(s: &str) -> String {
 }
 
 /// A pipe table, or the table's sentence for "no rows", then the note on rows left out.
-fn table(o: &mut String, t: &ReadableTable) {
+pub(super) fn table(o: &mut String, t: &ReadableTable) {
     if t.rows.is_empty() {
         if let Some(sentence) = t.empty {
             let _ = writeln!(o, "{}", escape(sentence));

@@ -85,10 +85,10 @@ struct Header {
 }
 
 /// The columns of one table over items of type `T`, added in order.
-struct Columns<'c, 't, T>(Vec<Column<'c, 't, T>>);
+pub(super) struct Columns<'c, 't, T>(Vec<Column<'c, 't, T>>);
 
 impl<'c, 't, T> Columns<'c, 't, T> {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Columns(Vec::new())
     }
 
@@ -114,22 +114,22 @@ impl<'c, 't, T> Columns<'c, 't, T> {
     }
 
     /// A column read by people and written as data.
-    fn col(self, heading: &str, field: &str, cell: impl Fn(T) -> Cell<'t> + 'c) -> Self {
+    pub(super) fn col(self, heading: &str, field: &str, cell: impl Fn(T) -> Cell<'t> + 'c) -> Self {
         self.add(Shown::Both, heading, field, cell)
     }
 
     /// A column only people read.
-    fn people(self, heading: &str, cell: impl Fn(T) -> Cell<'t> + 'c) -> Self {
+    pub(super) fn people(self, heading: &str, cell: impl Fn(T) -> Cell<'t> + 'c) -> Self {
         self.add(Shown::People, heading, "", cell)
     }
 
     /// A column only written as data.
-    fn data(self, field: &str, cell: impl Fn(T) -> Cell<'t> + 'c) -> Self {
+    pub(super) fn data(self, field: &str, cell: impl Fn(T) -> Cell<'t> + 'c) -> Self {
         self.add(Shown::Data, "", field, cell)
     }
 
     /// Marks the last column added as numeric.
-    fn numeric(mut self) -> Self {
+    pub(super) fn numeric(mut self) -> Self {
         if let Some(c) = self.0.last_mut() {
             c.header.numeric = true;
         }
@@ -137,7 +137,7 @@ impl<'c, 't, T> Columns<'c, 't, T> {
     }
 
     /// Marks the last column added as free text that may run long.
-    fn prose(mut self) -> Self {
+    pub(super) fn prose(mut self) -> Self {
         if let Some(c) = self.0.last_mut() {
             c.header.prose = true;
         }
@@ -145,7 +145,7 @@ impl<'c, 't, T> Columns<'c, 't, T> {
     }
 
     /// Puts the last column added under the heading `group`.
-    fn group(mut self, group: &str) -> Self {
+    pub(super) fn group(mut self, group: &str) -> Self {
         if let Some(c) = self.0.last_mut() {
             c.header.group = Some(group.to_owned());
         }
@@ -253,15 +253,15 @@ fn join(dates: &[NaiveDate], sep: &str) -> String {
     days.join(sep)
 }
 
-fn text<'t>(s: impl Into<Cow<'t, str>>) -> Cell<'t> {
+pub(super) fn text<'t>(s: impl Into<Cow<'t, str>>) -> Cell<'t> {
     Cell::Text(s.into())
 }
 
-fn count(n: impl ToString) -> Cell<'static> {
+pub(super) fn count(n: impl ToString) -> Cell<'static> {
     Cell::Number(n.to_string())
 }
 
-fn id<'t>(s: impl Into<Cow<'t, str>>) -> Cell<'t> {
+pub(super) fn id<'t>(s: impl Into<Cow<'t, str>>) -> Cell<'t> {
     Cell::Id(s.into())
 }
 
@@ -282,7 +282,7 @@ pub struct Table<'c, 't, T> {
 
 impl<'c, 't, T: Clone> Table<'c, 't, T> {
     /// A table of the first `limit` of `items`; the rest are counted as `more`.
-    fn build<I>(
+    pub(super) fn build<I>(
         name: &'static str,
         caption: &'static str,
         columns: Columns<'c, 't, T>,
@@ -350,7 +350,7 @@ impl<'c, 't, T: Clone> Table<'c, 't, T> {
         }
     }
 
-    fn when_empty(self, sentence: &'static str) -> Self {
+    pub(super) fn when_empty(self, sentence: &'static str) -> Self {
         Table {
             empty: Some(sentence),
             ..self

@@ -12,11 +12,13 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use super::layout::{self, Entry, FolderListing, Layout};
 use super::{
     FetchError, HeadCopy, HeadLookup, Listing, ReportSource, StoredObject, UnreadableEntry,
     Versioning,
 };
 use crate::error::SourceError;
+use crate::key::TrailId;
 use crate::report::MAX_REPORT_BYTES;
 
 /// Reports under a folder on disk.
@@ -67,6 +69,29 @@ impl LocalSource {
             key_prefix,
             above_reports,
         }
+    }
+
+    /// Where an organization's trails would be: the `reports/` folder (a path built from the
+    /// root) and, for a root at `reports/<account>/`, that account. `None` when the root holds
+    /// one trail.
+    fn reports_folder(&self) -> Option<(PathBuf, Option<String>)> {
+        if self.root.join("reports").is_dir() {
+            return Some((self.root.join("reports"), None));
+        }
+        self.above_reports.as_ref()?;
+        match layout::scope(&self.key_prefix)? {
+            (_, None) => Some((self.root.clone(), None)),
+            (_, Some(account)) => Some((self.root.clone(), Some(account))),
+        }
+    }
+
+    /// The folder of one trail, as a path built from the root.
+    fn trail_folder(&self, id: &TrailId) -> Option<PathBuf> {
+        Some(match self.reports_folder()? {
+            (_, Some(account)) if account == id.account => self.root.join(&id.region),
+            (_, Some(_)) => return None,
+            (reports, None) => reports.join(&id.account).join(&id.region),
+        })
     }
 
     fn walk(&self, dir: &Path, rel: &str, out: &mut Walk) {
@@ -201,17 +226,16 @@ impl ReportSource for LocalSource {
     }
 
     fn head(&self) -> Result<HeadLookup, SourceError> {
-        let base = if self.root.join("reports").is_dir() {
-            self.root.clone()
+        let path = if self.root.join("reports").is_dir() {
+            self.root.join("chain").join("head.json")
         } else if let Some(above) = &self.above_reports {
-            above.clone()
+            above.join(layout::head_key(&self.key_prefix))
         } else {
             return Ok(HeadLookup::NotLookedFor(
                 "the folder is neither a copy of the bucket root (with reports/) nor inside a reports/ folder"
                     .to_owned(),
             ));
         };
-        let path = base.join("chain").join("head.json");
         let copies = if path.exists() || fs::symlink_metadata(&path).is_ok() {
             vec![HeadCopy {
                 version: "current".to_owned(),
@@ -227,4 +251,49 @@ impl ReportSource for LocalSource {
             deleted: false,
         })
     }
+
+    fn layout(&self) -> Result<Layout, SourceError> {
+        let Some((reports, only)) = self.reports_folder() else {
+            return Ok(Layout::Single);
+        };
+        // Keys of folders are relative to the bucket root: `reports/<account>/`.
+        let list = |folders: &[String]| -> Result<Vec<FolderListing>, SourceError> {
+            Ok(folders
+                .iter()
+                .map(|f| {
+                    let rel = f.strip_prefix("reports/").unwrap_or(f);
+                    list_folder(&reports.join(rel))
+                })
+                .collect())
+        };
+        match only {
+            // A root at `reports/<account>/` lists the folder it is in as that account's.
+            Some(account) => layout::discover("reports/", Some(&account), |folders| {
+                Ok(folders.iter().map(|_| list_folder(&self.root)).collect())
+            }),
+            None => layout::discover("reports/", None, list),
+        }
+    }
+
+    fn trail(&self, id: &TrailId) -> Result<Box<dyn ReportSource>, SourceError> {
+        let folder = self.trail_folder(id).ok_or_else(|| {
+            SourceError::BadLocation(format!("{}: holds no trail {id}", self.name))
+        })?;
+        Ok(Box::new(LocalSource::new(folder)))
+    }
+}
+
+/// The entries of one folder of the layout; symbolic links are followed to tell folders.
+fn list_folder(dir: &Path) -> FolderListing {
+    let entries = fs::read_dir(dir).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| e.to_string())?;
+        out.push(Entry {
+            name: entry.file_name().to_string_lossy().into_owned(),
+            folder: fs::metadata(entry.path()).is_ok_and(|m| m.is_dir()),
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
 }

@@ -3,16 +3,20 @@
 //! that abstraction, so tests inject folders and the S3 source is just another implementation.
 
 mod credentials;
+pub mod layout;
 mod local;
 mod s3;
 
+pub use layout::{Discovery, Layout};
 pub use local::LocalSource;
 pub use s3::{S3Options, S3Source, Timeouts};
+pub(crate) use s3::{sdk_config, short as error_text};
 
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::SourceError;
+use crate::key::TrailId;
 
 /// One stored report object, as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,6 +189,17 @@ pub trait ReportSource: Send + Sync {
         Ok(HeadLookup::NotLookedFor(
             "this source does not keep the generator's bookkeeping".to_owned(),
         ))
+    }
+    /// One trail, or an organization's trails (see [`layout`]).
+    fn layout(&self) -> Result<Layout, SourceError> {
+        Ok(Layout::Single)
+    }
+    /// A source reading one trail of this organization's bucket, found by [`Self::layout`].
+    fn trail(&self, id: &TrailId) -> Result<Box<dyn ReportSource>, SourceError> {
+        Err(SourceError::BadLocation(format!(
+            "{}: holds no trail {id}",
+            self.name()
+        )))
     }
 }
 

@@ -20,6 +20,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Display;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -29,11 +30,13 @@ use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::types::BucketVersioningStatus;
 use aws_smithy_http_client::tls;
 
+use super::layout::{self, Entry, FolderListing, Layout};
 use super::{
     FetchError, HEAD_MAX_BYTES, HeadCopy, HeadLookup, Listing, ReportSource, StoredObject,
     VersionAnomaly, Versioning,
 };
 use crate::error::SourceError;
+use crate::key::TrailId;
 use crate::report::MAX_REPORT_BYTES;
 
 /// How long any S3 request may take. The defaults are the command line's.
@@ -69,12 +72,17 @@ pub struct S3Options {
     pub timeouts: Timeouts,
 }
 
-/// A bucket and key prefix.
+/// A bucket and key prefix. The trails of an organization's bucket share its client, its I/O
+/// runtime and its one `GetBucketVersioning` answer.
 pub struct S3Source {
     bucket: Bucket,
     prefix: String,
-    runtime: tokio::runtime::Runtime,
+    runtime: Arc<tokio::runtime::Runtime>,
+    versioning: Arc<OnceLock<Versioning>>,
 }
+
+/// Folder listings of the layout in flight at once.
+const FOLDERS_IN_FLIGHT: usize = 32;
 
 /// What a request needs: cheap to clone, so concurrent requests run as their own tasks.
 #[derive(Clone)]
@@ -121,7 +129,7 @@ fn one_line(text: impl Display) -> String {
 /// An SDK error in a few words, on one line: the service's code and message when it answered
 /// with one, else the chain of causes, cut at 300 characters (the SDK's own rendering carries
 /// the whole raw response).
-fn short<E>(e: &SdkError<E>) -> String
+pub(crate) fn short<E>(e: &SdkError<E>) -> String
 where
     E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
 {
@@ -132,6 +140,46 @@ where
         }
     }
     super::causes(e, 300)
+}
+
+/// The SDK's shared configuration for `opts` (profile, region, endpoint, the timeouts, rustls),
+/// with credentials resolved once: a missing sign-in is one line naming `name`.
+pub(crate) async fn sdk_config(
+    name: &str,
+    opts: &S3Options,
+) -> Result<aws_config::SdkConfig, SourceError> {
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    let t = opts.timeouts;
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http)
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(t.connect)
+                .read_timeout(t.read)
+                .operation_timeout(t.operation)
+                .build(),
+        );
+    if let Some(profile) = &opts.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &opts.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(endpoint) = &opts.endpoint_url {
+        loader = loader.endpoint_url(endpoint);
+    }
+    let shared = loader.load().await;
+    super::credentials::check(&shared, opts.profile.as_deref())
+        .await
+        .map_err(|reason| SourceError::Credentials {
+            source_name: name.to_owned(),
+            reason,
+        })?;
+    Ok(shared)
 }
 
 impl S3Source {
@@ -150,37 +198,8 @@ impl S3Source {
             .enable_all()
             .build()
             .map_err(|e| fail(format!("cannot start the I/O runtime: {e}")))?;
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::Ring,
-            ))
-            .build_https();
         let t = opts.timeouts;
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(http)
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(t.connect)
-                    .read_timeout(t.read)
-                    .operation_timeout(t.operation)
-                    .build(),
-            );
-        if let Some(profile) = &opts.profile {
-            loader = loader.profile_name(profile);
-        }
-        if let Some(region) = &opts.region {
-            loader = loader.region(Region::new(region.clone()));
-        }
-        if let Some(endpoint) = &opts.endpoint_url {
-            loader = loader.endpoint_url(endpoint);
-        }
-        let shared = runtime.block_on(loader.load());
-        runtime
-            .block_on(super::credentials::check(&shared, opts.profile.as_deref()))
-            .map_err(|reason| SourceError::Credentials {
-                source_name: name.to_owned(),
-                reason,
-            })?;
+        let shared = runtime.block_on(sdk_config(name, opts))?;
         let mut conf = aws_sdk_s3::config::Builder::from(&shared);
         let region = if opts.endpoint_url.is_some() {
             conf = conf.force_path_style(true);
@@ -213,26 +232,15 @@ impl S3Source {
                 client: aws_sdk_s3::Client::from_conf(conf.build()),
             },
             prefix: prefix.to_owned(),
-            runtime,
+            runtime: Arc::new(runtime),
+            versioning: Arc::new(OnceLock::new()),
         })
     }
 
-    /// Where the generator keeps its head for this prefix: beside `reports/`.
+    /// Where the generator keeps its head for this prefix: beside `reports/`
+    /// (`chain/<account>/<region>/head.json` for an organization's trail).
     fn head_key(&self) -> String {
-        let segments: Vec<&str> = self.prefix.split('/').collect();
-        if let Some(i) = segments.iter().position(|s| *s == "reports") {
-            let base = segments[..i].join("/");
-            return if base.is_empty() {
-                "chain/head.json".to_owned()
-            } else {
-                format!("{base}/chain/head.json")
-            };
-        }
-        match self.prefix.as_str() {
-            "" => "chain/head.json".to_owned(),
-            p if p.ends_with('/') => format!("{p}chain/head.json"),
-            p => format!("{p}/chain/head.json"),
-        }
+        layout::head_key(&self.prefix)
     }
 }
 
@@ -392,6 +400,66 @@ impl Bucket {
         Ok(keys)
     }
 
+    /// The entries of one folder (`prefix` ends in `/`): `ListObjectVersions` with the delimiter
+    /// `/` answers its subfolders as common prefixes and only the objects directly in it, however
+    /// many reports lie below (Amazon S3 API Reference, ListObjectVersions: Delimiter,
+    /// CommonPrefixes). A refusal is about this folder only; a stalled endpoint ends the run.
+    async fn list_folder(self, prefix: String) -> Result<FolderListing, SourceError> {
+        let mut keys: Vec<String> = Vec::new();
+        let (mut key_marker, mut version_marker) = (None::<String>, None::<String>);
+        let mut seen: HashSet<(Option<String>, Option<String>)> = HashSet::new();
+        loop {
+            let page = match self
+                .client
+                .list_object_versions()
+                .bucket(&self.bucket)
+                .prefix(&prefix)
+                .delimiter("/")
+                .set_key_marker(key_marker.clone())
+                .set_version_id_marker(version_marker.clone())
+                .send()
+                .await
+            {
+                Ok(page) => page,
+                Err(e) => {
+                    return match self.classify(&format!("ListObjectVersions of {prefix}"), e) {
+                        Failure::Refused { text, .. } => Ok(Err(text)),
+                        other => Err(self.fatal(other)),
+                    };
+                }
+            };
+            keys.extend(
+                page.common_prefixes()
+                    .iter()
+                    .filter_map(|p| p.prefix().map(str::to_owned)),
+            );
+            keys.extend(
+                page.versions()
+                    .iter()
+                    .filter_map(|v| v.key().map(str::to_owned)),
+            );
+            keys.extend(
+                page.delete_markers()
+                    .iter()
+                    .filter_map(|m| m.key().map(str::to_owned)),
+            );
+            if page.is_truncated() != Some(true) {
+                break;
+            }
+            key_marker = page.next_key_marker().map(str::to_owned);
+            version_marker = page.next_version_id_marker().map(str::to_owned);
+            if key_marker.is_none() || !seen.insert((key_marker.clone(), version_marker.clone())) {
+                return Err(self.stalled(format!(
+                    "ListObjectVersions of {prefix} gave no new continuation marker on a truncated page; the listing does not advance"
+                )));
+            }
+        }
+        Ok(Ok(Entry::from_keys(
+            &prefix,
+            keys.iter().map(String::as_str),
+        )))
+    }
+
     /// Reads (key, version, limit) requests concurrently; results in the order asked.
     async fn get_all(
         &self,
@@ -460,6 +528,43 @@ impl Bucket {
     }
 }
 
+impl S3Source {
+    /// `GetBucketVersioning`, asked once for the bucket and its trails.
+    async fn bucket_versioning(&self) -> Result<Versioning, SourceError> {
+        if let Some(v) = self.versioning.get() {
+            return Ok(v.clone());
+        }
+        let v = self.bucket.versioning().await?;
+        Ok(self.versioning.get_or_init(|| v).clone())
+    }
+
+    /// Lists `folders` a few dozen at a time; answers in the order asked.
+    fn list_folders(&self, folders: &[String]) -> Result<Vec<FolderListing>, SourceError> {
+        let mut out = Vec::with_capacity(folders.len());
+        for chunk in folders.chunks(FOLDERS_IN_FLIGHT) {
+            let listed = self.runtime.block_on(async {
+                let mut set = tokio::task::JoinSet::new();
+                for (i, folder) in chunk.iter().enumerate() {
+                    let bucket = self.bucket.clone();
+                    let folder = folder.clone();
+                    set.spawn(async move { (i, bucket.list_folder(folder).await) });
+                }
+                let mut listed: Vec<FolderListing> = (0..chunk.len())
+                    .map(|_| Err("not listed".to_owned()))
+                    .collect();
+                while let Some(joined) = set.join_next().await {
+                    if let Ok((i, result)) = joined {
+                        listed[i] = result?;
+                    }
+                }
+                Ok::<_, SourceError>(listed)
+            })?;
+            out.extend(listed);
+        }
+        Ok(out)
+    }
+}
+
 impl ReportSource for S3Source {
     fn name(&self) -> &str {
         &self.bucket.name
@@ -467,7 +572,7 @@ impl ReportSource for S3Source {
 
     fn list(&self) -> Result<Listing, SourceError> {
         let (versioning, keys) = self.runtime.block_on(async {
-            let versioning = self.bucket.versioning().await?;
+            let versioning = self.bucket_versioning().await?;
             let keys = self.bucket.list_versions(&self.prefix).await?;
             Ok::<_, SourceError>((versioning, keys))
         })?;
@@ -566,5 +671,38 @@ impl ReportSource for S3Source {
                 deleted: kv.latest_is_marker,
             })
         })
+    }
+
+    fn layout(&self) -> Result<Layout, SourceError> {
+        let Some((reports, only)) = layout::scope(&self.prefix) else {
+            return Ok(Layout::Single);
+        };
+        // GetBucketVersioning first, as for one trail: a bucket that is missing, or an endpoint
+        // that does not answer, is said in the same words.
+        self.runtime.block_on(self.bucket_versioning())?;
+        layout::discover(&reports, only.as_deref(), |folders| {
+            self.list_folders(folders)
+        })
+    }
+
+    fn trail(&self, id: &TrailId) -> Result<Box<dyn ReportSource>, SourceError> {
+        let reports = match layout::scope(&self.prefix) {
+            Some((reports, _)) => reports,
+            None => {
+                return Err(SourceError::BadLocation(format!(
+                    "{}: holds no trail {id}",
+                    self.bucket.name
+                )));
+            }
+        };
+        let prefix = format!("{reports}{}/{}/", id.account, id.region);
+        let mut bucket = self.bucket.clone();
+        bucket.name = format!("s3://{}/{prefix}", bucket.bucket);
+        Ok(Box::new(S3Source {
+            bucket,
+            prefix,
+            runtime: Arc::clone(&self.runtime),
+            versioning: Arc::clone(&self.versioning),
+        }))
     }
 }
