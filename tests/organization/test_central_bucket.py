@@ -184,7 +184,7 @@ def test_the_bucket_policy_alone_keeps_a_member_out_of_another_trail(aws, organi
         for statement in (
             resource.get("Properties", {}).get("PolicyDocument", {}).get("Statement", [])
         ):
-            if statement.get("Sid") == "ReadWriteReports":
+            if statement.get("Sid") in ("ReadReports", "WriteReportsOnce"):
                 statement["Resource"] = f"arn:aws:s3:::{BUCKET}/reports/*"
     aws.load_iam(
         organization.path(layout.evidence_stack_name("dev")),
