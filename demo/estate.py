@@ -110,9 +110,13 @@ class Account:
     resource_ids: dict[str, str] = field(default_factory=dict)
     id_history: dict[str, list[str]] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
+    # Where the estate lives: the emulator's account and us-east-1 by default; the organization demo
+    # gives each member account and region its own (an administrator's key of that account).
+    region: str = seed.REGION
+    access_key: str = "testing"
 
     def __post_init__(self) -> None:
-        self.clients = seed.clients(self.endpoint_url)
+        self.clients = seed.clients(self.endpoint_url, self.region, access_key=self.access_key)
 
     # -- setting up ------------------------------------------------------------------------------------
     def refuse_if_used(self) -> None:
