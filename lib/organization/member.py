@@ -64,7 +64,7 @@ from lib.report_generator.runtime.compliance_report.environment import (
 )
 from lib.settings import StackSettings
 
-ASSET_MANIFEST = "member-assets.json"
+ASSET_MANIFEST = layout.ASSET_MANIFEST
 
 
 class RegionalAssetsSynthesizer(StackSynthesizer):
