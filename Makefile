@@ -59,7 +59,7 @@ OPS = $(PY) -m scripts
 PREFLIGHT = $(OPS).preflight --suffix $(ENV_SUFFIX) -- $(CONTEXT)
 
 .PHONY: help bootstrap auditor synth validate report-now test test-python test-e2e test-py39 test-rust lint lint-python fmt deploy destroy demo \
-	bench-report bench-auditor clean preflight diff outputs status publish-member-assets
+	bench-report bench-auditor bench-org clean preflight diff outputs status publish-member-assets
 
 # Every rule with a lowercase name is a command and is listed, with the text after its `## `;
 # tests/scripts/test_makefile.py fails for a command without one, or one missing from .PHONY.
@@ -189,6 +189,9 @@ bench-report: bootstrap ## report generator: API calls, wall time and memory for
 
 bench-auditor: bootstrap ## auditor: 7 years of daily reports, verify and timeline throughput
 	$(PY) benchmarks/bench_auditor.py
+
+bench-org: bootstrap ## auditor on an organization: 500 accounts x 3 regions x 30 days, throughput and memory
+	$(PY) benchmarks/bench_org.py
 
 clean: ## remove what builds and runs leave: cdk.out, demo-output, .bench, auditor/target
 	rm -rf cdk.out demo-output .bench auditor/target

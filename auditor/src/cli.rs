@@ -592,6 +592,12 @@ fn organization_timeline(
     output: Option<&Path>,
     bar: &ProgressBar,
 ) -> Result<Outcome> {
+    if format == TimelineFormat::Html && !output.is_some_and(names_folder) {
+        bail!(
+            "{}: an organization's HTML report is a folder (an index page and a page per trail): give -o FOLDER/ (or another --format)",
+            org.source.name()
+        );
+    }
     let mut writer = OrgWriter::new(format, output)?;
     let render = |name: &TrailName, t: &Timeline| render_detail(format, name, t);
     let rollup = crate::organization::timeline::timeline(org, opts, bar, &render, &mut |n, d| {

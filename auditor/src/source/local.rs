@@ -39,8 +39,8 @@ pub struct LocalSource {
 struct Walk {
     objects: Vec<StoredObject>,
     unreadable: Vec<UnreadableEntry>,
-    /// Folders already read (canonical paths), so a symbolic link loop is read once.
-    seen: HashSet<PathBuf>,
+    /// Folders already read, so a symbolic link loop is read once.
+    seen: HashSet<FolderIdentity>,
 }
 
 impl LocalSource {
@@ -145,8 +145,7 @@ impl LocalSource {
                 }
             };
             if meta.is_dir() {
-                let canonical = fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-                if !out.seen.insert(canonical) {
+                if !out.seen.insert(folder_identity(&path, &meta)) {
                     out.unreadable.push(UnreadableEntry {
                         key,
                         reason:
@@ -175,13 +174,36 @@ impl LocalSource {
     }
 }
 
+/// A folder as the walk recognises it again through another path: its device and inode on Unix,
+/// which the listing's `stat` already gave (an organization's bucket has a folder per trail and
+/// day, and resolving each one's canonical path cost a `readlink` per path component); its
+/// canonical path elsewhere.
+#[cfg(unix)]
+type FolderIdentity = (u64, u64);
+#[cfg(not(unix))]
+type FolderIdentity = PathBuf;
+
+#[cfg(unix)]
+fn folder_identity(_path: &Path, meta: &fs::Metadata) -> FolderIdentity {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
+}
+
+#[cfg(not(unix))]
+fn folder_identity(path: &Path, _meta: &fs::Metadata) -> FolderIdentity {
+    fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
 /// Reads at most `limit + 1` bytes, so an object larger than the schema allows is refused as too
-/// large without being held in memory.
+/// large without being held in memory. The buffer is sized from the file's length up to that
+/// cap: `Take` gives `read_to_end` no size hint, and growing from nothing cost a dozen reads for
+/// a 22 kB report.
 fn read_capped(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    fs::File::open(path)?
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)?;
+    let file = fs::File::open(path)?;
+    let cap = limit.saturating_add(1);
+    let expected = file.metadata().map_or(0, |m| m.len()).min(cap);
+    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0).saturating_add(1));
+    file.take(cap).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
@@ -198,13 +220,14 @@ impl ReportSource for LocalSource {
             });
         }
         // The root itself must be readable: otherwise there is nothing to check at all.
-        fs::read_dir(&self.root).map_err(|e| SourceError::Folder {
+        let unreadable = |e: std::io::Error| SourceError::Folder {
             source_name: self.name.clone(),
             reason: e.to_string(),
-        })?;
+        };
+        fs::read_dir(&self.root).map_err(unreadable)?;
+        let meta = fs::metadata(&self.root).map_err(unreadable)?;
         let mut walk = Walk::default();
-        walk.seen
-            .insert(fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone()));
+        walk.seen.insert(folder_identity(&self.root, &meta));
         self.walk(&self.root, self.key_prefix.trim_end_matches('/'), &mut walk);
         walk.objects.sort_by(|a, b| a.key.cmp(&b.key));
         walk.unreadable.sort_by(|a, b| a.key.cmp(&b.key));

@@ -197,3 +197,78 @@ pub fn problems_with(v: &serde_json::Value, code: &str) -> Vec<(String, String)>
         })
         .collect()
 }
+
+/// An organization's bucket written to a temporary folder: trails under
+/// `reports/<account>/<region>/`, each with the generator's head `chain/<account>/<region>/head.json`.
+pub struct OrgBucket {
+    pub dir: tempfile::TempDir,
+    /// Each trail's keys in sequence order, by (account, region).
+    pub trails: std::collections::BTreeMap<(String, String), Vec<String>>,
+}
+
+impl OrgBucket {
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+    /// The stored path of report `i` of a trail.
+    pub fn path(&self, account: &str, region: &str, i: usize) -> PathBuf {
+        self.dir
+            .path()
+            .join(&self.trails[&(account.to_owned(), region.to_owned())][i])
+    }
+    /// Every object as (key, bytes), for an S3 bucket.
+    pub fn stored(&self) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.dir.path().to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for e in fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    let key = p.strip_prefix(self.dir.path()).unwrap();
+                    out.push((key.to_str().unwrap().to_owned(), fs::read(&p).unwrap()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+/// Writes each trail's `specs` under `reports/<account>/<region>/`, chained from sequence 0, the
+/// specs' account and region set to the trail's, and its head naming the newest report.
+pub fn write_organization(trails: &[(&str, &str, Vec<ReportSpec>)]) -> OrgBucket {
+    let dir = tempfile::tempdir().unwrap();
+    let mut written = std::collections::BTreeMap::new();
+    for (n, (account, region, specs)) in trails.iter().enumerate() {
+        let mut chain = ChainWriter::under(&format!("reports/{account}/{region}/"), n as u64 + 1);
+        let mut keys = Vec::new();
+        for s in specs {
+            let mut s = s.clone();
+            s.account = (*account).to_owned();
+            s.region = (*region).to_owned();
+            let (key, bytes) = chain.next(&s);
+            let p = dir.path().join(&key);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(&p, &bytes).unwrap();
+            keys.push(key);
+        }
+        let (sequence, key, sha256) = chain.last().unwrap();
+        let head = serde_json::json!({
+            "format": "compliance-chain-head/1",
+            "last": {"sequence": sequence, "key": key, "sha256": sha256},
+            "pending": null
+        });
+        let p = dir
+            .path()
+            .join(format!("chain/{account}/{region}/head.json"));
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, serde_json::to_vec(&head).unwrap()).unwrap();
+        written.insert(((*account).to_owned(), (*region).to_owned()), keys);
+    }
+    OrgBucket {
+        dir,
+        trails: written,
+    }
+}
