@@ -783,7 +783,7 @@ class OrganizationDemo:
     def check_timeline(self, document: dict[str, Any]) -> None:
         """The roll-up and every trail's detail against the simulation."""
         c = self.console
-        rows = {f"{r['trail']['account']}/{r['trail']['region']}": r for r in document["byTrail"]}
+        rows = {f"{r['account']}/{r['region']}": r for r in document["byTrail"]}
         details = {f"{t['account']}/{t['region']}": t["timeline"] for t in document["trails"]}
         c.line(
             f"  {'account':<12} {'region':<10} {'name':<22} reports  monitoring-off days  "
@@ -827,7 +827,7 @@ class OrganizationDemo:
         worst = document.get("worstExposures", [])[:3]
         for e in worst:
             c.line(
-                f"  worst exposure: {e['trail']['account']}/{e['trail']['region']} {e['rule']} "
+                f"  worst exposure: {e['account']}/{e['region']} ({e['name']}) {e['rule']} "
                 f"{e['resourceId']}: {e['daysNonCompliant']} days"
             )
         self.summary["timelineMatchesScenario"] = matched == len(self.trails)
