@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 from datetime import date, datetime, timezone
@@ -83,8 +84,11 @@ def test_the_organization_demo_agrees_with_its_simulation(org_demo):
     proc, summary = org_demo["proc"], org_demo["summary"]
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr
     assert summary["mismatches"] == [] and summary["timelineMatchesScenario"] is True
-    day_lines = [line for line in proc.stdout.splitlines() if line[:3].strip().isdigit()]
-    assert [int(line[:3]) for line in day_lines[:DAYS]] == list(range(1, DAYS + 1))
+    day_lines = [
+        line for line in proc.stdout.splitlines() if re.match(r"^ *\d+  \d{4}-\d\d-\d\d  ", line)
+    ]
+    assert [int(line[:3]) for line in day_lines] == list(range(1, DAYS + 1))
+    assert all(f"{8}/{8}" in line for line in day_lines)  # every trail reported every day
     for heading in ("auditor verify s3://", "auditor timeline s3://", "summary"):
         assert f"== {heading}" in proc.stdout
 
