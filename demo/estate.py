@@ -51,6 +51,11 @@ class Alert:
         return self.message.splitlines()[0] if self.message else ""
 
 
+def monitored_rules(rules: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """[{name, managedIdentifier}] as the stack passes its rules to the function."""
+    return [{"name": r["name"], "managedIdentifier": r["managedIdentifier"]} for r in rules]
+
+
 @dataclass
 class Names:
     """The stack's physical names, from the template synthesized for the suffix, and the demo's own
@@ -64,11 +69,7 @@ class Names:
 
     @property
     def rules(self) -> list[dict[str, str]]:
-        """[{name, managedIdentifier}] as the stack passes them to the function."""
-        return [
-            {"name": r["name"], "managedIdentifier": r["managedIdentifier"]}
-            for r in self.deployment.rules
-        ]
+        return monitored_rules(self.deployment.rules)
 
     @property
     def report_bucket(self) -> str:

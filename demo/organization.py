@@ -39,7 +39,7 @@ from botocore.config import Config
 from tools.local_aws import estate as seed
 from tools.local_aws.accounts import admin_key
 from tools.local_aws.client import LocalAwsClient, LocalAwsError, LocalAwsProcess, spawn
-from tools.local_aws.deployment import DeploymentError
+from tools.local_aws.deployment import DeploymentError, put_rules
 from tools.local_aws.organization import (
     MemberTrail,
     OrganizationDeployment,
@@ -52,10 +52,9 @@ from tools.local_aws.organization import (
 from . import auditor as auditor_mod
 from . import tamper as tamper_mod
 from .check import rule_names_by_kind, timeline_differences
-from .estate import Account
+from .estate import Account, monitored_rules
 from .generator import SimulatedSchedule
 from .run import (
-    MARKER,
     REPO,
     REPORT_TIME,
     Console,
@@ -63,6 +62,8 @@ from .run import (
     Mismatch,
     UsageError,
     _on_sigterm,
+    check_common,
+    claim_output,
     counts_text,
     utc_text,
 )
@@ -171,21 +172,7 @@ def parse_args(argv: list[str] | None) -> Options:
     days = month_days if args.days is None else args.days
     if not MIN_DAYS <= days <= month_days:
         parser.error(f"--days {days}: must be from {MIN_DAYS} to {month_days} for {args.month}")
-    if start + timedelta(days=days - 1) >= datetime.now(timezone.utc).date():
-        parser.error(
-            f"--month {args.month}: the simulated days must be in the past (the auditor stops a "
-            "period at today); pick an earlier month"
-        )
-    if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?", args.suffix):
-        parser.error(
-            f"--suffix {args.suffix!r}: must be 1-12 lower-case letters, digits or inner hyphens"
-        )
-    if args.endpoint_url and not re.fullmatch(
-        r"http://(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+/?", args.endpoint_url
-    ):
-        parser.error(
-            f"--endpoint-url {args.endpoint_url!r}: must be http://127.0.0.1:PORT (loopback)"
-        )
+    check_common(parser, args, f"--month {args.month}", start + timedelta(days=days - 1))
     return Options(
         args.month,
         start,
@@ -218,10 +205,7 @@ class MemberNames:
 
     @property
     def rules(self) -> list[dict[str, str]]:
-        return [
-            {"name": r["name"], "managedIdentifier": r["managedIdentifier"]}
-            for r in self.trail.rules
-        ]
+        return monitored_rules(self.trail.rules)
 
     def bucket(self, name: str) -> str:
         return f"{name}-{self.trail.account}-{self.trail.region}"
@@ -305,14 +289,7 @@ class OrganizationDemo:
 
     def prepare_output(self) -> None:
         """Clear what an earlier run left; never touch a folder the demo did not create."""
-        marker = self.out / MARKER
-        if self.out.exists() and any(self.out.iterdir()) and not marker.exists():
-            raise UsageError(
-                f"--out {self.out}: folder exists and was not written by the demo; "
-                "choose a new or empty folder"
-            )
-        self.out.mkdir(parents=True, exist_ok=True)
-        marker.write_text("written by python -m demo.organization; safe to delete\n")
+        claim_output(self.out, "python -m demo.organization")
         for stale in ("logs", "timeline"):
             shutil.rmtree(self.out / stale, ignore_errors=True)
         for path in [*self.out.glob("timeline-*"), *self.out.glob("verify*")]:
@@ -435,14 +412,7 @@ class OrganizationDemo:
         """What the StackSet creates in the account and region (the rules, the witness parameter)
         and what the landing zone already runs there (Control Tower's recorder)."""
         clients = account.clients
-        for rule in trail.rules:
-            definition: dict[str, Any] = {
-                "ConfigRuleName": rule["name"],
-                "Source": {"Owner": "AWS", "SourceIdentifier": rule["managedIdentifier"]},
-            }
-            if rule.get("scope"):
-                definition["Scope"] = rule["scope"]
-            clients.config.put_config_rule(ConfigRule=definition)
+        put_rules(clients.config, trail.rules)
         seed.start_recording(
             clients.config,
             self.delivery_bucket(trail.region),

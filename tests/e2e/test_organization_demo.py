@@ -16,7 +16,6 @@ import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-import boto3
 import pytest
 
 from demo.organization import (
@@ -28,6 +27,7 @@ from demo.organization import (
     month_bounds,
 )
 from tests.e2e.conftest import REPO, demo_env
+from tools.local_aws import estate
 from tools.local_aws.client import spawn
 from tools.local_aws.organization import describe_organization, synthesize_organization
 
@@ -36,13 +36,7 @@ SUFFIX = "e2eorg"
 
 
 def _s3(endpoint_url):
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return estate.clients(endpoint_url).s3  # the emulator's administrator
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +82,8 @@ def test_the_organization_demo_agrees_with_its_simulation(org_demo):
         line for line in proc.stdout.splitlines() if re.match(r"^ *\d+  \d{4}-\d\d-\d\d  ", line)
     ]
     assert [int(line[:3]) for line in day_lines] == list(range(1, DAYS + 1))
-    assert all(f"{8}/{8}" in line for line in day_lines)  # every trail reported every day
+    trails = len(MEMBERS) * len(org_demo["org"].regions)
+    assert all(f"  {trails}/{trails}  " in line for line in day_lines)  # every trail, every day
     for heading in ("auditor verify s3://", "auditor timeline s3://", "summary"):
         assert f"== {heading}" in proc.stdout
 
