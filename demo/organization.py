@@ -436,7 +436,7 @@ class OrganizationDemo:
             f"at 06:00 UTC; {RECORDER_OFF}'s recorders off {o.start + timedelta(off.recorder_off_day)}"
             f" .. {o.start + timedelta(off.recorder_off_day + off.recorder_off_days - 1)}"
         )
-        header = "  ".join(f"{m.account[:3]}..{m.account[-3:]:<6}" for m in MEMBERS)
+        header = "  ".join(f"{m.name[:11]:<11}" for m in MEMBERS)
         regions = "/".join(self.org.regions)
         c.line(f"day  date        reports  open findings per account ({regions})  inbox  notes")
         c.line(f"                          {header}")
