@@ -27,7 +27,7 @@ import shutil
 import signal
 import sys
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -222,7 +222,6 @@ class Trail:
     account: Account
     schedule: SimulatedSchedule | None = None
     reports: int = 0
-    ids: dict[tuple[str, str, int], str] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -294,7 +293,7 @@ class OrganizationDemo:
             shutil.rmtree(self.out / stale, ignore_errors=True)
         for path in [*self.out.glob("timeline-*"), *self.out.glob("verify*")]:
             path.unlink()
-        for name in ("summary.json", "witnesses.txt", "accounts.txt", "inbox.txt"):
+        for name in ("summary.json", "witnesses.txt", "accounts.txt"):
             (self.out / name).unlink(missing_ok=True)
         self.logs.mkdir()
 
