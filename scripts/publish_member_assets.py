@@ -251,7 +251,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     if args.execute:
         print(f"{counts['uploaded']} uploaded, {counts['present']} already there")
     else:
-        print(f"dry run: {counts['planned']} uploads planned; --execute uploads them")
+        print(f"dry run: {counts['planned']} uploads planned; --execute (EXECUTE=1) uploads them")
     return 0
 
 
