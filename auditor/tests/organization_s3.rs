@@ -6,47 +6,10 @@
 mod common;
 
 use aws_sdk_s3::types::BucketVersioningStatus;
-use common::emulator::{bucket_with, client, put, runtime, start_emulator};
+use common::emulator::{auditor, bucket_with, client, organizations, put, runtime, start_emulator};
 use common::*;
-use serde_json::Value;
 
 const BUCKET: &str = "central-reports";
-
-fn organizations(endpoint: &str) -> aws_sdk_organizations::Client {
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https();
-    let conf = aws_sdk_organizations::Config::builder()
-        .behavior_version(aws_sdk_organizations::config::BehaviorVersion::latest())
-        .region(aws_sdk_organizations::config::Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_organizations::config::Credentials::new(
-            "test", "test", None, None, "test",
-        ))
-        .http_client(http)
-        .build();
-    aws_sdk_organizations::Client::from_conf(conf)
-}
-
-fn auditor(endpoint: &str, args: &[&str]) -> (i32, Value, String) {
-    let out = assert_cmd::Command::cargo_bin("auditor")
-        .unwrap()
-        .args(args)
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn an_organizations_bucket_over_s3() {

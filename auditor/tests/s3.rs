@@ -9,10 +9,11 @@ mod common;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 
-use assert_cmd::Command;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
-use common::emulator::{bucket_with, client, put, runtime, start_emulator};
+use common::emulator::{
+    auditor, auditor_output, bucket_with, client, put, runtime, start_emulator,
+};
 use common::*;
 use serde_json::Value;
 
@@ -23,30 +24,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-/// The auditor's output with `args`, pointed at `endpoint` with test credentials.
-fn auditor_output(endpoint: &str, args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("auditor")
-        .unwrap()
-        .args(args)
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .unwrap()
-}
-
-fn auditor(endpoint: &str, args: &[&str]) -> (i32, Value, String) {
-    let out = auditor_output(endpoint, args);
-    let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (
-        out.status.code().unwrap(),
-        json,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// One call to the emulator's control API (faults), which must succeed.

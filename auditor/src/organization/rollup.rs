@@ -185,15 +185,18 @@ impl OrgExposure {
     }
 }
 
+/// One rule on one day of a trail: the rule, its open count and the (compliant, evaluated)
+/// behind its compliance figure, when there is one.
+type RuleDay = (String, u64, Option<(u64, u64)>);
+
 /// What the roll-up keeps of one trail's timeline.
 #[derive(Debug, Clone)]
 pub struct TrailFigures {
     pub row: TrailRow,
     /// Per rule: (rule, its figures).
     rules: Vec<RuleTotals>,
-    /// Per day of the series: whether the trail reported, and per rule the open count and the
-    /// (compliant, evaluated) behind the compliance figure, when there is one.
-    days: Vec<(bool, Vec<(String, u64, Option<(u64, u64)>)>)>,
+    /// Per day of the series: whether the trail reported, and its figures per rule.
+    days: Vec<(bool, Vec<RuleDay>)>,
     worst: Vec<OrgExposure>,
     /// Keys skipped by the trail's reading because they do not follow the naming rule.
     pub unplaced_keys: usize,

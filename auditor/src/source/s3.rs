@@ -448,9 +448,14 @@ impl Bucket {
             }
             key_marker = page.next_key_marker().map(str::to_owned);
             version_marker = page.next_version_id_marker().map(str::to_owned);
-            if key_marker.is_none() || !seen.insert((key_marker.clone(), version_marker.clone())) {
+            let Some(marker) = key_marker.clone() else {
                 return Err(self.stalled(format!(
-                    "ListObjectVersions of {prefix} gave no new continuation marker on a truncated page; the listing does not advance"
+                    "ListObjectVersions of {prefix} said the listing is truncated but gave no NextKeyMarker; the listing would be incomplete"
+                )));
+            };
+            if !seen.insert((key_marker.clone(), version_marker.clone())) {
+                return Err(self.stalled(format!(
+                    "ListObjectVersions of {prefix} returned the continuation marker {marker} twice; the listing does not advance"
                 )));
             }
         }

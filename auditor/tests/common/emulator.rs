@@ -86,12 +86,55 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-pub fn client(endpoint: &str) -> aws_sdk_s3::Client {
-    let http = aws_smithy_http_client::Builder::new()
+/// The HTTP client the auditor uses (rustls with ring), for the tests' own SDK clients.
+fn http_client() -> aws_sdk_s3::config::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
         .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
             aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
         ))
-        .build_https();
+        .build_https()
+}
+
+/// The auditor's output with `args`, pointed at `endpoint` with test credentials.
+pub fn auditor_output(endpoint: &str, args: &[&str]) -> std::process::Output {
+    assert_cmd::Command::cargo_bin("auditor")
+        .unwrap()
+        .args(args)
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap()
+}
+
+/// [`auditor_output`] as (exit code, stdout as JSON or null, stderr).
+pub fn auditor(endpoint: &str, args: &[&str]) -> (i32, serde_json::Value, String) {
+    let out = auditor_output(endpoint, args);
+    (
+        out.status.code().unwrap(),
+        serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// An AWS Organizations client of the emulator, to create an organization and its accounts.
+pub fn organizations(endpoint: &str) -> aws_sdk_organizations::Client {
+    let conf = aws_sdk_organizations::Config::builder()
+        .behavior_version(aws_sdk_organizations::config::BehaviorVersion::latest())
+        .region(aws_sdk_organizations::config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_organizations::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .http_client(http_client())
+        .build();
+    aws_sdk_organizations::Client::from_conf(conf)
+}
+
+pub fn client(endpoint: &str) -> aws_sdk_s3::Client {
+    let http = http_client();
     let conf = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
