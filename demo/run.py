@@ -182,15 +182,19 @@ def parse_args(argv: list[str] | None) -> Options:
 
 # -- output --------------------------------------------------------------------------------------------
 def claim_output(out: Path, writer: str) -> None:
-    """Make ``out`` the demo's: refuse a folder with contents the demo did not write, and mark it."""
+    """Make ``out`` the demo's: refuse a folder with contents the demo did not write, and mark it and
+    every folder created for it (``make demo ORG=1`` writes ``demo-output/org/`` first, and ``make
+    demo`` may then use ``demo-output/``)."""
     marker = out / MARKER
     if out.exists() and any(out.iterdir()) and not marker.exists():
         raise UsageError(
             f"--out {out}: folder exists and was not written by the demo; "
             "choose a new or empty folder"
         )
+    created = [folder for folder in (out, *out.parents) if not folder.exists()]
     out.mkdir(parents=True, exist_ok=True)
-    marker.write_text(f"written by {writer}; safe to delete\n")
+    for folder in {out, *created}:
+        (folder / MARKER).write_text(f"written by {writer}; safe to delete\n")
 
 
 class Console:

@@ -211,3 +211,21 @@ def test_bad_arguments_are_one_line(tmp_path):
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "not a cloud assembly" in proc.stderr
+
+
+def test_the_organization_demos_folder_leaves_the_single_demo_its_own(tmp_path):
+    """`make demo ORG=1` first creates demo-output/ for demo-output/org/; `make demo` then takes
+    demo-output/ as the demo's, while a folder someone else filled is still refused."""
+    from demo.run import MARKER, UsageError, claim_output
+
+    claim_output(tmp_path / "demo-output" / "org", "python -m demo.organization")
+    (tmp_path / "demo-output" / "org" / "summary.json").write_text("{}")
+    claim_output(tmp_path / "demo-output", "python -m demo.run")
+    assert (tmp_path / "demo-output" / MARKER).exists()
+    assert (tmp_path / "demo-output" / "org" / "summary.json").exists()
+
+    theirs = tmp_path / "theirs"
+    (theirs / "org").mkdir(parents=True)
+    (theirs / "notes.txt").write_text("mine")
+    with pytest.raises(UsageError, match="was not written by the demo"):
+        claim_output(theirs, "python -m demo.run")
