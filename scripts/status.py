@@ -2,13 +2,18 @@
 """The compliance state now: the newest report's summary and what changed since the report before it,
 read through the auditor.
 
-The auditor has no command that answers this directly, so this script runs
-``auditor timeline s3://<bucket>/reports/ --from <today - 7 days> --to <today> --format json`` and reads
-its stable JSON (auditor/README.md, "Output formats"). The timeline works in UTC days: the state of a
-day is the last report generated that day, so "the report before" is the last report of the previous
-day that has one, and the change is what the timeline's exposure windows say happened on the newest
-day: a window opened that day is a new finding, a window resolved that day is a fixed one. The
-timeline checks the chain of the reports it read, so the trail verdict comes with it.
+This script runs ``auditor status s3://<bucket>/reports/ --format json`` and prints the auditor's
+stable JSON (``auditor-status/1``, auditor/README.md "What status says") for people. The auditor
+orders the reports by sequence, not by day: the report before is the one with the next lower
+sequence, whether it was written earlier the same day (make report-now) or days before. It checks
+the link between the two (the newest report's previousSha256 is the SHA-256 of the previous
+report's stored bytes), says which findings are new, fixed and still open, and dates each still-open
+one back to where its run of reports began.
+
+Exit status 0 when the auditor found the newest report recent and linked to the one before it. Its
+findings (a broken link, a bad report, a gap between the two, or the absence rule: no report for
+longer than ``MAX_GAP_HOURS``) follow the summary as one ``error:`` line, exit status 1. Anything
+that stops the run is one line and exit status 1 too.
 
 The auditor gets the credentials boto3 resolved (any profile kind boto3 supports, SSO included), as
 environment variables, so it reads the bucket as the same identity that found the stack.
@@ -21,8 +26,7 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Optional
 
@@ -35,29 +39,14 @@ from scripts.deployment import OpsError
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_AUDITOR = ROOT / "auditor" / "target" / "debug" / "auditor"
-WINDOW_DAYS = 7  # how far back the report before may be (a weekend outage still finds it)
+FORMAT = "auditor-status/1"
+# The absence rule's limit: the compliance-report-overdue alarm's OVERDUE_HOURS (a day plus the time
+# the daily request's retries may take; lib/report_generator/infrastructure.py), so make status calls
+# a report missing exactly when the alarm pages. Not imported: that module loads the CDK, which starts
+# node; tests/scripts/test_status_lines.py fails when the two differ.
+MAX_GAP_HOURS = 26
 LISTED = 20  # findings listed per kind of change; the rest are counted
-
-
-@dataclass(frozen=True)
-class Finding:
-    rule: str
-    resource_type: str
-    resource_id: str
-    since: str  # the date its current (or last) window opened
-    before_window: bool  # opened before the timeline's first day: "since" is an upper bound
-
-
-@dataclass(frozen=True)
-class Status:
-    newest: dict[str, Any]  # the timeline's day entry of the newest report
-    previous: Optional[dict[str, Any]]
-    new: list[Finding]
-    fixed: list[Finding]
-    still_open: list[Finding]
-    issues: list[dict[str, Any]]  # monitoring issues on the newest day
-    chain: dict[str, Any]
-    period: dict[str, Any]
+INDENT = " " * 16  # the width of "newest report   ", for a section's further lines
 
 
 def auditor_environment(aws: boto3.session.Session) -> dict[str, str]:
@@ -76,118 +65,181 @@ def auditor_environment(aws: boto3.session.Session) -> dict[str, str]:
     return env
 
 
-def run_timeline(
-    auditor: Path, source: str, first: date, last: date, env: dict[str, str]
-) -> dict[str, Any]:
-    """``auditor timeline ... --format json``; exit 0 and 1 (findings in the trail) both answer."""
+def run_status(auditor: Path, source: str, env: dict[str, str]) -> dict[str, Any]:
+    """``auditor status SOURCE --format json``; exit 0 (clean) and 1 (findings) both answer."""
     if not os.access(auditor, os.X_OK):
         raise OpsError(f"the auditor is not built at {auditor}: run make auditor")
-    command = [str(auditor), "--quiet", "timeline", source, "--format", "json"]
-    command += ["--from", first.isoformat(), "--to", last.isoformat()]
+    command = [str(auditor), "--quiet", "status", source, "--format", "json"]
+    command += ["--max-gap-hours", str(MAX_GAP_HOURS)]
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode not in (0, 1):
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         said = next((line for line in lines if "error:" in line), lines[-1] if lines else "")
-        raise OpsError(f"auditor timeline {source} failed (exit {done.returncode}): {said.strip()}")
+        raise OpsError(f"auditor status {source} failed (exit {done.returncode}): {said.strip()}")
     try:
-        parsed: dict[str, Any] = json.loads(done.stdout)
+        parsed = json.loads(done.stdout)
     except ValueError:
-        raise OpsError(f"auditor timeline {source} printed no JSON") from None
-    return parsed
-
-
-def summarize(timeline: dict[str, Any]) -> Status:
-    period = timeline["period"]
-    reported = [day for day in timeline["days"] if day["state"] == "reported"]
-    if not reported:
+        raise OpsError(f"auditor status {source} printed no JSON") from None
+    written = parsed.get("format") if isinstance(parsed, dict) else None
+    if written != FORMAT:
         raise OpsError(
-            f"no report from {period['from']} to {period['through']}: see the "
-            "compliance-report-missing alarm and the runbook; make report-now asks for one"
+            f"auditor status {source} printed {written!r}, not {FORMAT}: rebuild it with make auditor"
         )
-    newest, previous = reported[-1], (reported[-2] if len(reported) > 1 else None)
-    day = newest["date"]
-    new: list[Finding] = []
-    fixed: list[Finding] = []
-    still_open: list[Finding] = []
-    for exposure in timeline["exposures"]:
-        for window in exposure["windows"]:
-            finding = Finding(
-                exposure["rule"],
-                exposure["resourceType"],
-                exposure["resourceId"],
-                window["opened"],
-                bool(window["openedBeforePeriod"]),
-            )
-            if window["resolved"] == day:
-                fixed.append(finding)
-            elif window["resolved"] is None and window["opened"] <= day:
-                opened_today = window["opened"] == day and not window["openedBeforePeriod"]
-                (new if opened_today and previous is not None else still_open).append(finding)
-    issues: list[dict[str, Any]] = next(
-        (d["issues"] for d in timeline["monitoring"]["days"] if d["date"] == day),
-        [],
-    )
-    return Status(newest, previous, new, fixed, still_open, issues, timeline["chain"], period)
+    return dict(parsed)
 
 
-def render(status: Status, deployed: deployment.Deployment, bucket: str) -> list[str]:
-    newest, day = status.newest, status.newest["date"]
-    by_rule = ", ".join(f"{rule} {count}" for rule, count in sorted(newest["byRule"].items()))
-    lines = [
-        f"{deployed.stack_name} in {deployed.where}",
-        f"newest report   {day}  s3://{bucket}/{newest['report']}",
-        f"open findings   {newest['total']} ({by_rule})",
-    ]
-    if status.previous is None:
+def _time(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp)  # RFC 3339 in UTC, as the auditor writes every time
+
+
+def _when(stamp: str) -> str:
+    return _time(stamp).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+def _finding(f: dict[str, Any]) -> str:
+    return f"{f['rule']}  {f['resourceType']}  {f['resourceId']}"
+
+
+def _listed(label: str, items: list[str]) -> list[str]:
+    lines = [f"  {label:<6} {item}" for item in items[:LISTED]]
+    if len(items) > LISTED:
         lines.append(
-            f"changes         no earlier report since {status.period['from']} to compare with"
+            f"  {label:<6} ... and {len(items) - LISTED} more (auditor status --format json)"
         )
-    else:
-        lines.append(
-            f"since {status.previous['date']} (the report before): {len(status.new)} new, "
-            f"{len(status.fixed)} fixed, {len(status.still_open)} still open"
-        )
-    today = date.fromisoformat(day)
-    for label, findings in (
-        ("new", status.new),
-        ("fixed", status.fixed),
-        ("open", status.still_open),
-    ):
-        for finding in findings[:LISTED]:
-            detail = ""
-            if label == "open":
-                age = (today - date.fromisoformat(finding.since)).days
-                days = "day" if age == 1 else "days"
-                detail = (
-                    f"  (since before {finding.since}: over {age} {days})"
-                    if finding.before_window
-                    else f"  (since {finding.since}: {age} {days})"
-                )
-            lines.append(
-                f"  {label:<6} {finding.rule}  {finding.resource_type}  {finding.resource_id}{detail}"
-            )
-        if len(findings) > LISTED:
-            lines.append(f"  {label:<6} ... and {len(findings) - LISTED} more (auditor timeline)")
-    if status.issues:
-        described = "; ".join(f"{i['kind']} {i['subject']}: {i['detail']}" for i in status.issues)
-        lines.append(f"monitoring      {len(status.issues)} problem(s) that day: {described}")
-    else:
-        lines.append("monitoring      on that day: recorder, rules and report all working")
-    chain = status.chain
-    checked = (
-        f"{chain['reports']} reports from {status.period['from']} to {status.period['through']}"
-    )
-    if chain["intact"]:
-        lines.append(f"trail           intact ({checked}, checked by auditor timeline)")
-    else:
-        lines.append(
-            f"trail           NOT intact: {len(chain['problems'])} problem(s) in {checked}; "
-            f"run auditor verify s3://{bucket}/{DEFAULT_REPORT_PREFIX}"
-        )
-    if chain.get("gaps"):
-        missing = [d for gap in chain["gaps"] for d in gap["missingDates"]]
-        lines.append(f"                days without a report: {', '.join(missing)}")
     return lines
+
+
+def _newest(status: dict[str, Any], bucket: str) -> list[str]:
+    newest = status["newest"]
+    where = f"s3://{bucket}/{newest['key']}"
+    report = newest["report"]
+    if report is None:
+        return [f"newest report   {where} is not a valid report: {newest['problem']}"]
+    provenance = status["provenance"]
+    now = _time(provenance["asOf"] or provenance["generatedAt"])
+    hours = (now - _time(report["generatedAt"])).total_seconds() / 3600
+    by_rule = ", ".join(
+        f"{rule['rule']} {rule['nonCompliant']}" + ("" if rule["complete"] else " (incomplete)")
+        for rule in sorted(report["rules"], key=lambda r: str(r["rule"]))
+    )
+    return [
+        f"newest report   {_when(report['generatedAt'])} ({hours:.1f} h ago)  {where}",
+        f"open findings   {report['totalNonCompliant']} ({by_rule})",
+    ]
+
+
+def _changes(status: dict[str, Any]) -> list[str]:
+    previous, changes = status["previous"], status["changes"]
+    if previous is None:
+        return ["changes         nothing to compare with: the newest report is the only one"]
+    if not changes["compared"]:
+        invalid = previous if previous["report"] is None else status["newest"]
+        return [
+            f"changes         not compared: {invalid['key']} is not a valid report "
+            f"({invalid['problem']})"
+        ]
+    new, fixed, still_open = changes["new"], changes["fixed"], changes["stillOpen"]
+    lines = [
+        f"since {_when(previous['report']['generatedAt'])} (the report before, sequence "
+        f"{previous['sequence']}): {len(new)} new, {len(fixed)} fixed, {len(still_open)} still open"
+    ]
+    lines += _listed("new", [_finding(f) for f in new])
+    lines += _listed("fixed", [_finding(f) for f in fixed])
+    opened = []
+    for f in still_open:
+        age = (
+            f"(since {f['openSince']} or earlier: {_days(f['openDays'])} or more)"
+            if f["openSinceOrEarlier"]
+            else f"(since {f['openSince']}: {_days(f['openDays'])})"
+        )
+        opened.append(f"{_finding(f)}  {age}")
+    lines += _listed("open", opened)
+    lines += [f"  not known {n['rule']}: {n['reason']}" for n in changes["notCompared"]]
+    return lines
+
+
+def _monitoring(status: dict[str, Any]) -> list[str]:
+    report = status["newest"]["report"]
+    if report is None:
+        return []
+    issues = report["issues"]
+    if not issues:
+        return ["monitoring      in the newest report: recorder, rules and report all working"]
+    described = "; ".join(f"{i['kind']} {i['subject']}: {i['detail']}" for i in issues)
+    return [f"monitoring      {len(issues)} problem(s) in the newest report: {described}"]
+
+
+def _trail(status: dict[str, Any], bucket: str) -> list[str]:
+    chain = status["chain"]
+    lines: list[str] = []
+    if chain["problems"] or chain["linked"] is False:
+        said = (
+            chain["statement"]
+            if chain["linked"] is False
+            else f"{len(chain['problems'])} problem(s) in the two newest reports"
+        )
+        lines.append(f"trail           NOT intact: {said}")
+        lines += [f"{INDENT}{p['code']} {p['key']}: {p['detail']}" for p in chain["problems"]]
+        lines.append(
+            f"{INDENT}auditor verify s3://{bucket}/{DEFAULT_REPORT_PREFIX} checks the whole trail"
+        )
+    elif chain["linked"] is None:
+        lines.append("trail           nothing to link: the newest report is the only one")
+    else:
+        lines.append(
+            "trail           linked: the newest report carries the SHA-256 of the one before "
+            "(checked by auditor status)"
+        )
+    for gap in chain["gaps"]:
+        if gap["beforeKey"] is None:
+            continue  # the absence rule: the error line after the summary says it
+        dates = gap["missingDates"]
+        days = (
+            "late report"
+            if not dates
+            else f"no report on {dates[0]}"
+            if len(dates) == 1
+            else f"no report from {dates[0]} to {dates[-1]}"
+        )
+        lines.append(f"gap             {days}: {gap['hours']} h between the two reports")
+    return lines
+
+
+def render(status: dict[str, Any], deployed: deployment.Deployment, bucket: str) -> list[str]:
+    """The summary for people, from an ``auditor-status/1`` document."""
+    return [
+        f"{deployed.stack_name} in {deployed.where}",
+        *_newest(status, bucket),
+        *_changes(status),
+        *_monitoring(status),
+        *_trail(status, bucket),
+    ]
+
+
+def findings(status: dict[str, Any], suffix: str, bucket: str) -> Optional[str]:
+    """The auditor's findings as one line, the absence rule first; None when there is none."""
+    chain = status["chain"]
+    absent = [gap for gap in chain["gaps"] if gap["beforeKey"] is None]
+    others = len(chain["problems"]) + len(chain["gaps"]) - len(absent)
+    if absent:
+        gap = absent[0]
+        line = (
+            f"no report since {_when(gap['from'])} ({gap['hours']} h, more than the "
+            f"{MAX_GAP_HOURS} h allowed): the generator stopped or the newest reports were "
+            "deleted; see the compliance-report-overdue alarm in the runbook, and ask for a report "
+            f"with make report-now ENV_SUFFIX={suffix}"
+        )
+        return line + (f"; and {others} more finding(s) above" if others else "")
+    if others:
+        return (
+            f"{others} finding(s) in the two newest reports (above): auditor verify "
+            f"s3://{bucket}/{DEFAULT_REPORT_PREFIX} checks the whole trail"
+        )
+    return None
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -206,16 +258,15 @@ def main(argv: Optional[list[str]] = None) -> int:
             f"no report in s3://{bucket}/{DEFAULT_REPORT_PREFIX} yet: the first is written at "
             f"06:00 UTC, or ask for one now with make report-now ENV_SUFFIX={args.suffix}"
         )
-    today = datetime.now(timezone.utc).date()
-    timeline = run_timeline(
-        args.auditor,
-        f"s3://{bucket}/{DEFAULT_REPORT_PREFIX}",
-        today - timedelta(days=WINDOW_DAYS),
-        today,
-        auditor_environment(aws),
+    status = run_status(
+        args.auditor, f"s3://{bucket}/{DEFAULT_REPORT_PREFIX}", auditor_environment(aws)
     )
-    print("\n".join(render(summarize(timeline), deployed, bucket)))
-    return 0
+    print("\n".join(render(status, deployed, bucket)), flush=True)
+    found = findings(status, args.suffix, bucket)
+    if found is None:
+        return 0
+    print(f"error: {found}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

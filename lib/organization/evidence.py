@@ -54,8 +54,8 @@ def central_bucket_statements(
     """What the organization may do in the central bucket, besides the TLS-only deny every bucket has.
 
     * A principal of the organization (``aws:PrincipalOrgID``) may write and read objects under
-      ``reports/<its account>/`` and ``chain/<its account>/`` only, and list only those prefixes (their
-      keys and their object versions). Across
+      ``reports/<its account>/`` and ``chain/<its account>/`` only, and list only those prefixes
+      (objects and their versions). Across
       accounts both the member's identity policy and this policy must allow ("Cross-account policy
       evaluation logic", IAM User Guide); the member's role narrows it further to its region.
     * Reports are written once: a PutObject under ``reports/`` without ``If-None-Match`` is denied to
@@ -84,8 +84,8 @@ def central_bucket_statements(
         iam.PolicyStatement(
             sid="MembersListOwnTrails",
             principals=anyone,
-            # ListObjectVersions (the writer's trail listing) asks for s3:ListBucketVersions ("Required
-            # permissions for Amazon S3 API operations", Amazon S3 User Guide).
+            # ListObjectVersions needs s3:ListBucketVersions, which takes s3:prefix too (Service
+            # Authorization Reference, Amazon S3): the writer reads its trail's versions.
             actions=["s3:ListBucket", "s3:ListBucketVersions"],
             resources=[bucket.bucket_arn],
             conditions={

@@ -206,37 +206,43 @@ class MemberStack(Stack):
         """The report generator's statements on the bucket, narrowed to this trail's prefixes.
 
         The construct grants ``reports/*`` and ``chain/*`` of the bucket it is given, right for a
-        bucket of its own; here the bucket is the organization's. Each statement is found by Sid in
+        bucket of its own; here the bucket is the organization's. Its statements are found by Sid in
         the policy document, so a reordering of the construct's statements cannot move an override
         to another statement, and a missing Sid fails synth."""
-        reports = f"{self.report_prefix}*"
-        chain = f"{self.chain_prefix}*"
-        resources = {
-            "ReadReports": [reports, chain],
-            "WriteReportsOnce": [reports],
-            "WriteChainBookkeeping": [chain],
+        policy = self.report_generator.policy
+        document: Any = self.resolve(policy.document.to_json())
+        found = {s.get("Sid"): i for i, s in enumerate(document["Statement"])}
+        wanted = {
+            "ReadReports",
+            "WriteReportsOnce",
+            "WriteChainBookkeeping",
+            "ListReports",
+            "ListReportVersions",
         }
+        missing = wanted - set(found)
+        if missing:
+            raise LookupError(f"the report generator's policy has no statement {sorted(missing)}")
+        cfn = resource_of(policy)
+        reports = self.central.arn_for_objects(f"{self.report_prefix}*")
+        chain = self.central.arn_for_objects(f"{self.chain_prefix}*")
+        for sid, resources in (
+            ("ReadReports", [reports, chain]),
+            ("WriteReportsOnce", [reports]),
+            ("WriteChainBookkeeping", [chain]),
+        ):
+            cfn.add_property_override(f"PolicyDocument.Statement.{found[sid]}.Resource", resources)
         # S3 answers a GET of a missing key with 404 only to a caller allowed s3:ListBucket, else 403
         # (GetObject, Amazon S3 API Reference), and the chain must tell the two apart. AWS evaluates
         # that check with the key as s3:prefix, so a listing right limited to the trail's prefixes
         # keeps "absent" readable: not in AWS's documents, but observed (Ceph's S3 gateway changed
         # to match it, ceph/ceph#68577). README, Organization, says what to do if a first run reads
-        # 403 for its absent head. The versions listing (the trail's sequence) reads reports only.
-        prefixes = {"ListReports": [reports, chain], "ListReportVersions": [reports]}
-        policy = self.report_generator.policy
-        document: Any = self.resolve(policy.document.to_json())
-        found = {s.get("Sid"): i for i, s in enumerate(document["Statement"])}
-        missing = (set(resources) | set(prefixes)) - set(found)
-        if missing:
-            raise LookupError(f"the report generator's policy has no statement {sorted(missing)}")
-        cfn = resource_of(policy)
-        for sid, patterns in resources.items():
-            cfn.add_property_override(
-                f"PolicyDocument.Statement.{found[sid]}.Resource",
-                [self.central.arn_for_objects(p) for p in patterns],
-            )
-        for sid, patterns in prefixes.items():
-            cfn.add_property_override(
-                f"PolicyDocument.Statement.{found[sid]}.Condition",
-                {"StringLike": {"s3:prefix": patterns}},
-            )
+        # 403 for its absent head.
+        cfn.add_property_override(
+            f"PolicyDocument.Statement.{found['ListReports']}.Condition",
+            {"StringLike": {"s3:prefix": [f"{self.report_prefix}*", f"{self.chain_prefix}*"]}},
+        )
+        # The trail's versions listing (the next sequence), under this trail's reports only.
+        cfn.add_property_override(
+            f"PolicyDocument.Statement.{found['ListReportVersions']}.Condition",
+            {"StringLike": {"s3:prefix": f"{self.report_prefix}*"}},
+        )

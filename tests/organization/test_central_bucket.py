@@ -180,12 +180,15 @@ def test_the_bucket_policy_alone_keeps_a_member_out_of_another_trail(aws, organi
     import copy
 
     member = copy.deepcopy(organization.template(layout.member_stack_name("dev")))
+    widened = set()
     for resource in member["Resources"].values():
         for statement in (
             resource.get("Properties", {}).get("PolicyDocument", {}).get("Statement", [])
         ):
             if statement.get("Sid") in ("ReadReports", "WriteReportsOnce"):
                 statement["Resource"] = f"arn:aws:s3:::{BUCKET}/reports/*"
+                widened.add(statement["Sid"])
+    assert widened == {"ReadReports", "WriteReportsOnce"}, "the member's statements were renamed"
     aws.load_iam(
         organization.path(layout.evidence_stack_name("dev")),
         account=EVIDENCE,

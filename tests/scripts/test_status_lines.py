@@ -1,15 +1,29 @@
-"""`make status` without the real auditor: its one-line failures (no report yet, auditor not built or
-failing) and how a timeline in the auditor's documented JSON format (auditor/README.md) is read."""
+"""`make status` without the real auditor: its one-line failures (no report yet, auditor not built,
+failing or of another output format), and how a status in the auditor's documented JSON format
+(`auditor-status/1`, auditor/README.md "What status says") reads in the cases the end-to-end tests
+(test_status.py) cannot easily stage: rules not compared, runs dated "or earlier", long lists, a gap
+between the two reports, and a newest object that is not a valid report."""
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
-import pytest
-
-from scripts.deployment import Deployment, OpsError
-from scripts.status import render, summarize
+from lib.report_generator.infrastructure import OVERDUE_HOURS
+from scripts.deployment import Deployment
+from scripts.status import LISTED, MAX_GAP_HOURS, findings, render
 from tests.scripts.conftest import own_lines, reports_bucket, run_make, run_script
+
+DEPLOYED = Deployment("123456789012", "us-east-1", "ComplianceAudit-qa", "id", "UPDATE_COMPLETE")
+NEWEST = "reports/2026/07/10/00000009-a.json"
+PREVIOUS = "reports/2026/07/10/00000008-b.json"
+
+
+def _auditor(tmp_path, script: str):
+    path = tmp_path / "auditor"
+    path.write_text("#!/bin/sh\n" + script)
+    path.chmod(0o755)
+    return path
 
 
 def test_no_report_yet_says_when_the_first_comes(account):
@@ -27,20 +41,33 @@ def test_no_report_yet_says_when_the_first_comes(account):
 def test_an_auditor_that_fails_is_one_line(account, tmp_path):
     account.deploy("qa")
     account.put_reports(reports_bucket("qa"), count=1)
-    failing = tmp_path / "auditor"
-    failing.write_text(
-        "#!/bin/sh\necho 'reading...' >&2\n"
+    failing = _auditor(
+        tmp_path,
+        "echo 'reading...' >&2\n"
         "echo 'auditor: error: s3://bucket/reports/: access denied (check s3:ListBucketVersions)' >&2\n"
-        "exit 2\n"
+        "exit 2\n",
     )
-    failing.chmod(0o755)
 
     result = run_make("status", "ENV_SUFFIX=qa", f"AUDITOR={failing}", env=account.env)
 
     assert result.returncode != 0
     assert own_lines(result) == [
-        f"error: auditor timeline s3://{reports_bucket('qa')}/reports/ failed (exit 2): auditor: "
+        f"error: auditor status s3://{reports_bucket('qa')}/reports/ failed (exit 2): auditor: "
         "error: s3://bucket/reports/: access denied (check s3:ListBucketVersions)"
+    ]
+
+
+def test_an_auditor_of_another_output_format_is_one_line(account, tmp_path):
+    account.deploy("qa")
+    account.put_reports(reports_bucket("qa"), count=1)
+    older = _auditor(tmp_path, 'echo \'{"format": "auditor-timeline/1"}\'\n')
+
+    result = run_make("status", "ENV_SUFFIX=qa", f"AUDITOR={older}", env=account.env)
+
+    assert result.returncode != 0
+    assert own_lines(result) == [
+        f"error: auditor status s3://{reports_bucket('qa')}/reports/ printed "
+        "'auditor-timeline/1', not auditor-status/1: rebuild it with make auditor"
     ]
 
 
@@ -55,83 +82,148 @@ def test_an_auditor_not_built_is_one_line(account, tmp_path):
     assert result.stderr == f"error: the auditor is not built at {missing}: run make auditor\n"
 
 
-def _day(date, state, total, by_rule, report="reports/x.json"):
-    return {"date": date, "state": state, "report": report, "total": total, "byRule": by_rule}
+def test_the_absence_limit_is_the_overdue_alarms():
+    # make status calls a report missing exactly when compliance-report-overdue pages.
+    assert MAX_GAP_HOURS == OVERDUE_HOURS
 
 
-def _exposure(resource, windows):
+def _finding(resource: str, rule: str = "s3") -> dict[str, Any]:
+    return {"rule": rule, "resourceType": "AWS::S3::Bucket", "resourceId": resource}
+
+
+def _summary(key: str, sequence: int, generated: str, rules: list[dict[str, Any]]) -> dict:
     return {
-        "rule": "s3",
-        "resourceType": "AWS::S3::Bucket",
-        "resourceId": resource,
-        "windows": [
-            {"opened": o, "resolved": r, "openedBeforePeriod": before} for o, r, before in windows
-        ],
+        "key": key,
+        "sequence": sequence,
+        "sha256": "ab" * 32,
+        "problem": None,
+        "report": {
+            "generatedAt": generated,
+            "complete": all(r["complete"] for r in rules),
+            "totalNonCompliant": sum(r["nonCompliant"] for r in rules),
+            "rules": rules,
+            "monitoringOn": True,
+            "issues": [],
+        },
     }
 
 
-TIMELINE = {
-    "period": {"from": "2026-07-03", "to": "2026-07-10", "through": "2026-07-10"},
-    "days": [
-        _day("2026-07-08", "reported", 2, {"s3": 2}),
-        _day("2026-07-09", "carried", 2, {"s3": 2}, report=None),
-        _day("2026-07-10", "reported", 2, {"s3": 2}, report="reports/2026/07/10/00000009-a.json"),
-    ],
-    "exposures": [
-        _exposure("old", [("2026-07-03", None, True)]),
-        _exposure("fixed", [("2026-07-08", "2026-07-10", False)]),
-        _exposure("reopened", [("2026-07-03", "2026-07-05", True), ("2026-07-10", None, False)]),
-        _exposure("earlier-fix", [("2026-07-04", "2026-07-06", False)]),
-    ],
-    "monitoring": {
-        "days": [
+def _rule(name: str, non_compliant: int, complete: bool = True) -> dict[str, Any]:
+    return {"rule": name, "complete": complete, "nonCompliant": non_compliant}
+
+
+def _status(**changes: Any) -> dict[str, Any]:
+    """A status of two reports on 2026-07-10, read at 12:00 UTC, with ``changes`` set."""
+    rules = [_rule("s3", 2), _rule("ec2", 1, complete=False)]
+    return {
+        "format": "auditor-status/1",
+        "provenance": {"generatedAt": "2026-07-10T12:00:00.123456789Z", "asOf": None},
+        "newest": _summary(NEWEST, 9, "2026-07-10T06:00:00Z", rules),
+        "previous": _summary(PREVIOUS, 8, "2026-07-10T01:30:00Z", rules),
+        "changes": {
+            "compared": True,
+            "new": [],
+            "fixed": [],
+            "stillOpen": [],
+            "notCompared": [],
+            **changes,
+        },
+        "chain": {"linked": True, "statement": "verified", "problems": [], "gaps": []},
+    }
+
+
+def test_rules_not_compared_runs_dated_or_earlier_and_incomplete_rules():
+    status = _status(
+        stillOpen=[
             {
-                "date": "2026-07-10",
-                "issues": [{"kind": "ruleNotEvaluating", "subject": "s3", "detail": "failed"}],
-            }
-        ]
-    },
-    "chain": {
-        "intact": False,
-        "reports": 4,
-        "problems": [{"code": "hash-mismatch"}],
-        "gaps": [{"missingDates": ["2026-07-09"]}],
-    },
-}
-
-
-def test_changes_come_from_the_windows_opened_and_resolved_on_the_newest_day():
-    status = summarize(TIMELINE)
-
-    assert status.newest["date"] == "2026-07-10" and status.previous["date"] == "2026-07-08"
-    assert [f.resource_id for f in status.new] == ["reopened"]
-    assert [f.resource_id for f in status.fixed] == ["fixed"]
-    assert [f.resource_id for f in status.still_open] == ["old"]
-
-
-def test_render_flags_a_broken_trail_a_gap_and_a_monitoring_problem():
-    deployed = Deployment(
-        "123456789012", "us-east-1", "ComplianceAudit-qa", "id", "UPDATE_COMPLETE"
+                **_finding("old"),
+                "openSince": "2026-06-09",
+                "openSinceOrEarlier": True,
+                "openDays": 31,
+            },
+            {
+                **_finding("young"),
+                "openSince": "2026-07-09",
+                "openSinceOrEarlier": False,
+                "openDays": 1,
+            },
+        ],
+        notCompared=[{"rule": "ec2", "reason": "incomplete in the newest report"}],
     )
 
-    lines = render(summarize(TIMELINE), deployed, "bucket")
+    lines = render(status, DEPLOYED, "bucket")
 
-    assert lines[1] == "newest report   2026-07-10  s3://bucket/reports/2026/07/10/00000009-a.json"
-    assert lines[4:7] == [
-        "  new    s3  AWS::S3::Bucket  reopened",
-        "  fixed  s3  AWS::S3::Bucket  fixed",
-        "  open   s3  AWS::S3::Bucket  old  (since before 2026-07-03: over 7 days)",
+    assert lines == [
+        "ComplianceAudit-qa in account 123456789012, region us-east-1",
+        f"newest report   2026-07-10 06:00:00Z (6.0 h ago)  s3://bucket/{NEWEST}",
+        "open findings   3 (ec2 1 (incomplete), s3 2)",
+        "since 2026-07-10 01:30:00Z (the report before, sequence 8): 0 new, 0 fixed, 2 still open",
+        "  open   s3  AWS::S3::Bucket  old  (since 2026-06-09 or earlier: 31 days or more)",
+        "  open   s3  AWS::S3::Bucket  young  (since 2026-07-09: 1 day)",
+        "  not known ec2: incomplete in the newest report",
+        "monitoring      in the newest report: recorder, rules and report all working",
+        "trail           linked: the newest report carries the SHA-256 of the one before "
+        "(checked by auditor status)",
     ]
-    assert lines[-3] == "monitoring      1 problem(s) that day: ruleNotEvaluating s3: failed"
-    assert lines[-2] == (
-        "trail           NOT intact: 1 problem(s) in 4 reports from 2026-07-03 to 2026-07-10; "
-        "run auditor verify s3://bucket/reports/"
+    assert findings(status, "qa", "bucket") is None
+
+
+def test_long_lists_are_cut_and_counted():
+    status = _status(new=[_finding(f"bucket-{i:02d}") for i in range(LISTED + 5)])
+
+    lines = render(status, DEPLOYED, "bucket")
+
+    new = [line for line in lines if line.startswith("  new ")]
+    assert len(new) == LISTED + 1
+    assert new[0] == "  new    s3  AWS::S3::Bucket  bucket-00"
+    assert new[-1] == "  new    ... and 5 more (auditor status --format json)"
+
+
+def test_a_gap_between_the_two_and_the_absence_rule_are_findings():
+    status = _status()
+    status["chain"]["gaps"] = [
+        {
+            "beforeKey": NEWEST,
+            "from": "2026-07-07T06:00:00Z",
+            "hours": 72.0,
+            "missingDates": ["2026-07-08", "2026-07-09"],
+        },
+        {"beforeKey": None, "from": "2026-07-10T06:00:00Z", "hours": 30.5, "missingDates": []},
+    ]
+
+    lines = render(status, DEPLOYED, "bucket")
+
+    assert (
+        lines[-1]
+        == "gap             no report from 2026-07-08 to 2026-07-09: 72.0 h between the two reports"
     )
-    assert lines[-1] == "                days without a report: 2026-07-09"
+    assert findings(status, "qa", "bucket") == (
+        f"no report since 2026-07-10 06:00:00Z (30.5 h, more than the {MAX_GAP_HOURS} h allowed): "
+        "the generator stopped or the newest reports were deleted; see the "
+        "compliance-report-overdue alarm in the runbook, and ask for a report with make "
+        "report-now ENV_SUFFIX=qa; and 1 more finding(s) above"
+    )
 
 
-def test_a_window_without_any_report_is_one_line():
-    empty = {**TIMELINE, "days": [_day("2026-07-10", "unknown", 0, {}, report=None)]}
+def test_a_newest_object_that_is_not_a_report_is_said_and_not_compared():
+    status = _status(compared=False)
+    status["newest"].update(report=None, problem="schema: generatedAt is missing")
+    status["chain"].update(
+        linked=False,
+        statement="NOT VERIFIED: the newest report is not a valid report",
+        problems=[{"code": "schema", "key": NEWEST, "detail": "generatedAt is missing"}],
+    )
 
-    with pytest.raises(OpsError, match="no report from 2026-07-03 to 2026-07-10"):
-        summarize(empty)
+    lines = render(status, DEPLOYED, "bucket")
+
+    assert lines[1:] == [
+        f"newest report   s3://bucket/{NEWEST} is not a valid report: schema: generatedAt is missing",
+        f"changes         not compared: {NEWEST} is not a valid report (schema: generatedAt is missing)",
+        "trail           NOT intact: NOT VERIFIED: the newest report is not a valid report",
+        f"                schema {NEWEST}: generatedAt is missing",
+        "                auditor verify s3://bucket/reports/ checks the whole trail",
+    ]
+    assert findings(status, "qa", "bucket") == (
+        "1 finding(s) in the two newest reports (above): auditor verify s3://bucket/reports/ "
+        "checks the whole trail"
+    )

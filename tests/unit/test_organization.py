@@ -102,8 +102,12 @@ def test_the_member_role_reads_writes_and_lists_its_own_trail_only(org):
     assert objects(by_sid["WriteReportsOnce"]) == [reports]
     assert by_sid["WriteReportsOnce"]["Condition"] == {"Null": {"s3:if-none-match": "false"}}
     assert objects(by_sid["WriteChainBookkeeping"]) == [chain]
+
+    def joins(value):
+        return [p["Fn::Join"] for p in (value if isinstance(value, list) else [value])]
+
     prefixes = {
-        sid: [p["Fn::Join"] for p in by_sid[sid]["Condition"]["StringLike"]["s3:prefix"]]
+        sid: joins(by_sid[sid]["Condition"]["StringLike"]["s3:prefix"])
         for sid in ("ListReports", "ListReportVersions")
     }
     assert prefixes["ListReports"] == [trail("reports"), trail("chain")]
