@@ -14,6 +14,8 @@ CONFIRM ?=
 CDK_ARGS ?=
 NOTE ?= on-demand report
 DEMO_SUFFIX ?= demo
+# make demo ORG=1: the organization shape (demo/organization.py), with the example settings below.
+ORG ?=
 # single (one account, the default) or organization (README, Organization). The organization shape's
 # settings below are examples, so `make validate SHAPE=organization` synthesizes; a deploy sets its own.
 SHAPE ?= single
@@ -57,7 +59,7 @@ OPS = $(PY) -m scripts
 PREFLIGHT = $(OPS).preflight --suffix $(ENV_SUFFIX) -- $(CONTEXT)
 
 .PHONY: help bootstrap auditor synth validate report-now test test-python test-e2e test-py39 test-rust lint lint-python fmt deploy destroy demo \
-	bench-report bench-auditor bench-org clean preflight diff outputs status
+	bench-report bench-auditor bench-org clean preflight diff outputs status publish-member-assets
 
 # Every rule with a lowercase name is a command and is listed, with the text after its `## `;
 # tests/scripts/test_makefile.py fails for a command without one, or one missing from .PHONY.
@@ -116,6 +118,11 @@ status: bootstrap ## the newest report's summary and what changed since the one 
 report-now: bootstrap ## ask the deployed stack for a report now, and say where it will appear: NOTE="why"
 	@$(OPS).request_report --suffix $(ENV_SUFFIX) --note "$(NOTE)"
 
+# EXECUTE=1 uploads; without it the command prints what it would upload (README, Organization).
+EXECUTE ?=
+publish-member-assets: bootstrap ## the member part's Lambda code to every StackSet region's asset bucket (dry run; EXECUTE=1 uploads)
+	@$(OPS).publish_member_assets --suffix $(ENV_SUFFIX) --assembly cdk.out $(if $(EXECUTE),--execute,)
+
 destroy: bootstrap ## show what goes, ask for the stack name (or CONFIRM=), empty, delete; keeps a locked bucket
 	@$(OPS).destroy --suffix $(ENV_SUFFIX) --confirm "$(CONFIRM)"
 
@@ -167,9 +174,15 @@ fmt: bootstrap ## ruff format and the fixes ruff can make, rustfmt
 auditor: bootstrap ## build the auditor CLI (auditor/target/debug/auditor)
 	cd auditor && $(CARGO) build --locked --quiet
 
-demo: bootstrap auditor ## the platform end to end on this machine, no AWS account needed
+demo: bootstrap auditor ## the platform end to end on this machine, no AWS account needed; ORG=1: an organization
+ifeq ($(ORG),)
 	$(MAKE) --no-print-directory validate ENV_SUFFIX=$(DEMO_SUFFIX) ALERT_EMAIL=none
 	$(PY) -m demo.run --out demo-output --suffix $(DEMO_SUFFIX) --auditor $(AUDITOR)
+else
+	$(MAKE) --no-print-directory validate SHAPE=organization ENV_SUFFIX=$(DEMO_SUFFIX) ALERT_EMAIL=none
+	$(PY) -m demo.organization --out demo-output/org --suffix $(DEMO_SUFFIX) --auditor $(AUDITOR) \
+		--assembly cdk.out
+endif
 
 bench-report: bootstrap ## report generator: API calls, wall time and memory for 10,000 findings
 	$(PY) benchmarks/bench_report.py

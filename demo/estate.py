@@ -51,6 +51,11 @@ class Alert:
         return self.message.splitlines()[0] if self.message else ""
 
 
+def monitored_rules(rules: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """[{name, managedIdentifier}] as the stack passes its rules to the function."""
+    return [{"name": r["name"], "managedIdentifier": r["managedIdentifier"]} for r in rules]
+
+
 @dataclass
 class Names:
     """The stack's physical names, from the template synthesized for the suffix, and the demo's own
@@ -64,11 +69,7 @@ class Names:
 
     @property
     def rules(self) -> list[dict[str, str]]:
-        """[{name, managedIdentifier}] as the stack passes them to the function."""
-        return [
-            {"name": r["name"], "managedIdentifier": r["managedIdentifier"]}
-            for r in self.deployment.rules
-        ]
+        return monitored_rules(self.deployment.rules)
 
     @property
     def report_bucket(self) -> str:
@@ -110,9 +111,13 @@ class Account:
     resource_ids: dict[str, str] = field(default_factory=dict)
     id_history: dict[str, list[str]] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
+    # Where the estate lives: the emulator's account and us-east-1 by default; the organization demo
+    # gives each member account and region its own (an administrator's key of that account).
+    region: str = seed.REGION
+    access_key: str = "testing"
 
     def __post_init__(self) -> None:
-        self.clients = seed.clients(self.endpoint_url)
+        self.clients = seed.clients(self.endpoint_url, self.region, access_key=self.access_key)
 
     # -- setting up ------------------------------------------------------------------------------------
     def refuse_if_used(self) -> None:

@@ -29,11 +29,23 @@ class SimulatedSchedule:
     """The daily schedule of the simulated quarter: ``run_day`` is one scheduled invocation of the
     handler, with the function's environment and a clock set to that day."""
 
-    def __init__(self, env: dict[str, str], suffix: str, seed: int, log: TextIO) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        suffix: str,
+        seed: int,
+        log: TextIO,
+        account: str | None = None,
+        region: str = harness.REGION,
+    ) -> None:
+        """``account`` and ``region``: the member account and region the function runs in (the
+        organization demo); default the emulator's account, as the single-account stack."""
         self.env = env
         self.suffix = suffix
         self.seed = seed
         self.log = log
+        self.account = account
+        self.region = region
         self.module = harness.load_handler("demo_report_generator")
         self._generate = self.module.generate
 
@@ -45,9 +57,15 @@ class SimulatedSchedule:
             return instant.astimezone(timezone.utc) + timedelta(seconds=time.monotonic() - started)
 
         text = instant.strftime("%Y-%m-%dT%H:%M:%SZ")
-        event_id = str(uuid.uuid5(EVENT_NAMESPACE, f"{self.seed}/{text}"))
-        event = harness.scheduled_event(instant, event_id, suffix=self.suffix)
-        context = harness.LambdaContext(harness.function_name(self.suffix))
+        account = self.account or harness.ACCOUNT
+        trail = "" if self.account is None else f"{account}/{self.region}/"
+        event_id = str(uuid.uuid5(EVENT_NAMESPACE, f"{self.seed}/{trail}{text}"))
+        event = harness.scheduled_event(
+            instant, event_id, suffix=self.suffix, account=account, region=self.region
+        )
+        context = harness.LambdaContext(
+            harness.function_name(self.suffix), account=account, region=self.region
+        )
         self.module.generate = functools.partial(self._generate, clock=clock)
         try:
             with harness.environment(self.env), contextlib.redirect_stdout(self.log):

@@ -109,6 +109,29 @@ class Options:
     template: Path | None
 
 
+def check_common(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, period: str, last_day: date
+) -> None:
+    """The checks both demos make (this one and ``demo.organization``): the simulated days lie in the
+    past, the suffix is a short one, the emulator is on loopback; ``parser.error`` names the one
+    broken."""
+    if last_day >= datetime.now(timezone.utc).date():
+        parser.error(
+            f"{period}: the simulated days must be in the past (the auditor stops a period at "
+            f"today); pick an earlier {period.split()[0].lstrip('-')}"
+        )
+    if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?", args.suffix):
+        parser.error(
+            f"--suffix {args.suffix!r}: must be 1-12 lower-case letters, digits or inner hyphens"
+        )
+    if args.endpoint_url and not re.fullmatch(
+        r"http://(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+/?", args.endpoint_url
+    ):
+        parser.error(
+            f"--endpoint-url {args.endpoint_url!r}: must be http://127.0.0.1:PORT (loopback)"
+        )
+
+
 def parse_args(argv: list[str] | None) -> Options:
     parser = argparse.ArgumentParser(
         prog="python -m demo.run", description=__doc__.split("\n\n")[0]
@@ -149,21 +172,7 @@ def parse_args(argv: list[str] | None) -> Options:
     days = quarter_days if args.days is None else args.days
     if not MIN_DAYS <= days <= quarter_days:
         parser.error(f"--days {days}: must be from {MIN_DAYS} to {quarter_days} for {args.quarter}")
-    if start + timedelta(days=days - 1) >= datetime.now(timezone.utc).date():
-        parser.error(
-            f"--quarter {args.quarter}: the simulated days must be in the past (the auditor stops a "
-            "period at today); pick an earlier quarter"
-        )
-    if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?", args.suffix):
-        parser.error(
-            f"--suffix {args.suffix!r}: must be 1-12 lower-case letters, digits or inner hyphens"
-        )
-    if args.endpoint_url and not re.fullmatch(
-        r"http://(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+/?", args.endpoint_url
-    ):
-        parser.error(
-            f"--endpoint-url {args.endpoint_url!r}: must be http://127.0.0.1:PORT (loopback)"
-        )
+    check_common(parser, args, f"--quarter {args.quarter}", start + timedelta(days=days - 1))
     return Options(
         args.quarter,
         start,
@@ -179,6 +188,22 @@ def parse_args(argv: list[str] | None) -> Options:
 
 
 # -- output --------------------------------------------------------------------------------------------
+def claim_output(out: Path, writer: str) -> None:
+    """Make ``out`` the demo's: refuse a folder with contents the demo did not write, and mark it and
+    every folder created for it (``make demo ORG=1`` writes ``demo-output/org/`` first, and ``make
+    demo`` may then use ``demo-output/``)."""
+    marker = out / MARKER
+    if out.exists() and any(out.iterdir()) and not marker.exists():
+        raise UsageError(
+            f"--out {out}: folder exists and was not written by the demo; "
+            "choose a new or empty folder"
+        )
+    created = [folder for folder in (out, *out.parents) if not folder.exists()]
+    out.mkdir(parents=True, exist_ok=True)
+    for folder in {out, *created}:
+        (folder / MARKER).write_text(f"written by {writer}; safe to delete\n")
+
+
 class Console:
     def __init__(self) -> None:
         self.started = time.monotonic()
@@ -253,14 +278,7 @@ class Demo:
     def prepare_output(self) -> None:
         """Clear what an earlier run left in the output folder; never touch a folder the demo did not
         create (``--out .`` must not delete ./logs)."""
-        marker = self.out / MARKER
-        if self.out.exists() and any(self.out.iterdir()) and not marker.exists():
-            raise UsageError(
-                f"--out {self.out}: folder exists and was not written by the demo; "
-                "choose a new or empty folder"
-            )
-        self.out.mkdir(parents=True, exist_ok=True)
-        marker.write_text("written by python -m demo.run; safe to delete\n")
+        claim_output(self.out, "python -m demo.run")
         for stale in ("tampered", "logs"):
             shutil.rmtree(self.out / stale, ignore_errors=True)
         for path in self.out.glob("timeline-*"):

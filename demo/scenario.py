@@ -10,7 +10,8 @@ auditor computed from the bucket, and the end-to-end test requires them to be eq
 The model, per simulated day, in the order the demo acts:
 
 1. On the recorder-off day the recorder is stopped first; stopping records the estate as it is then.
-   The next day it is started again before anything else happens.
+   ``recorder_off_days`` later (the next day unless set) it is started again before anything else
+   happens.
 2. The day's drifts and fixes are applied to the estate.
 3. Unless the day is skipped, the report generator runs. Its AWS Config reads make the emulator capture
    the estate (only while the recorder is recording) and evaluate the three rules over the last captured
@@ -213,6 +214,9 @@ class Scenario:
     recorder_off_day: int
     skipped_days: tuple[int, ...]
     exceptions: tuple[DemoException, ...] = ()
+    # How many days the recorder stays off from ``recorder_off_day`` (the single demo: one; the
+    # organization demo: a week in one account, none in the others).
+    recorder_off_days: int = 1
 
     # -- building ------------------------------------------------------------------------------------
     @classmethod
@@ -266,6 +270,13 @@ class Scenario:
     def end(self) -> date:
         return self.date_of(self.days - 1)
 
+    def recorder_stops_on(self, day: int) -> bool:
+        return self.recorder_off_days > 0 and day == self.recorder_off_day
+
+    def recorder_starts_on(self, day: int) -> bool:
+        """The recorder is started again first thing this day."""
+        return self.recorder_off_days > 0 and day == self.recorder_off_day + self.recorder_off_days
+
     def changes_on(self, day: int) -> list[Change]:
         return [c for c in self.changes if c.day == day]
 
@@ -296,10 +307,10 @@ class Scenario:
 
         for day in range(self.days):
             today = self.date_of(day)
-            if day == self.recorder_off_day:
+            if self.recorder_stops_on(day):
                 captured = snapshot()
                 recording = False
-            elif day == self.recorder_off_day + 1:
+            elif self.recorder_starts_on(day):
                 recording = True
             todays = self.changes_on(day)
             for change in todays:
@@ -329,7 +340,7 @@ class Scenario:
                 k: sum(1 for f, last in labels.items() if f[0] == k and day <= last) for k in KINDS
             }
             report_alert = reported and (sum(by_kind.values()) > 0 or not recording or fixed)
-            monitoring = int(day in (self.recorder_off_day, self.recorder_off_day + 1))
+            monitoring = int(self.recorder_stops_on(day) or self.recorder_starts_on(day))
             days.append(
                 DayExpectation(
                     today,

@@ -20,6 +20,9 @@ CHAIN = "chain/"
 # 16-character suffix, a 12-digit account and a region of 14 ("ap-southeast-5"), the asset bucket's
 # name is 62. settings.py refuses a region that would make it longer.
 ASSET_BUCKET_KIND = "compliance-assets"
+# The member template's assets (their folders and object keys), written beside the template by its
+# synthesizer (member.RegionalAssetsSynthesizer) and read by scripts/publish_member_assets.py.
+ASSET_MANIFEST = "member-assets.json"
 MAX_BUCKET_NAME = 63
 # The evidence account's topics and queues carry this before the suffix, so a member stack deployed
 # to the evidence account too (an OU may include it) never meets a name of the evidence part.

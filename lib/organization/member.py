@@ -24,7 +24,8 @@ bucket per deployment region in the evidence account (``RegionalEvidenceStack``)
 organization. ``RegionalAssetsSynthesizer`` writes that name into the template (the region resolved by
 CloudFormation in each stack instance) and lists the assets in ``member-assets.json`` beside the
 template; each asset goes to every region's bucket before the StackSet deploys (README,
-Organization, deploy order). The CDK
+Organization, deploy order: ``make publish-member-assets``, ``scripts/publish_member_assets.py``, which
+checks the template against this list). The CDK
 bootstrap bucket cannot serve: it exists in the evidence account's bootstrapped regions only, and its
 policy admits that account's roles alone.
 """
@@ -66,7 +67,7 @@ from lib.report_generator.runtime.compliance_report.environment import (
 )
 from lib.settings import StackSettings
 
-ASSET_MANIFEST = "member-assets.json"
+ASSET_MANIFEST = layout.ASSET_MANIFEST
 
 
 class RegionalAssetsSynthesizer(StackSynthesizer):

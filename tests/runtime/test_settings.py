@@ -34,6 +34,19 @@ def test_stack_environment_loads_with_defaults():
     )
 
 
+def test_an_organization_members_trail_has_its_account_and_region_in_both_prefixes():
+    env = dict(
+        GOOD,
+        REPORT_PREFIX="reports/210987654321/eu-west-1/",
+        CHAIN_PREFIX="chain/210987654321/eu-west-1/",
+    )
+
+    settings = load_settings(env)
+
+    assert settings.report_prefix == "reports/210987654321/eu-west-1/"
+    assert settings.chain_prefix == "chain/210987654321/eu-west-1/"
+
+
 @pytest.mark.parametrize(
     "change, fragment",
     [
@@ -47,8 +60,22 @@ def test_stack_environment_loads_with_defaults():
         ),
         ({"MONITORED_RULES": json.dumps(RULES + RULES[:1])}, "names must be unique"),
         ({"ENVIRONMENT_SUFFIX": "Dev_1"}, "ENVIRONMENT_SUFFIX 'Dev_1'"),
-        ({"REPORT_PREFIX": "audit/"}, "REPORT_PREFIX must be 'reports/'"),
+        ({"REPORT_PREFIX": "audit/"}, "REPORT_PREFIX 'audit/' must be 'reports/'"),
+        ({"REPORT_PREFIX": "reports/12345/us-east-1/"}, "'reports/<12-digit account>/<region>/'"),
+        ({"REPORT_PREFIX": "reports/210987654321/"}, "REPORT_PREFIX 'reports/210987654321/'"),
         ({"CHAIN_PREFIX": "reports/chain/"}, "CHAIN_PREFIX"),
+        (
+            {"REPORT_PREFIX": "reports/210987654321/eu-west-1/"},
+            "CHAIN_PREFIX 'chain/' and REPORT_PREFIX 'reports/210987654321/eu-west-1/' must name "
+            "the same trail",
+        ),
+        (
+            {
+                "REPORT_PREFIX": "reports/210987654321/eu-west-1/",
+                "CHAIN_PREFIX": "chain/310987654321/eu-west-1/",
+            },
+            "must name the same trail",
+        ),
         ({"ALERT_MAX_RESOURCES": "ten"}, "ALERT_MAX_RESOURCES must be an integer"),
         ({"ALERT_MAX_RESOURCES": "-1"}, "ALERT_MAX_RESOURCES must be between 0 and 1000"),
         ({"ALERT_TOPIC_ARN": "compliance-alerts"}, "ALERT_TOPIC_ARN"),

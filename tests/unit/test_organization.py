@@ -75,6 +75,45 @@ def test_the_member_writes_its_own_trail_with_code_from_its_regions_bucket(org):
     assert "s3:Delete" not in json.dumps(template)
 
 
+def test_the_member_role_reads_writes_and_lists_its_own_trail_only(org):
+    """Every statement of the report generator on the central bucket names the trail's prefixes
+    (account and region), whatever the construct grants a bucket of its own."""
+    template = org.template(MEMBER)
+    (policy,) = [
+        r["Properties"]["PolicyDocument"]["Statement"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::IAM::ManagedPolicy" and "WriteReportsOnce" in json.dumps(r)
+    ]
+    by_sid = {s["Sid"]: s for s in policy if "Sid" in s}
+
+    bucket = layout.central_bucket_name("dev", EVIDENCE)
+    account, region = {"Ref": "AWS::AccountId"}, {"Ref": "AWS::Region"}
+
+    def trail(kind):
+        return ["", [f"{kind}/", account, "/", region, "/*"]]
+
+    def objects(statement):
+        """Each object ARN without its "arn:<partition>" start."""
+        return [r["Fn::Join"][1][2:] for r in statement["Resource"]]
+
+    reports = [f":s3:::{bucket}/reports/", account, "/", region, "/*"]
+    chain = [f":s3:::{bucket}/chain/", account, "/", region, "/*"]
+    assert objects(by_sid["ReadReports"]) == [reports, chain]
+    assert objects(by_sid["WriteReportsOnce"]) == [reports]
+    assert by_sid["WriteReportsOnce"]["Condition"] == {"Null": {"s3:if-none-match": "false"}}
+    assert objects(by_sid["WriteChainBookkeeping"]) == [chain]
+
+    def joins(value):
+        return [p["Fn::Join"] for p in (value if isinstance(value, list) else [value])]
+
+    prefixes = {
+        sid: joins(by_sid[sid]["Condition"]["StringLike"]["s3:prefix"])
+        for sid in ("ListReports", "ListReportVersions")
+    }
+    assert prefixes["ListReports"] == [trail("reports"), trail("chain")]
+    assert prefixes["ListReportVersions"] == [trail("reports")]
+
+
 def test_member_iam_names_end_with_the_region(org):
     for resource in org.template(MEMBER)["Resources"].values():
         name = resource["Properties"].get("RoleName") or resource["Properties"].get(
@@ -93,6 +132,8 @@ def test_the_central_bucket_policy_gives_each_account_its_prefix(org):
     (statements,) = policies
     by_sid = {s.get("Sid"): s for s in statements}
     write = by_sid["MembersReadWriteOwnTrails"]
+    # The writer lists its trail's object versions (ListObjectVersions) as well as its keys.
+    assert by_sid["MembersListOwnTrails"]["Action"] == ["s3:ListBucket", "s3:ListBucketVersions"]
     assert write["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": ORGANIZATION_ID}}
     assert "reports/${aws:PrincipalAccount}/*" in json.dumps(write["Resource"])
     assert by_sid["ReportsAreWrittenOnce"]["Condition"] == {"Null": {"s3:if-none-match": "true"}}

@@ -217,14 +217,7 @@ def deploy(clients: Any, deployment: Deployment) -> None:
         clients.events.put_targets(
             Rule=route["name"], Targets=[{"Id": "queue", "Arn": arn["Attributes"]["QueueArn"]}]
         )
-    for rule in d.rules:
-        definition: Dict[str, Any] = {
-            "ConfigRuleName": rule["name"],
-            "Source": {"Owner": "AWS", "SourceIdentifier": rule["managedIdentifier"]},
-        }
-        if rule.get("scope"):
-            definition["Scope"] = rule["scope"]
-        clients.config.put_config_rule(ConfigRule=definition)
+    put_rules(clients.config, d.rules)
     clients.config.put_configuration_recorder(ConfigurationRecorder=d.recorder)
     clients.config.put_delivery_channel(DeliveryChannel=d.delivery_channel)
     clients.config.start_configuration_recorder(ConfigurationRecorderName=d.recorder["name"])
@@ -232,6 +225,19 @@ def deploy(clients: Any, deployment: Deployment) -> None:
         clients.ssm.put_parameter(
             Name=d.witness_parameter["name"], Value=d.witness_parameter["value"], Type="String"
         )
+
+
+def put_rules(config: Any, rules: List[Dict[str, Any]]) -> None:
+    """The stack's AWS managed rules (``[{"name", "managedIdentifier", "scope"}]``), as
+    CloudFormation creates them."""
+    for rule in rules:
+        definition: Dict[str, Any] = {
+            "ConfigRuleName": rule["name"],
+            "Source": {"Owner": "AWS", "SourceIdentifier": rule["managedIdentifier"]},
+        }
+        if rule.get("scope"):
+            definition["Scope"] = rule["scope"]
+        config.put_config_rule(ConfigRule=definition)
 
 
 # -- synthesizing -------------------------------------------------------------------------------------

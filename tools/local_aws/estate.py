@@ -41,10 +41,14 @@ class EstateClients:
     events: Any = None
 
 
-def clients(endpoint_url: str, region: str = REGION, max_attempts: int = 3) -> EstateClients:
-    """boto3 clients for the emulator: standard retry mode, at most ``max_attempts`` calls."""
+def clients(
+    endpoint_url: str, region: str = REGION, max_attempts: int = 3, access_key: str = "testing"
+) -> EstateClients:
+    """boto3 clients for the emulator: standard retry mode, at most ``max_attempts`` calls, signed
+    with ``access_key`` (the default account's administrator; ``accounts.admin_key(account)`` is
+    another account's)."""
     session = boto3.session.Session(
-        aws_access_key_id="testing",
+        aws_access_key_id=access_key,
         aws_secret_access_key="testing",  # noqa: S106 (dummy credentials for the emulator)
         region_name=region,
     )
@@ -67,8 +71,14 @@ def clients(endpoint_url: str, region: str = REGION, max_attempts: int = 3) -> E
 
 # -- S3 --------------------------------------------------------------------------------------------
 def create_bucket(s3: Any, name: str, encrypted: bool = True) -> str:
-    """A bucket with SSE-S3 default encryption, or without when ``encrypted`` is false."""
-    s3.create_bucket(Bucket=name)
+    """A bucket with SSE-S3 default encryption, or without when ``encrypted`` is false, in the
+    client's region (outside us-east-1 CreateBucket names it as LocationConstraint, Amazon S3 API
+    Reference)."""
+    region = s3.meta.region_name
+    if region and region != "us-east-1":
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+    else:
+        s3.create_bucket(Bucket=name)
     if encrypted:
         remediate_bucket(s3, name)
     return name

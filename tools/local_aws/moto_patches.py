@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import uuid
 
+from .accounts import patch_moto_accounts
 from .cloudformation_delete import patch_delete_stack
 from .configservice.resources import MOTO_SHARED_DBI_RESOURCE_ID
 
@@ -24,6 +25,7 @@ def patch_moto() -> None:
     _dead_letter_sources()
     patch_delete_stack()  # a bucket that is not empty fails DeleteStack, as in AWS
     _whole_events_to_targets()
+    patch_moto_accounts()  # an organization's accounts by access key (accounts.py)
 
 
 def _unique_dbi_resource_ids() -> None:

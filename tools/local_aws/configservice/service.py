@@ -525,11 +525,9 @@ class ConfigService:
 
 # -- helpers ---------------------------------------------------------------------------------------
 def _account_of(access_key: str | None) -> str:
-    if not access_key:
-        return DEFAULT_ACCOUNT
-    from moto.iam.models import get_account_id_from
+    from ..accounts import account_of
 
-    return get_account_id_from(access_key)
+    return account_of(access_key)
 
 
 def _compliance_types(

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from ..accounts import admin_account, register_role_keys
 from ..calls import AwsCall, error_response, s3_operation
 from ..clock import ControlError
 from . import reference
@@ -100,17 +101,44 @@ class _Compiled:
 
 class _Member:
     """A template loaded for another account (an organization's member account): its roles are
-    principals of that account, its resource policies govern its own resources."""
+    principals of that account, its resource policies govern its own resources, and the ARNs its
+    requests name are built in its account (``world``). Its policies are compiled again when a
+    deploy-time attribute changes (a Config rule created in its account after the load), as the
+    primary template's are."""
 
     def __init__(self, template: StackTemplate, partition: str) -> None:
         self.account, self.region, self.partition = template.account, template.region, partition
-        template.deploy_time = lambda a: _member_deploy_time(self.account, self.region, a)
+        self._lock = threading.Lock()
+        self._seen: dict[DeployTimeAttribute, str] = {}
+        template.deploy_time = self._deploy_time
         self.template = template
         self.compiled = _Compiled(template)
         self.sessions = {
             name: _session_name(template, role.logical_id)
             for name, role in template.roles().items()
         }
+        account = self.account
+        self.world = World(
+            account,
+            partition,
+            lambda region, name: _rule_arn(account, region, name),
+            lambda region: sorted(_config_backend(account, region).config_rules),
+        )
+
+    def _deploy_time(self, attribute: DeployTimeAttribute) -> str:
+        value = _member_deploy_time(self.account, self.region, attribute)
+        self._seen[attribute] = value
+        return value
+
+    def current(self) -> _Compiled:
+        with self._lock:
+            if any(
+                _member_deploy_time(self.account, self.region, a) != v
+                for a, v in list(self._seen.items())
+            ):
+                self._seen = {}
+                self.compiled = _Compiled(self.template)
+            return self.compiled
 
     def session_arn(self, role: str) -> str:
         return f"arn:{self.partition}:sts::{self.account}:assumed-role/{role}/{self.sessions[role]}"
@@ -344,7 +372,7 @@ class IamEnforcement:
     def check(self, call: AwsCall, environ: Mapping[str, Any]) -> Response | None:
         """None when the request may go on; else the error answer AWS would give."""
         key = call.access_key
-        if key is not None and key in self.admin_keys:
+        if key is not None and (key in self.admin_keys or admin_account(key) is not None):
             return None
         if key is None:
             call = _unsigned(call, environ)
@@ -369,8 +397,9 @@ class IamEnforcement:
             principal = Principal(
                 "role", self._compiled.role_arns[role], self._session_arn(role), self.account
             )
+        member = self.member_keys[key][0] if key in self.member_keys else None
         try:
-            wanted = authorizations(call, environ, self.world)
+            wanted = authorizations(call, environ, member.world if member else self.world)
         except Unmapped as e:
             return self._deny(
                 call,
@@ -379,13 +408,13 @@ class IamEnforcement:
                 f"local_aws: {e}; the emulator refuses what it cannot authorize",
             )
         compiled = self._current()
-        if key in self.member_keys:
-            member, _ = self.member_keys[key]
-            identity = member.compiled.identity.get(role, []) if role else []
+        members = {id(m): m.current() for m in self.members}
+        if member is not None:
+            identity = members[id(member)].identity.get(role, []) if role else []
         else:
             identity = compiled.identity.get(role, []) if role else []
         governed = [(self.account, rp, p) for rp, p in compiled.resource] + [
-            (m.account, rp, p) for m in self.members for rp, p in m.compiled.resource
+            (m.account, rp, p) for m in self.members for rp, p in members[id(m)].resource
         ]
         base = self._context(call, environ, principal)
         for want in wanted:
@@ -598,6 +627,8 @@ class IamSwitch:
 
     def load(self, body: Any) -> dict[str, Any]:
         self.current = IamEnforcement.from_control(body, self.now)
+        # A member role's requests are made in its account, for moto and the Config extension too.
+        register_role_keys({k: m.account for k, (m, _) in self.current.member_keys.items()})
         return self.current.describe()
 
     def load_file(self, path: str | Path) -> dict[str, Any]:
@@ -605,6 +636,7 @@ class IamSwitch:
 
     def clear(self, _: Any = None) -> dict[str, Any]:
         self.current = None
+        register_role_keys({})
         return self.describe()
 
     def describe(self, _: Any = None) -> dict[str, Any]:

@@ -12,14 +12,17 @@ from .errors import SettingsError
 from .exceptions import KEY as REGISTER_KEY
 
 # Report keys of schema v1 live under reports/ (the schema's previousKey pattern fixes it), so the prefix
-# is checked rather than trusted.
+# is checked rather than trusted: reports/ for a single account's trail, reports/<account>/<region>/ for
+# an organization member's trail in the central bucket (docs/report-format.md, Where reports live).
 REPORT_PREFIX_V1 = var.DEFAULT_REPORT_PREFIX
+_TRAIL = r"(?P<trail>[0-9]{12}/[a-z]{2}(-gov)?-[a-z]+-[0-9]/)"
+_REPORT_PREFIX = re.compile(rf"^reports/{_TRAIL}?$")
 DEFAULT_CHAIN_PREFIX = var.DEFAULT_CHAIN_PREFIX
 _SUFFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 _RULE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 _MANAGED_ID = re.compile(r"^[A-Z0-9_]+$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
-_PREFIX = re.compile(r"^[A-Za-z0-9_.-]+/$")
+_PREFIX = re.compile(rf"^[A-Za-z0-9_.-]+/{_TRAIL}?$")
 # SSM parameter names: letters, digits and ._-/ , at most 1011 characters for a name without its
 # path's leading slash (AWS Systems Manager API Reference, PutParameter, Name); the stack's is short.
 _PARAMETER = re.compile(r"^/?[A-Za-z0-9_.\-/]{1,1011}$")
@@ -104,14 +107,23 @@ def _int_in_range(env: Mapping[str, str], name: str, default: int, low: int, hig
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Read and check every setting; raise SettingsError naming the first bad variable."""
     prefix = env.get(var.REPORT_PREFIX, "").strip() or REPORT_PREFIX_V1
-    if prefix != REPORT_PREFIX_V1:
+    report_match = _REPORT_PREFIX.match(prefix)
+    if report_match is None:
         raise SettingsError(
-            f"REPORT_PREFIX must be {REPORT_PREFIX_V1!r}: report format v1 fixes report keys under it"
+            f"REPORT_PREFIX {prefix[:80]!r} must be {REPORT_PREFIX_V1!r} or "
+            "'reports/<12-digit account>/<region>/': report format v1 fixes report keys under them"
         )
     chain_prefix = env.get(var.CHAIN_PREFIX, "").strip() or DEFAULT_CHAIN_PREFIX
-    if not _PREFIX.match(chain_prefix) or chain_prefix.startswith(prefix):
+    chain_match = _PREFIX.match(chain_prefix)
+    if chain_match is None or chain_prefix.startswith(REPORT_PREFIX_V1):
         raise SettingsError(
-            f"CHAIN_PREFIX {chain_prefix!r} must be one path segment ending in '/' outside {prefix!r}"
+            f"CHAIN_PREFIX {chain_prefix[:80]!r} must be one path segment ending in '/' (and, for "
+            f"an organization's trail, <account>/<region>/) outside {REPORT_PREFIX_V1!r}"
+        )
+    if chain_match.group("trail") != report_match.group("trail"):
+        raise SettingsError(
+            f"CHAIN_PREFIX {chain_prefix!r} and REPORT_PREFIX {prefix!r} must name the same trail "
+            "(both without an account, or both with the same <account>/<region>/)"
         )
     suffix = _required(env, var.ENVIRONMENT_SUFFIX)
     if len(suffix) > 16 or not _SUFFIX.match(suffix):
