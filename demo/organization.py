@@ -231,11 +231,18 @@ class Trail:
 def plan(start: date, days: int, seed: int, index: int, recorder_off: bool) -> Scenario:
     """A trail's drift plan: the single demo's, seeded per trail, every day reported; the recorder
     off for a week (``RECORDER_OFF_DAYS``, shorter on a short run) from the end of the first
-    week, or never."""
+    week, or never. No accepted risks: the members deploy the repository's exceptions register
+    (the single demo shows exceptions, with a register of its own)."""
     scenario = Scenario.build(start, days, seed + index)
     off_day = max(1, days // 4)
     off_days = min(RECORDER_OFF_DAYS, days - off_day - 2) if recorder_off else 0
-    return replace(scenario, skipped_days=(), recorder_off_day=off_day, recorder_off_days=off_days)
+    return replace(
+        scenario,
+        skipped_days=(),
+        recorder_off_day=off_day,
+        recorder_off_days=off_days,
+        exceptions=(),
+    )
 
 
 class OrganizationDemo:

@@ -167,9 +167,16 @@ def layer_folders(resources: Dict[str, Any], function_id: str, template_path: Pa
     """A function's layers as the local folders Lambda would extract into /opt: each layer's asset,
     synthesized beside the template as ``asset.<hash>`` (its S3 key is ``<hash>.zip``)."""
     folders = []
+    base = Path(template_path).resolve().parent
     for ref in resources[function_id]["Properties"].get("Layers", []):
-        layer = resources[ref["Ref"]]["Properties"]["Content"]["S3Key"]
-        folders.append(str(Path(template_path).resolve().parent / f"asset.{Path(layer).stem}"))
+        layer = resources[ref["Ref"]]
+        # The CDK records where it staged the asset, relative to the template (a nested assembly's
+        # assets sit in the outer one); without that metadata, beside the template by its hash.
+        staged = layer.get("Metadata", {}).get("aws:asset:path")
+        key = layer["Properties"]["Content"]["S3Key"]
+        folders.append(
+            str((base / staged).resolve() if staged else base / f"asset.{Path(key).stem}")
+        )
     return folders
 
 

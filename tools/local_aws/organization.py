@@ -40,6 +40,7 @@ class MemberTrail:
     variables: Dict[str, str]  # the function's environment, resolved for the account and region
     rules: List[Dict[str, Any]]  # [{"name", "managedIdentifier", "scope"}]
     witness_parameter: Dict[str, str]  # {"name", "value"}: the parameter and its initial value
+    layers: List[str] = field(default_factory=list)  # the function's layers as local folders
 
     @property
     def report_prefix(self) -> str:
@@ -52,7 +53,9 @@ class MemberTrail:
     def function_environment(self, endpoint_url: str) -> Dict[str, str]:
         """The environment Lambda gives the function in this account and region, pointed at the
         emulator and signing as the function's role."""
-        env = dict(self.variables)
+        from .deployment import in_layers
+
+        env = {name: in_layers(value, self.layers) for name, value in self.variables.items()}
         env.update(
             {
                 "AWS_REGION": self.region,
@@ -83,6 +86,7 @@ class OrganizationDeployment:
 
     def member(self, account: str, region: str) -> MemberTrail:
         """The member template resolved for ``account`` and ``region``."""
+        from .deployment import layer_folders
         from .iam.enforce import role_access_key
         from .iam.template import StackTemplate, TemplateError
 
@@ -120,6 +124,7 @@ class OrganizationDeployment:
             variables=variables,
             rules=rules,
             witness_parameter=witness,
+            layers=layer_folders(stack.resources, lid, Path(self.member_template)),
         )
 
     def iam_request(self, accounts: List[str]) -> Dict[str, Any]:
