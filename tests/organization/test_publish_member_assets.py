@@ -57,6 +57,17 @@ def member_code(organization):
     }
 
 
+def member_layers(organization):
+    """(layer logical id, object key) of every layer of the member template (the exceptions
+    register): a StackSet instance reads it from the same regional bucket as the functions' code."""
+    template = organization.template(layout.member_stack_name(SUFFIX))
+    return {
+        lid: r["Properties"]["Content"]["S3Key"]
+        for lid, r in template["Resources"].items()
+        if r["Type"] == "AWS::Lambda::LayerVersion"
+    }
+
+
 @pytest.fixture
 def buckets(aws):
     """The regional evidence stacks' asset buckets, in the evidence account."""
@@ -77,7 +88,8 @@ def test_a_dry_run_says_what_it_would_upload_and_uploads_nothing(aws, organizati
     run = publish(aws, organization.outdir)
 
     assert run.returncode == 0, run.stderr
-    keys = set(member_code(organization).values())
+    keys = set(member_code(organization).values()) | set(member_layers(organization).values())
+    assert member_layers(organization), "the member template has its exceptions layer"
     planned = [line for line in run.stdout.splitlines() if line.startswith("would upload ")]
     assert len(planned) == len(keys) * len(REGIONS)
     for region, bucket in buckets.items():
@@ -92,16 +104,23 @@ def test_execute_puts_each_function_code_where_the_template_names_it(aws, organi
 
     assert run.returncode == 0, run.stderr
     codes = member_code(organization)
+    layers = member_layers(organization)
+    every = set(codes.values()) | set(layers.values())
     for region, bucket in buckets.items():
         s3, stored = objects(aws, region, bucket)
-        assert sorted(k for k, _ in stored) == sorted(set(codes.values()))
+        assert sorted(k for k, _ in stored) == sorted(every)
+        for key in layers.values():
+            body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            with zipfile.ZipFile(io.BytesIO(body)) as archive:
+                files = [n for n in archive.namelist() if not n.endswith("/")]
+            assert files == ["exceptions/register.json"]  # Lambda extracts it to /opt/exceptions/
         for key in codes.values():
             body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
             with zipfile.ZipFile(io.BytesIO(body)) as archive:
                 names = archive.namelist()
             assert "handler.py" in names  # Lambda's handler setting is handler.handler
             assert not any("__pycache__" in n for n in names)
-    assert f"{2 * len(set(codes.values()))} uploaded, 0 already there" in run.stdout
+    assert f"{len(buckets) * len(every)} uploaded, 0 already there" in run.stdout
 
 
 def test_a_second_run_leaves_every_object_as_it_is(aws, organization, buckets):
