@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from operator import itemgetter
 from pathlib import Path
 
 from tests.organization.athena_local import connect, run
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _finding_and(*more: str) -> itemgetter:
+    """A row's finding (account, region, rule, resource type and id) and ``more`` columns."""
+    return itemgetter("account", "region", "rule", "resource_type", "resource_id", *more)
 
 
 def sql(key: str) -> str:
@@ -54,18 +60,7 @@ def windows_agreement(connection, first: str, last: str, timelines) -> tuple[int
     """Every exposure window and the days non-compliant per finding equal to the auditor's:
     (windows, reopenings, finding-days)."""
     rows = run(connection, sql("exposure_windows"), first, last)
-    ours = Counter(
-        (
-            r["account"],
-            r["region"],
-            r["rule"],
-            r["resource_type"],
-            r["resource_id"],
-            r["opened"],
-            r["resolved"],
-        )
-        for r in rows
-    )
+    ours = Counter(map(_finding_and("opened", "resolved"), rows))
     theirs = Counter(
         (
             account,
@@ -93,6 +88,19 @@ def windows_agreement(connection, first: str, last: str, timelines) -> tuple[int
     return sum(ours.values()), reopened, sum(auditor_days.values())
 
 
+def _per_rule_on(timelines, iso: str, counts: str) -> dict[tuple[str, str, str], int]:
+    """The auditor's non-zero ``counts`` (a day's ``byRule`` or ``exceptedByRule``) on day
+    ``iso``, per account, region and rule."""
+    return {
+        (account, region, rule): count
+        for (account, region), t in timelines.items()
+        for d in t["days"]
+        if d["date"] == iso
+        for rule, count in d[counts].items()
+        if count
+    }
+
+
 def open_findings_agreement(connection, first: str, last: str, timelines) -> int:
     """The open findings at the end of three days equal to the auditor's windows and daily
     counts: the findings compared."""
@@ -114,15 +122,7 @@ def open_findings_agreement(connection, first: str, last: str, timelines) -> int
         }
         assert ours == theirs
         per_rule = Counter((r["account"], r["region"], r["rule"]) for r in rows)
-        series = {
-            (account, region, rule): count
-            for (account, region), t in timelines.items()
-            for d in t["days"]
-            if d["date"] == iso
-            for rule, count in d["byRule"].items()
-            if count
-        }
-        assert dict(per_rule) == series
+        assert dict(per_rule) == _per_rule_on(timelines, iso, "byRule")
         checked += len(ours)
     return checked
 
@@ -174,30 +174,10 @@ def exceptions_agreement(
     for day in days:
         slashed, iso = day.strftime("%Y/%m/%d"), day.isoformat()
         rows = run(connection, sql("exceptions_in_force"), first, slashed, slashed)
-        ours = Counter(
-            (
-                r["account"],
-                r["region"],
-                r["rule"],
-                r["resource_type"],
-                r["resource_id"],
-                r["exception_id"],
-                r["approver"],
-                r["expires"],
-            )
-            for r in rows
-        )
+        ours = Counter(map(_finding_and("exception_id", "approver", "expires"), rows))
         assert ours == Counter(_labels_on(timelines, iso)), iso
         per_rule = Counter((r["account"], r["region"], r["rule"]) for r in rows)
-        series = {
-            (account, region, rule): count
-            for (account, region), t in timelines.items()
-            for d in t["days"]
-            if d["date"] == iso
-            for rule, count in d["exceptedByRule"].items()
-            if count
-        }
-        assert dict(per_rule) == series, iso
+        assert dict(per_rule) == _per_rule_on(timelines, iso, "exceptedByRule"), iso
         for r in rows:
             finding = (
                 r["rule"],
