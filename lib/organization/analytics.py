@@ -68,7 +68,9 @@ QUERIES = (
     NamedQuery(
         "exceptions_in_force",
         "exceptions-in-force",
-        "Placeholder: the platform has no exceptions register yet (README, Organization).",
+        "Findings under an exception at the end of a day: the exception labelling each (id, "
+        "approver, expires) and its register's key. Parameters: first day of reports to read, the "
+        "day, the day again (YYYY/MM/DD).",
     ),
 )
 

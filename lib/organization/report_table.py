@@ -9,6 +9,18 @@ all uppercase columns to lowercase", Athena User Guide, "OpenX JSON SerDe"), so 
 read as ``noncompliant``. Fields a query does not need (evaluation status, recorder details) are left
 out: the SerDe ignores JSON keys that name no column.
 
+Schema 1.1 (the exceptions register: ``exceptionRegister``, ``rules[].counts.excepted``,
+``rules[].nonCompliant[].exception``, ``summary.totalExcepted`` and ``exceptedByRule``) adds columns
+and struct fields that a 1.0 report does not have. One table reads both: a JSON key a report lacks
+reads NULL, at the top level and inside a struct. Athena's "Handle schema updates" (Athena User
+Guide, "Add columns at the beginning or in the middle of the table") lists JSON among the formats
+whose tables keep reading their existing data after a column is added, with the OpenX SerDe in its
+example; the SerDe itself gives NULL for every struct field whose key the JSON object does not hold
+(``JsonStructObjectInspector.getStructFieldsDataAsList``, rcongiu/Hive-JSON-Serde). So a 1.0 report
+reads ``exceptionregister`` NULL and each finding's ``exception`` NULL (un-excepted, as
+docs/report-format.md says a 1.0 report reads), and the local check reads the same files the same way
+(``tests/organization/test_athena_queries.py`` runs the queries over 1.0 and 1.1 reports together).
+
 Partitions: ``account``, ``region`` and ``day`` (``YYYY/MM/DD``) come from the object key
 ``reports/<account>/<region>/YYYY/MM/DD/<sequence>-<reportId>.json`` through partition projection
 ("Use partition projection with Amazon Athena", Athena User Guide): ``enum`` for the accounts and
@@ -31,13 +43,14 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     (
         "rules",
         "array<struct<name:string,managedIdentifier:string,complianceType:string,complete:boolean,"
-        "counts:struct<compliant:bigint,nonCompliant:bigint,notApplicable:bigint>,"
+        "counts:struct<compliant:bigint,nonCompliant:bigint,notApplicable:bigint,excepted:bigint>,"
         "nonCompliant:array<struct<resourceType:string,resourceId:string,annotation:string,"
-        "resultRecordedTime:string>>>>",
+        "resultRecordedTime:string,exception:struct<id:string,approver:string,expires:string>>>>>",
     ),
     (
         "summary",
-        "struct<totalNonCompliant:bigint,rulesNonCompliant:bigint,byRule:map<string,bigint>>",
+        "struct<totalNonCompliant:bigint,rulesNonCompliant:bigint,byRule:map<string,bigint>,"
+        "totalExcepted:bigint,exceptedByRule:map<string,bigint>>",
     ),
     (
         "monitoring",
@@ -45,6 +58,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ),
     ("errors", "array<struct<scope:string,subject:string,code:string,message:string>>"),
     ("chain", "struct<sequence:bigint,previousKey:string,previousSha256:string>"),
+    # 1.1 only (NULL in a 1.0 report, and when the function has no register configured).
+    ("exceptionRegister", "struct<key:string,versionId:string,sha256:string,entries:bigint>"),
 )
 # (column, JSON key, type): the report's own fields under names that do not clash with the partitions.
 MAPPED: tuple[tuple[str, str, str], ...] = (
