@@ -138,12 +138,13 @@ test: bootstrap ## every check: lint, unit, policies, py3.9 runtime, emulator, R
 
 test-python: bootstrap ## Python tests on the development Python: CDK, policies, emulator, runtime, integration
 	$(PY) -m pytest -q -n 2 tests --ignore=tests/e2e --ignore=tests/scripts/test_status.py \
-		--ignore=tests/organization/test_athena_queries.py
+		--ignore=tests/organization/test_athena_queries.py --ignore=tests/integration/test_exceptions.py
 
-# make status reads through the auditor, so its tests run here, where the auditor is built.
+# make status, the Athena SQL and the exceptions trail are checked through the auditor, so their tests
+# run here, where the auditor is built.
 test-e2e: bootstrap auditor ## a shortened demo, the report in headless Chromium, make status, Athena SQL vs auditor
 	AUDITOR_BINARY=$(CURDIR)/$(AUDITOR) $(PY) -m pytest -q -n 2 tests/e2e tests/scripts/test_status.py \
-		tests/organization/test_athena_queries.py
+		tests/organization/test_athena_queries.py tests/integration/test_exceptions.py
 
 test-py39: bootstrap ## the Lambda runtime's tests on CPython 3.9, the deployed runtime
 	$(PY39) -m pytest -q -p no:cacheprovider tests/runtime tests/alert_formatter tests/integration
