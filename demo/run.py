@@ -35,7 +35,6 @@ from typing import Any
 
 import yaml
 
-from lib.config_monitoring.infrastructure import exception_rules
 from lib.exceptions.register import Register, RegisterError
 from lib.exceptions.source import load_register
 from lib.report_generator.runtime.compliance_report import environment as variables
@@ -415,6 +414,10 @@ class Demo:
         source = self.out / "exceptions.yaml"
         source.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
         try:
+            # Imported here: the rules' module loads the CDK, which starts node, and a bad argument
+            # must stay one line without node's banner.
+            from lib.config_monitoring.infrastructure import exception_rules
+
             register = load_register(source, today=s.start, rules=exception_rules())
         except RegisterError as e:
             raise Mismatch(f"the demo's exceptions.yaml does not validate: {e}") from None

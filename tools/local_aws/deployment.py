@@ -170,13 +170,16 @@ def layer_folders(resources: Dict[str, Any], function_id: str, template_path: Pa
     base = Path(template_path).resolve().parent
     for ref in resources[function_id]["Properties"].get("Layers", []):
         layer = resources[ref["Ref"]]
-        # The CDK records where it staged the asset, relative to the template (a nested assembly's
-        # assets sit in the outer one); without that metadata, beside the template by its hash.
+        # The CDK CLI records where it staged the asset, relative to the template (a nested
+        # assembly's assets sit in the outer one). Synthesized in process it records nothing: the
+        # asset is then beside the template, or beside the nested assembly that holds it.
         staged = layer.get("Metadata", {}).get("aws:asset:path")
-        key = layer["Properties"]["Content"]["S3Key"]
-        folders.append(
-            str((base / staged).resolve() if staged else base / f"asset.{Path(key).stem}")
-        )
+        if staged:
+            folders.append(str((base / staged).resolve()))
+            continue
+        name = f"asset.{Path(layer['Properties']['Content']['S3Key']).stem}"
+        found = next((d / name for d in (base, base.parent) if (d / name).is_dir()), base / name)
+        folders.append(str(found))
     return folders
 
 
