@@ -24,7 +24,6 @@ import argparse
 import json
 import re
 import shutil
-import signal
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -38,7 +37,7 @@ from botocore.config import Config
 
 from tools.local_aws import estate as seed
 from tools.local_aws.accounts import admin_key
-from tools.local_aws.client import LocalAwsClient, LocalAwsError, LocalAwsProcess, spawn
+from tools.local_aws.client import LocalAwsClient, LocalAwsProcess, spawn
 from tools.local_aws.deployment import DeploymentError, put_rules
 from tools.local_aws.organization import (
     MemberTrail,
@@ -58,13 +57,12 @@ from .run import (
     REPO,
     REPORT_TIME,
     Console,
-    Interrupted,
     Mismatch,
     UsageError,
-    _on_sigterm,
     check_common,
     claim_output,
     counts_text,
+    run_demo,
     utc_text,
 )
 from .scenario import MIN_DAYS, Expectation, Scenario
@@ -902,22 +900,7 @@ class OrganizationDemo:
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    console = Console()
-    try:
-        return OrganizationDemo(options, console).run()
-    except (KeyboardInterrupt, Interrupted) as e:
-        signum = e.signum if isinstance(e, Interrupted) else signal.SIGINT
-        print(f"\ndemo: interrupted by signal {signum}; the emulator is stopped", file=sys.stderr)
-        return 128 + signum
-    except UsageError as e:
-        print(f"python -m demo.organization: error: {e}", file=sys.stderr)
-        return 2
-    except (LocalAwsError, auditor_mod.AuditorError, Mismatch, RuntimeError, OSError) as e:
-        print(f"demo: error: {e}", file=sys.stderr)
-        return 2
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    return run_demo("demo.organization", lambda console: OrganizationDemo(options, console))
 
 
 if __name__ == "__main__":

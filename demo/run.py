@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from datetime import time as clock_time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -956,24 +956,30 @@ def _on_sigterm(signum: int, _frame: object) -> None:
     raise Interrupted(signum)
 
 
-def main(argv: list[str] | None = None) -> int:
-    options = parse_args(argv)
+def run_demo(module: str, demo: Callable[[Console], Any]) -> int:
+    """Run a demo (``demo(console).run()``) as ``python -m <module>``: its exit status, a bad
+    argument or a failure as one line, and SIGTERM and SIGINT as 128 + the signal (the emulator
+    is stopped by the demo's own cleanup in every case)."""
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    console = Console()
     try:
-        return Demo(options, console).run()
+        return int(demo(Console()).run())
     except (KeyboardInterrupt, Interrupted) as e:
         signum = e.signum if isinstance(e, Interrupted) else signal.SIGINT
         print(f"\ndemo: interrupted by signal {signum}; the emulator is stopped", file=sys.stderr)
         return 128 + signum
     except UsageError as e:
-        print(f"python -m demo.run: error: {e}", file=sys.stderr)
+        print(f"python -m {module}: error: {e}", file=sys.stderr)
         return 2
     except (LocalAwsError, auditor_mod.AuditorError, Mismatch, RuntimeError, OSError) as e:
         print(f"demo: error: {e}", file=sys.stderr)
         return 2
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    return run_demo("demo.run", lambda console: Demo(options, console))
 
 
 if __name__ == "__main__":
