@@ -23,6 +23,7 @@ use crate::render::org_timeline::{OrgWriter, render_detail};
 use crate::render::status::StatusFormat;
 use crate::render::verify::VerifyFormat;
 use crate::render::{TimelineFormat, renderer};
+use crate::scan::Fanout;
 use crate::source::{self, Discovery, Layout, ReportSource, S3Options, Timeouts};
 use crate::status::DEFAULT_LOOKBACK_DAYS;
 use crate::timeline::Timeline;
@@ -475,6 +476,7 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<Outcome> {
                 now: io.now,
                 as_of: args.as_of,
                 witnesses,
+                fanout: Fanout::Cores,
             };
             if let Layout::Organization(discovery) = layout(source.as_ref(), accounts.as_ref())? {
                 let org = Organization {
@@ -511,6 +513,7 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<Outcome> {
                 max_gap: hours(args.max_gap_hours),
                 now: io.now,
                 as_of: args.as_of,
+                fanout: Fanout::Cores,
             };
             if let Layout::Organization(discovery) = layout(source.as_ref(), accounts.as_ref())? {
                 let org = Organization {

@@ -20,7 +20,7 @@ use crate::key::parse_key;
 use crate::period::Period;
 use crate::provenance::{Provenance, stamp};
 use crate::register::{RegisterSummary, RegisterUses};
-use crate::scan::{Scanned, scan};
+use crate::scan::{Fanout, Scanned, scan};
 use crate::source::{Listing, ReportSource, StoredObject};
 use crate::status::{Changes, OpenSince, Status, StatusChain, summarise};
 use crate::timeline::{Timeline, TimelineBuilder};
@@ -36,6 +36,9 @@ pub struct VerifyOptions {
     pub as_of: Option<DateTime<Utc>>,
     /// Heads recorded outside the trail (`--witness` files).
     pub witnesses: Vec<Witness>,
+    /// Where the reports are judged: every core for one trail, the caller's thread for one trail
+    /// among an organization's.
+    pub fanout: Fanout,
 }
 
 /// The result of `verify`, with what the outputs state besides the trail check.
@@ -114,7 +117,7 @@ pub fn verify(
     read.extend(later.into_iter().take(1));
     progress.set_length(read.iter().map(|o| o.size).fold(0, u64::saturating_add));
     let mut registers = RegisterUses::default();
-    scan(source, &read, progress, |s| {
+    scan(source, &read, opts.fanout, progress, |s| {
         if Some(&s.key) == successor.as_ref() {
             check.add_successor(&s);
         } else if after_as_of(&s, opts.as_of, opts.now) {
@@ -187,6 +190,8 @@ pub struct TimelineOptions {
     pub now: DateTime<Utc>,
     /// Render the period as the trail stood at this earlier moment.
     pub as_of: Option<DateTime<Utc>>,
+    /// As [`VerifyOptions::fanout`].
+    pub fanout: Fanout,
 }
 
 /// What a `timeline` or `status` run read, besides its result.
@@ -245,7 +250,7 @@ pub fn timeline(
     }
     progress.set_length(selected.iter().map(|o| o.size).fold(0, u64::saturating_add));
     let mut registers = RegisterUses::default();
-    scan(source, &selected, progress, |s| {
+    scan(source, &selected, opts.fanout, progress, |s| {
         if Some(&s.key) == successor_key.as_ref() || after_as_of(&s, opts.as_of, opts.now) {
             check.add_successor(&s);
             return;
@@ -319,7 +324,9 @@ impl Descending<'_> {
         self.progress
             .inc_length(objects.iter().map(|o| o.size).sum());
         let mut read = Vec::with_capacity(objects.len());
-        scan(self.source, &objects, self.progress, |s| read.push(s))?;
+        scan(self.source, &objects, Fanout::Cores, self.progress, |s| {
+            read.push(s)
+        })?;
         self.read = read.into_iter();
         Ok(self.read.next())
     }

@@ -16,10 +16,53 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Deref;
 
+use serde::de::Visitor;
 use serde::{Deserialize, Deserializer};
 
-type Text<'a> = Cow<'a, str>;
+/// A string of the report, borrowed from the report's bytes unless it holds an escape. serde
+/// borrows a `Cow` only for a field whose type is written `Cow` (not behind an alias, not inside
+/// an `Option`), so without this every string of every report was copied and freed again: a
+/// tenth of an organization's timeline (`make bench-org`) went to that.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Text<'a>(Cow<'a, str>);
+
+impl Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<&str> for Text<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Str;
+        impl<'de> Visitor<'de> for Str {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(Str)
+    }
+}
 
 /// A field that must be present and may be null (serde treats a missing `Option` as `None`).
 #[derive(Debug)]
@@ -770,6 +813,33 @@ impl Rule<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A string without escapes is borrowed from the report, also inside `Option` (`Nullable`),
+    /// and in map keys; one with an escape is decoded into its own copy.
+    #[test]
+    fn strings_are_borrowed_unless_escaped() {
+        #[derive(Deserialize)]
+        struct Sample<'a> {
+            #[serde(borrow)]
+            plain: Text<'a>,
+            #[serde(borrow)]
+            escaped: Text<'a>,
+            #[serde(borrow)]
+            nullable: Nullable<Text<'a>>,
+            #[serde(borrow)]
+            keys: BTreeMap<Text<'a>, u64>,
+        }
+        let json = r#"{"plain":"i-0abc","escaped":"a\"b","nullable":"x","keys":{"k":1}}"#;
+        let s: Sample<'_> = serde_json::from_str(json).unwrap();
+        assert!(matches!(s.plain.0, Cow::Borrowed("i-0abc")));
+        assert!(matches!(&s.escaped.0, Cow::Owned(o) if o == "a\"b"));
+        assert!(matches!(
+            s.nullable.0.map(|t| t.0),
+            Some(Cow::Borrowed("x"))
+        ));
+        assert!(s.keys.keys().all(|k| matches!(k.0, Cow::Borrowed("k"))));
+        assert!(serde_json::from_str::<Sample<'_>>(&json.replace("\"i-0abc\"", "7")).is_err());
+    }
 
     /// Every limit spelled out in [`limits`] is the schema's, read back from the embedded schema.
     #[test]

@@ -190,9 +190,11 @@ pub struct Exposure {
     pub resource_type: String,
     pub resource_id: String,
     /// First day the finding was open in the period (the period start if it was open before).
+    #[serde(serialize_with = "iso_date")]
     pub first_seen: NaiveDate,
     pub opened_before_period: bool,
     /// Day of the report that last resolved it; null while it is open at the end.
+    #[serde(serialize_with = "iso_date_or_null")]
     pub resolved_at: Option<NaiveDate>,
     pub open_at_end: bool,
     /// Days open within the period, over all windows (excepted days included).
@@ -209,7 +211,9 @@ pub struct Exposure {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Window {
+    #[serde(serialize_with = "iso_date")]
     pub opened: NaiveDate,
+    #[serde(serialize_with = "iso_date_or_null")]
     pub resolved: Option<NaiveDate>,
     pub opened_before_period: bool,
     /// Days of this window within the period (an open window runs to the end of the series).
@@ -218,6 +222,39 @@ pub struct Window {
     pub excepted_days: i64,
     /// Which days: each run under one exception label.
     pub exceptions: Vec<ExceptedSpan>,
+}
+
+/// `YYYY-MM-DD`, as chrono writes a date of years 0 to 9999, without its formatting machinery:
+/// an organization's timeline writes millions of exposure dates.
+fn iso_date<S: serde::Serializer>(d: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
+    use chrono::Datelike;
+    let (y, m, day) = (d.year(), d.month(), d.day());
+    if !(0..=9999).contains(&y) {
+        return s.collect_str(d);
+    }
+    let digit = |n: u32| b'0' + (n % 10) as u8;
+    let y = y as u32;
+    let text = [
+        digit(y / 1000),
+        digit(y / 100),
+        digit(y / 10),
+        digit(y),
+        b'-',
+        digit(m / 10),
+        digit(m),
+        b'-',
+        digit(day / 10),
+        digit(day),
+    ];
+    // Ten ASCII digits and dashes.
+    s.serialize_str(std::str::from_utf8(&text).unwrap_or_default())
+}
+
+fn iso_date_or_null<S: serde::Serializer>(d: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => iso_date(d, s),
+        None => s.serialize_none(),
+    }
 }
 
 /// "Monitoring stayed on": the days on which a report showed monitoring not fully on.
@@ -958,6 +995,44 @@ impl Span<'_> {
                 from,
                 to,
             }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Dated {
+        #[serde(serialize_with = "iso_date")]
+        day: NaiveDate,
+        #[serde(serialize_with = "iso_date_or_null")]
+        maybe: Option<NaiveDate>,
+    }
+
+    #[derive(Serialize)]
+    struct AsChrono {
+        day: NaiveDate,
+        maybe: Option<NaiveDate>,
+    }
+
+    /// The fast date writer writes what chrono's serializer writes, in every year it handles and
+    /// beyond them.
+    #[test]
+    fn dates_are_written_as_chrono_writes_them() {
+        let mut days = vec![NaiveDate::MIN, NaiveDate::MAX];
+        for y in [-1, 0, 1, 9, 10, 99, 100, 999, 1000, 1999, 2026, 9999, 10000] {
+            for (m, d) in [(1, 1), (2, 28), (9, 30), (10, 9), (12, 31)] {
+                days.extend(NaiveDate::from_ymd_opt(y, m, d));
+            }
+        }
+        for day in days {
+            for maybe in [None, Some(day)] {
+                let fast = serde_json::to_string(&Dated { day, maybe }).unwrap();
+                let chrono = serde_json::to_string(&AsChrono { day, maybe }).unwrap();
+                assert_eq!(fast, chrono, "{day}");
+            }
         }
     }
 }

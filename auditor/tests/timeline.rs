@@ -13,7 +13,7 @@ use auditor::commands::{self, TimelineOptions};
 use auditor::error::SourceError;
 use auditor::period::Period;
 use auditor::render::{TimelineFormat, renderer};
-use auditor::source::{FetchError, Listing, LocalSource, ReportSource, StoredObject};
+use auditor::source::{Fanout, FetchError, Listing, LocalSource, ReportSource, StoredObject};
 use auditor::synth::{DeployedRegister, ExceptionsSpec, ReportSpec, RuleSpec, exception};
 use auditor::timeline::{DayState, Timeline};
 use chrono::Duration;
@@ -130,6 +130,7 @@ fn options(period: Period, today: &str) -> TimelineOptions {
         max_gap: hours(26.0),
         now: morning(today) + Duration::hours(6),
         as_of: None,
+        fanout: Fanout::Cores,
     }
 }
 

@@ -10,6 +10,7 @@ use super::rollup::{OrgTimeline, Rollup, TrailFigures};
 use super::{Organization, TrailName, ends_the_run, for_each_trail};
 use crate::commands::{self, TimelineOptions};
 use crate::error::{OrganizationError, RenderError};
+use crate::scan::Fanout;
 use crate::timeline::Timeline;
 
 /// A trail's rendered detail: one part per section of the output (one for JSON and HTML).
@@ -35,6 +36,11 @@ pub fn timeline(
     let mut rollup = Rollup::new(opts.period, moment.date_naive());
     progress.set_length(trails.len() as u64);
     let hidden = ProgressBar::hidden();
+    // Trails run side by side, so each is read on its worker's thread (see `Fanout`).
+    let opts = TimelineOptions {
+        fanout: Fanout::ThisThread,
+        ..opts
+    };
     for_each_trail(
         trails,
         org.jobs,

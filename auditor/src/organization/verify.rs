@@ -14,6 +14,7 @@ use crate::chain::Problem;
 use crate::commands::{self, Verified, VerifyOptions};
 use crate::error::SourceError;
 use crate::provenance::stamp;
+use crate::scan::Fanout;
 
 /// One trail's verification, or why the trail could not be read.
 #[derive(Debug, Clone, Serialize)]
@@ -102,6 +103,7 @@ pub fn verify(
             let source = org.source.trail(id)?;
             let trail_opts = VerifyOptions {
                 witnesses: per_trail[i].clone(),
+                fanout: Fanout::ThisThread,
                 ..opts.clone()
             };
             let name = source.name().to_owned();

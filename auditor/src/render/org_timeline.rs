@@ -38,6 +38,8 @@ struct TrailDocument<'a> {
     timeline: &'a Timeline,
 }
 
+const DETAIL_CAPACITY: usize = 256 << 10;
+
 /// Renders one trail's detail in `format` (see the module's description).
 pub fn render_detail(
     format: TimelineFormat,
@@ -45,7 +47,13 @@ pub fn render_detail(
     t: &Timeline,
 ) -> Result<Detail, RenderError> {
     Ok(match format {
-        TimelineFormat::Json => vec![serde_json::to_vec(&TrailDocument { trail, timeline: t })?],
+        TimelineFormat::Json => {
+            // Sized for a month of a member account's trail (about 170 kB), so the buffer is not
+            // grown a dozen times for each of thousands of trails.
+            let mut out = Vec::with_capacity(DETAIL_CAPACITY);
+            serde_json::to_writer(&mut out, &TrailDocument { trail, timeline: t })?;
+            vec![out]
+        }
         TimelineFormat::Csv => {
             let mut parts = Vec::new();
             for (_, header, rows) in trail_sections(trail, t) {
@@ -195,9 +203,16 @@ impl OrgWriter {
     }
 }
 
+const SPOOL_CHUNK: usize = 1 << 20;
+
 fn copy(spool: &mut fs::File, out: &mut dyn Write) -> Result<(), RenderError> {
     spool.seek(SeekFrom::Start(0))?;
-    std::io::copy(spool, out)?;
+    // In large pieces: an organization's details run to hundreds of megabytes, and `io::copy`
+    // into a `dyn Write` moves 8 KiB per call.
+    std::io::copy(
+        &mut std::io::BufReader::with_capacity(SPOOL_CHUNK, spool),
+        out,
+    )?;
     Ok(())
 }
 

@@ -131,8 +131,21 @@ impl LocalSource {
                 continue;
             };
             let key = join(name);
+            // Only folders, `.json` files and symbolic links are examined; the type read with
+            // the folder's entries tells them apart without a `stat` of every name.
+            let file_type = entry.file_type().ok();
+            let is_link = file_type.is_none_or(|t| t.is_symlink());
+            if !is_link && !file_type.is_some_and(|t| t.is_dir()) && !key.ends_with(".json") {
+                continue;
+            }
             let path = entry.path();
-            let meta = match fs::metadata(&path) {
+            // Anything but a link is examined where it is (relative to the open folder, not by
+            // its whole path); a link is followed to what it names.
+            let meta = match if is_link {
+                fs::metadata(&path)
+            } else {
+                entry.metadata()
+            } {
                 Ok(meta) => meta,
                 Err(e) => {
                     let reason = if fs::symlink_metadata(&path).is_ok_and(|m| m.is_symlink()) {
@@ -215,10 +228,40 @@ impl LocalSource {
 /// a 22 kB report.
 fn read_capped(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     let file = fs::File::open(path)?;
-    let cap = limit.saturating_add(1);
-    let expected = file.metadata().map_or(0, |m| m.len()).min(cap);
-    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0).saturating_add(1));
-    file.take(cap).read_to_end(&mut bytes)?;
+    let expected = file.metadata().map_or(0, |m| m.len());
+    read_file_capped(file, limit, expected)
+}
+
+/// [`read_capped`] of an open file whose length is expected to be `expected` (the listing's):
+/// the buffer is sized from it, and a file that has grown since is still read to its end, up to
+/// the cap.
+///
+/// The reads fill the buffer directly: `read_to_end` on a `Take` knows no size and starts at
+/// 8 KiB, three reads for a 22 kB report where two (its bytes, then the end) suffice.
+fn read_file_capped(mut file: fs::File, limit: u64, expected: u64) -> std::io::Result<Vec<u8>> {
+    let cap = usize::try_from(limit.saturating_add(1)).unwrap_or(usize::MAX);
+    let start = usize::try_from(expected)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1)
+        .min(cap);
+    let mut bytes = vec![0u8; start];
+    let mut filled = 0;
+    loop {
+        if filled == bytes.len() {
+            if bytes.len() >= cap {
+                break;
+            }
+            let grown = bytes.len().saturating_mul(2).clamp(8 << 10, cap);
+            bytes.resize(grown, 0);
+        }
+        match file.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    bytes.truncate(filled);
     Ok(bytes)
 }
 
@@ -259,7 +302,9 @@ impl ReportSource for LocalSource {
             .key
             .strip_prefix(&self.key_prefix)
             .unwrap_or(&object.key);
-        read_capped(&self.root.join(rel), MAX_REPORT_BYTES)
+        // The listing's size sizes the buffer: a `stat` per report is not needed.
+        fs::File::open(self.root.join(rel))
+            .and_then(|file| read_file_capped(file, MAX_REPORT_BYTES, object.size))
             .map_err(|e| FetchError::Object(e.to_string()))
     }
 
@@ -314,7 +359,14 @@ impl ReportSource for LocalSource {
         let folder = self.trail_folder(id).ok_or_else(|| {
             SourceError::BadLocation(format!("{}: holds no trail {id}", self.name))
         })?;
-        Ok(Box::new(LocalSource::new(folder)))
+        // Built from what this source already resolved, as `new` would build it from the
+        // folder's canonical path (which costs a `readlink` per path component, per trail).
+        Ok(Box::new(LocalSource {
+            name: folder.display().to_string(),
+            root: folder,
+            key_prefix: format!("reports/{}/{}/", id.account, id.region),
+            above_reports: self.trail_root(),
+        }))
     }
 
     /// A folder keeps one version of each file: `version_id` cannot be honoured (the check

@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::error::SourceError;
 use crate::key::TrailId;
+pub use crate::scan::Fanout;
 
 /// One stored report object, as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,10 +211,18 @@ pub trait ReportSource: Send + Sync {
     fn list(&self) -> Result<Listing, SourceError>;
     /// Reads the exact stored bytes of one object.
     fn fetch(&self, object: &StoredObject) -> Result<Vec<u8>, FetchError>;
-    /// Reads several objects; results in the order asked. Sources with latency override this to
-    /// keep several requests in flight.
-    fn fetch_batch(&self, objects: &[StoredObject]) -> Vec<Result<Vec<u8>, FetchError>> {
-        objects.par_iter().map(|o| self.fetch(o)).collect()
+    /// Reads several objects; results in the order asked: on every core, or on the calling
+    /// thread (see [`Fanout`]). Sources with latency override this to keep several requests in
+    /// flight, whatever the fan-out.
+    fn fetch_batch(
+        &self,
+        objects: &[StoredObject],
+        fanout: Fanout,
+    ) -> Vec<Result<Vec<u8>, FetchError>> {
+        match fanout {
+            Fanout::Cores => objects.par_iter().map(|o| self.fetch(o)).collect(),
+            Fanout::ThisThread => objects.iter().map(|o| self.fetch(o)).collect(),
+        }
     }
     /// Every stored version of `chain/head.json` beside the reports.
     fn head(&self) -> Result<HeadLookup, SourceError> {

@@ -32,8 +32,8 @@ use aws_smithy_http_client::tls;
 
 use super::layout::{self, Entry, FolderListing, Layout};
 use super::{
-    FetchError, HEAD_MAX_BYTES, HeadCopy, HeadLookup, Listing, RegisterLookup, ReportSource,
-    StoredObject, VersionAnomaly, Versioning, register_key_is_safe,
+    Fanout, FetchError, HEAD_MAX_BYTES, HeadCopy, HeadLookup, Listing, RegisterLookup,
+    ReportSource, StoredObject, VersionAnomaly, Versioning, register_key_is_safe,
 };
 use crate::error::SourceError;
 use crate::key::TrailId;
@@ -651,12 +651,18 @@ impl ReportSource for S3Source {
     }
 
     fn fetch(&self, object: &StoredObject) -> Result<Vec<u8>, FetchError> {
-        self.fetch_batch(std::slice::from_ref(object))
+        self.fetch_batch(std::slice::from_ref(object), Fanout::ThisThread)
             .pop()
             .unwrap_or_else(|| Err(FetchError::Object("no result".into())))
     }
 
-    fn fetch_batch(&self, objects: &[StoredObject]) -> Vec<Result<Vec<u8>, FetchError>> {
+    /// Every request of the batch is in flight at once, whatever the fan-out: the wait is the
+    /// network's, not a core's.
+    fn fetch_batch(
+        &self,
+        objects: &[StoredObject],
+        _fanout: Fanout,
+    ) -> Vec<Result<Vec<u8>, FetchError>> {
         let requests = objects
             .iter()
             .map(|o| (o.key.clone(), o.version_id.clone(), MAX_REPORT_BYTES));
