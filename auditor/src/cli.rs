@@ -654,7 +654,7 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Streams `write`'s output next to `path` and renames it into place when complete.
 fn write_file_with(
     path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> Result<(), RenderError>,
+    write: impl FnOnce(&mut std::fs::File) -> Result<(), RenderError>,
 ) -> Result<()> {
     let dir = path
         .parent()
@@ -670,12 +670,9 @@ fn write_file_with(
     ));
     let result = std::fs::File::create(&tmp)
         .map_err(RenderError::Io)
-        .and_then(|file| {
-            let mut out = io::BufWriter::new(file);
-            write(&mut out)?;
-            out.flush()?;
-            Ok(())
-        })
+        // Unbuffered: every writer here hands over whole sections, and an organization's
+        // details are copied from their spool file to this one by the kernel.
+        .and_then(|mut file| write(&mut file))
         .and_then(|()| Ok(std::fs::rename(&tmp, path)?));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);

@@ -698,19 +698,17 @@ impl TimelineBuilder {
                 &b.resource_id,
             ))
         });
-        let mut longest: Vec<Exposure> = exposures
-            .iter()
-            .filter(|e| e.open_at_end)
+        // Ordered by reference, and only the ones kept are copied.
+        let mut open_at_end: Vec<&Exposure> = exposures.iter().filter(|e| e.open_at_end).collect();
+        fn key(e: &Exposure) -> (Option<NaiveDate>, &str, &str) {
+            (e.windows.last().map(|w| w.opened), &e.rule, &e.resource_id)
+        }
+        open_at_end.sort_by(|a, b| key(a).cmp(&key(b)));
+        let longest: Vec<Exposure> = open_at_end
+            .into_iter()
+            .take(LONGEST_OPEN)
             .cloned()
             .collect();
-        longest.sort_by_key(|e| {
-            (
-                e.windows.last().map(|w| w.opened),
-                e.rule.clone(),
-                e.resource_id.clone(),
-            )
-        });
-        longest.truncate(LONGEST_OPEN);
         let with_report = days
             .iter()
             .filter(|d| d.state == DayState::Reported)

@@ -159,7 +159,11 @@ impl OrgWriter {
 
     /// Writes the output: the roll-up first, then the details kept aside. The HTML folder is
     /// complete and in place when this returns; the other formats go to `out`.
-    pub fn finish(mut self, org: &OrgTimeline, out: &mut dyn Write) -> Result<(), RenderError> {
+    pub fn finish<W: Write + ?Sized>(
+        mut self,
+        org: &OrgTimeline,
+        out: &mut W,
+    ) -> Result<(), RenderError> {
         match self.format {
             TimelineFormat::Json => {
                 let mut head = serde_json::to_vec(org)?;
@@ -205,10 +209,11 @@ impl OrgWriter {
 
 const SPOOL_CHUNK: usize = 1 << 20;
 
-fn copy(spool: &mut fs::File, out: &mut dyn Write) -> Result<(), RenderError> {
+fn copy<W: Write + ?Sized>(spool: &mut fs::File, out: &mut W) -> Result<(), RenderError> {
     spool.seek(SeekFrom::Start(0))?;
-    // In large pieces: an organization's details run to hundreds of megabytes, and `io::copy`
-    // into a `dyn Write` moves 8 KiB per call.
+    // An organization's details run to hundreds of megabytes: into a file, `io::copy` has the
+    // kernel copy them (`copy_file_range`); into anything else, it moves them in large pieces
+    // rather than 8 KiB per call.
     std::io::copy(
         &mut std::io::BufReader::with_capacity(SPOOL_CHUNK, spool),
         out,

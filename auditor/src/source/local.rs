@@ -95,15 +95,17 @@ impl LocalSource {
     }
 
     fn walk(&self, dir: &Path, rel: &str, out: &mut Walk) {
-        let entries = match fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(e) => {
-                return out.unreadable.push(UnreadableEntry {
-                    key: rel.to_owned(),
-                    reason: format!("the folder cannot be read: {e}"),
-                });
-            }
-        };
+        match fs::read_dir(dir) {
+            Ok(entries) => self.walk_entries(entries, rel, out),
+            Err(e) => out.unreadable.push(UnreadableEntry {
+                key: rel.to_owned(),
+                reason: format!("the folder cannot be read: {e}"),
+            }),
+        }
+    }
+
+    /// The entries of the folder at `rel`, already opened.
+    fn walk_entries(&self, entries: fs::ReadDir, rel: &str, out: &mut Walk) {
         for entry in entries {
             let entry = match entry {
                 Ok(entry) => entry,
@@ -271,22 +273,21 @@ impl ReportSource for LocalSource {
     }
 
     fn list(&self) -> Result<Listing, SourceError> {
-        if !self.root.is_dir() {
+        let Some(meta) = fs::metadata(&self.root).ok().filter(fs::Metadata::is_dir) else {
             return Err(SourceError::Folder {
                 source_name: self.name.clone(),
                 reason: "not a folder (give a folder of reports or s3://bucket/prefix)".to_owned(),
             });
-        }
+        };
         // The root itself must be readable: otherwise there is nothing to check at all.
-        let unreadable = |e: std::io::Error| SourceError::Folder {
+        let entries = fs::read_dir(&self.root).map_err(|e| SourceError::Folder {
             source_name: self.name.clone(),
             reason: e.to_string(),
-        };
-        fs::read_dir(&self.root).map_err(unreadable)?;
-        let meta = fs::metadata(&self.root).map_err(unreadable)?;
+        })?;
         let mut walk = Walk::default();
         walk.seen.insert(folder_identity(&self.root, &meta));
-        self.walk(&self.root, self.key_prefix.trim_end_matches('/'), &mut walk);
+        // The root is read once: it was opened above to tell an unreadable root.
+        self.walk_entries(entries, self.key_prefix.trim_end_matches('/'), &mut walk);
         walk.objects.sort_by(|a, b| a.key.cmp(&b.key));
         walk.unreadable.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(Listing {
