@@ -10,12 +10,20 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+use aws_sdk_s3::types::BucketVersioningStatus;
 use common::emulator::{
     auditor, auditor_output, bucket_with, client, put, runtime, start_emulator,
 };
 use common::*;
 use serde_json::Value;
+
+/// `auditor verify SOURCE --format json --as-of AS_OF` against the emulator.
+fn verify_json(ep: &str, source: &str, as_of: &str) -> (i32, Value, String) {
+    auditor(
+        ep,
+        &["verify", source, "--format", "json", "--as-of", as_of],
+    )
+}
 
 /// A port that was free a moment ago (the listener is closed on return).
 fn free_port() -> u16 {
@@ -49,26 +57,13 @@ fn s3_source_against_the_emulator() {
     let trail = clean_trail();
     rt.block_on(async {
         for bucket in ["clean", "tampered"] {
-            s3.create_bucket().bucket(bucket).send().await.unwrap();
-            s3.put_bucket_versioning()
-                .bucket(bucket)
-                .versioning_configuration(
-                    VersioningConfiguration::builder()
-                        .status(BucketVersioningStatus::Enabled)
-                        .build(),
-                )
-                .send()
-                .await
-                .unwrap();
-            for (i, key) in trail.keys.iter().enumerate() {
-                s3.put_object()
-                    .bucket(bucket)
-                    .key(key)
-                    .body(ByteStream::from(trail.read(i)))
-                    .send()
-                    .await
-                    .unwrap();
-            }
+            bucket_with(
+                &s3,
+                bucket,
+                Some(BucketVersioningStatus::Enabled),
+                &trail.stored(),
+            )
+            .await;
         }
         // Overwrite report 2 with one changed byte, delete report 6.
         let mut edited = trail.read(2);
@@ -89,41 +84,18 @@ fn s3_source_against_the_emulator() {
     });
     let ep = emulator.endpoint.as_str();
 
-    let (code, v, err) = auditor(
-        ep,
-        &["verify", "s3://clean", "--format", "json", "--as-of", AS_OF],
-    );
+    let (code, v, err) = verify_json(ep, "s3://clean", AS_OF);
     assert_eq!(code, 0, "{err}\n{v:#}");
     assert_eq!(v["reports"].as_u64(), Some(10));
 
-    let (code, v, _) = auditor(
-        ep,
-        &[
-            "verify",
-            "s3://clean/reports/2026/07/",
-            "--format",
-            "json",
-            "--as-of",
-            AS_OF,
-        ],
-    );
+    let (code, v, _) = verify_json(ep, "s3://clean/reports/2026/07/", AS_OF);
     assert_eq!(
         (code, v["reports"].as_u64()),
         (0, Some(10)),
         "a prefix is a source too"
     );
 
-    let (code, v, err) = auditor(
-        ep,
-        &[
-            "verify",
-            "s3://tampered",
-            "--format",
-            "json",
-            "--as-of",
-            AS_OF,
-        ],
-    );
+    let (code, v, err) = verify_json(ep, "s3://tampered", AS_OF);
     assert_eq!(code, 1, "{err}");
     assert_eq!(
         problem_codes(&v),
@@ -294,17 +266,7 @@ fn s3_absence_witnesses_head_and_bad_objects() {
     assert_eq!(v["provenance"]["newestReport"]["sha256"], t.sha(9).as_str());
     // As of an earlier moment: later reports left out, the next one confirms the link, the
     // head's versions speak for a later trail.
-    let (code, v, _) = auditor(
-        ep,
-        &[
-            "verify",
-            "s3://trail",
-            "--format",
-            "json",
-            "--as-of",
-            "2026-07-05T12:00:00Z",
-        ],
-    );
+    let (code, v, _) = verify_json(ep, "s3://trail", "2026-07-05T12:00:00Z");
     assert_eq!(code, 0, "{v:#}");
     assert_eq!(
         (
@@ -371,17 +333,7 @@ fn s3_absence_witnesses_head_and_bad_objects() {
     );
 
     // Reports from the future: a finding in verify, and in a period that has not started.
-    let (code, v, _) = auditor(
-        ep,
-        &[
-            "verify",
-            "s3://future",
-            "--format",
-            "json",
-            "--as-of",
-            AS_OF,
-        ],
-    );
+    let (code, v, _) = verify_json(ep, "s3://future", AS_OF);
     assert_eq!(
         (code, problems_with(&v, "future-report")[0].0.clone()),
         (1, future.keys[10].clone())
@@ -490,17 +442,7 @@ fn s3_absence_witnesses_head_and_bad_objects() {
     // GetBucketVersioning with a root element S3 does not use, which the SDK refuses, so the
     // exact states are tested against a stub in s3_stub.rs.)
     for bucket in ["plain", "suspended"] {
-        let (code, v, _) = auditor(
-            ep,
-            &[
-                "verify",
-                &format!("s3://{bucket}"),
-                "--format",
-                "json",
-                "--as-of",
-                AS_OF,
-            ],
-        );
+        let (code, v, _) = verify_json(ep, &format!("s3://{bucket}"), AS_OF);
         assert_eq!(
             (code, v["versionsChecked"].as_bool()),
             (0, Some(false)),
@@ -514,10 +456,7 @@ fn s3_absence_witnesses_head_and_bad_objects() {
         "/_local_aws/faults",
         r#"{"rules": [{"service": "s3", "operation": "GetBucketVersioning", "error": "AccessDenied", "status": 403}]}"#,
     );
-    let (code, v, _) = auditor(
-        ep,
-        &["verify", "s3://trail", "--format", "json", "--as-of", AS_OF],
-    );
+    let (code, v, _) = verify_json(ep, "s3://trail", AS_OF);
     control(ep, "DELETE", "/_local_aws/faults", "");
     assert_eq!(
         (code, v["versioning"]["state"].as_str()),
@@ -538,17 +477,7 @@ fn s3_absence_witnesses_head_and_bad_objects() {
         t.keys[3]
     );
     control(ep, "POST", "/_local_aws/faults", &fault);
-    let (code, v, err) = auditor(
-        ep,
-        &[
-            "verify",
-            "s3://unreadable",
-            "--format",
-            "json",
-            "--as-of",
-            AS_OF,
-        ],
-    );
+    let (code, v, err) = verify_json(ep, "s3://unreadable", AS_OF);
     control(ep, "DELETE", "/_local_aws/faults", "");
     assert_eq!(code, 1, "{err}");
     assert_eq!(problems_with(&v, "unreadable")[0].0, t.keys[3], "{v:#}");
@@ -606,17 +535,7 @@ fn s3_limits_and_hostile_content() {
         ];
         auditor_output(ep, &[&args[..], &["--format", format]].concat())
     };
-    let (code, v, err) = auditor(
-        ep,
-        &[
-            "verify",
-            "s3://limits",
-            "--format",
-            "json",
-            "--as-of",
-            "2026-07-04T12:00:00Z",
-        ],
-    );
+    let (code, v, err) = verify_json(ep, "s3://limits", "2026-07-04T12:00:00Z");
     assert_eq!(code, 1, "{err}");
     assert_eq!(v["lastSequence"], u64::MAX);
     assert_eq!(problems_with(&v, "too-large")[0].0, big_key);
@@ -692,19 +611,7 @@ fn s3_registers_by_version() {
     };
     let ep = emulator.endpoint.as_str();
     let now = "2026-07-03T12:00:00Z";
-    let verify = |bucket: &str| {
-        auditor(
-            ep,
-            &[
-                "verify",
-                &format!("s3://{bucket}"),
-                "--format",
-                "json",
-                "--as-of",
-                now,
-            ],
-        )
-    };
+    let verify = |bucket: &str| verify_json(ep, &format!("s3://{bucket}"), now);
 
     // Clean: the version named is read and its labels match.
     let v1 = register_version("clean");

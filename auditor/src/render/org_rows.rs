@@ -5,7 +5,9 @@
 
 use chrono::NaiveDate;
 
-use super::rows::{Cell, Columns, ProvenanceLine, Rows, Series, Table, count, id, text};
+use super::rows::{
+    Cell, Columns, ProvenanceLine, Remediation, Rows, Series, Table, count, id, text,
+};
 use crate::chain::{Problem, ReportRef};
 use crate::organization::TrailName;
 use crate::organization::TrailReports;
@@ -185,8 +187,7 @@ impl<'t> OrgRows<'t> {
             })
             .col("Region", "region", |r| text(&r.trail.region))
             .col("Evidence", "evidence", |r| text(r.evidence))
-            .col("Reports", "reports_checked", |r| count(r.reports_checked))
-            .numeric()
+            .num("Reports", "reports_checked", |r| count(r.reports_checked))
             .people("Chain", |r| {
                 text(match (r.evidence, r.chain_intact) {
                     ("unreadable", _) => "not read".to_owned(),
@@ -196,25 +197,19 @@ impl<'t> OrgRows<'t> {
             })
             .data("chain_intact", |r| Cell::Flag(r.chain_intact))
             .data("chain_problems", |r| count(r.chain_problems))
-            .col("Gaps", "cadence_gaps", |r| count(r.cadence_gaps))
-            .numeric()
-            .col("Days without report", "days_without_report", |r| {
+            .num("Gaps", "cadence_gaps", |r| count(r.cadence_gaps))
+            .num("Days without report", "days_without_report", |r| {
                 count(r.days_without_report)
             })
-            .numeric()
             .data("days_with_report", |r| count(r.days_with_report))
             .data("days_with_monitoring_issues", |r| {
                 count(r.days_with_monitoring_issues)
             })
             .data("open_at_start", |r| count(r.open_at_start))
-            .col("Open at end", "open_at_end", |r| count(r.open_at_end))
-            .numeric()
-            .col("Opened", "opened", |r| count(r.opened))
-            .numeric()
-            .col("Resolved", "resolved", |r| count(r.resolved))
-            .numeric()
-            .col("Findings", "findings", |r| count(r.findings))
-            .numeric()
+            .num("Open at end", "open_at_end", |r| count(r.open_at_end))
+            .num("Opened", "opened", |r| count(r.opened))
+            .num("Resolved", "resolved", |r| count(r.resolved))
+            .num("Findings", "findings", |r| count(r.findings))
             .data("evidence_statement", |r| {
                 text(r.statement.as_deref().unwrap_or_default())
             })
@@ -233,27 +228,10 @@ impl<'t> OrgRows<'t> {
     pub fn rule_totals(&self) -> Table<'_, 't, &'t RuleTotals> {
         let columns = Columns::new()
             .col("Rule", "rule", |r: &'t RuleTotals| text(&r.rule))
-            .col("Trails", "trails", |r| count(r.trails))
-            .numeric()
-            .col("Open at start", "open_at_start", |r| count(r.open_at_start))
-            .numeric()
-            .col("Open at end", "open_at_end", |r| count(r.open_at_end))
-            .numeric()
-            .col("Opened", "opened", |r| count(r.opened))
-            .numeric()
-            .col("Resolved", "resolved", |r| count(r.resolved))
-            .numeric()
-            .col("Reopened", "reopened", |r| count(r.reopened))
-            .numeric()
-            .col("Mean days to remediate", "mean_days_to_remediate", |r| {
-                Cell::Figure(r.mean_days_to_remediate)
-            })
-            .numeric()
-            .col("Max days to remediate", "max_days_to_remediate", |r| {
-                Cell::Figure(r.max_days_to_remediate.map(|d| d as f64))
-            })
-            .numeric()
-            .data("remediated_windows", |r| count(r.remediated_windows));
+            .num("Trails", "trails", |r| count(r.trails))
+            .num("Open at start", "open_at_start", |r| count(r.open_at_start))
+            .num("Open at end", "open_at_end", |r| count(r.open_at_end))
+            .remediation(|r| Remediation::from(r));
         Table::build(
             "rule_totals",
             "Per rule, over every trail",
@@ -268,30 +246,26 @@ impl<'t> OrgRows<'t> {
     pub fn daily(&self) -> Table<'_, 't, &'t OrgDay> {
         let mut columns = Columns::new()
             .col("Date", "date", |d: &'t OrgDay| Cell::Date(d.date))
-            .col("Trails reporting", "trails_reported", |d| {
+            .num("Trails reporting", "trails_reported", |d| {
                 count(d.trails_reported)
             })
-            .numeric()
-            .col("Trails without report", "trails_without_report", |d| {
+            .num("Trails without report", "trails_without_report", |d| {
                 count(d.trails_without_report)
             })
-            .numeric()
             .data("total", |d| count(d.total));
         for name in &self.t.rules {
             let name = name.as_str();
             let compliance = move |d: &'t OrgDay| d.compliance_by_rule.get(name);
             columns = columns
-                .col(
+                .num(
                     "Non-compliant",
                     &format!("rule:{name}"),
                     move |d: &'t OrgDay| count(d.by_rule.get(name).copied().unwrap_or(0)),
                 )
-                .numeric()
                 .group(name)
-                .col("Compliant", &format!("compliance_pct:{name}"), move |d| {
+                .num("Compliant", &format!("compliance_pct:{name}"), move |d| {
                     Cell::Percent(compliance(d).and_then(|c| c.percent))
                 })
-                .numeric()
                 .group(name)
                 .data(&format!("compliant:{name}"), move |d| {
                     compliance(d).map_or_else(|| text(""), |c| count(c.compliant))
@@ -345,12 +319,10 @@ impl<'t> OrgRows<'t> {
                 Cell::Flag(e.opened_before_period)
             })
             .col("Resolved", "resolved_at", |e| Cell::Resolved(e.resolved_at))
-            .col("Days non-compliant", "days_non_compliant", |e| {
+            .num("Days non-compliant", "days_non_compliant", |e| {
                 count(e.days_non_compliant)
             })
-            .numeric()
-            .col("Reopened", "times_reopened", |e| count(e.times_reopened))
-            .numeric();
+            .num("Reopened", "times_reopened", |e| count(e.times_reopened));
         Table::build(
             "worst_exposures",
             "The longest exposures in the period, over every trail",

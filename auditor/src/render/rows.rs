@@ -42,6 +42,7 @@ mod exceptions;
 
 use crate::chain::{CadenceGap, Problem};
 use crate::excepted::ExceptedSpan;
+use crate::organization::rollup::RuleTotals;
 use crate::report::MonitoringIssue;
 use crate::timeline::{Day, DayState, Exposure, MonitoringDay, RuleStats, Timeline, Window};
 
@@ -95,6 +96,44 @@ struct Header {
     prose: bool,
 }
 
+/// A rule's remediation figures, in one trail ([`RuleStats`]) or over every trail of an
+/// organization ([`RuleTotals`]).
+#[derive(Clone, Copy)]
+pub(super) struct Remediation {
+    opened: u64,
+    resolved: u64,
+    reopened: u64,
+    mean_days: Option<f64>,
+    max_days: Option<i64>,
+    windows: u64,
+}
+
+impl From<&RuleStats> for Remediation {
+    fn from(r: &RuleStats) -> Self {
+        Remediation {
+            opened: r.opened,
+            resolved: r.resolved,
+            reopened: r.reopened,
+            mean_days: r.mean_days_to_remediate,
+            max_days: r.max_days_to_remediate,
+            windows: r.remediated_windows,
+        }
+    }
+}
+
+impl From<&RuleTotals> for Remediation {
+    fn from(r: &RuleTotals) -> Self {
+        Remediation {
+            opened: r.opened,
+            resolved: r.resolved,
+            reopened: r.reopened,
+            mean_days: r.mean_days_to_remediate,
+            max_days: r.max_days_to_remediate,
+            windows: r.remediated_windows,
+        }
+    }
+}
+
 /// The columns of one table over items of type `T`, added in order.
 pub(super) struct Columns<'c, 't, T>(Vec<Column<'c, 't, T>>);
 
@@ -129,6 +168,11 @@ impl<'c, 't, T> Columns<'c, 't, T> {
         self.add(Shown::Both, heading, field, cell)
     }
 
+    /// A numeric column read by people and written as data.
+    pub(super) fn num(self, heading: &str, field: &str, cell: impl Fn(T) -> Cell<'t> + 'c) -> Self {
+        self.col(heading, field, cell).numeric()
+    }
+
     /// A column only people read.
     pub(super) fn people(self, heading: &str, cell: impl Fn(T) -> Cell<'t> + 'c) -> Self {
         self.add(Shown::People, heading, "", cell)
@@ -161,6 +205,24 @@ impl<'c, 't, T> Columns<'c, 't, T> {
             c.header.group = Some(group.to_owned());
         }
         self
+    }
+}
+
+impl<'c, 't, T: 'c> Columns<'c, 't, T> {
+    /// A rule's remediation columns, the same in one trail's table and the organization's.
+    pub(super) fn remediation(self, of: fn(T) -> Remediation) -> Self {
+        self.num("Opened", "opened", move |x| count(of(x).opened))
+            .num("Resolved", "resolved", move |x| count(of(x).resolved))
+            .num("Reopened", "reopened", move |x| count(of(x).reopened))
+            .num(
+                "Mean days to remediate",
+                "mean_days_to_remediate",
+                move |x| Cell::Figure(of(x).mean_days),
+            )
+            .num("Max days to remediate", "max_days_to_remediate", move |x| {
+                Cell::Figure(of(x).max_days.map(|d| d as f64))
+            })
+            .data("remediated_windows", move |x| count(of(x).windows))
     }
 }
 
@@ -757,17 +819,15 @@ impl<'t> Rows<'t> {
                 });
             columns = if self.recorded {
                 columns
-                    .col("Excepted", &format!("excepted:{name}"), excepted)
-                    .numeric()
+                    .num("Excepted", &format!("excepted:{name}"), excepted)
                     .group(name)
             } else {
                 columns.data(&format!("excepted:{name}"), excepted)
             };
             columns = columns
-                .col("Compliant", &format!("compliance_pct:{name}"), move |i| {
+                .num("Compliant", &format!("compliance_pct:{name}"), move |i| {
                     Cell::Percent(compliance(i).and_then(|c| c.percent))
                 })
-                .numeric()
                 .group(name)
                 .data(&format!("compliant:{name}"), move |i| {
                     compliance(i).map_or_else(|| text(""), |c| count(c.compliant))
@@ -810,34 +870,15 @@ impl<'t> Rows<'t> {
     pub fn rules(&self) -> Table<'_, 't, &'t RuleStats> {
         let columns = Columns::new()
             .col("Rule", "rule", |r: &'t RuleStats| text(&r.rule))
-            .col("Open at start", "open_at_start", |r| count(r.open_at_start))
-            .numeric()
-            .col("Open at end", "open_at_end", |r| count(r.open_at_end))
-            .numeric();
+            .num("Open at start", "open_at_start", |r| count(r.open_at_start))
+            .num("Open at end", "open_at_end", |r| count(r.open_at_end));
         let excepted = |r: &'t RuleStats| count(r.excepted_at_end);
         let columns = if self.recorded {
-            columns
-                .col("Of those, excepted", "excepted_at_end", excepted)
-                .numeric()
+            columns.num("Of those, excepted", "excepted_at_end", excepted)
         } else {
             columns.data("excepted_at_end", excepted)
         };
-        let columns = columns
-            .col("Opened", "opened", |r| count(r.opened))
-            .numeric()
-            .col("Resolved", "resolved", |r| count(r.resolved))
-            .numeric()
-            .col("Reopened", "reopened", |r| count(r.reopened))
-            .numeric()
-            .col("Mean days to remediate", "mean_days_to_remediate", |r| {
-                Cell::Figure(r.mean_days_to_remediate)
-            })
-            .numeric()
-            .col("Max days to remediate", "max_days_to_remediate", |r| {
-                Cell::Figure(r.max_days_to_remediate.map(|d| d as f64))
-            })
-            .numeric()
-            .data("remediated_windows", |r| count(r.remediated_windows));
+        let columns = columns.remediation(|r| Remediation::from(r));
         Table::build(
             "rules",
             "Per-rule findings and remediation in the period",
@@ -883,14 +924,12 @@ impl<'t> Rows<'t> {
             .col("Resolved", "resolved", move |x| {
                 Cell::Resolved(window(x).resolved)
             })
-            .col("Days", "days", move |x| count(window(x).days))
-            .numeric();
+            .num("Days", "days", move |x| count(window(x).days));
         let excepted_days = move |x| count(window(x).excepted_days);
         let exceptions = move |x| text(spans(&window(x).exceptions));
         let columns = if self.recorded {
             columns
-                .col("Excepted days", "excepted_days", excepted_days)
-                .numeric()
+                .num("Excepted days", "excepted_days", excepted_days)
                 .col("Exceptions", "exceptions", exceptions)
                 .prose()
         } else {
@@ -1009,10 +1048,8 @@ impl<'t> Rows<'t> {
         let columns = Columns::new()
             .col("Gap from", "from", |g: &'t CadenceGap| Cell::Time(g.from))
             .col("Gap to", "to", |g| Cell::Time(g.to))
-            .col("Hours", "hours", |g| Cell::Figure(Some(g.hours)))
-            .numeric()
-            .col("Days", "missing_days", |g| count(g.missing_days))
-            .numeric()
+            .num("Hours", "hours", |g| Cell::Figure(Some(g.hours)))
+            .num("Days", "missing_days", |g| count(g.missing_days))
             .col("Days without a report", "missing_dates", |g| {
                 Cell::Dates(&g.missing_dates)
             })
@@ -1057,9 +1094,8 @@ fn longest_open_columns<'t>() -> Columns<'static, 't, &'t Exposure> {
                 before_period: current.is_some_and(|w| w.opened_before_period),
             }
         })
-        .col("Days non-compliant", "days_non_compliant", |e| {
+        .num("Days non-compliant", "days_non_compliant", |e| {
             count(e.days_non_compliant)
         })
-        .numeric()
         .data("times_reopened", |e| count(e.times_reopened))
 }
