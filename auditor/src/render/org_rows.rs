@@ -231,7 +231,7 @@ impl<'t> OrgRows<'t> {
             .num("Trails", "trails", |r| count(r.trails))
             .num("Open at start", "open_at_start", |r| count(r.open_at_start))
             .num("Open at end", "open_at_end", |r| count(r.open_at_end))
-            .remediation(|r| Remediation::from(r));
+            .remediation(Remediation::from);
         Table::build(
             "rule_totals",
             "Per rule, over every trail",

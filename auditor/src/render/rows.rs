@@ -878,7 +878,7 @@ impl<'t> Rows<'t> {
         } else {
             columns.data("excepted_at_end", excepted)
         };
-        let columns = columns.remediation(|r| Remediation::from(r));
+        let columns = columns.remediation(Remediation::from);
         Table::build(
             "rules",
             "Per-rule findings and remediation in the period",
