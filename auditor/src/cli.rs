@@ -16,7 +16,7 @@ use crate::chain::{DEFAULT_MAX_GAP_HOURS, hours};
 use crate::commands::{self, ReadNotes, StatusOptions, TimelineOptions, VerifyOptions};
 use crate::error::RenderError;
 use crate::organization::accounts::{self, FROM_ORGANIZATIONS};
-use crate::organization::{DEFAULT_JOBS, Expected, Organization, TrailName};
+use crate::organization::{Expected, Organization, TrailName, default_jobs};
 use crate::period::Period;
 use crate::provenance::stamp;
 use crate::render::org_timeline::{OrgWriter, render_detail};
@@ -198,9 +198,10 @@ pub struct OrganizationArgs {
     /// then a finding.
     #[arg(long, value_name = "FILE|organizations")]
     pub accounts: Option<String>,
-    /// Trails of an organization's bucket read at once.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_JOBS, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub jobs: u16,
+    /// Trails of an organization's bucket read at once [default: one per core from a folder, at
+    /// least 4 from S3].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: Option<u16>,
 }
 
 #[derive(Debug, Args)]
@@ -483,7 +484,10 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<Outcome> {
                     source: source.as_ref(),
                     discovery,
                     expected: expected_accounts(accounts, &s3)?,
-                    jobs: usize::from(args.organization.jobs),
+                    jobs: args.organization.jobs.map_or_else(
+                        || default_jobs(args.source.starts_with("s3://")),
+                        usize::from,
+                    ),
                 };
                 let bar = trails_bar(io.progress && !cli.quiet);
                 let verified = crate::organization::verify::verify(&org, opts, &bar)?;
@@ -520,7 +524,10 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<Outcome> {
                     source: source.as_ref(),
                     discovery,
                     expected: expected_accounts(accounts, &s3)?,
-                    jobs: usize::from(args.organization.jobs),
+                    jobs: args.organization.jobs.map_or_else(
+                        || default_jobs(args.source.starts_with("s3://")),
+                        usize::from,
+                    ),
                 };
                 let bar = trails_bar(io.progress && !cli.quiet);
                 return organization_timeline(io, &org, opts, format, args.output.as_deref(), &bar);
