@@ -108,31 +108,25 @@ pub(super) struct Remediation {
     windows: u64,
 }
 
-impl From<&RuleStats> for Remediation {
-    fn from(r: &RuleStats) -> Self {
-        Remediation {
-            opened: r.opened,
-            resolved: r.resolved,
-            reopened: r.reopened,
-            mean_days: r.mean_days_to_remediate,
-            max_days: r.max_days_to_remediate,
-            windows: r.remediated_windows,
+/// Both carry the figures under the same names.
+macro_rules! remediation_of {
+    ($($stats:ty),+) => {$(
+        impl From<&$stats> for Remediation {
+            fn from(r: &$stats) -> Self {
+                Remediation {
+                    opened: r.opened,
+                    resolved: r.resolved,
+                    reopened: r.reopened,
+                    mean_days: r.mean_days_to_remediate,
+                    max_days: r.max_days_to_remediate,
+                    windows: r.remediated_windows,
+                }
+            }
         }
-    }
+    )+};
 }
 
-impl From<&RuleTotals> for Remediation {
-    fn from(r: &RuleTotals) -> Self {
-        Remediation {
-            opened: r.opened,
-            resolved: r.resolved,
-            reopened: r.reopened,
-            mean_days: r.mean_days_to_remediate,
-            max_days: r.max_days_to_remediate,
-            windows: r.remediated_windows,
-        }
-    }
-}
+remediation_of!(RuleStats, RuleTotals);
 
 /// The columns of one table over items of type `T`, added in order.
 pub(super) struct Columns<'c, 't, T>(Vec<Column<'c, 't, T>>);
