@@ -406,7 +406,13 @@ impl TimelineBuilder {
     pub fn add(&mut self, key: &str, report: ReportDigest) {
         let day = report.day();
         if day < self.period.from {
-            self.apply(report, self.period.from, true);
+            // A report from before the period sets the starting state, but only before any report
+            // of the period: one that comes after them (its date and its key disagree) is out of
+            // order, which the trail check reports, and cannot rewind the state to the period's
+            // first day (it would open an exception before the window it labels).
+            if self.pending.is_none() && self.days.is_empty() {
+                self.apply(report, self.period.from, true);
+            }
             return;
         }
         if self.through.is_none_or(|t| day > t) {
