@@ -59,13 +59,13 @@ from .run import (
     Console,
     Mismatch,
     UsageError,
-    check_common,
     claim_output,
     counts_text,
+    resolve_period,
     run_demo,
     utc_text,
 )
-from .scenario import MIN_DAYS, Expectation, Scenario
+from .scenario import Expectation, Scenario
 
 
 @dataclass(frozen=True)
@@ -162,15 +162,7 @@ def parse_args(argv: list[str] | None) -> Options:
         "current, else the shape is synthesized with the Makefile's example settings)",
     )
     args = parser.parse_args(argv)
-    try:
-        start, end = month_bounds(args.month)
-    except ValueError as e:
-        parser.error(str(e))
-    month_days = (end - start).days + 1
-    days = month_days if args.days is None else args.days
-    if not MIN_DAYS <= days <= month_days:
-        parser.error(f"--days {days}: must be from {MIN_DAYS} to {month_days} for {args.month}")
-    check_common(parser, args, f"--month {args.month}", start + timedelta(days=days - 1))
+    start, days, _ = resolve_period(parser, args, "--month", args.month, month_bounds)
     return Options(
         args.month,
         start,

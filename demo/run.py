@@ -131,6 +131,27 @@ def check_common(
         )
 
 
+def resolve_period(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    flag: str,
+    label: str,
+    bounds: Callable[[str], tuple[date, date]],
+) -> tuple[date, int, int]:
+    """The simulated period of either demo: its first day, the days simulated (``--days``, else all)
+    and the days it has; a bad label, day count or common setting is ``parser.error``."""
+    try:
+        start, end = bounds(label)
+    except ValueError as e:
+        parser.error(str(e))
+    period_days = (end - start).days + 1
+    days = period_days if args.days is None else args.days
+    if not MIN_DAYS <= days <= period_days:
+        parser.error(f"--days {days}: must be from {MIN_DAYS} to {period_days} for {label}")
+    check_common(parser, args, f"{flag} {label}", start + timedelta(days=days - 1))
+    return start, days, period_days
+
+
 def parse_args(argv: list[str] | None) -> Options:
     parser = argparse.ArgumentParser(
         prog="python -m demo.run", description=__doc__.split("\n\n")[0]
@@ -163,15 +184,9 @@ def parse_args(argv: list[str] | None) -> Options:
         "synthesized for the suffix)",
     )
     args = parser.parse_args(argv)
-    try:
-        start, end = quarter_bounds(args.quarter)
-    except ValueError as e:
-        parser.error(str(e))
-    quarter_days = (end - start).days + 1
-    days = quarter_days if args.days is None else args.days
-    if not MIN_DAYS <= days <= quarter_days:
-        parser.error(f"--days {days}: must be from {MIN_DAYS} to {quarter_days} for {args.quarter}")
-    check_common(parser, args, f"--quarter {args.quarter}", start + timedelta(days=days - 1))
+    start, days, quarter_days = resolve_period(
+        parser, args, "--quarter", args.quarter, quarter_bounds
+    )
     return Options(
         args.quarter,
         start,
