@@ -429,17 +429,32 @@ fn accounts_arg(arg: Option<&str>) -> Result<Option<AccountsArg>> {
     })
 }
 
-/// The layout of `source`; `--accounts` is refused for a single trail, which has no accounts to
-/// miss.
-fn layout(source: &dyn ReportSource, accounts: Option<&AccountsArg>) -> Result<Layout> {
-    let layout = source.layout()?;
-    if accounts.is_some() && layout == Layout::Single {
-        bail!(
-            "{}: --accounts applies to an organization's bucket (reports/<account>/<region>/); this source holds one trail",
-            source.name()
-        );
-    }
-    Ok(layout)
+/// The organization `source` holds, with the accounts expected and the trails read at once;
+/// `None` for a single trail, for which `--accounts` is refused (it has no accounts to miss).
+fn organization<'s>(
+    source: &'s dyn ReportSource,
+    location: &str,
+    args: &OrganizationArgs,
+    accounts: Option<AccountsArg>,
+    s3: &S3Options,
+) -> Result<Option<Organization<'s>>> {
+    let Layout::Organization(discovery) = source.layout()? else {
+        if accounts.is_some() {
+            bail!(
+                "{}: --accounts applies to an organization's bucket (reports/<account>/<region>/); this source holds one trail",
+                source.name()
+            );
+        }
+        return Ok(None);
+    };
+    Ok(Some(Organization {
+        source,
+        discovery,
+        expected: expected_accounts(accounts, s3)?,
+        jobs: args
+            .jobs
+            .map_or_else(|| default_jobs(location.starts_with("s3://")), usize::from),
+    }))
 }
 
 fn expected_accounts(arg: Option<AccountsArg>, s3: &S3Options) -> Result<Option<Expected>> {
@@ -479,16 +494,13 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<Outcome> {
                 witnesses,
                 fanout: Fanout::Cores,
             };
-            if let Layout::Organization(discovery) = layout(source.as_ref(), accounts.as_ref())? {
-                let org = Organization {
-                    source: source.as_ref(),
-                    discovery,
-                    expected: expected_accounts(accounts, &s3)?,
-                    jobs: args.organization.jobs.map_or_else(
-                        || default_jobs(args.source.starts_with("s3://")),
-                        usize::from,
-                    ),
-                };
+            if let Some(org) = organization(
+                source.as_ref(),
+                &args.source,
+                &args.organization,
+                accounts,
+                &s3,
+            )? {
                 let bar = trails_bar(io.progress && !cli.quiet);
                 let verified = crate::organization::verify::verify(&org, opts, &bar)?;
                 let bytes = crate::render::org_verify::render(&verified, args.format)?;
@@ -519,16 +531,13 @@ pub fn run(cli: Cli, io: &mut Io<'_>) -> Result<Outcome> {
                 as_of: args.as_of,
                 fanout: Fanout::Cores,
             };
-            if let Layout::Organization(discovery) = layout(source.as_ref(), accounts.as_ref())? {
-                let org = Organization {
-                    source: source.as_ref(),
-                    discovery,
-                    expected: expected_accounts(accounts, &s3)?,
-                    jobs: args.organization.jobs.map_or_else(
-                        || default_jobs(args.source.starts_with("s3://")),
-                        usize::from,
-                    ),
-                };
+            if let Some(org) = organization(
+                source.as_ref(),
+                &args.source,
+                &args.organization,
+                accounts,
+                &s3,
+            )? {
                 let bar = trails_bar(io.progress && !cli.quiet);
                 return organization_timeline(io, &org, opts, format, args.output.as_deref(), &bar);
             }
