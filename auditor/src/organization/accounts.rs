@@ -23,7 +23,7 @@ use serde::Serialize;
 use crate::chain::Problem;
 use crate::error::SourceError;
 use crate::key::{TrailId, is_account, is_region};
-use crate::source::{S3Options, sdk_config};
+use crate::source::{S3Options, io_runtime, sdk_config};
 
 /// The word `--accounts` takes to list the accounts with AWS Organizations.
 pub const FROM_ORGANIZATIONS: &str = "organizations";
@@ -129,10 +129,7 @@ pub fn from_organizations(opts: &S3Options) -> Result<Expected, SourceError> {
         source_name: name.to_owned(),
         reason,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| fail(format!("cannot start the I/O runtime: {e}")))?;
+    let runtime = io_runtime(name)?;
     runtime.block_on(async {
         let shared = sdk_config(name, opts).await?;
         let mut conf = aws_sdk_organizations::config::Builder::from(&shared);

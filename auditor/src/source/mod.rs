@@ -10,7 +10,7 @@ mod s3;
 pub use layout::{Discovery, Layout};
 pub use local::LocalSource;
 pub use s3::{S3Options, S3Source, Timeouts};
-pub(crate) use s3::{sdk_config, short as error_text};
+pub(crate) use s3::{io_runtime, sdk_config, short as error_text};
 
 use rayon::prelude::*;
 use serde::Serialize;

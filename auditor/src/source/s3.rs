@@ -142,6 +142,18 @@ where
     super::causes(e, 300)
 }
 
+/// The single-threaded runtime an AWS client of the auditor runs on (`name`: the source, in the
+/// error).
+pub(crate) fn io_runtime(name: &str) -> Result<tokio::runtime::Runtime, SourceError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| SourceError::S3 {
+            source_name: name.to_owned(),
+            reason: format!("cannot start the I/O runtime: {e}"),
+        })
+}
+
 /// The SDK's shared configuration for `opts` (profile, region, endpoint, the timeouts, rustls),
 /// with credentials resolved once: a missing sign-in is one line naming `name`.
 pub(crate) async fn sdk_config(
@@ -194,10 +206,7 @@ impl S3Source {
             source_name: name.to_owned(),
             reason,
         };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| fail(format!("cannot start the I/O runtime: {e}")))?;
+        let runtime = io_runtime(name)?;
         let t = opts.timeouts;
         let shared = runtime.block_on(sdk_config(name, opts))?;
         let mut conf = aws_sdk_s3::config::Builder::from(&shared);
