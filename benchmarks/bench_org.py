@@ -85,6 +85,13 @@ def generate(out: str, accounts: int) -> list[str]:
     return files
 
 
+def timeline_command(source: str, first: str, last: str, out: str, *extra: str) -> list[str]:
+    """`auditor timeline` of `source` from `first` to `last` as JSON into `out`."""
+    auditor = os.path.join(BIN, "auditor")
+    command = [auditor, "timeline", source, "--from", first, "--to", last, *extra]
+    return command + ["--format", "json", "-o", out]
+
+
 def measure(org: str, tmp: str, runs: int) -> dict[str, float]:
     """verify and timeline over `org`: fastest wall seconds, peak RSS, CPU seconds."""
     auditor = os.path.join(BIN, "auditor")
@@ -96,23 +103,16 @@ def measure(org: str, tmp: str, runs: int) -> dict[str, float]:
         runs=runs,
     )
     timeline_s, timeline_rss, timeline_cpu = bench_auditor.run(
-        [
-            auditor,
-            "timeline",
+        timeline_command(
             org,
-            "--from",
             START.isoformat(),
-            "--to",
             LAST.isoformat(),
+            os.path.join(tmp, "org.json"),
             "--as-of",
             AS_OF,
             "--accounts",
             accounts,
-            "--format",
-            "json",
-            "-o",
-            os.path.join(tmp, "org.json"),
-        ],
+        ),
         ok=(0, 1),
         runs=runs,
         stderr=subprocess.DEVNULL,
@@ -141,19 +141,9 @@ def single_trail(tmp: str) -> dict[str, float]:
         [auditor, "verify", history, "--format", "json"], ok=(0, 1), runs=RUNS
     )
     timeline_s, _, timeline_cpu = bench_auditor.run(
-        [
-            auditor,
-            "timeline",
-            history,
-            "--from",
-            bench_auditor.START,
-            "--to",
-            bench_auditor.END,
-            "--format",
-            "json",
-            "-o",
-            os.path.join(tmp, "single.json"),
-        ],
+        timeline_command(
+            history, bench_auditor.START, bench_auditor.END, os.path.join(tmp, "single.json")
+        ),
         ok=(0, 1),
         runs=RUNS,
     )
@@ -185,22 +175,8 @@ def athena_sample(tmp: str) -> str:
     add_exceptions(Path(SAMPLE), START)
     out = os.path.join(tmp, "sample.json")
     subprocess.run(
-        [
-            os.path.join(BIN, "auditor"),
-            "timeline",
-            SAMPLE,
-            "--from",
-            START.isoformat(),
-            "--to",
-            LAST.isoformat(),
-            "--as-of",
-            AS_OF,
-            "--format",
-            "json",
-            "-o",
-            out,
-            "--quiet",
-        ],
+        timeline_command(SAMPLE, START.isoformat(), LAST.isoformat(), out, "--as-of", AS_OF)
+        + ["--quiet"],
         check=False,
         stderr=subprocess.DEVNULL,
     )
