@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 
 use super::rows::{
-    Cell, Columns, ProvenanceLine, Remediation, Rows, Series, Table, count, id, text,
+    Cell, Columns, ProvenanceLine, Remediation, Rows, Series, Table, count, id, summary_table, text,
 };
 use crate::chain::{Problem, ReportRef};
 use crate::organization::TrailName;
@@ -164,16 +164,7 @@ impl<'t> OrgRows<'t> {
             ("organization_problems", count(s.organization_problems)),
             ("reports_checked", count(s.reports_checked)),
         ];
-        let columns = Columns::new()
-            .data("field", |(k, _): (&str, Cell<'t>)| text(k))
-            .data("value", |(_, v)| v);
-        Table::build(
-            "summary",
-            "Summary",
-            columns,
-            fields.into_iter(),
-            usize::MAX,
-        )
+        summary_table(fields)
     }
 
     /// One row per account and region.

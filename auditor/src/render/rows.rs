@@ -128,6 +128,22 @@ macro_rules! remediation_of {
 
 remediation_of!(RuleStats, RuleTotals);
 
+/// A document's figures as a data table of `field,value` rows, the CSV section `summary`.
+pub(super) fn summary_table<'c, 't, const N: usize>(
+    fields: [(&'static str, Cell<'t>); N],
+) -> Table<'c, 't, (&'static str, Cell<'t>)> {
+    let columns = Columns::new()
+        .data("field", |(k, _): (&str, Cell<'t>)| text(k))
+        .data("value", |(_, v)| v);
+    Table::build(
+        "summary",
+        "Summary",
+        columns,
+        fields.into_iter(),
+        usize::MAX,
+    )
+}
+
 /// The columns of one table over items of type `T`, added in order.
 pub(super) struct Columns<'c, 't, T>(Vec<Column<'c, 't, T>>);
 
@@ -759,16 +775,7 @@ impl<'t> Rows<'t> {
                 count(x.expired_while_open.len()),
             ),
         ];
-        let columns = Columns::new()
-            .data("field", |(k, _): (&str, Cell<'t>)| text(k))
-            .data("value", |(_, v)| v);
-        Table::build(
-            "summary",
-            "Summary",
-            columns,
-            fields.into_iter(),
-            usize::MAX,
-        )
+        summary_table(fields)
     }
 
     /// Which days the daily table shows people: every day up to [`DAILY_ROWS_MAX`], else month
