@@ -8,10 +8,11 @@
 //!
 //! [`for_each_trail`] runs at most `jobs` trails at once; each trail reads its reports through
 //! the shared pipeline ([`crate::scan`], on the worker's own thread: one batch in memory, at most
-//! 64 reports and 64 MiB). Results are handed on in trail order, and a worker never runs more than `2 × jobs`
-//! trails ahead of the one handed on last, so whatever the number of trails, memory holds at most
-//! that many results: a `verify` keeps each trail's summary (its counts, problems and gaps), a
-//! `timeline` renders each trail's detail as it arrives and keeps only the roll-up's figures.
+//! 64 reports and 64 MiB). Results are handed on in trail order, and a worker never runs more
+//! than `2 × jobs` trails ahead of the one handed on last, so whatever the number of trails,
+//! memory holds at most that many results: a `verify` keeps each trail's summary (its counts,
+//! problems and gaps), a `timeline` renders each trail's detail as it arrives and keeps only the
+//! roll-up's figures.
 
 pub mod accounts;
 pub mod rollup;

@@ -225,9 +225,8 @@ impl LocalSource {
 }
 
 /// Reads at most `limit + 1` bytes, so an object larger than the schema allows is refused as too
-/// large without being held in memory. The buffer is sized from the file's length up to that
-/// cap: `Take` gives `read_to_end` no size hint, and growing from nothing cost a dozen reads for
-/// a 22 kB report.
+/// large without being held in memory; the buffer is sized from the file's length (see
+/// [`read_file_capped`]).
 fn read_capped(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     let file = fs::File::open(path)?;
     let expected = file.metadata().map_or(0, |m| m.len());
