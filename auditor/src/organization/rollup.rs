@@ -10,6 +10,7 @@
 //! trails with a figure that day (and says how many had one); a rule's mean days to remediate is
 //! over every window opened and resolved in the period, in any trail.
 
+use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
@@ -19,7 +20,7 @@ use super::{OrgProvenance, TrailName};
 use crate::chain::{Problem, ReportRef};
 use crate::period::Period;
 use crate::report::RuleCounts;
-use crate::timeline::{DayState, Evidence, PeriodInfo, Timeline};
+use crate::timeline::{DayState, Evidence, Exposure, PeriodInfo, Timeline};
 
 /// How many of the organization's worst exposures the roll-up lists.
 pub const WORST_EXPOSURES: usize = 50;
@@ -174,7 +175,7 @@ impl OrgExposure {
     /// Worst first: most days, then open before resolved, then the earliest first seen.
     fn rank(&self) -> impl Ord + '_ {
         (
-            std::cmp::Reverse(self.days_non_compliant),
+            Reverse(self.days_non_compliant),
             !self.open_at_end,
             self.first_seen,
             &self.trail.account,
@@ -276,9 +277,23 @@ impl TrailFigures {
                 (d.state == DayState::Reported, per_rule)
             })
             .collect();
-        let mut worst: Vec<OrgExposure> = t
-            .exposures
-            .iter()
+        // Only the trail's worst can be among the organization's: they are ranked by reference
+        // (account and region are the trail's for all), and only those kept are copied.
+        fn rank(e: &Exposure) -> (Reverse<i64>, bool, NaiveDate, &str, &str) {
+            let (rule, id) = (e.rule.as_str(), e.resource_id.as_str());
+            (
+                Reverse(e.days_non_compliant),
+                !e.open_at_end,
+                e.first_seen,
+                rule,
+                id,
+            )
+        }
+        let mut ranked: Vec<&Exposure> = t.exposures.iter().collect();
+        ranked.sort_by(|a, b| rank(a).cmp(&rank(b)));
+        let worst: Vec<OrgExposure> = ranked
+            .into_iter()
+            .take(WORST_EXPOSURES)
             .map(|e| OrgExposure {
                 trail: trail.clone(),
                 rule: e.rule.clone(),
@@ -292,7 +307,6 @@ impl TrailFigures {
                 times_reopened: e.times_reopened,
             })
             .collect();
-        keep_worst(&mut worst);
         TrailFigures {
             row,
             rules,
